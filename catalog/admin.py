@@ -1,0 +1,94 @@
+from django.contrib import admin
+
+from couponali.admin import SoftDeleteAdmin
+
+from .models import Category, Inventory, Merchant, MerchantCommission, Product, ProductVariant
+
+
+@admin.register(Category)
+class CategoryAdmin(SoftDeleteAdmin):
+    list_display = ("name", "slug", "parent", "type", "display_order", "is_featured", "is_active")
+    list_filter = ("type", "is_featured", "is_active", "parent")
+    search_fields = ("name", "slug", "description")
+    prepopulated_fields = {"slug": ("name",)}
+    list_editable = ("display_order", "is_featured", "is_active")
+
+
+class MerchantCommissionInline(admin.TabularInline):
+    model = MerchantCommission
+    extra = 0
+
+
+@admin.register(Merchant)
+class MerchantAdmin(SoftDeleteAdmin):
+    list_display = (
+        "name",
+        "slug",
+        "affiliate_network",
+        "default_cashback_type",
+        "default_cashback_value",
+        "is_active",
+        "is_featured",
+        "priority",
+    )
+    list_filter = ("affiliate_network", "is_active", "is_featured", "default_cashback_type")
+    search_fields = ("name", "slug", "website_url", "affiliate_id")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [MerchantCommissionInline]
+
+
+@admin.register(MerchantCommission)
+class MerchantCommissionAdmin(admin.ModelAdmin):
+    list_display = (
+        "merchant",
+        "category",
+        "commission_type",
+        "commission_value",
+        "cashback_percentage",
+        "valid_from",
+        "valid_until",
+    )
+    list_filter = ("commission_type", "category")
+    search_fields = ("merchant__name", "category__name")
+    autocomplete_fields = ("merchant",)
+
+
+class ProductVariantInline(admin.TabularInline):
+    model = ProductVariant
+    extra = 0
+
+
+@admin.register(Product)
+class ProductAdmin(SoftDeleteAdmin):
+    list_display = (
+        "name",
+        "sku",
+        "merchant",
+        "category",
+        "card_type",
+        "is_in_stock",
+        "is_featured",
+        "is_bestseller",
+        "sales_count",
+    )
+    list_filter = ("card_type", "delivery_method", "is_in_stock", "is_featured", "is_bestseller", "category")
+    search_fields = ("name", "sku", "slug", "merchant__name")
+    prepopulated_fields = {"slug": ("name",)}
+    autocomplete_fields = ("merchant",)
+    inlines = [ProductVariantInline]
+
+
+@admin.register(ProductVariant)
+class ProductVariantAdmin(admin.ModelAdmin):
+    list_display = ("product", "denomination", "selling_price", "cost_price", "is_available", "stock_quantity")
+    list_filter = ("is_available",)
+    search_fields = ("product__name", "product__sku")
+    raw_id_fields = ("product",)
+
+
+@admin.register(Inventory)
+class InventoryAdmin(admin.ModelAdmin):
+    list_display = ("product", "variant", "quantity", "reserved", "updated_at")
+    list_filter = ("updated_at",)
+    search_fields = ("product__name", "product__sku")
+    raw_id_fields = ("product", "variant")

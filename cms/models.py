@@ -1,0 +1,85 @@
+"""CMS pages, SEO redirects and the support desk (seed tables 18, 22, 28)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from couponali.models import CreatedModel, TimeStampedModel, flag
+
+
+class CmsPage(TimeStampedModel):
+    class PageType(models.TextChoices):
+        FAQ = "faq", "FAQ"
+        TERMS = "terms", "Terms"
+        PRIVACY = "privacy", "Privacy"
+        BLOG = "blog", "Blog"
+        STATIC = "static", "Static page"
+
+    title = models.CharField(max_length=255)
+    slug = models.SlugField(max_length=255, unique=True, db_index=False)
+    content = models.TextField(null=True, blank=True)
+    excerpt = models.TextField(null=True, blank=True)
+    page_type = models.CharField(max_length=50, choices=PageType.choices, null=True, blank=True)
+    seo_title = models.CharField(max_length=255, null=True, blank=True)
+    seo_description = models.TextField(null=True, blank=True)
+    seo_keywords = models.TextField(null=True, blank=True)
+    is_published = flag(False)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_by_user = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        db_table = "cms_pages"
+        verbose_name = "CMS page"
+        indexes = [
+            models.Index(fields=["slug"], name="idx_cms_slug", condition=models.Q(is_published=models.Value(True))),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SeoRedirect(CreatedModel):
+    source_path = models.CharField(max_length=500)
+    target_path = models.CharField(max_length=500)
+    http_status = models.IntegerField(
+        default=301, db_default=301, choices=[(301, "301 permanent"), (302, "302 temporary")]
+    )
+    is_active = flag(True)
+
+    class Meta:
+        db_table = "seo_redirects"
+        verbose_name = "SEO redirect"
+        constraints = [models.UniqueConstraint(fields=["source_path"], name="idx_seo_redirects_source")]
+
+    def __str__(self) -> str:
+        return f"{self.source_path} → {self.target_path}"
+
+
+class SupportTicket(TimeStampedModel):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in_progress", "In progress"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    class Priority(models.TextChoices):
+        LOW = "low", "Low"
+        NORMAL = "normal", "Normal"
+        HIGH = "high", "High"
+        URGENT = "urgent", "Urgent"
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="support_tickets", db_index=False)
+    subject = models.CharField(max_length=255)
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.OPEN, db_default=Status.OPEN)
+    priority = models.CharField(
+        max_length=20, choices=Priority.choices, default=Priority.NORMAL, db_default=Priority.NORMAL
+    )
+
+    class Meta:
+        db_table = "support_tickets"
+        indexes = [models.Index(fields=["user"], name="idx_support_tickets_user")]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CouponAliConfig(AppConfig):
+    name = "couponali"
+    verbose_name = "CouponAli platform"

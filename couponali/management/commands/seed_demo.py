@@ -1,0 +1,362 @@
+"""`manage.py seed_demo`: realistic Indian demo data, safe to run any number of times."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import Department, Role, User
+from catalog.models import Category, Merchant, MerchantCommission, Product, ProductVariant
+from cms.models import CmsPage
+from couponali import demo_data, rls
+from offers.models import Offer, OfferClick
+from wallet.models import CashbackEvent, Payout, WalletTransaction, Withdrawal
+from wallet.services import wallet_post
+
+DEMO_PASSWORD = "CouponAli@2026"
+DEMO_NETWORK = "demo"
+OFFERS_PER_STORE = 10
+
+
+class Command(BaseCommand):
+    help = (
+        "Load demo data: 21 categories, 70 Indian stores with commissions, 700 offers, 27 gift cards with "
+        "denominations, a staff superuser and a shopper with wallet history. Idempotent: rows are matched by "
+        "slug, SKU, e-mail or feed id and only what is missing is created. Prints the demo logins."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet-logins", action="store_true", help="Do not print the demo logins.")
+
+    def handle(self, *args, **options):
+        rng = random.Random(2026)  # same data on every machine
+        with rls.bypass(reason="seed_demo"), transaction.atomic():
+            categories = self._categories()
+            merchants = self._merchants(categories)
+            self._commissions(merchants, categories)
+            created_offers = self._offers(merchants, categories, rng)
+            self._gift_cards(merchants, categories)
+            self._pages()
+            staff, shopper = self._users()
+            self._wallet_history(shopper, merchants, rng)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {Category.objects.count()} categories, {Merchant.objects.count()} stores, "
+                f"{Offer.objects.count()} offers ({created_offers} new), {Product.objects.count()} gift cards."
+            )
+        )
+        if not options["quiet_logins"]:
+            self.stdout.write(
+                "Demo logins (password for both: " + DEMO_PASSWORD + ")\n"
+                f"  staff (admin at /admin/): {staff.email}\n"
+                f"  shopper:                  {shopper.email}"
+            )
+
+    # ------------------------------------------------------------ catalogue
+
+    def _categories(self) -> dict[str, Category]:
+        out: dict[str, Category] = {}
+        for order, (slug, name, parent, description) in enumerate(demo_data.CATEGORIES):
+            cat, _ = Category.all_objects.get_or_create(
+                slug=slug,
+                defaults={
+                    "name": name,
+                    "description": description,
+                    "parent": out.get(parent) if parent else None,
+                    "type": Category.Type.BOTH,
+                    "display_order": order,
+                    "is_featured": parent is None,
+                    "seo_title": f"{name} coupons, offers and cashback",
+                    "seo_description": f"Verified {name.lower()} coupon codes and deals with extra cashback.",
+                },
+            )
+            out[slug] = cat
+        return out
+
+    def _merchants(self, categories: dict[str, Category]) -> dict[str, Merchant]:
+        out: dict[str, Merchant] = {}
+        for priority, (slug, name, _cat, network, ctype, value, featured) in enumerate(reversed(demo_data.MERCHANTS)):
+            merchant, _ = Merchant.all_objects.get_or_create(
+                slug=slug,
+                defaults={
+                    "name": name,
+                    "description": f"Shop at {name} through CouponAli and earn cashback on every eligible order.",
+                    "website_url": f"https://www.{slug.replace('-', '')}.in/",
+                    "logo_url": f"/static/img/stores/{slug}.svg",
+                    "affiliate_network": network,
+                    "affiliate_id": f"ca-{network[:3]}-{priority:04d}",
+                    "tracking_url_template": (
+                        f"https://track.{network}.example/click?aff={{affiliate_id}}&sub={{click_id}}"
+                        f"&uid={{user_id}}&url={{url}}"
+                    ),
+                    "default_cashback_type": ctype,
+                    "default_cashback_value": Decimal(value),
+                    "is_featured": featured,
+                    "priority": priority,
+                    "seo_title": f"{name} coupons and cashback offers",
+                    "seo_description": f"Latest {name} coupon codes, deals and up to {value}"
+                    f"{'%' if ctype == 'percentage' else ' rupees'} cashback.",
+                },
+            )
+            out[slug] = merchant
+        return out
+
+    def _commissions(self, merchants: dict[str, Merchant], categories: dict[str, Category]) -> None:
+        by_slug = {m[0]: m for m in demo_data.MERCHANTS}
+        for slug, merchant in merchants.items():
+            _slug, _name, cat_slug, _net, ctype, value, _f = by_slug[slug]
+            category = categories[cat_slug]
+            related = [category, *[c for c in categories.values() if c.parent_id == category.pk][:2]]
+            for i, cat in enumerate(related):
+                base = Decimal(value)
+                MerchantCommission.objects.get_or_create(
+                    merchant=merchant,
+                    category=cat,
+                    defaults={
+                        "commission_type": ctype,
+                        "commission_value": (base * Decimal("1.4") - i).quantize(Decimal("0.01")),
+                        "cashback_percentage": Decimal("70.00"),
+                        "valid_from": timezone.localdate() - timedelta(days=30),
+                    },
+                )
+
+    def _offers(self, merchants, categories, rng: random.Random) -> int:
+        by_slug = {m[0]: m for m in demo_data.MERCHANTS}
+        existing = set(Offer.all_objects.filter(network=DEMO_NETWORK).values_list("network_offer_id", flat=True))
+        now = timezone.now()
+        new: list[Offer] = []
+        for slug, merchant in merchants.items():
+            category = categories[by_slug[slug][2]]
+            for i, (otype, pattern, ctype, value, cap) in enumerate(demo_data.OFFER_TEMPLATES[:OFFERS_PER_STORE]):
+                key = f"{slug}-{i}"
+                if key in existing:
+                    continue
+                starts = now - timedelta(days=rng.randint(1, 20))
+                # A few already expired (to show the friendly expired page) and some ending within days.
+                expires = now + timedelta(days=rng.choice([-3, 1, 2, 3, 5, 7, 14, 21, 30, 45, 60, None]) or 365)
+                code = None
+                if otype == "code":
+                    code = f"{slugify(merchant.name).replace('-', '').upper()[:6]}{rng.randint(10, 99)}"
+                new.append(
+                    Offer(
+                        merchant=merchant,
+                        category=category,
+                        title=pattern.format(m=merchant.name),
+                        description=f"{pattern.format(m=merchant.name)}. Valid on selected products; see terms.",
+                        offer_type=otype,
+                        coupon_code=code,
+                        cashback_type=ctype,
+                        cashback_value=Decimal(value) if value else None,
+                        max_cashback=Decimal(cap) if cap else None,
+                        affiliate_url=f"{merchant.website_url}offers/{i}",
+                        terms_conditions="Cashback is not valid with other wallets. One use per user.",
+                        starts_at=starts,
+                        expires_at=expires,
+                        is_exclusive=rng.random() < 0.12,
+                        is_verified=rng.random() < 0.7,
+                        is_featured=merchant.is_featured and i < 2,
+                        network=DEMO_NETWORK,
+                        network_offer_id=key,
+                    )
+                )
+        Offer.objects.bulk_create(new, batch_size=500)
+        return len(new)
+
+    def _gift_cards(self, merchants, categories) -> None:
+        store_category = {m[0]: categories[m[2]] for m in demo_data.MERCHANTS}
+        for n, (stem, name, merchant_slug, denominations, discount) in enumerate(demo_data.GIFT_CARDS):
+            product, _ = Product.all_objects.get_or_create(
+                sku=f"EGV{stem}{n + 1:03d}",
+                defaults={
+                    "name": name,
+                    "slug": slugify(name),
+                    "merchant": merchants.get(merchant_slug),
+                    "category": store_category.get(merchant_slug),
+                    "description": f"Instant {name} delivered by e-mail. Redeem online or in store.",
+                    "terms_conditions": "Non-refundable. Cannot be exchanged for cash.",
+                    "card_type": Product.CardType.E_GIFT,
+                    "delivery_method": Product.Delivery.EMAIL,
+                    "validity_days": 365,
+                    "discount_percentage": Decimal(discount),
+                    "gallery_images": [f"/static/img/giftcards/{stem.lower()}.svg"],
+                    "is_featured": n < 8,
+                    "is_bestseller": n < 4,
+                    "priority": 100 - n,
+                },
+            )
+            for value in denominations:
+                price = Decimal(value) * (Decimal(100) - Decimal(discount)) / Decimal(100)
+                ProductVariant.objects.get_or_create(
+                    product=product,
+                    denomination=Decimal(value),
+                    defaults={
+                        "selling_price": price.quantize(Decimal("0.01")),
+                        "cost_price": (Decimal(value) * Decimal("0.95")).quantize(Decimal("0.01")),
+                    },
+                )
+
+    def _pages(self) -> None:
+        pages = [
+            (
+                "how-cashback-works",
+                "How cashback works",
+                "static",
+                "<p>Click out to a store from CouponAli, shop as usual, and the store tells us about your order. "
+                "Your cashback shows as pending within 72 hours and is confirmed once the return period is over."
+                "</p>",
+            ),
+            ("terms", "Terms of use", "terms", "<p>Cashback is paid only for orders the store confirms.</p>"),
+            (
+                "privacy",
+                "Privacy policy",
+                "privacy",
+                "<p>We store your KYC details encrypted and show them masked.</p>",
+            ),
+            (
+                "faq",
+                "Frequently asked questions",
+                "faq",
+                "<p><strong>When can I withdraw?</strong> Once your confirmed balance reaches ₹250.</p>",
+            ),
+        ]
+        for slug, title, ptype, content in pages:
+            CmsPage.objects.get_or_create(
+                slug=slug,
+                defaults={
+                    "title": title,
+                    "page_type": ptype,
+                    "content": content,
+                    "is_published": True,
+                    "published_at": timezone.now(),
+                    "seo_title": f"{title} · CouponAli",
+                },
+            )
+        for slug, name in [("finance", "Finance"), ("support", "Customer support"), ("content", "Content & offers")]:
+            Department.objects.get_or_create(slug=slug, defaults={"name": name})
+        for slug, name in [
+            ("finance-approver", "Finance approver"),
+            ("support-agent", "Support agent"),
+            ("offer-editor", "Offer editor"),
+        ]:
+            Role.objects.get_or_create(slug=slug, defaults={"name": name, "is_system": True})
+
+    # ------------------------------------------------------------ people and money
+
+    def _users(self) -> tuple[User, User]:
+        staff = User.all_objects.filter(email=settings.DEMO_STAFF_EMAIL).first()
+        if staff is None:
+            staff = User.objects.create_superuser(
+                email=settings.DEMO_STAFF_EMAIL,
+                password=DEMO_PASSWORD,
+                full_name="Asha Admin",
+                mobile="9000000001",
+                email_verified_at=timezone.now(),
+            )
+        shopper = User.all_objects.filter(email=settings.DEMO_SHOPPER_EMAIL).first()
+        if shopper is None:
+            shopper = User.objects.create_user(
+                email=settings.DEMO_SHOPPER_EMAIL,
+                password=DEMO_PASSWORD,
+                full_name="Priya Sharma",
+                mobile="9876543210",
+                email_verified_at=timezone.now(),
+                mobile_verified_at=timezone.now(),
+                is_verified=True,
+            )
+        return staff, shopper
+
+    def _wallet_history(self, shopper: User, merchants, rng: random.Random) -> None:
+        if WalletTransaction.objects.filter(user=shopper).exists():
+            return
+        now = timezone.now()
+        history = [
+            ("myntra", "2499.00", "confirmed"),
+            ("amazon", "5999.00", "confirmed"),
+            ("swiggy", "649.00", "confirmed"),
+            ("nykaa", "1899.00", "pending"),
+            ("makemytrip", "12450.00", "pending"),
+        ]
+        pending_total = Decimal("0")
+        for days_ago, (slug, amount, status) in zip((40, 32, 20, 6, 2), history, strict=True):
+            merchant = merchants[slug]
+            offer = merchant.offers.first()
+            click = OfferClick.objects.create(
+                offer=offer,
+                merchant=merchant,
+                user=shopper,
+                click_id=uuid.uuid4(),
+                device_type="mobile",
+                ip_address="49.36.120.15",
+                user_agent="Mozilla/5.0 (Linux; Android 14) Chrome/130 Mobile",
+                created_at=now - timedelta(days=days_ago),
+            )
+            sale = Decimal(amount)
+            rate = merchant.default_cashback_value
+            cashback = (
+                (sale * rate / 100).quantize(Decimal("0.01"))
+                if merchant.default_cashback_type == "percentage"
+                else rate
+            )
+            event = CashbackEvent.objects.create(
+                user=shopper,
+                offer=offer,
+                click_id=click.click_id,
+                merchant=merchant,
+                transaction_amount=sale,
+                commission_amount=(cashback * Decimal("1.4")).quantize(Decimal("0.01")),
+                cashback_amount=cashback,
+                status=status,
+                affiliate_transaction_id=f"DEMO-{slug.upper()}-{days_ago}",
+                confirmed_at=now - timedelta(days=days_ago - 1) if status == "confirmed" else None,
+            )
+            if status == "confirmed":
+                wallet_post(
+                    user_id=shopper.pk,
+                    amount=cashback,
+                    type=WalletTransaction.Type.CASHBACK_EARNED,
+                    reference_type="cashback_event",
+                    reference_id=event.pk,
+                    description=f"Cashback from {merchant.name}",
+                )
+                CashbackEvent.objects.filter(pk=event.pk).update(
+                    status="paid", paid_at=now - timedelta(days=days_ago - 1)
+                )
+            else:
+                pending_total += cashback
+        wallet_post(
+            user_id=shopper.pk,
+            amount=Decimal("50.00"),
+            type=WalletTransaction.Type.ADMIN_CREDIT,
+            reference_type="promotion",
+            reference_id=1,
+            description="Welcome bonus",
+        )
+        withdrawal = Withdrawal.objects.create(
+            user=shopper,
+            amount=Decimal("250.00"),
+            method=Withdrawal.Method.UPI,
+            status="completed",
+            destination_details={"upi_id": "XXXXXX@okhdfcbank"},
+            processed_at=now - timedelta(days=10),
+            transaction_reference="UTR602611223344",
+        )
+        wallet_post(
+            user_id=shopper.pk,
+            amount=Decimal("-250.00"),
+            type=WalletTransaction.Type.WITHDRAWAL,
+            reference_type="withdrawal",
+            reference_id=withdrawal.pk,
+            description="Withdrawal to UPI",
+        )
+        Payout.objects.create(
+            user=shopper, amount=withdrawal.amount, method="upi", reference=withdrawal.transaction_reference
+        )
+        User.all_objects.filter(pk=shopper.pk).update(pending_cashback=pending_total)

@@ -1,0 +1,31 @@
+"""Request-wide middleware of the platform."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from couponali import rls
+
+
+class RowLevelSecurityMiddleware:
+    """Run each request in one transaction that tells PostgreSQL whom it acts for (see couponali.rls).
+
+    Like ATOMIC_REQUESTS, a response of 500 or more rolls the request's writes back. Must come after
+    AuthenticationMiddleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    exempt_paths = ("/healthz",)  # must answer (503) even when the database is down
+
+    def __call__(self, request):
+        if request.path in self.exempt_paths:
+            return self.get_response(request)
+        user = getattr(request, "user", None)
+        authenticated = bool(user is not None and user.is_authenticated)
+        with rls.scope(user_id=user.pk if authenticated else None, staff=authenticated and user.is_staff):
+            response = self.get_response(request)
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+        return response

@@ -1,0 +1,27 @@
+"""Settings for pytest: the real PostgreSQL and Redis (embedded when no URL is set)."""
+
+from .base import *  # noqa: F403
+from .base import configure_services, env
+
+DEBUG = False
+SECRET_KEY = "test-only-not-secret-1b9e6a3c5d7f2e8a4c6b0d1e3f5a7c9e"
+# Hashing cost is not what the suite tests; a cheap hasher keeps factories fast. Argon2 stays first in
+# base.py, which a test checks.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+CACHE_KEY_PREFIX = "test"
+REDIS_DB = env.int("TEST_REDIS_DB", default=1)
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+# Tasks run inline when their transaction commits; tests of the real worker and broker switch this off
+# (couponali.testing.celery_worker).
+# Static files straight from static/ (no collectstatic before tests).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+
+configure_services(globals())

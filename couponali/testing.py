@@ -1,0 +1,103 @@
+"""Helpers for tests that need real processes: a Celery worker on the real broker and the test database."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+def _url(s: dict) -> str:
+    user = quote(s["USER"] or "", safe="")
+    password = f":{quote(s['PASSWORD'], safe='')}" if s.get("PASSWORD") else ""
+    host, port = s.get("HOST") or "", s.get("PORT") or ""
+    if host.startswith("/"):  # unix socket directory
+        return f"postgresql://{user}{password}@/{s['NAME']}?host={host}" + (f"&port={port}" if port else "")
+    return f"postgresql://{user}{password}@{host}{':' + str(port) if port else ''}/{s['NAME']}"
+
+
+def database_url() -> str:
+    """A URL for the database the tests are using right now (the test database, as the app role)."""
+    return _url(connection.settings_dict)
+
+
+def owner_database_url() -> str:
+    return _url({**connection.settings_dict, **settings.DATABASE_OWNER})
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "couponali.settings.test",
+        "DATABASE_URL": database_url(),
+        "DATABASE_OWNER_URL": owner_database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update(extra)
+    return env
+
+
+@contextlib.contextmanager
+def celery_worker(
+    *, concurrency: int = 1, queues: str | None = None, timeout: float = 30.0, extra_args: tuple[str, ...] = ()
+) -> Iterator[subprocess.Popen]:
+    """Run a real `celery worker` process against the test database and the test broker."""
+    from couponali.celery import app
+
+    hostname = f"test-{os.getpid()}-{time.monotonic_ns()}@localhost"
+    args = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "couponali",
+        "worker",
+        "-l",
+        "warning",
+        "-P",
+        "prefork",
+        "-c",
+        str(concurrency),
+        "-n",
+        hostname,
+        "--without-gossip",
+        "--without-mingle",
+        *extra_args,
+    ]
+    if queues:
+        args += ["-Q", queues]
+    proc = subprocess.Popen(args, cwd=BASE_DIR, env=process_env(), start_new_session=True)
+    previous_eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            replies = app.control.ping(destination=[hostname], timeout=0.5) or []
+            if replies:
+                break
+            if proc.poll() is not None:
+                raise RuntimeError(f"celery worker exited with {proc.returncode}")
+            if time.monotonic() > deadline:
+                raise TimeoutError("celery worker did not answer a ping in time")
+        yield proc
+    finally:
+        app.conf.task_always_eager = previous_eager
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()

@@ -1,0 +1,73 @@
+"""Settings: production refuses to start without a secret, passes `check --deploy`, Argon2 hashes first."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+from couponali.settings import base
+
+
+def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, *args], cwd=settings.BASE_DIR, env=clean, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_argon2_is_the_first_password_hasher():
+    assert base.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _run(
+        ["manage.py", "check"],
+        DJANGO_SETTINGS_MODULE="couponali.settings.production",
+        DATABASE_URL="postgresql://u@127.0.0.1:1/db",
+        REDIS_URL="redis://127.0.0.1:1/0",
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_embedded_services():
+    result = _run(
+        ["manage.py", "check"], DJANGO_SETTINGS_MODULE="couponali.settings.production", DJANGO_SECRET_KEY="x" * 60
+    )
+    assert result.returncode != 0
+    assert "DATABASE_URL and REDIS_URL must be set" in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = _run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        DJANGO_SETTINGS_MODULE="couponali.settings.production",
+        DJANGO_SECRET_KEY="k3y-" + "9f8e7d6c5b4a3210" * 4,
+        DJANGO_ALLOWED_HOSTS="couponali.in",
+        DATABASE_URL="postgresql://couponali_app@127.0.0.1:1/couponali",
+        REDIS_URL="redis://127.0.0.1:1/0",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNING" not in result.stdout + result.stderr
+
+
+def test_production_has_debug_off():
+    result = _run(
+        ["-c", "import django, os; django.setup(); from django.conf import settings; print(settings.DEBUG)"],
+        DJANGO_SETTINGS_MODULE="couponali.settings.production",
+        DJANGO_SECRET_KEY="s" * 60,
+        DATABASE_URL="postgresql://u@127.0.0.1:1/db",
+        REDIS_URL="redis://127.0.0.1:1/0",
+        DJANGO_DEBUG="1",
+    )
+    assert result.stdout.strip() == "False", result.stderr
+
+
+def test_database_connections_are_pooled():
+    assert settings.DATABASES["default"]["OPTIONS"].get("pool"), "psycopg pool must be on"
+    assert settings.DATABASES["default"]["CONN_MAX_AGE"] == 0

@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from couponali import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("", include("offers.urls")),
+]
+
+handler404 = "couponali.views.error_404"
+handler500 = "couponali.views.error_500"
+
+admin.site.site_header = "CouponAli back office"
+admin.site.site_title = "CouponAli admin"
+admin.site.index_title = "Run the business"
+
+if settings.DEBUG:  # pragma: no cover - development only
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,44 @@
+from django.contrib import admin
+
+from couponali.admin import SoftDeleteAdmin
+
+from .models import Offer, OfferClick, OfferView
+
+
+@admin.register(Offer)
+class OfferAdmin(SoftDeleteAdmin):
+    list_display = (
+        "title",
+        "merchant",
+        "offer_type",
+        "coupon_code",
+        "cashback_type",
+        "cashback_value",
+        "expires_at",
+        "is_verified",
+        "is_exclusive",
+        "is_featured",
+        "clicks_count",
+    )
+    list_filter = ("offer_type", "cashback_type", "is_verified", "is_exclusive", "is_featured", "category", "network")
+    search_fields = ("title", "coupon_code", "merchant__name", "network_offer_id", "uuid")
+    autocomplete_fields = ("merchant",)
+    readonly_fields = ("uuid", "views_count", "clicks_count", "conversion_count", "created_at", "updated_at")
+    date_hierarchy = "created_at"
+
+
+@admin.register(OfferClick)
+class OfferClickAdmin(admin.ModelAdmin):
+    list_display = ("click_id", "offer", "user", "device_type", "ip_address", "created_at")
+    list_filter = ("device_type", "created_at")
+    search_fields = ("click_id", "user__email", "offer__title")
+    raw_id_fields = ("offer", "user", "merchant")
+    date_hierarchy = "created_at"
+
+
+@admin.register(OfferView)
+class OfferViewAdmin(admin.ModelAdmin):
+    list_display = ("offer", "user", "ip_address", "created_at")
+    list_filter = ("created_at",)
+    search_fields = ("offer__title", "user__email")
+    raw_id_fields = ("offer", "user")

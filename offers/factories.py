@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from catalog.factories import MerchantFactory
+
+from .models import Offer, OfferClick, OfferView
+
+
+class OfferFactory(DjangoModelFactory):
+    class Meta:
+        model = Offer
+
+    merchant = factory.SubFactory(MerchantFactory)
+    title = factory.Sequence(lambda n: f"Flat 20% off on order {n}")
+    offer_type = Offer.Type.CODE
+    coupon_code = factory.Sequence(lambda n: f"SAVE{n:04d}")
+    cashback_type = "percentage"
+    cashback_value = Decimal("6.00")
+    max_cashback = Decimal("300.00")
+    affiliate_url = factory.LazyAttribute(lambda o: f"https://www.{o.merchant.slug}.example.in/sale")
+    starts_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=10))
+    is_verified = True
+
+
+class OfferClickFactory(DjangoModelFactory):
+    class Meta:
+        model = OfferClick
+
+    offer = factory.SubFactory(OfferFactory)
+    merchant = factory.SelfAttribute("offer.merchant")
+    ip_address = "203.0.113.20"
+    user_agent = "Mozilla/5.0 (Linux; Android 14) Chrome/130 Mobile"
+    device_type = "mobile"
+
+
+class OfferViewFactory(DjangoModelFactory):
+    class Meta:
+        model = OfferView
+
+    offer = factory.SubFactory(OfferFactory)
+    ip_address = "203.0.113.21"

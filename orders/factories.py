@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import factory
+from factory.django import DjangoModelFactory
+
+from accounts.factories import UserFactory
+from catalog.factories import ProductFactory, ProductVariantFactory
+
+from .models import GiftCard, Order, OrderItem, Payment
+
+
+class OrderFactory(DjangoModelFactory):
+    class Meta:
+        model = Order
+
+    order_number = factory.Sequence(lambda n: f"ORD-2026-{n:06d}")
+    user = factory.SubFactory(UserFactory)
+    subtotal = Decimal("1000.00")
+    total_amount = Decimal("1000.00")
+    delivery_email = factory.SelfAttribute("user.email")
+
+
+class OrderItemFactory(DjangoModelFactory):
+    class Meta:
+        model = OrderItem
+
+    order = factory.SubFactory(OrderFactory)
+    product = factory.SubFactory(ProductFactory)
+    variant = factory.SubFactory(ProductVariantFactory, product=factory.SelfAttribute("..product"))
+    product_name = factory.SelfAttribute("product.name")
+    product_sku = factory.SelfAttribute("product.sku")
+    denomination = Decimal("500.00")
+    quantity = 2
+    unit_price = Decimal("500.00")
+    total_price = Decimal("1000.00")
+
+
+class PaymentFactory(DjangoModelFactory):
+    class Meta:
+        model = Payment
+
+    order = factory.SubFactory(OrderFactory)
+    user = factory.SelfAttribute("order.user")
+    amount = factory.SelfAttribute("order.total_amount")
+    payment_method = "upi"
+    gateway = "razorpay"
+    gateway_order_id = factory.Sequence(lambda n: f"order_{n:014d}")
+
+
+class GiftCardFactory(DjangoModelFactory):
+    class Meta:
+        model = GiftCard
+
+    code = factory.Sequence(lambda n: f"CAGC{n:012d}")
+    initial_value = Decimal("1000.00")
+    remaining_value = Decimal("1000.00")
+    user = factory.SubFactory(UserFactory)

@@ -1,0 +1,170 @@
+"""Gift-card orders, their items and payments, and CouponAli's own gift cards (seed tables 11-13, 20)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from catalog.models import Product, ProductVariant
+from couponali.models import ZERO, CreatedModel, MoneyField, TimeStampedModel, UuidField, flag
+
+
+class Order(TimeStampedModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PAID = "paid", "Paid"
+        PROCESSING = "processing", "Processing"
+        FULFILLED = "fulfilled", "Fulfilled"
+        FAILED = "failed", "Failed"
+        REFUNDED = "refunded", "Refunded"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class PaymentStatus(models.TextChoices):
+        PENDING = "pending", "Pending"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        REFUNDED = "refunded", "Refunded"
+
+    class FulfillmentStatus(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    uuid = UuidField()
+    order_number = models.CharField(max_length=50, unique=True, db_index=False)
+    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="orders", db_index=False)
+    subtotal = models.DecimalField(max_digits=10, decimal_places=2)
+    discount_amount = MoneyField(default=ZERO)
+    wallet_used = MoneyField(default=ZERO)
+    tax_amount = MoneyField(default=ZERO)
+    total_amount = models.DecimalField(max_digits=10, decimal_places=2)
+    promo_code = models.CharField(max_length=50, null=True, blank=True)
+    status = models.CharField(max_length=50, choices=Status.choices, default=Status.PENDING, db_default=Status.PENDING)
+    payment_status = models.CharField(
+        max_length=50, choices=PaymentStatus.choices, default=PaymentStatus.PENDING, db_default=PaymentStatus.PENDING
+    )
+    fulfillment_status = models.CharField(
+        max_length=50,
+        choices=FulfillmentStatus.choices,
+        default=FulfillmentStatus.PENDING,
+        db_default=FulfillmentStatus.PENDING,
+    )
+    delivery_email = models.EmailField(max_length=255, null=True, blank=True)
+    delivery_mobile = models.CharField(max_length=15, null=True, blank=True)
+    delivery_address = models.JSONField(null=True, blank=True)
+    notes = models.TextField(null=True, blank=True)
+    admin_notes = models.TextField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "orders"
+        indexes = [
+            models.Index(fields=["user"], name="idx_orders_user"),
+            models.Index(fields=["status"], name="idx_orders_status"),
+            models.Index(fields=["order_number"], name="idx_orders_order_number"),
+            models.Index(fields=["-created_at"], name="idx_orders_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_amount__gte=0) & Q(wallet_used__gte=0), name="orders_amounts_nonnegative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.order_number
+
+
+class OrderItem(CreatedModel):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", db_index=False)
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    variant = models.ForeignKey(ProductVariant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    product_name = models.CharField(max_length=255, null=True, blank=True)
+    product_sku = models.CharField(max_length=100, null=True, blank=True)
+    denomination = MoneyField()
+    quantity = models.IntegerField(default=1, db_default=1)
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    total_price = models.DecimalField(max_digits=10, decimal_places=2)
+    voucher_codes = models.JSONField(null=True, blank=True)
+    fulfillment_status = models.CharField(max_length=50, default="pending", db_default="pending")
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "order_items"
+        indexes = [models.Index(fields=["order"], name="idx_order_items_order")]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="order_items_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product_name}"
+
+
+class Payment(TimeStampedModel):
+    class Status(models.TextChoices):
+        INITIATED = "initiated", "Initiated"
+        SUCCESS = "success", "Success"
+        FAILED = "failed", "Failed"
+        PENDING = "pending", "Pending"
+        REFUNDED = "refunded", "Refunded"
+
+    uuid = UuidField()
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments", db_index=False)
+    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="payments", db_index=False)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default="INR", db_default="INR")
+    payment_method = models.CharField(max_length=50, null=True, blank=True)
+    gateway = models.CharField(max_length=50, null=True, blank=True)
+    gateway_order_id = models.CharField(max_length=255, null=True, blank=True)
+    gateway_payment_id = models.CharField(max_length=255, null=True, blank=True)
+    gateway_signature = models.CharField(max_length=500, null=True, blank=True)
+    status = models.CharField(
+        max_length=50, choices=Status.choices, default=Status.INITIATED, db_default=Status.INITIATED
+    )
+    gateway_response = models.JSONField(null=True, blank=True)
+    error_message = models.TextField(null=True, blank=True)
+    refund_amount = MoneyField()
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "payments"
+        indexes = [
+            models.Index(fields=["order"], name="idx_payments_order"),
+            models.Index(fields=["user"], name="idx_payments_user"),
+            models.Index(fields=["gateway_order_id"], name="idx_payments_gateway_order"),
+        ]
+        constraints = [
+            # One captured payment per gateway payment id: a webhook and a callback for the same payment
+            # cannot both fulfil the order.
+            models.UniqueConstraint(
+                fields=["gateway", "gateway_payment_id"],
+                name="payments_gateway_payment_uniq",
+                condition=Q(gateway_payment_id__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"payment {self.uuid} ({self.status})"
+
+
+class GiftCard(CreatedModel):
+    code = models.CharField(max_length=50, unique=True)
+    initial_value = models.DecimalField(max_digits=10, decimal_places=2)
+    remaining_value = models.DecimalField(max_digits=10, decimal_places=2)
+    user = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="gift_cards", db_index=False
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    is_active = flag(True)
+
+    class Meta:
+        db_table = "gift_cards"
+        indexes = [models.Index(fields=["user"], name="idx_gift_cards_user")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(remaining_value__gte=0) & Q(remaining_value__lte=models.F("initial_value")),
+                name="gift_cards_remaining_within_initial",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"gift card …{self.code[-4:]}"
