@@ -38,7 +38,8 @@ def _redis():
 def _celery():
     from couponali.celery import app
 
-    replies = app.control.ping(timeout=1.0) or []
+    # limit=1: answer as soon as one worker replies instead of waiting out the timeout for more.
+    replies = app.control.ping(timeout=1.0, limit=1) or []
     if not replies:
         raise RuntimeError("no worker answered the ping")
     return {"workers": sorted(name for reply in replies for name in reply)}

@@ -23,16 +23,17 @@ def _start(name: str, args: list[str]) -> subprocess.Popen:
     return subprocess.Popen(args, cwd=BASE_DIR, start_new_session=True)
 
 
-def _wait_http(url: str, timeout: float) -> bool:
+def _wait_healthy(url: str, timeout: float) -> bool:
+    """Wait until /healthz answers 200: web, database, Redis and a Celery worker all up."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own loopback URL
-                return response.status < 500
-        except urllib.error.HTTPError as exc:
-            return exc.code < 500 or exc.code == 503
-        except OSError:
-            time.sleep(0.3)
+            with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - our own loopback URL
+                if response.status == 200:
+                    return True
+        except (urllib.error.HTTPError, OSError):
+            pass
+        time.sleep(0.3)
     return False
 
 
@@ -113,7 +114,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
 
     url = f"http://{host}:{port}"
-    if _wait_http(url + "/healthz", timeout=60):
+    if _wait_healthy(url + "/healthz", timeout=90):
         print(
             "\n" + "=" * 64 + f"\n  CouponAli is running at {url}\n"
             f"  Admin:   {url}/admin/\n  Health:  {url}/healthz\n"
@@ -123,7 +124,7 @@ def main() -> int:
             flush=True,
         )
     else:
-        print(f"[runner] the web server did not answer at {url}; see the log above", flush=True)
+        print(f"[runner] {url}/healthz did not report healthy in 90 s; see the log above", flush=True)
         stopping = True
 
     exit_code = 0
