@@ -36,3 +36,10 @@ def audit_log(
     AuditLog.objects.create(
         actor_user_id=actor_id, action=action, entity_type=entity_type, entity_id=entity_id, metadata=metadata or {}
     )
+
+
+def notify(*, user_id: int, title: str, body: str) -> None:
+    """An in-app notification for the user (the accounts issue adds e-mail/SMS copies through Celery)."""
+    from .models import Notification
+
+    Notification.objects.create(user_id=user_id, title=title[:120], body=body[:500])

@@ -233,6 +233,12 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# ---------------------------------------------------------------- rate limits (couponali.ratelimit)
+
+RATELIMIT_KEY_PREFIX = "rl"
+# Proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
+RATELIMIT_TRUSTED_PROXIES = env.int("RATELIMIT_TRUSTED_PROXIES", default=0)
+
 # ---------------------------------------------------------------- business settings
 
 DEMO_STAFF_EMAIL = "admin@couponali.in"
