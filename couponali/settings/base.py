@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "guardian",
     "couponali",
     "accounts",
@@ -81,7 +82,7 @@ AUTHENTICATION_BACKENDS = [
     "accounts.backends.EmailOrMobileBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
 # django-guardian: no anonymous user row (our users need an email or a mobile number).
 ANONYMOUS_USER_NAME = None
 GUARDIAN_MONKEY_PATCH_USER = False
@@ -220,6 +221,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Partner and app API: offers, clicks, wallet, postbacks.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc assets come from the drf-spectacular-sidecar package: no CDN at run time.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # ---------------------------------------------------------------- logging

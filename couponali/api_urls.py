@@ -1,0 +1,9 @@
+"""Routes of the REST API under /api/v1/. Each app contributes one include line here."""
+
+from django.urls import path
+
+from couponali import api_views
+
+urlpatterns = [
+    path("health/", api_views.HealthView.as_view(), name="api-health"),
+]
