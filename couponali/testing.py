@@ -18,6 +18,16 @@ from django.db import connection
 BASE_DIR = Path(settings.BASE_DIR)
 
 
+def shared_path(relative: str) -> Path:
+    """A design input (seed, tools/schema_check.py, samples/...): ../shared/ beside the checkout when it is
+    there (the source of truth), else the copy in design/ (a bare clone, as in CI)."""
+    for root in (BASE_DIR.parent / "shared", BASE_DIR / "design"):
+        candidate = root / relative
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError(f"{relative} is neither in ../shared nor in design/")
+
+
 def _url(s: dict) -> str:
     user = quote(s["USER"] or "", safe="")
     password = f":{quote(s['PASSWORD'], safe='')}" if s.get("PASSWORD") else ""

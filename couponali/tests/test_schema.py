@@ -12,22 +12,23 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from couponali.testing import owner_database_url
-
-SCHEMA_CHECK = Path(settings.BASE_DIR).parent / "shared" / "tools" / "schema_check.py"
+from couponali.testing import owner_database_url, shared_path
 
 
 @pytest.mark.django_db
 def test_schema_matches_the_seed_with_only_documented_deviations():
     # given a test database migrated from scratch by the test run
-    assert SCHEMA_CHECK.exists(), f"schema tool not found at {SCHEMA_CHECK}"
+    tool = shared_path("tools/schema_check.py")
+    seed = next(shared_path("seed").glob("*.txt"))
     # when the design's own checker compares it with the seed
     result = subprocess.run(
         [
             sys.executable,
-            str(SCHEMA_CHECK),
+            str(tool),
             "--dsn",
             owner_database_url(),
+            "--seed",
+            str(seed),
             "--deviations",
             str(Path(settings.BASE_DIR) / "docs" / "schema-deviations.txt"),
             "--quiet",
