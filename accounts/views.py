@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -37,6 +37,11 @@ def _next_url(request, default: str = "/") -> str:
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
     return default
+
+
+def _verify_url(request) -> str:
+    target = _next_url(request)
+    return reverse("accounts:verify") + (f"?{urlencode({'next': target})}" if target != "/" else "")
 
 
 def _sign_in(request, user) -> None:
@@ -80,7 +85,7 @@ def signup(request):
                 return too_many_requests(request, exc)
             else:
                 request.session[PENDING_KEY] = code.pk
-                response = redirect(f"{reverse('accounts:verify')}?next={_next_url(request)}")
+                response = redirect(_verify_url(request))
                 response.delete_cookie(REFERRAL_COOKIE)
                 return response
     return render(request, "accounts/signup.html", {"form": form, "next": _next_url(request, "")})
@@ -115,7 +120,7 @@ def signin(request):
                         return too_many_requests(request, exc)
                     request.session[PENDING_KEY] = code.pk
                     messages.info(request, "Confirm your contact first: we sent you a new code.")
-                    return redirect(f"{reverse('accounts:verify')}?next={_next_url(request)}")
+                    return redirect(_verify_url(request))
                 _sign_in(request, user)
                 return redirect(_next_url(request))
     return render(request, "accounts/signin.html", {"form": form, "next": _next_url(request, "")}, status=status)
@@ -191,7 +196,7 @@ def verify_resend(request):
     messages.success(
         request, "We sent a new code." if code.channel == VerificationCode.Channel.SMS else "We sent a new link."
     )
-    return redirect(f"{reverse('accounts:verify')}?next={_next_url(request)}")
+    return redirect(_verify_url(request))
 
 
 @login_required

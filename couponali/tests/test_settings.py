@@ -10,7 +10,6 @@ from django.conf import settings
 
 from couponali.settings import base
 
-
 # Keys production requires besides the secret key (accounts: KYC encryption, blind index, API tokens).
 PRODUCTION_KEYS = {
     "KYC_ENCRYPTION_KEYS": "CeefMr1-ZJi4r72dgDCojlxD2rKDGIfFlC3lSQC9QxY=",
@@ -21,9 +20,7 @@ PRODUCTION_KEYS = {
 
 def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
     clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "KYC_", "ACCOUNTS_"))
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "KYC_", "ACCOUNTS_"))
     }
     clean.update(env)
     return subprocess.run(
