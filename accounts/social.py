@@ -100,7 +100,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             provider=provider,
             uid=str(sociallogin.account.uid),
             email=_verified_email(sociallogin) or "",
-            full_name=sociallogin.user.full_name if sociallogin.user else None,
+            full_name=(getattr(sociallogin.user, "full_name", None) or extra.get("name")),
             avatar_url=avatar,
             referral_code=referral_code_from(request),
         )
