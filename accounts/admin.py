@@ -78,6 +78,14 @@ class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
     filter_horizontal = ("groups", "user_permissions")
     actions = [*SoftDeleteAdmin.actions, "unlock_selected"]
 
+    def delete_model(self, request, obj):
+        # Closing an account is more than setting deleted_at: personal data goes too (services.user_delete).
+        services.user_delete(user_id=obj.pk, actor_id=request.user.pk)
+
+    def delete_queryset(self, request, queryset):
+        for pk in queryset.filter(deleted_at__isnull=True).values_list("pk", flat=True):
+            services.user_delete(user_id=pk, actor_id=request.user.pk)
+
     @admin.action(description="Unlock sign-in (clear a lockout after failed passwords)")
     def unlock_selected(self, request, queryset):
         count = sum(

@@ -57,10 +57,14 @@ class SessionGuardMiddleware:
       request's RLS scope and DRF agree on who is asking.
     """
 
+    exempt_paths = ("/healthz",)  # must answer even when the database is down
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path in self.exempt_paths:
+            return self.get_response(request)
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if request.path.startswith("/api/") and header[:7].lower() == "bearer ":
             result = authenticate_bearer(header[7:].strip())

@@ -311,7 +311,9 @@ def password_change(request):
     form = form_class(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         services.user_password_change(
-            user_id=user.pk, new_password=form.cleaned_data["password"], keep_family_id=request.session_family_id
+            user_id=user.pk,
+            new_password=form.cleaned_data["password"],
+            keep_family_id=getattr(request, "session_family_id", None),
         )
         user.refresh_from_db()
         update_session_auth_hash(request, user)
@@ -341,7 +343,7 @@ def delete_account(request):
 @never_cache
 def sessions(request):
     rows = list(selectors.sessions_active(user_id=request.user.pk))
-    current = request.session_family_id
+    current = getattr(request, "session_family_id", None)
     for row in rows:
         row.is_current = row.family_id == current
     return render(request, "accounts/sessions.html", {"sessions": rows, "others": sum(not r.is_current for r in rows)})
@@ -354,7 +356,7 @@ def session_revoke(request, session_id: int):
     if row is None:
         raise Http404
     services.session_revoke(user_id=request.user.pk, session_id=row.pk)
-    if row.family_id == request.session_family_id:
+    if row.family_id == getattr(request, "session_family_id", None):
         logout(request)
         return redirect("/")
     messages.success(request, "That session is signed out.")
@@ -364,7 +366,9 @@ def session_revoke(request, session_id: int):
 @login_required
 @require_POST
 def session_revoke_others(request):
-    count = services.session_revoke_others(user_id=request.user.pk, keep_family_id=request.session_family_id)
+    count = services.session_revoke_others(
+        user_id=request.user.pk, keep_family_id=getattr(request, "session_family_id", None)
+    )
     messages.success(request, f"Signed out {count} other session{'s' if count != 1 else ''}.")
     return redirect("accounts:sessions")
 

@@ -160,3 +160,30 @@ def test_pages_need_sign_in(client):
     for path in ("/accounts/profile/", "/accounts/sessions/", "/accounts/notifications/", "/accounts/profile/delete/"):
         response = client.get(path)
         assert response.status_code == 302 and response["Location"] == f"/accounts/login/?next={path}"
+
+
+@pytest.mark.django_db
+def test_staff_deleting_a_user_in_the_admin_closes_the_account_properly(admin_client, shopper):
+    response = admin_client.post(f"/admin/accounts/user/{shopper.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    gone = User.all_objects.get(pk=shopper.pk)
+    assert gone.deleted_at is not None and gone.mobile is None and gone.email.endswith(".invalid")
+    log = AuditLog.objects.get(action="user.delete", entity_id=shopper.pk)
+    assert log.actor_user_id != shopper.pk
+
+
+@pytest.mark.django_db
+def test_staff_can_revoke_sessions_in_the_admin(admin_client, shopper):
+    browser = _signed_in(shopper)
+    with rls.bypass(reason="test"):
+        row = UserSession.objects.get(user=shopper)
+    response = admin_client.post(
+        "/admin/accounts/usersession/", {"action": "revoke_selected", "_selected_action": [row.pk]}, follow=True
+    )
+    assert "Revoked 1 session(s)." in response.content.decode()
+    assert browser.get("/accounts/profile/").status_code == 302
+    with rls.bypass(reason="test"):
+        row.refresh_from_db()
+    assert row.revocation_reason == "revoked_by_staff"
+    # the admin never shows the token hash
+    assert row.token not in admin_client.get(f"/admin/accounts/usersession/{row.pk}/change/").content.decode()
