@@ -175,22 +175,20 @@ class KycForm(forms.Form):
     state = forms.ChoiceField(label="State / UT", choices=[("", "Choose…")] + [(s, s) for s in INDIAN_STATES])
     pincode = forms.CharField(label="PIN code", max_length=10)
 
+    PLACEHOLDERS = {"pan_number": "ABCDE1234F", "ifsc_code": "HDFC0001234", "upi_id": "name@bank"}
+
     def __init__(self, *args, existing=None, masked=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.existing = existing
-        masked = masked or {}
+        for field, example in self.PLACEHOLDERS.items():
+            self.fields[field].widget.attrs["placeholder"] = example
+        for field, shown in (masked or {}).items():
+            if shown:  # the stored value, masked: typing a new one replaces it
+                self.fields[field].widget.attrs["placeholder"] = f"{shown} (leave blank to keep)"
         for field in ("account_number", "upi_id", "pan_number"):
-            if masked.get(field):
-                self.fields[field].widget.attrs["placeholder"] = f"{masked[field]} (leave blank to keep)"
-        self.fields["pan_number"].widget.attrs.update(
-            {
-                "autocapitalize": "characters",
-                "placeholder": self.fields["pan_number"].widget.attrs.get("placeholder", "ABCDE1234F"),
-            }
-        )
-        self.fields["ifsc_code"].widget.attrs.setdefault("placeholder", "HDFC0001234")
-        self.fields["upi_id"].widget.attrs.setdefault("placeholder", "name@bank")
-        self.fields["account_number"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+            self.fields[field].widget.attrs["autocomplete"] = "off"
+        self.fields["pan_number"].widget.attrs["autocapitalize"] = "characters"
+        self.fields["account_number"].widget.attrs["inputmode"] = "numeric"
         self.fields["pincode"].widget.attrs["inputmode"] = "numeric"
 
     def _has(self, field: str) -> bool:

@@ -630,6 +630,8 @@ def password_reset_complete(*, token: str, new_password: str):
         user.save(update_fields=["password", "locked_until", "email_verified_at", "mobile_verified_at", "is_verified"])
         with _as_user(user.pk):
             _sessions_revoke(UserSession.objects.filter(user_id=user.pk), reason=UserSession.Reason.PASSWORD_CHANGED)
+        # A fresh start for the lockout too: earlier failures no longer count.
+        limit_clear(scope="accounts-signin-failures", key=f"user:{user.pk}", rate=_lockout_rate())
         audit_log(actor_id=user.pk, action="user.password_reset", entity_type="user", entity_id=user.pk)
         notify(
             user_id=user.pk,

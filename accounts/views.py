@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -171,10 +171,12 @@ def verify(request):
     return render(request, "accounts/verify.html", context, status=status)
 
 
-def _verified(request, row) -> HttpResponseRedirect:
+def _verified(request, row) -> HttpResponse:
     request.session.pop(PENDING_KEY, None)
     what = "mobile number" if row.channel == VerificationCode.Channel.SMS else "e-mail address"
     if row.purpose == VerificationCode.Purpose.SIGNUP:
+        if not row.user.is_active or row.user.deleted_at is not None:
+            return account_inactive(request)
         if not request.user.is_authenticated or request.user.pk != row.user_id:
             _sign_in(request, row.user)
         messages.success(request, f"Your {what} is confirmed. Welcome to CouponAli!")

@@ -197,3 +197,24 @@ def test_admin_login_is_protected_by_the_lockout_too(client):
         client.post("/admin/login/", {"username": "boss@couponali.in", "password": "guess"})
     response = client.post("/admin/login/", {"username": "boss@couponali.in", "password": PASSWORD})
     assert response.status_code == 200 and "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_a_password_reset_lifts_the_lock_and_forgets_old_failures(client, django_capture_on_commit_callbacks):
+    import re
+
+    from django.core import mail
+
+    user = UserFactory(email="owner@example.in", email_verified_at=timezone.now())
+    for _ in range(5):
+        client.post("/accounts/login/", {"identifier": "owner@example.in", "password": "wrong-one"})
+    user.refresh_from_db()
+    assert user.locked_until is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/password/reset/", {"identifier": "owner@example.in"})
+    path = re.search(r"(/accounts/password/reset/[^\s]+/)", mail.outbox[-1].body).group(1)
+    client.post(path, {"password": "Monsoon-Mangoes-42", "password2": "Monsoon-Mangoes-42"})
+    # one wrong password after the reset does not lock again, and the new password works
+    client.post("/accounts/login/", {"identifier": "owner@example.in", "password": "wrong-one"})
+    response = client.post("/accounts/login/", {"identifier": "owner@example.in", "password": "Monsoon-Mangoes-42"})
+    assert response.status_code == 302
