@@ -1,8 +1,14 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from couponali.admin import SoftDeleteAdmin
 
+from . import selectors, services
 from .models import (
     AccessPermission,
     AuditLog,
@@ -15,6 +21,7 @@ from .models import (
     UserKYC,
     UserRole,
     UserSession,
+    VerificationCode,
 )
 
 
@@ -32,7 +39,14 @@ class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
         "is_staff",
         "created_at",
     )
-    list_filter = ("role", "is_active", "is_staff", "is_verified", "gender")
+    list_filter = (
+        "role",
+        "is_active",
+        "is_staff",
+        "is_verified",
+        "gender",
+        ("locked_until", admin.EmptyFieldListFilter),
+    )
     search_fields = ("email", "mobile", "full_name", "referral_code", "uuid")
     ordering = ("-created_at",)
     readonly_fields = (
@@ -44,6 +58,7 @@ class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
         "updated_at",
         "last_login",
         "deleted_at",
+        "locked_until",
     )
     raw_id_fields = ("referred_by_user",)
     fieldsets = (
@@ -53,38 +68,258 @@ class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
         ("Wallet (kept by the ledger)", {"fields": ("wallet_balance", "pending_cashback", "lifetime_earnings")}),
         ("Referral", {"fields": ("referral_code", "referred_by_user")}),
         ("Social", {"fields": ("google_id", "facebook_id")}),
-        ("Access", {"fields": ("role", "is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (
+            "Access",
+            {"fields": ("role", "is_active", "is_staff", "is_superuser", "locked_until", "groups", "user_permissions")},
+        ),
         ("Dates", {"fields": ("last_login", "created_at", "updated_at", "deleted_at")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "mobile", "password1", "password2")}),)
     filter_horizontal = ("groups", "user_permissions")
+    actions = [*SoftDeleteAdmin.actions, "unlock_selected"]
+
+    def delete_model(self, request, obj):
+        # Closing an account is more than setting deleted_at: personal data goes too (services.user_delete).
+        services.user_delete(user_id=obj.pk, actor_id=request.user.pk)
+
+    def delete_queryset(self, request, queryset):
+        for pk in queryset.filter(deleted_at__isnull=True).values_list("pk", flat=True):
+            services.user_delete(user_id=pk, actor_id=request.user.pk)
+
+    @admin.action(description="Unlock sign-in (clear a lockout after failed passwords)")
+    def unlock_selected(self, request, queryset):
+        count = sum(
+            services.user_unlock(user_id=pk, actor_id=request.user.pk) for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(request, f"Unlocked {count} account(s).", messages.SUCCESS)
 
 
 @admin.register(UserSession)
 class UserSessionAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "ip_address", "created_at", "expires_at", "revoked_at")
-    list_filter = ("revoked_at", "expires_at")
-    search_fields = ("user__email", "user__mobile", "ip_address")
-    raw_id_fields = ("user",)
-    readonly_fields = ("token",)
+    """Sessions are created by sign-ins only; staff can look and revoke, never edit."""
+
+    list_display = (
+        "id",
+        "user",
+        "kind",
+        "device",
+        "ip_address",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "revocation_reason",
+    )
+    list_filter = ("kind", "revocation_reason", ("revoked_at", admin.EmptyFieldListFilter), "expires_at")
+    search_fields = ("user__email", "user__mobile", "ip_address", "family_id")
+    raw_id_fields = ("user", "rotated_from")
+    readonly_fields = [f.name for f in UserSession._meta.fields if f.name != "token"]
+    exclude = ("token",)  # a hash, but nothing anyone needs to see
+    actions = ["revoke_selected"]
+
+    @admin.display(description="device")
+    def device(self, obj):
+        info = obj.device_info or {}
+        return f"{info.get('browser', '?')} on {info.get('os', '?')} ({info.get('device', '?')})"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.method in ("GET", "HEAD") and super().has_change_permission(request, obj)
+
+    @admin.action(description="Revoke selected sessions (sign those devices out)", permissions=["delete"])
+    def revoke_selected(self, request, queryset):
+        count = 0
+        for row in queryset.filter(revoked_at__isnull=True):
+            count += services.session_revoke(user_id=row.user_id, session_id=row.pk, actor_id=request.user.pk)
+        self.message_user(request, f"Revoked {count} session(s).", messages.SUCCESS)
+
+
+class DuplicatePanFilter(admin.SimpleListFilter):
+    title = "PAN shared with another account"
+    parameter_name = "duplicate_pan"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        shared = selectors.kyc_duplicate_pans().values("pan_hash")
+        if self.value() == "yes":
+            return queryset.filter(pan_hash__in=shared)
+        if self.value() == "no":
+            return queryset.exclude(pan_hash__in=shared)
+        return queryset
+
+
+class UserKYCReviewForm(forms.ModelForm):
+    """Input checks for a review; the review itself is services.kyc_review (called by save_model)."""
+
+    class Meta:
+        model = UserKYC
+        fields = ("status", "notes")
+        help_texts = {"notes": "Shown to the user. Required when rejecting."}
+
+    def clean(self):
+        data = super().clean()
+        if {"status", "notes"} & set(self.changed_data):
+            if data.get("status") not in (UserKYC.Status.VERIFIED, UserKYC.Status.REJECTED):
+                self.add_error("status", "A review ends in verified or rejected.")
+            elif data.get("status") == UserKYC.Status.REJECTED and not (data.get("notes") or "").strip():
+                self.add_error("notes", "Say why the KYC is rejected: the user sees these notes.")
+        return data
 
 
 @admin.register(UserKYC)
 class UserKYCAdmin(admin.ModelAdmin):
+    """KYC review. PAN, account number and UPI id are always masked here; staff holding the
+    'Can reveal an unmasked KYC value' permission can reveal one value at a time, and each reveal is audited.
+    Changing the status runs services.kyc_review (audit row + the user is notified)."""
+
+    form = UserKYCReviewForm
     list_display = (
         "id",
         "user",
         "account_holder_name",
+        "pan_masked",
+        "account_masked",
+        "upi_masked",
         "ifsc_code",
-        "bank_name",
         "status",
         "pan_verified",
         "verified_at",
-        "created_at",
+        "updated_at",
     )
-    list_filter = ("status", "pan_verified", "state")
+    list_filter = ("status", "pan_verified", DuplicatePanFilter, "state")
     search_fields = ("user__email", "user__mobile", "account_holder_name", "ifsc_code")
     raw_id_fields = ("user",)
+    readonly_fields = (
+        "user",
+        "account_holder_name",
+        "pan_field",
+        "account_field",
+        "ifsc_code",
+        "bank_name",
+        "upi_field",
+        "address",
+        "pan_verified",
+        "verified_at",
+        "same_pan",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("user", "account_holder_name")}),
+        (
+            "Identity and payout (encrypted; shown masked)",
+            {"fields": ("pan_field", "same_pan", "account_field", "ifsc_code", "bank_name", "upi_field")},
+        ),
+        ("Address", {"fields": ("address",)}),
+        ("Review", {"fields": ("status", "notes", "pan_verified", "verified_at")}),
+        ("Dates", {"fields": ("created_at", "updated_at")}),
+    )
+
+    def has_add_permission(self, request):
+        return False  # users submit their own KYC
+
+    def get_urls(self):
+        custom = [
+            path(
+                "<int:kyc_id>/reveal/<str:field>/",
+                self.admin_site.admin_view(self.reveal_view),
+                name="accounts_userkyc_reveal",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def _masked(self, obj, field):
+        return selectors.kyc_masked(obj)[field] or "—"
+
+    @admin.display(description="PAN")
+    def pan_masked(self, obj):
+        return self._masked(obj, "pan_number")
+
+    @admin.display(description="account")
+    def account_masked(self, obj):
+        return self._masked(obj, "account_number")
+
+    @admin.display(description="UPI")
+    def upi_masked(self, obj):
+        return self._masked(obj, "upi_id")
+
+    def _with_reveal(self, obj, field):
+        value = self._masked(obj, field)
+        if not getattr(obj, field):
+            return value
+        url = reverse("admin:accounts_userkyc_reveal", args=[obj.pk, field])
+        return format_html('{} &nbsp;<a href="{}">Reveal…</a>', value, url)
+
+    @admin.display(description="PAN")
+    def pan_field(self, obj):
+        return self._with_reveal(obj, "pan_number")
+
+    @admin.display(description="bank account number")
+    def account_field(self, obj):
+        return self._with_reveal(obj, "account_number")
+
+    @admin.display(description="UPI id")
+    def upi_field(self, obj):
+        return self._with_reveal(obj, "upi_id")
+
+    @admin.display(description="address")
+    def address(self, obj):
+        parts = [obj.address_line1, obj.address_line2, obj.city, obj.state, obj.pincode]
+        return ", ".join(p for p in parts if p) or "—"
+
+    @admin.display(description="same PAN on other accounts")
+    def same_pan(self, obj):
+        others = list(selectors.kyc_same_pan(obj)[:10])
+        if not others:
+            return "none"
+        links = [
+            format_html('<a href="{}">{}</a>', reverse("admin:accounts_userkyc_change", args=[o.pk]), o.user)
+            for o in others
+        ]
+        return format_html_join(", ", "{}", ((link,) for link in links))
+
+    def save_model(self, request, obj, form, change):
+        if change and {"status", "notes"} & set(form.changed_data):
+            services.kyc_review(kyc_id=obj.pk, actor_id=request.user.pk, decision=obj.status, notes=obj.notes)
+
+    def reveal_view(self, request, kyc_id: int, field: str):
+        if request.method != "POST":
+            kyc = UserKYC.objects.filter(pk=kyc_id).first()
+            if kyc is None or field not in UserKYC.ENCRYPTED_FIELDS:
+                raise Http404
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Reveal a KYC value",
+                "kyc": kyc,
+                "field": UserKYC._meta.get_field(field).verbose_name,
+                "masked": self._masked(kyc, field),
+                "value": None,
+                "can_reveal": request.user.has_perm("accounts.reveal_userkyc"),
+                "opts": self.model._meta,
+            }
+            return TemplateResponse(request, "admin/accounts/userkyc/reveal.html", context)
+        try:
+            value = services.kyc_reveal(kyc_id=kyc_id, field=field, actor=request.user)
+        except UserKYC.DoesNotExist:
+            raise Http404 from None
+        except services.AccountsError as exc:
+            raise Http404 from exc
+        kyc = UserKYC.objects.get(pk=kyc_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Revealed KYC value",
+            "kyc": kyc,
+            "field": UserKYC._meta.get_field(field).verbose_name,
+            "value": value,
+            "can_reveal": True,
+            "opts": self.model._meta,
+        }
+        response = TemplateResponse(request, "admin/accounts/userkyc/reveal.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class RolePermissionInline(admin.TabularInline):
@@ -139,9 +374,36 @@ class UserDepartmentAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
 
 
+@admin.register(VerificationCode)
+class VerificationCodeAdmin(admin.ModelAdmin):
+    """Read-only: codes are hashed and only meaningful to the person they were sent to."""
+
+    list_display = (
+        "id",
+        "user",
+        "purpose",
+        "channel",
+        "attempts",
+        "expires_at",
+        "consumed_at",
+        "superseded_at",
+        "created_at",
+    )
+    list_filter = ("purpose", "channel", ("consumed_at", admin.EmptyFieldListFilter), "created_at")
+    search_fields = ("user__email", "user__mobile")
+    raw_id_fields = ("user",)
+    exclude = ("secret_hash", "salt", "target")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "title", "is_read", "created_at")
+    list_display = ("id", "user", "title", "is_read", "emailed_at", "sms_sent_at", "created_at")
     list_filter = ("is_read", "created_at")
     search_fields = ("title", "body", "user__email", "user__mobile")
     raw_id_fields = ("user",)

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import Q
 
 
 class EmailOrMobileBackend(ModelBackend):
+    """Django's authenticate() for every password sign-in that does not go through our sign-in page (the
+    admin's login page, the test client). It applies the same rules through services.signin_attempt:
+    no account enumeration by timing, failure counting and lockout."""
+
     def authenticate(self, request, username=None, password=None, **kwargs):
+        from .services import AccountsError, signin_attempt
+
         identifier = (username or kwargs.get("email") or kwargs.get("mobile") or "").strip()
         if not identifier or password is None:
             return None
-        User = get_user_model()
-        lookup = Q(email__iexact=identifier) if "@" in identifier else Q(mobile=normalise_mobile(identifier))
-        user = User.objects.filter(lookup).first()
-        if user is None:
-            # Same work as a real check, so timing does not tell whether the account exists.
-            User().set_password(password)
+        try:
+            user = signin_attempt(identifier=identifier, password=password)
+        except AccountsError:
             return None
-        if user.check_password(password) and self.user_can_authenticate(user):
-            return user
-        return None
+        return user if self.user_can_authenticate(user) else None
 
 
 def normalise_mobile(value: str) -> str:

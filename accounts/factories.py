@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import secrets
+
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from . import crypto, tokens
 from .models import (
     AccessPermission,
     AuditLog,
@@ -16,6 +19,7 @@ from .models import (
     UserKYC,
     UserRole,
     UserSession,
+    VerificationCode,
 )
 
 
@@ -42,28 +46,91 @@ class StaffUserFactory(UserFactory):
     role = User.Role.ADMIN
 
 
-class UserSessionFactory(DjangoModelFactory):
+class _KeepsPlaintext(DjangoModelFactory):
+    """Attributes named in ``_plaintext`` are not model fields: they are kept on the instance after creation
+    (a session's secret, an OTP, the plain PAN) so that tests can use them as a person would."""
+
+    _plaintext: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _split(cls, kwargs):
+        return {k: kwargs.pop(k) for k in cls._plaintext if k in kwargs}
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        kept = cls._split(kwargs)
+        obj = super()._create(model_class, *args, **kwargs)
+        obj.__dict__.update(kept)
+        return obj
+
+    @classmethod
+    def _build(cls, model_class, *args, **kwargs):
+        kept = cls._split(kwargs)
+        obj = super()._build(model_class, *args, **kwargs)
+        obj.__dict__.update(kept)
+        return obj
+
+
+class UserSessionFactory(_KeepsPlaintext):
+    """A session row; the secret whose hash is stored is on ``obj.secret`` (as a sign-in would hand it out)."""
+
+    _plaintext = ("secret",)
+
     class Meta:
         model = UserSession
 
     user = factory.SubFactory(UserFactory)
-    token = factory.Sequence(lambda n: f"{n:064x}")
+    secret = factory.LazyFunction(tokens.new_secret)
+    token = factory.LazyAttribute(lambda o: tokens.token_hash(o.secret))
     device_info = factory.LazyFunction(lambda: {"browser": "Chrome", "os": "Android", "device": "mobile"})
     ip_address = "203.0.113.10"
     expires_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=14))
 
 
-class UserKYCFactory(DjangoModelFactory):
+class UserKYCFactory(_KeepsPlaintext):
+    """KYC with encrypted PAN, account number and UPI id (pass ``pan=``, ``account=``, ``upi=`` in plain text)."""
+
+    _plaintext = ("pan", "account", "upi")
+
     class Meta:
         model = UserKYC
 
     user = factory.SubFactory(UserFactory)
+    pan = factory.Sequence(lambda n: f"ABCPK{n % 10000:04d}L")
+    account = factory.Sequence(lambda n: f"5010{n:08d}")
+    upi = factory.Sequence(lambda n: f"shopper{n}@okhdfcbank")
+    pan_number = factory.LazyAttribute(lambda o: crypto.encrypt(o.pan))
+    pan_hash = factory.LazyAttribute(lambda o: crypto.blind_index(o.pan))
+    account_number = factory.LazyAttribute(lambda o: crypto.encrypt(o.account))
+    upi_id = factory.LazyAttribute(lambda o: crypto.encrypt(o.upi))
     account_holder_name = factory.SelfAttribute("user.full_name")
+    address_line1 = "12, MG Road"
     ifsc_code = "HDFC0001234"
     bank_name = "HDFC Bank"
     city = "Bengaluru"
     state = "Karnataka"
     pincode = "560001"
+
+
+class VerificationCodeFactory(_KeepsPlaintext):
+    """A live 6-digit SMS code; the code itself is on ``obj.code``."""
+
+    _plaintext = ("code",)
+
+    class Meta:
+        model = VerificationCode
+
+    user = factory.SubFactory(UserFactory)
+    purpose = VerificationCode.Purpose.VERIFY
+    channel = VerificationCode.Channel.SMS
+    target = factory.SelfAttribute("user.mobile")
+    code = factory.LazyFunction(tokens.new_otp)
+    salt = factory.LazyFunction(lambda: secrets.token_hex(8))
+    secret_hash = factory.LazyAttribute(lambda o: tokens.code_hash(f"{o.salt}:{o.code}"))
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(minutes=10))
 
 
 class RoleFactory(DjangoModelFactory):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import PermissionsMixin
+from django.contrib.postgres.functions import RandomUUID
 from django.db import models
 from django.db.models import Q
 
@@ -16,6 +19,7 @@ from couponali.models import (
     SoftDeleteQuerySet,
     TimeStampedModel,
     UuidField,
+    counter,
     flag,
 )
 
@@ -66,6 +70,8 @@ class User(AbstractBaseUser, PermissionsMixin, SoftDeleteModel, TimeStampedModel
     is_staff = flag(False)
 
     last_login = models.DateTimeField("last login", null=True, blank=True, db_column="last_login_at")
+    # Set by the sign-in service after repeated failures (an extra column); staff can clear it in the admin.
+    locked_until = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
     all_objects = models.Manager.from_queryset(SoftDeleteQuerySet)()
@@ -100,8 +106,35 @@ class User(AbstractBaseUser, PermissionsMixin, SoftDeleteModel, TimeStampedModel
     def display_name(self) -> str:
         return self.get_short_name()
 
+    @property
+    def has_verified_contact(self) -> bool:
+        return bool(self.email_verified_at or self.mobile_verified_at)
+
 
 class UserSession(models.Model):
+    """A browser sign-in or one generation of an API refresh token (seed table 2, plus the §29 columns).
+
+    ``token`` holds only the SHA-256 of the secret (the random value kept in the browser's server-side
+    session, or the refresh token). API refresh tokens rotate: each refresh revokes its row (reason
+    ``rotated``) and adds the next generation to the same ``family_id``; presenting a rotated token again
+    revokes the whole family. A browser session is a family of one.
+    """
+
+    class Kind(models.TextChoices):
+        WEB = "web", "Browser"
+        API = "api", "API / app"
+
+    class Reason(models.TextChoices):
+        SIGNED_OUT = "signed_out", "Signed out"
+        REVOKED = "revoked", "Revoked by the user"
+        REVOKED_BY_STAFF = "revoked_by_staff", "Revoked by staff"
+        ROTATED = "rotated", "Refresh token rotated"
+        REUSE_DETECTED = "reuse_detected", "Refresh token reused"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        REPLACED = "replaced", "Signed in again"
+        EXPIRED = "expired", "Expired"
+        ACCOUNT_DELETED = "account_deleted", "Account deleted"
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions", db_index=False)
     # Only a hash of the session key or token is stored, never the value itself.
     token = models.CharField(max_length=500, unique=True)
@@ -110,16 +143,30 @@ class UserSession(models.Model):
     expires_at = models.DateTimeField()
     created_at = CreatedAtField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Seed §29: refresh-token rotation and the reason a session ended.
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.WEB, db_default=Kind.WEB)
+    family_id = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID())
+    rotated_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rotated_to"
+    )
+    revocation_reason = models.CharField(max_length=30, choices=Reason.choices, null=True, blank=True)
 
     class Meta:
         db_table = "user_sessions"
         indexes = [
             models.Index(fields=["user"], name="idx_sessions_user"),
             models.Index(fields=["token"], name="idx_sessions_token", condition=Q(revoked_at__isnull=True)),
+            models.Index(fields=["family_id"], name="idx_sessions_family"),
         ]
 
     def __str__(self) -> str:
         return f"session {self.pk} of user {self.user_id}"
+
+    @property
+    def is_active(self) -> bool:
+        from django.utils import timezone
+
+        return self.revoked_at is None and self.expires_at > timezone.now()
 
 
 class UserKYC(TimeStampedModel):
@@ -146,11 +193,17 @@ class UserKYC(TimeStampedModel):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_default=Status.PENDING)
     verified_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(null=True, blank=True)
+    # Blind index: HMAC-SHA256 of the normalised PAN under KYC_BLIND_INDEX_KEY, so that duplicate PANs can be
+    # found without decrypting anything (an extra column).
+    pan_hash = models.CharField(max_length=64, null=True, blank=True, db_index=True)
+
+    ENCRYPTED_FIELDS = ("pan_number", "account_number", "upi_id")
 
     class Meta:
         db_table = "user_kyc"
         verbose_name = "user KYC"
         verbose_name_plural = "user KYC"
+        permissions = [("reveal_userkyc", "Can reveal an unmasked KYC value (each reveal is audited)")]
 
     def __str__(self) -> str:
         return f"KYC of user {self.user_id} ({self.status})"
@@ -247,6 +300,11 @@ class Notification(CreatedModel):
     title = models.CharField(max_length=120)
     body = models.CharField(max_length=500)
     is_read = flag(False)
+    # Extra columns: where the notification leads, and when its e-mail/SMS copies went out (so that the
+    # delivery task is safe to run twice).
+    url = models.CharField(max_length=500, null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    sms_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "notifications"
@@ -278,6 +336,53 @@ class AuditLog(CreatedModel):
         return f"{self.action} {self.entity_type}#{self.entity_id}"
 
 
+class VerificationCode(models.Model):
+    """A one-time code or link: mobile OTP, e-mail verification link, password-reset link (an extra table).
+
+    Only ``secret_hash`` (an HMAC of the code or link token) is stored. A code expires, allows
+    ACCOUNTS_OTP_MAX_ATTEMPTS tries (counted under a row lock, so parallel guesses cannot exceed it), and a new
+    code for the same target and purpose supersedes the old one. A row without a user is a decoy: sign-up
+    with an address that already has an account shows the same pages, but no code is ever sent for it.
+    """
+
+    class Purpose(models.TextChoices):
+        SIGNUP = "signup", "Sign-up verification"
+        VERIFY = "verify", "Contact verification"
+        PASSWORD_RESET = "password_reset", "Password reset"
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "SMS"
+        EMAIL = "email", "E-mail"
+
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="verification_codes", db_index=False
+    )
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    target = models.CharField(max_length=255)
+    salt = models.CharField(max_length=32, blank=True, default="", db_default="")
+    secret_hash = models.CharField(max_length=64, unique=True)
+    attempts = counter()
+    expires_at = models.DateTimeField()
+    consumed_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    created_at = CreatedAtField()
+
+    class Meta:
+        db_table = "verification_codes"
+        indexes = [
+            models.Index(fields=["user", "purpose"], name="idx_verification_user"),
+            models.Index(fields=["target", "purpose"], name="idx_verification_target"),
+            models.Index(fields=["expires_at"], name="idx_verification_expires"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(attempts__gte=0), name="chk_verification_attempts"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} via {self.channel} ({self.pk})"
+
+
 __all__ = [
     "AccessPermission",
     "AuditLog",
@@ -290,4 +395,5 @@ __all__ = [
     "UserKYC",
     "UserRole",
     "UserSession",
+    "VerificationCode",
 ]

@@ -8,6 +8,8 @@ from couponali import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
+    path("accounts/social/", include("accounts.social_urls")),
     # Partner and app API. Each app adds its routes to couponali/api_urls.py.
     path("api/v1/", include("couponali.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

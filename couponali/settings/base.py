@@ -36,6 +36,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    # Google and Facebook sign-in only (SOCIALACCOUNT_ONLY); email/mobile sign-in is the accounts app's own.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.facebook",
     "couponali",
     "accounts",
     "catalog",
@@ -53,6 +59,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Signs out revoked/expired browser sessions and authenticates API bearer tokens, before the RLS scope
+    # is chosen from request.user.
+    "accounts.middleware.SessionGuardMiddleware",
+    "accounts.middleware.ReferralCodeMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "couponali.middleware.RowLevelSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -206,12 +217,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 }
 # Apps add their periodic jobs to CELERY_BEAT_SCHEDULE here, one block each, so that the whole schedule
 # reads in one place.
+CELERY_BEAT_SCHEDULE |= {
+    # accounts: drop spent verification codes and sessions long past their expiry.
+    "accounts-purge-expired": {"task": "accounts.purge_expired", "schedule": timedelta(hours=6)},
+}
 
 # ---------------------------------------------------------------- REST API
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.AccessTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -243,6 +261,86 @@ LOGGING = {
 RATELIMIT_KEY_PREFIX = "rl"
 # Proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
 RATELIMIT_TRUSTED_PROXIES = env.int("RATELIMIT_TRUSTED_PROXIES", default=0)
+
+# ---------------------------------------------------------------- accounts (sign-in, sessions, KYC)
+
+# Browser sessions: every sign-in is a user_sessions row that expires with the session cookie.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
+# API tokens: a short-lived JWT access token and a rotating, opaque refresh token (user_sessions rows).
+ACCOUNTS_ACCESS_TOKEN_TTL = timedelta(seconds=env.int("ACCOUNTS_ACCESS_TOKEN_TTL", default=600))
+ACCOUNTS_REFRESH_TOKEN_TTL = timedelta(seconds=env.int("ACCOUNTS_REFRESH_TOKEN_TTL", default=60 * 60 * 24 * 30))
+# One-time codes and links, stored only as keyed hashes.
+ACCOUNTS_OTP_TTL = timedelta(minutes=10)
+ACCOUNTS_OTP_MAX_ATTEMPTS = 5
+ACCOUNTS_EMAIL_LINK_TTL = timedelta(hours=24)
+ACCOUNTS_PASSWORD_RESET_TTL = timedelta(hours=1)
+# Lockout: after this many failed sign-ins within the window the account is locked for the duration.
+ACCOUNTS_LOCKOUT_FAILURES = env.int("ACCOUNTS_LOCKOUT_FAILURES", default=5)
+ACCOUNTS_LOCKOUT_WINDOW = timedelta(minutes=15)
+ACCOUNTS_LOCKOUT_DURATION = timedelta(minutes=env.int("ACCOUNTS_LOCKOUT_MINUTES", default=15))
+# Sliding-window limits (couponali.ratelimit, `limits` notation) per client IP or per target; 429 past them.
+ACCOUNTS_RATE_LIMITS = {
+    "signin": "20/10minutes",  # per IP
+    "signup": "10/hour",  # per IP
+    "referral-signup-ip": "5/hour",  # sign-ups with a referral code, per IP
+    "referral-signup-code": "30/day",  # sign-ups per referral code
+    "otp-send": "3/10minutes",  # codes sent to one mobile/email (resends included)
+    "otp-send-ip": "10/10minutes",
+    "otp-verify": "10/10minutes",  # per IP, on top of the 5 tries per code
+    "password-reset": "5/hour",  # per IP
+    "password-reset-target": "3/hour",  # per email/mobile
+    "token": "20/10minutes",  # API token sign-in, per IP
+    "token-refresh": "60/10minutes",  # per IP
+}
+# SMS delivery: accounts.sms.ConsoleSmsBackend (prints, the default), FileSmsBackend (one file a message under
+# SMS_FILE_PATH), LocmemSmsBackend (tests), HttpSmsBackend (a provider's JSON API: SMS_HTTP_URL/_API_KEY).
+SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.ConsoleSmsBackend")
+SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=BASE_DIR / "var" / "sms")
+SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
+SMS_HTTP_API_KEY = env.str("SMS_HTTP_API_KEY", default="")
+SMS_SENDER_ID = env.str("SMS_SENDER_ID", default="CPNALI")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CouponAli <no-reply@couponali.in>")
+# KYC encryption (accounts/crypto.py): KYC_ENCRYPTION_KEYS are Fernet keys, newest first (MultiFernet);
+# KYC_BLIND_INDEX_KEY keys the HMAC that finds duplicate PANs. Never derived from SECRET_KEY; no default
+# here: development.py and test.py set throw-away keys, production.py requires them.
+KYC_ENCRYPTION_KEYS: list[str] = []
+KYC_BLIND_INDEX_KEY = ""
+# Signs API access tokens (HS256); like SECRET_KEY it has no default here.
+ACCOUNTS_JWT_SIGNING_KEY = ""
+
+# django-allauth, used for Google and Facebook sign-in only. Our users columns (google_id, facebook_id,
+# email_verified_at) are the source of truth; allauth keeps its own link tables beside them.
+SOCIALACCOUNT_ONLY = True
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_ADAPTER = "accounts.social.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.social.SocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the sign-in page POSTs (with a CSRF token) to start the OAuth dance
+
+
+def social_providers() -> dict:
+    """Google/Facebook apps from the environment; a provider without credentials is not offered."""
+    providers: dict[str, dict] = {
+        "google": {"SCOPE": ["profile", "email"], "AUTH_PARAMS": {"prompt": "select_account"}},
+        # Facebook returns only confirmed addresses, so an address it gives us counts as verified.
+        "facebook": {"SCOPE": ["email", "public_profile"], "VERIFIED_EMAIL": True, "METHOD": "oauth2"},
+    }
+    for name, id_var, secret_var in [
+        ("google", "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"),
+        ("facebook", "FACEBOOK_APP_ID", "FACEBOOK_APP_SECRET"),
+    ]:
+        client_id, secret = env.str(id_var, default=""), env.str(secret_var, default="")
+        if client_id and secret:
+            providers[name]["APP"] = {"client_id": client_id, "secret": secret}
+    return providers
+
+
+SOCIALACCOUNT_PROVIDERS = social_providers()
 
 # ---------------------------------------------------------------- business settings
 

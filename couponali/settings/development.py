@@ -6,5 +6,9 @@ from .base import configure_services, env
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-not-secret-8c1f2b7e4d9a6e3f0b5c2a7d1e8f4b6a")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Throw-away keys for local work only (production.py requires real ones from the environment).
+KYC_ENCRYPTION_KEYS = env.list("KYC_ENCRYPTION_KEYS", default=["zCTWwugBZ3ve51CzCwOoVOfL4Fl_ZdJlpRwNAVb6zjA="])
+KYC_BLIND_INDEX_KEY = env.str("KYC_BLIND_INDEX_KEY", default="dev-only-blind-index-key-3f9a1c7e5b2d8f4a6c0e")
+ACCOUNTS_JWT_SIGNING_KEY = env.str("ACCOUNTS_JWT_SIGNING_KEY", default="dev-only-jwt-key-7a2c9e4f1b8d3a6c5e0f")
 
 configure_services(globals())

@@ -18,5 +18,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+# No defaults on purpose: ImproperlyConfigured names the missing variable. accounts.checks validates them.
+KYC_ENCRYPTION_KEYS = env.list("KYC_ENCRYPTION_KEYS")
+KYC_BLIND_INDEX_KEY = env.str("KYC_BLIND_INDEX_KEY")
+ACCOUNTS_JWT_SIGNING_KEY = env.str("ACCOUNTS_JWT_SIGNING_KEY")
 
 configure_services(globals())

@@ -9,6 +9,14 @@ SECRET_KEY = "test-only-not-secret-1b9e6a3c5d7f2e8a4c6b0d1e3f5a7c9e"
 # base.py, which a test checks.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
+# Throw-away keys; the KYC tests switch them to test rotation.
+KYC_ENCRYPTION_KEYS = ["mwFMClSqNRr9yJuD7XnXoZvYc2k1JFXAmgylRHWNa_E="]
+KYC_BLIND_INDEX_KEY = "test-only-blind-index-key-8e1d4b7a2c9f6e3d0a5b"
+ACCOUNTS_JWT_SIGNING_KEY = "test-only-jwt-key-5c8f1e4a7d2b9c6e3f0a"
+# Fake provider apps: the tests answer the providers' HTTP calls with `responses`.
+SOCIALACCOUNT_PROVIDERS["google"]["APP"] = {"client_id": "test-google-client.apps.example", "secret": "g-secret"}
+SOCIALACCOUNT_PROVIDERS["facebook"]["APP"] = {"client_id": "1234567890", "secret": "fb-secret"}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

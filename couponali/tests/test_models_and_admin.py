@@ -31,9 +31,13 @@ def factory_for(model):
     return None
 
 
+# Tables the apps added beside the seed's (allowed by the design; the schema check ignores extras).
+EXTRA_TABLES = {"verification_codes"}
+
+
 def test_all_33_seed_tables_have_a_model():
     tables = {m._meta.db_table for m in project_models()}
-    assert len(tables) == 33
+    assert len(tables - EXTRA_TABLES) == 33
 
 
 @pytest.mark.parametrize("model", project_models(), ids=lambda m: m._meta.db_table)

@@ -10,9 +10,18 @@ from django.conf import settings
 
 from couponali.settings import base
 
+# Keys production requires besides the secret key (accounts: KYC encryption, blind index, API tokens).
+PRODUCTION_KEYS = {
+    "KYC_ENCRYPTION_KEYS": "CeefMr1-ZJi4r72dgDCojlxD2rKDGIfFlC3lSQC9QxY=",
+    "KYC_BLIND_INDEX_KEY": "b" * 40,
+    "ACCOUNTS_JWT_SIGNING_KEY": "j" * 40,
+}
+
 
 def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "KYC_", "ACCOUNTS_"))
+    }
     clean.update(env)
     return subprocess.run(
         [sys.executable, *args], cwd=settings.BASE_DIR, env=clean, capture_output=True, text=True, timeout=120
@@ -36,7 +45,10 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 def test_production_refuses_embedded_services():
     result = _run(
-        ["manage.py", "check"], DJANGO_SETTINGS_MODULE="couponali.settings.production", DJANGO_SECRET_KEY="x" * 60
+        ["manage.py", "check"],
+        DJANGO_SETTINGS_MODULE="couponali.settings.production",
+        DJANGO_SECRET_KEY="x" * 60,
+        **PRODUCTION_KEYS,
     )
     assert result.returncode != 0
     assert "DATABASE_URL and REDIS_URL must be set" in result.stderr
@@ -50,6 +62,7 @@ def test_check_deploy_is_clean_with_production_settings():
         DJANGO_ALLOWED_HOSTS="couponali.in",
         DATABASE_URL="postgresql://couponali_app@127.0.0.1:1/couponali",
         REDIS_URL="redis://127.0.0.1:1/0",
+        **PRODUCTION_KEYS,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
@@ -64,6 +77,7 @@ def test_production_has_debug_off():
         DATABASE_URL="postgresql://u@127.0.0.1:1/db",
         REDIS_URL="redis://127.0.0.1:1/0",
         DJANGO_DEBUG="1",
+        **PRODUCTION_KEYS,
     )
     assert result.stdout.strip() == "False", result.stderr
 

@@ -1,0 +1,225 @@
+"""API sign-in for the mobile app and partners: /api/v1/auth/ (token, refresh, revoke, me, sessions)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from couponali.ratelimit import RateLimited, client_ip, limit_hit, too_many_requests
+
+from . import selectors, services
+from .middleware import request_ip
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(help_text="E-mail address or 10-digit Indian mobile number.", max_length=255)
+    password = serializers.CharField(write_only=True, style={"input_type": "password"}, max_length=128)
+
+
+class RefreshRequestSerializer(serializers.Serializer):
+    refresh = serializers.CharField(help_text="The refresh token from the last token or refresh answer.")
+
+
+class TokenPairSerializer(serializers.Serializer):
+    token_type = serializers.CharField(default="Bearer")
+    access = serializers.CharField(help_text="JWT for 'Authorization: Bearer ...'; short-lived.")
+    access_expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
+    refresh = serializers.CharField(
+        help_text="Opaque refresh token. Single use: each refresh returns a new one; presenting a used one "
+        "again signs out the whole session."
+    )
+    refresh_expires_at = serializers.DateTimeField()
+
+
+class UserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    uuid = serializers.UUIDField()
+    email = serializers.EmailField(allow_null=True)
+    mobile = serializers.CharField(allow_null=True)
+    full_name = serializers.CharField(allow_null=True)
+    email_verified = serializers.BooleanField()
+    mobile_verified = serializers.BooleanField()
+    referral_code = serializers.CharField()
+    kyc_status = serializers.CharField(allow_null=True)
+
+
+class SessionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    device = serializers.DictField(source="device_info")
+    ip_address = serializers.CharField(allow_null=True)
+    signed_in_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    current = serializers.BooleanField()
+
+
+ERROR = inline_serializer("AuthError", {"detail": serializers.CharField()})
+THROTTLED = inline_serializer(
+    "Throttled", {"detail": serializers.CharField(), "retry_after": serializers.IntegerField()}
+)
+
+
+def _pair(pair: services.TokenPair) -> dict:
+    return {
+        "token_type": "Bearer",
+        "access": pair.access,
+        "access_expires_in": max(0, int((pair.access_expires_at - timezone.now()).total_seconds())),
+        "refresh": pair.refresh,
+        "refresh_expires_at": pair.refresh_expires_at,
+    }
+
+
+def _limit(request, scope: str) -> None:
+    limit_hit(scope=f"accounts-{scope}", key=client_ip(request), rate=settings.ACCOUNTS_RATE_LIMITS[scope])
+
+
+class TokenView(APIView):
+    """Sign in with e-mail or mobile and password; get an access token and a refresh token."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        tags=["auth"],
+        request=TokenRequestSerializer,
+        responses={
+            200: TokenPairSerializer,
+            400: ERROR,
+            401: OpenApiResponse(ERROR, description="Wrong credentials, or the account is locked for a while."),
+            403: OpenApiResponse(ERROR, description="The account's e-mail/mobile is not verified yet."),
+            429: THROTTLED,
+        },
+        auth=[],
+    )
+    def post(self, request):
+        try:
+            _limit(request, "token")
+        except RateLimited as exc:
+            return too_many_requests(request._request, exc)
+        data = TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            user = services.signin_attempt(
+                identifier=data.validated_data["username"], password=data.validated_data["password"]
+            )
+        except services.AccountsError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_401_UNAUTHORIZED)
+        if not (user.has_verified_contact or user.google_id or user.facebook_id):
+            return Response(
+                {"detail": "Verify your e-mail or mobile number on the website first."},
+                status=status.HTTP_403_FORBIDDEN,
+            )
+        pair = services.token_issue(
+            user_id=user.pk, user_agent=request.headers.get("User-Agent"), ip=request_ip(request._request)
+        )
+        return Response(_pair(pair))
+
+
+class TokenRefreshView(APIView):
+    """Exchange a refresh token for a new access token and a new refresh token (rotation)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        tags=["auth"],
+        request=RefreshRequestSerializer,
+        responses={
+            200: TokenPairSerializer,
+            401: OpenApiResponse(
+                ERROR,
+                description="Invalid, expired or revoked. A refresh token used twice revokes its whole session.",
+            ),
+            429: THROTTLED,
+        },
+        auth=[],
+    )
+    def post(self, request):
+        try:
+            _limit(request, "token-refresh")
+        except RateLimited as exc:
+            return too_many_requests(request._request, exc)
+        data = RefreshRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            pair = services.token_refresh(
+                refresh_token=data.validated_data["refresh"],
+                user_agent=request.headers.get("User-Agent"),
+                ip=request_ip(request._request),
+            )
+        except services.TokenInvalid as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_401_UNAUTHORIZED)
+        return Response(_pair(pair))
+
+
+class TokenRevokeView(APIView):
+    """Sign out: the refresh token's session ends, and its access tokens stop working at once."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(tags=["auth"], request=RefreshRequestSerializer, responses={204: None}, auth=[])
+    def post(self, request):
+        data = RefreshRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.token_revoke(refresh_token=data.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    """The signed-in user."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["auth"], responses={200: UserSerializer, 401: ERROR})
+    def get(self, request):
+        user = request.user
+        kyc = selectors.kyc_for_user(user_id=user.pk)
+        return Response(
+            UserSerializer(
+                {
+                    "id": user.pk,
+                    "uuid": user.uuid,
+                    "email": user.email,
+                    "mobile": user.mobile,
+                    "full_name": user.full_name,
+                    "email_verified": user.email_verified_at is not None,
+                    "mobile_verified": user.mobile_verified_at is not None,
+                    "referral_code": user.referral_code,
+                    "kyc_status": kyc.status if kyc else None,
+                }
+            ).data
+        )
+
+
+class SessionListView(APIView):
+    """The user's active sessions (browsers and apps)."""
+
+    permission_classes = [IsAuthenticated]
+    pagination_class = None
+
+    @extend_schema(tags=["auth"], responses={200: SessionSerializer(many=True), 401: ERROR})
+    def get(self, request):
+        current = getattr(request._request, "session_family_id", None)
+        rows = list(selectors.sessions_active(user_id=request.user.pk))
+        for row in rows:
+            row.current = row.family_id == current
+        return Response(SessionSerializer(rows, many=True).data)
+
+
+class SessionRevokeView(APIView):
+    """Sign out one session (for example a lost phone)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["auth"], request=None, responses={204: None, 401: ERROR, 404: ERROR})
+    def post(self, request, session_id: int):
+        if selectors.session_for_user(user_id=request.user.pk, session_id=session_id) is None:
+            return Response({"detail": "No such session."}, status=status.HTTP_404_NOT_FOUND)
+        services.session_revoke(user_id=request.user.pk, session_id=session_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,174 @@
+"""Reads for accounts: users by address, sessions, notifications, KYC (masked)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Count, Min, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from couponali import rls
+
+from . import crypto, tokens
+from .models import Notification, User, UserKYC, UserSession, VerificationCode
+
+
+def user_by_identifier(*, kind: str, value: str) -> User | None:
+    """A live account by e-mail (case-insensitive) or 10-digit mobile; None for unknown or deleted ones."""
+    if kind == "email":
+        return User.objects.filter(email__iexact=value).first()
+    if kind == "mobile":
+        return User.objects.filter(mobile=value).first()
+    return None
+
+
+# ---------------------------------------------------------------- sessions
+
+
+@dataclass(frozen=True)
+class SessionRef:
+    id: int
+    user_id: int
+    family_id: uuid.UUID
+    kind: str
+    expires_at: datetime
+    revoked_at: datetime | None
+    revocation_reason: str | None
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+def session_by_secret(*, secret: str) -> SessionRef | None:
+    """The session row whose token hash matches ``secret``, before anyone knows whose it is.
+
+    user_sessions is under row-level security and at this point the request has no user, so a plain
+    SELECT would see nothing. accounts_session_by_token() (accounts migration 0002) is the one narrow door:
+    a SECURITY DEFINER function that returns at most the single row with exactly this SHA-256 - which only
+    the holder of the secret can compute - with the bypass switched on for its own statement only and put
+    back before it returns. Knowing the user (a signed JWT, or Django's session) is not needed, and nothing
+    else of the table becomes visible.
+    """
+    if not secret:
+        return None
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT id, user_id, family_id, kind, expires_at, revoked_at, revocation_reason "
+            "FROM accounts_session_by_token(%s)",
+            [tokens.token_hash(secret)],
+        )
+        row = cur.fetchone()
+    return SessionRef(*row) if row else None
+
+
+def session_family_active(*, user_id: int, family_id: uuid.UUID) -> bool:
+    """Whether a token family still has a live generation. Used for access tokens: their signature already
+    proves the user, so the check runs in that user's own RLS scope (no bypass needed)."""
+    with rls.scope(user_id=user_id):
+        return UserSession.objects.filter(
+            user_id=user_id, family_id=family_id, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        ).exists()
+
+
+def sessions_active(*, user_id: int) -> QuerySet[UserSession]:
+    """The user's live sessions (one row per browser sign-in or app token family), newest sign-in first,
+    each annotated with ``signed_in_at`` (when its family started, before any refresh-token rotation)."""
+    first = UserSession.objects.filter(family_id=OuterRef("family_id")).order_by().values("family_id")
+    return (
+        UserSession.objects.filter(user_id=user_id, revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .annotate(signed_in_at=Subquery(first.annotate(first=Min("created_at")).values("first")[:1]))
+        .order_by("-signed_in_at", "-id")
+    )
+
+
+# ---------------------------------------------------------------- verification
+
+
+def verification_pending(*, verification_id: int | None) -> VerificationCode | None:
+    if not verification_id:
+        return None
+    return VerificationCode.objects.filter(pk=verification_id).first()
+
+
+def session_for_user(*, user_id: int, session_id: int) -> UserSession | None:
+    return UserSession.objects.filter(pk=session_id, user_id=user_id).first()
+
+
+def verification_link_row(*, token: str, purpose: str) -> VerificationCode | None:
+    """The live link row for this token (with its user), or None when unknown, used, replaced or expired."""
+    return _live_links(token=token, purpose=purpose).select_related("user").first()
+
+
+def verification_link_valid(*, token: str, purpose: str) -> bool:
+    return _live_links(token=token, purpose=purpose).exists()
+
+
+def _live_links(*, token: str, purpose: str) -> QuerySet[VerificationCode]:
+    return VerificationCode.objects.filter(
+        secret_hash=tokens.code_hash(f":{token}"),
+        purpose=purpose,
+        salt="",
+        user__isnull=False,
+        consumed_at__isnull=True,
+        superseded_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    )
+
+
+def mask_target(target: str) -> str:
+    """'9876543210' -> '98XXXXXX10'; 'priya@gmail.com' -> 'prXXX@gmail.com' (for 'we sent a code to ...')."""
+    if "@" in target:
+        name, _, domain = target.partition("@")
+        return name[:2] + "X" * max(len(name) - 2, 1) + "@" + domain
+    return target[:2] + "X" * max(len(target) - 4, 0) + target[-2:]
+
+
+# ---------------------------------------------------------------- notifications
+
+
+def notifications_for_user(*, user_id: int) -> QuerySet[Notification]:
+    return Notification.objects.filter(user_id=user_id).order_by("-created_at", "-id")
+
+
+def notifications_unread_count(*, user_id: int) -> int:
+    return Notification.objects.filter(user_id=user_id, is_read=False).count()
+
+
+# ---------------------------------------------------------------- KYC
+
+
+def kyc_for_user(*, user_id: int) -> UserKYC | None:
+    return UserKYC.objects.filter(user_id=user_id).first()
+
+
+def kyc_masked(kyc: UserKYC | None) -> dict[str, str]:
+    """PAN, account number and UPI id decrypted and masked at once: what every page and the admin show."""
+    if kyc is None:
+        return {field: "" for field in UserKYC.ENCRYPTED_FIELDS}
+    return {field: crypto.masked(field, crypto.decrypt(getattr(kyc, field))) for field in UserKYC.ENCRYPTED_FIELDS}
+
+
+def kyc_duplicate_pans() -> QuerySet:
+    """Blind-index values shared by more than one account (the same PAN on several accounts)."""
+    return (
+        UserKYC.objects.exclude(pan_hash__isnull=True)
+        .values("pan_hash")
+        .annotate(accounts=Count("user_id", distinct=True))
+        .filter(accounts__gt=1)
+    )
+
+
+def kyc_same_pan(kyc: UserKYC) -> QuerySet[UserKYC]:
+    """Other accounts whose KYC carries the same PAN (found through the blind index, nothing decrypted)."""
+    if not kyc.pan_hash:
+        return UserKYC.objects.none()
+    return UserKYC.objects.filter(pan_hash=kyc.pan_hash).exclude(pk=kyc.pk).select_related("user")
+
+
+def kyc_is_verified(*, user_id: int) -> bool:
+    """For the wallet: withdrawals need a verified KYC."""
+    return UserKYC.objects.filter(user_id=user_id, status=UserKYC.Status.VERIFIED).exists()
