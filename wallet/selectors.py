@@ -19,6 +19,7 @@ class WalletSummary:
     lifetime: Decimal
     debt: Decimal
     withdrawable: bool
+    minimum: Decimal
 
 
 def wallet_summary(*, user) -> WalletSummary:
@@ -32,6 +33,7 @@ def wallet_summary(*, user) -> WalletSummary:
         lifetime=user.lifetime_earnings,
         debt=debt,
         withdrawable=available >= Decimal(settings.WALLET_MIN_WITHDRAWAL),
+        minimum=Decimal(settings.WALLET_MIN_WITHDRAWAL),
     )
 
 

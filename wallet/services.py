@@ -120,6 +120,9 @@ def enqueue_task(name: str, **kwargs) -> None:
     from celery import current_app
 
     def send():
+        # Task modules are imported lazily (autodiscovery); make sure they are registered in this process.
+        if name not in current_app.tasks:
+            current_app.loader.import_default_modules()
         task = current_app.tasks.get(name)
         if task is not None:
             task.delay(**kwargs)
