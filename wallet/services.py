@@ -141,14 +141,50 @@ class Posting:
     created: bool
 
 
+_LOCK_SQL = "SELECT id, balance, debt FROM wallet_balances WHERE user_id = %s FOR UPDATE"
+
+
 def wallet_lock(*, user_id: int) -> WalletBalance:
     """Lock (creating if needed) the user's balance row for the rest of the transaction. Step 1 of the
-    lock order. Must run inside transaction.atomic()."""
-    balance = WalletBalance.objects.select_for_update().filter(user_id=user_id).first()
-    if balance is None:
-        WalletBalance.objects.bulk_create([WalletBalance(user_id=user_id)], ignore_conflicts=True)
-        balance = WalletBalance.objects.select_for_update().get(user_id=user_id)
-    return balance
+    lock order. Must run inside transaction.atomic(). (Raw SQL: this is the hot path of every posting.)"""
+    with connection.cursor() as cur:
+        cur.execute(_LOCK_SQL, [user_id])
+        row = cur.fetchone()
+        if row is None:
+            cur.execute(
+                "INSERT INTO wallet_balances (user_id, balance, debt, updated_at) VALUES (%s, 0, 0, now()) "
+                "ON CONFLICT (user_id) DO NOTHING",
+                [user_id],
+            )
+            cur.execute(_LOCK_SQL, [user_id])
+            row = cur.fetchone()
+    return _loaded(WalletBalance(id=row[0], user_id=user_id, balance=row[1], debt=row[2]))
+
+
+def _loaded(obj):
+    """Mark an instance built from a raw row as a saved row (so that .save() would UPDATE, not INSERT)."""
+    obj._state.adding = False
+    obj._state.db = "default"
+    return obj
+
+
+# The posting and both snapshots in one statement (one round trip). The database triggers still check the
+# chain (balance_before = the previous balance_after) and that the snapshot equals the last posting.
+_POST_SQL = """
+WITH posting AS (
+    INSERT INTO wallet_transactions (uuid, user_id, amount, type, reference_type, reference_id,
+                                     balance_before, balance_after, description, admin_notes, created_at)
+    VALUES (gen_random_uuid(), %(user_id)s, %(amount)s, %(type)s, %(reference_type)s, %(reference_id)s,
+            %(before)s, %(after)s, %(description)s, %(admin_notes)s, now())
+    RETURNING id, uuid, created_at
+), snapshot AS (
+    UPDATE wallet_balances SET balance = %(after)s WHERE id = %(balance_id)s
+), columns AS (
+    UPDATE users SET wallet_balance = %(after)s, lifetime_earnings = lifetime_earnings + %(lifetime)s
+    WHERE id = %(user_id)s
+)
+SELECT id, uuid, created_at FROM posting
+"""
 
 
 def _insert_posting(
@@ -166,24 +202,39 @@ def _insert_posting(
     after = before + amount
     if after < 0:
         raise InsufficientBalance(f"Your available balance is ₹{before}; ₹{-amount} is more than that.")
-    posting = WalletTransaction.objects.create(
-        user_id=lock.user_id,
-        amount=amount,
-        type=type,
-        reference_type=reference_type,
-        reference_id=reference_id,
-        balance_before=before,
-        balance_after=after,
-        description=description,
-        admin_notes=admin_notes,
-    )
-    WalletBalance.objects.filter(pk=lock.pk).update(balance=after)
+    params = {
+        "user_id": lock.user_id,
+        "amount": amount,
+        "type": str(type),
+        "reference_type": reference_type,
+        "reference_id": reference_id,
+        "before": before,
+        "after": after,
+        "description": description,
+        "admin_notes": admin_notes,
+        "balance_id": lock.pk,
+        "lifetime": lifetime_delta,
+    }
+    with connection.cursor() as cur:
+        cur.execute(_POST_SQL, params)
+        posting_id, posting_uuid, created_at = cur.fetchone()
     lock.balance = after
-    updates: dict = {"wallet_balance": after}
-    if lifetime_delta:
-        updates["lifetime_earnings"] = F("lifetime_earnings") + lifetime_delta
-    User.all_objects.filter(pk=lock.user_id).update(**updates)
-    return posting
+    return _loaded(
+        WalletTransaction(
+            id=posting_id,
+            uuid=posting_uuid,
+            created_at=created_at,
+            user_id=lock.user_id,
+            amount=amount,
+            type=type,
+            reference_type=reference_type,
+            reference_id=reference_id,
+            balance_before=before,
+            balance_after=after,
+            description=description,
+            admin_notes=admin_notes,
+        )
+    )
 
 
 def _recover_debt(*, lock: WalletBalance, credit: WalletTransaction) -> None:
@@ -236,7 +287,10 @@ def wallet_post(
         raise ValueError("A posting needs a non-zero amount.")
     if (amount > 0) != (type in CREDIT_TYPES):
         raise ValueError(f"{type} cannot be a {'credit' if amount > 0 else 'debit'}.")
-    with transaction.atomic():
+    # No savepoint of its own (two round trips fewer on the hot path): a refusal is raised only after the
+    # block has exited cleanly, so a caller that catches it keeps a usable transaction; any database error
+    # inside rolls back the caller's transaction (or its savepoint), which is what must happen then.
+    with transaction.atomic(savepoint=False):
         lock = lock or wallet_lock(user_id=user_id)
         if reference_id is not None:
             existing = WalletTransaction.objects.filter(
@@ -244,19 +298,22 @@ def wallet_post(
             ).first()
             if existing is not None:
                 return Posting(existing, created=False)
-        posting = _insert_posting(
-            lock=lock,
-            amount=amount,
-            type=type,
-            reference_type=reference_type,
-            reference_id=reference_id,
-            description=description,
-            admin_notes=admin_notes,
-            lifetime_delta=amount if (type in EARNING_TYPES and amount > 0) else Decimal("0"),
-        )
-        if amount > 0 and lock.debt > 0:
-            _recover_debt(lock=lock, credit=posting)
-    return Posting(posting, created=True)
+        available = lock.balance
+        if available + amount >= 0:
+            posting = _insert_posting(
+                lock=lock,
+                amount=amount,
+                type=type,
+                reference_type=reference_type,
+                reference_id=reference_id,
+                description=description,
+                admin_notes=admin_notes,
+                lifetime_delta=amount if (type in EARNING_TYPES and amount > 0) else Decimal("0"),
+            )
+            if amount > 0 and lock.debt > 0:
+                _recover_debt(lock=lock, credit=posting)
+            return Posting(posting, created=True)
+    raise InsufficientBalance(f"Your available balance is ₹{available}; ₹{-amount} is more than that.")
 
 
 @dataclass(frozen=True)
@@ -778,33 +835,24 @@ def cashback_auto_confirm_batch(*, batch_size: int = 5000, now: dt.datetime | No
             """,
             params,
         )
+        # Snapshots from the per-user sums, in one statement: wallet_balances first, then users from it.
         cur.execute(
             """
-            CREATE TEMP TABLE IF NOT EXISTS wallet_batch_totals (user_id bigint PRIMARY KEY, total numeric)
-                ON COMMIT DELETE ROWS
-            """
-        )
-        cur.execute(
-            """
-            INSERT INTO wallet_batch_totals (user_id, total)
-            SELECT user_id, sum(cashback_amount) FROM cashback_events WHERE id = ANY(%(ids)s) GROUP BY user_id
+            WITH totals AS (
+                SELECT user_id, sum(cashback_amount) AS total FROM cashback_events
+                WHERE id = ANY(%(ids)s) GROUP BY user_id
+            ), balances AS (
+                UPDATE wallet_balances b SET balance = b.balance + t.total
+                FROM totals t WHERE b.user_id = t.user_id
+                RETURNING b.user_id, b.balance
+            )
+            UPDATE users u SET wallet_balance = b.balance,
+                               pending_cashback = u.pending_cashback - t.total,
+                               lifetime_earnings = u.lifetime_earnings + t.total
+            FROM totals t JOIN balances b ON b.user_id = t.user_id
+            WHERE u.id = t.user_id
             """,
             params,
-        )
-        cur.execute(
-            """
-            UPDATE wallet_balances b SET balance = b.balance + s.total
-            FROM wallet_batch_totals s WHERE b.user_id = s.user_id AND s.total <> 0
-            """
-        )
-        cur.execute(
-            """
-            UPDATE users u SET wallet_balance = b.balance,
-                               pending_cashback = u.pending_cashback - s.total,
-                               lifetime_earnings = u.lifetime_earnings + s.total
-            FROM wallet_batch_totals s JOIN wallet_balances b ON b.user_id = s.user_id
-            WHERE u.id = s.user_id
-            """
         )
         cur.execute(
             """
@@ -825,10 +873,11 @@ def cashback_auto_confirm_batch(*, batch_size: int = 5000, now: dt.datetime | No
             params,
         )
         cur.execute(
-            "SELECT coalesce(array_agg(s.user_id), '{}') FROM wallet_batch_totals s "
-            "JOIN users u ON u.id = s.user_id WHERE u.referred_by_user_id IS NOT NULL"
+            "SELECT DISTINCT e.user_id FROM cashback_events e JOIN users u ON u.id = e.user_id "
+            "WHERE e.id = ANY(%(ids)s) AND u.referred_by_user_id IS NOT NULL ORDER BY 1",
+            params,
         )
-        referred = list(cur.fetchone()[0])
+        referred = [r[0] for r in cur.fetchall()]
         audit_log(
             actor_id=None,
             action="cashback.auto_confirmed",
