@@ -63,8 +63,8 @@ def django_setup(pool: bool = False):
     django.setup()
 
 
-def _ledger_worker(seconds: float, user_ids: list[int], seed: int) -> tuple[int, int]:
-    django_setup()
+def _ledger_client(seconds: float, user_ids: list[int], seed: int) -> tuple[int, int]:
+    """One client: post for ``seconds``, each posting its own transaction in the shopper's RLS scope."""
     from couponali import rls
     from wallet.models import WalletTransaction
     from wallet.services import InsufficientBalance, wallet_post
@@ -89,6 +89,30 @@ def _ledger_worker(seconds: float, user_ids: list[int], seed: int) -> tuple[int,
         except InsufficientBalance:
             refused += 1
     return posted, refused
+
+
+def _ledger_process(threads: int, seconds: float, user_ids: list[int], seed: int) -> tuple[int, int]:
+    """A worker process with ``threads`` clients, each with its own database connection (like a gunicorn
+    worker with threads)."""
+    import threading
+
+    django_setup()
+    from django.db import connections
+
+    results: list[tuple[int, int]] = []
+
+    def client(i: int) -> None:
+        try:
+            results.append(_ledger_client(seconds, user_ids, seed * 1000 + i))
+        finally:
+            connections.close_all()
+
+    pool = [threading.Thread(target=client, args=(i,)) for i in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return sum(r[0] for r in results), sum(r[1] for r in results)
 
 
 def phase_ledger(args) -> None:
@@ -116,24 +140,21 @@ def phase_ledger(args) -> None:
         for user_id in user_ids:
             wallet_post(user_id=user_id, amount=Decimal("500.00"), type=WalletTransaction.Type.ADMIN_CREDIT)
     connection.close()
-    with ProcessPoolExecutor(max_workers=args.clients, mp_context=get_context("spawn")) as pool:
-        # warm-up: start the processes and import Django before the clock starts
-        list(pool.map(_ledger_worker, [0.2] * args.clients, [user_ids] * args.clients, range(args.clients)))
+    procs = max(1, min(args.processes, args.clients))
+    threads = [args.clients // procs + (1 if i < args.clients % procs else 0) for i in range(procs)]
+    with ProcessPoolExecutor(max_workers=procs, mp_context=get_context("spawn")) as pool:
+        # warm-up: start the processes, import Django and open the connections before the clock starts
+        list(pool.map(_ledger_process, threads, [0.5] * procs, [user_ids] * procs, range(procs)))
         started = time.monotonic()
         results = list(
-            pool.map(
-                _ledger_worker,
-                [args.seconds] * args.clients,
-                [user_ids] * args.clients,
-                range(100, 100 + args.clients),
-            )
+            pool.map(_ledger_process, threads, [args.seconds] * procs, [user_ids] * procs, range(100, 100 + procs))
         )
         elapsed = time.monotonic() - started
     posted = sum(r[0] for r in results)
     refused = sum(r[1] for r in results)
     print(
         f"RESULT ledger_postings_per_s={posted / elapsed:.0f} posted={posted} refused={refused} "
-        f"seconds={elapsed:.1f} clients={args.clients}"
+        f"seconds={elapsed:.1f} clients={args.clients} processes={procs}"
     )
 
 
@@ -194,6 +215,7 @@ def phase_autoconfirm(args) -> None:
         cwd=ROOT,
         env=env,
         start_new_session=True,
+        stdout=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 60
@@ -247,6 +269,8 @@ def run_child(args, phase: str) -> dict:
         str(args.events),
         "--clients",
         str(args.clients),
+        "--processes",
+        str(args.processes),
         "--users",
         str(args.users),
         "--sample",
@@ -285,7 +309,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=15.0, help="duration of each throughput run")
     parser.add_argument("--events", type=int, default=100_000, help="pending events for the auto-confirm job")
-    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients (database sessions)")
+    parser.add_argument(
+        "--processes", type=int, default=2, help="processes the clients are spread over as threads (default 2)"
+    )
     parser.add_argument("--users", type=int, default=2000, help="wallets the ledger benchmark posts to")
     parser.add_argument("--sample", type=int, default=1000, help="events confirmed one by one (baseline)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
@@ -307,7 +334,7 @@ def main() -> None:
         ledger = run_child(args, "ledger")
         tps = pgbench(args)
         print(
-            f"ledger postings through the service, {args.clients} clients: "
+            f"ledger postings through the service, {args.clients} clients ({ledger['processes']} processes): "
             f"{float(ledger['ledger_postings_per_s']):8.0f}/s "
             f"({ledger['posted']} postings, {ledger['refused']} debits refused for lack of balance)"
         )
