@@ -97,6 +97,10 @@ class WalletTransaction(CreatedModel):
     def is_credit(self) -> bool:
         return self.amount > 0
 
+    @property
+    def absolute_amount(self):
+        return abs(self.amount)
+
 
 class WalletBalance(models.Model):
     user = models.OneToOneField("accounts.User", on_delete=models.CASCADE, related_name="wallet")
