@@ -435,3 +435,15 @@ def test_postback_works_with_row_level_security_scope(client, shopper):
     assert AuditLog.objects.filter(action="rls.bypass", metadata__reason="postback from cuelinks").exists()
     with rls.bypass(reason="test"):
         assert WalletTransaction.objects.filter(user=shopper).count() == 1
+
+
+@pytest.mark.django_db
+def test_import_reports_unreadable_files_without_a_traceback(tmp_path):
+    binary = tmp_path / "report.csv"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(CommandError, match="not a UTF-8 text file"):
+        call_command("import_cashback", str(binary), "--network", "admitad")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(CommandError, match="missing column"):
+        call_command("import_cashback", str(empty), "--network", "admitad")

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, transaction
 from tqdm import tqdm
 
 from couponali import rls
@@ -68,8 +69,14 @@ class Command(BaseCommand):
                         errors.append(f"line {line_no}: {exc}")
                         outcomes["error"] += 1
                     else:
-                        result = cashback_record(conversion=conversion, source="import")
-                        outcomes[result.outcome] += 1
+                        try:
+                            with transaction.atomic():  # one line's failure never undoes the others
+                                result = cashback_record(conversion=conversion, source="import")
+                        except DatabaseError as exc:
+                            errors.append(f"line {line_no}: could not be recorded ({str(exc).splitlines()[0]})")
+                            outcomes["error"] += 1
+                        else:
+                            outcomes[result.outcome] += 1
                     bar.update(1)
         bar.close()
         summary = ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items()))
