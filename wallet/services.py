@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -53,8 +52,6 @@ from .models import (
     Withdrawal,
 )
 from .networks import CONFIRMED, PENDING, REJECTED, Conversion
-
-log = logging.getLogger(__name__)
 
 PAISA = Decimal("0.01")
 T = WalletTransaction.Type
@@ -106,7 +103,11 @@ class NotAllowed(WalletError):
 
 
 def _money(value) -> Decimal:
-    return Decimal(value).quantize(PAISA)
+    """Rupees with exactly two decimals. A fraction of a paisa is refused, never rounded away."""
+    amount = Decimal(value)
+    if amount != amount.quantize(PAISA):
+        raise ValueError(f"{value} has more than two decimals; amounts are in whole paise.")
+    return amount.quantize(PAISA)
 
 
 def _check(transitions: dict[str, set[str]], current: str, target: str, what: str) -> None:
@@ -498,9 +499,11 @@ def cashback_record(
                     resolved_at=timezone.now(),
                 )
             return result
-    except IntegrityError:
-        # Only when the same network transaction id was first reported for another user's click (the
-        # unique key answered): nothing changed; the report is kept for staff to look at.
+    except IntegrityError as exc:
+        # The same network transaction id was reported at the same moment for another user's click and the
+        # unique key answered: nothing changed; the report is kept for staff. Any other guard is a bug.
+        if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != "cashback_network_txn_uniq":
+            raise
         return _keep_unmatched(
             conversion=conversion, reason="transaction id already belongs to another click", source=source
         )
@@ -917,11 +920,6 @@ def _require_finance(actor_id: int) -> None:
     actor = User.all_objects.filter(pk=actor_id, is_active=True, is_staff=True).first()
     if actor is None or not UserDepartment.objects.filter(user_id=actor_id, department__slug="finance").exists():
         raise NotAllowed("Only staff in the finance department can do this.")
-
-
-def _mask(value: str, keep: int = 4) -> str:
-    value = value or ""
-    return "X" * max(len(value) - keep, 0) + value[-keep:]
 
 
 def _destination(*, user_id: int, method: str, details: dict) -> dict:

@@ -447,3 +447,25 @@ def test_import_reports_unreadable_files_without_a_traceback(tmp_path):
     empty.write_text("")
     with pytest.raises(CommandError, match="missing column"):
         call_command("import_cashback", str(empty), "--network", "admitad")
+
+
+@pytest.mark.django_db
+def test_a_transaction_id_already_tracked_for_another_click_is_ignored(shopper):
+    first, second = make_click(user=shopper), make_click(user=UserFactory())
+    spec = NETWORKS["cuelinks"]
+    for click in (first, second):
+        result = services.cashback_record(
+            conversion=conversion_parse(
+                spec,
+                {
+                    "sub_id": str(click.click_id),
+                    "transaction_id": "CL-SAME",
+                    "sale_amount": "100",
+                    "status": "validated",
+                },
+            ),
+            source="test",
+        )
+    assert result.outcome == "ignored" and "another click" in result.message
+    assert CashbackEvent.objects.get().click_id == first.click_id
+    assert WalletTransaction.objects.count() == 1

@@ -259,3 +259,28 @@ def test_a_worker_killed_in_the_middle_of_the_confirmation_job_credits_exactly_o
         cur.execute("SELECT count(*) FROM notifications WHERE title = 'Cashback confirmed'")
         assert cur.fetchone()[0] == total
     assert_reconciled()
+
+
+def test_the_same_transaction_id_for_two_shoppers_clicks_in_parallel_credits_nobody_twice():
+    a, b = UserFactory(), UserFactory()
+    clicks = [make_click(user=a), make_click(user=b)] * 3
+    start = threading.Barrier(len(clicks))
+
+    @in_thread
+    def send(click):
+        start.wait()
+        return Client().get(
+            f"/api/v1/postbacks/cuelinks/?sub_id={click.click_id}&transaction_id=CL-CLASH&sale_amount=1000"
+            "&status=validated&secret=test-cl-secret"
+        )
+
+    with ThreadPoolExecutor(max_workers=len(clicks)) as pool:
+        results = list(pool.map(send, clicks))
+    assert all(r.status_code == 200 for r in results), [r.content for r in results]
+    outcomes = [r.json()["outcome"] for r in results]
+    assert outcomes.count("confirmed") == 1
+    assert set(outcomes) <= {"confirmed", "unchanged", "ignored", "unmatched"}
+    event = CashbackEvent.objects.get()
+    assert WalletTransaction.objects.filter(type=T.CASHBACK_EARNED).count() == 1
+    assert WalletTransaction.objects.get(type=T.CASHBACK_EARNED).user_id == event.user_id
+    assert_reconciled()

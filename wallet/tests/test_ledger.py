@@ -186,3 +186,11 @@ def test_claw_back_never_makes_a_balance_negative_and_the_debt_is_recovered_from
     problems, _ = wallet_reconcile()
     # the test posted cashback for an event that does not exist: reconcile says so, and nothing else
     assert {p.check for p in problems} == {"orphan_credits"}
+
+
+@pytest.mark.django_db
+def test_a_fraction_of_a_paisa_is_refused_not_rounded():
+    user = UserFactory()
+    with pytest.raises(ValueError, match="whole paise"):
+        wallet_post(user_id=user.pk, amount=Decimal("10.005"), type=T.ADMIN_CREDIT)
+    assert not WalletTransaction.objects.filter(user=user).exists()
