@@ -35,7 +35,14 @@ RULE = (
 
 @pytest.fixture
 def policies():
+    """Temporary policies; the tables' own RLS flags (issue 4 may have set them) are restored afterwards."""
     with psycopg.connect(owner_database_url(), autocommit=True) as owner:
+        before = {
+            table: owner.execute(
+                "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = %s::regclass", [table]
+            ).fetchone()
+            for table in TABLES
+        }
         for table in TABLES:
             owner.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
             owner.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
@@ -43,10 +50,10 @@ def policies():
         try:
             yield
         finally:
-            for table in TABLES:
+            for table, (enabled, forced) in before.items():
                 owner.execute(f"DROP POLICY IF EXISTS test_owner_only ON {table}")
-                owner.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
-                owner.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+                owner.execute(f"ALTER TABLE {table} {'' if forced else 'NO '}FORCE ROW LEVEL SECURITY")
+                owner.execute(f"ALTER TABLE {table} {'ENABLE' if enabled else 'DISABLE'} ROW LEVEL SECURITY")
 
 
 def client_for(user) -> Client:
