@@ -70,16 +70,53 @@ class SupportTicket(TimeStampedModel):
         HIGH = "high", "High"
         URGENT = "urgent", "Urgent"
 
+    class Kind(models.TextChoices):
+        GENERAL = "general", "General"
+        MISSING_CASHBACK = "missing_cashback", "Missing cashback"
+
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="support_tickets", db_index=False)
     subject = models.CharField(max_length=255)
     status = models.CharField(max_length=30, choices=Status.choices, default=Status.OPEN, db_default=Status.OPEN)
     priority = models.CharField(
         max_length=20, choices=Priority.choices, default=Priority.NORMAL, db_default=Priority.NORMAL
     )
+    # Not in the seed: the ticket's text, and for missing-cashback claims the click and order they are about.
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.GENERAL, db_default=Kind.GENERAL)
+    description = models.TextField(null=True, blank=True)
+    # offer_clicks is partitioned by month: a plain uuid (no foreign key), checked by the claim service.
+    click_id = models.UUIDField(null=True, blank=True)
+    merchant = models.ForeignKey(
+        "catalog.Merchant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    order_reference = models.CharField(max_length=100, null=True, blank=True)
+    order_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    order_date = models.DateField(null=True, blank=True)
+    attachment = models.FileField(upload_to="claims/%Y/%m/", max_length=255, null=True, blank=True)
 
     class Meta:
         db_table = "support_tickets"
-        indexes = [models.Index(fields=["user"], name="idx_support_tickets_user")]
+        indexes = [
+            models.Index(fields=["user"], name="idx_support_tickets_user"),
+            models.Index(fields=["click_id"], name="idx_support_tickets_click"),
+        ]
+        constraints = [
+            # One claim per click and order: a double-submitted form cannot open two tickets.
+            models.UniqueConstraint(
+                fields=["user", "click_id", "order_reference"],
+                condition=models.Q(kind="missing_cashback"),
+                name="support_one_claim_per_click_order",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="missing_cashback")
+                | (
+                    models.Q(click_id__isnull=False)
+                    & models.Q(order_reference__isnull=False)
+                    & models.Q(order_amount__gt=0)
+                    & models.Q(order_date__isnull=False)
+                ),
+                name="support_claim_complete",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.subject

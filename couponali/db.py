@@ -15,7 +15,7 @@ from django.db import connections
 from django.db.migrations.operations.base import Operation
 
 # Tables the app role may read and append to but never UPDATE or DELETE: corrections are new rows.
-APPEND_ONLY_TABLES: list[str] = ["audit_logs"]
+APPEND_ONLY_TABLES: list[str] = ["audit_logs", "wallet_transactions"]
 
 
 def owner_differs(alias: str = "default") -> bool:

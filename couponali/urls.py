@@ -15,6 +15,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("wallet/", include("wallet.urls")),
+    path("referrals/", include("referrals.urls")),
+    path("support/", include("cms.urls")),
     path("", include("offers.urls")),
 ]
 

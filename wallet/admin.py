@@ -1,11 +1,105 @@
-from django.contrib import admin
+"""The wallet in the back office. Every change goes through wallet.services (audited there): the ledger is
+read-only here; staff record conversions, confirm/reject/reverse cashback, approve/reject withdrawals (with
+reasons) and post manual adjustments through the forms and actions below."""
 
-from .models import CashbackEvent, Payout, WalletBalance, WalletTransaction, Withdrawal
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from couponali import rls
+
+from . import services
+from .gateways import payout_gateway
+from .models import (
+    CashbackEvent,
+    ClickCashbackRate,
+    IdempotencyKey,
+    Payout,
+    UnmatchedConversion,
+    WalletBalance,
+    WalletDebt,
+    WalletTransaction,
+    Withdrawal,
+)
+from .networks import NETWORKS, ConversionError, conversion_parse
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _run(modeladmin, request, queryset, call, done: str) -> None:
+    """Apply a service to each selected row; report successes and refusals (WalletError messages)."""
+    ok, refused = 0, []
+    for obj in queryset.order_by("pk"):
+        try:
+            call(obj)
+            ok += 1
+        except services.WalletError as exc:
+            refused.append(f"#{obj.pk}: {exc}")
+    if ok:
+        modeladmin.message_user(request, f"{done}: {ok}.", messages.SUCCESS)
+    for line in refused:
+        modeladmin.message_user(request, line, messages.ERROR)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=500)
+
+
+def _with_reason(modeladmin, request, queryset, *, action: str, title: str, call, done: str):
+    """An admin action that first asks for a reason (intermediate page), then applies the service."""
+    if "apply" in request.POST:
+        form = ReasonForm(request.POST)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            _run(modeladmin, request, queryset, lambda obj: call(obj, reason), done)
+            return None
+    else:
+        form = ReasonForm()
+    return TemplateResponse(
+        request,
+        "admin/wallet/reason_form.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "objects": queryset,
+            "form": form,
+            "action": action,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "opts": modeladmin.model._meta,
+        },
+    )
+
+
+# ---------------------------------------------------------------- ledger
+
+
+class AdjustmentForm(forms.Form):
+    user_id = forms.IntegerField(label="User id", min_value=1)
+    amount = forms.DecimalField(
+        max_digits=10, decimal_places=2, help_text="Positive credits the wallet, negative debits it."
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
 
 
 @admin.register(WalletTransaction)
-class WalletTransactionAdmin(admin.ModelAdmin):
-    """Read-only: the ledger is append-only; corrections are new postings through the wallet services."""
+class WalletTransactionAdmin(ReadOnlyAdmin):
+    """Read-only: the ledger is append-only; corrections are new postings (the adjustment form, finance only)."""
 
     list_display = (
         "created_at",
@@ -21,26 +115,104 @@ class WalletTransactionAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "user__mobile", "uuid", "description")
     raw_id_fields = ("user",)
     date_hierarchy = "created_at"
+    change_list_template = "admin/wallet/wallettransaction/change_list.html"
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def get_urls(self):
+        return [
+            path("adjust/", self.admin_site.admin_view(self.adjust_view), name="wallet_wallettransaction_adjust"),
+            *super().get_urls(),
+        ]
+
+    def adjust_view(self, request):
+        form = AdjustmentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                posting = services.wallet_adjust(
+                    user_id=form.cleaned_data["user_id"],
+                    amount=form.cleaned_data["amount"],
+                    reason=form.cleaned_data["reason"],
+                    actor_id=request.user.pk,
+                )
+            except (services.WalletError, ObjectDoesNotExist) as exc:
+                form.add_error(None, str(exc))
+            except ValueError as exc:
+                form.add_error("amount", str(exc))
+            else:
+                self.message_user(request, f"Posted {posting.type} of ₹{posting.amount}.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:wallet_wallettransaction_changelist"))
+        return TemplateResponse(
+            request,
+            "admin/wallet/form_page.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Manual wallet adjustment",
+                "form": form,
+                "opts": self.model._meta,
+            },
+        )
+
+
+@admin.register(WalletBalance)
+class WalletBalanceAdmin(ReadOnlyAdmin):
+    list_display = ("user", "balance", "debt", "updated_at")
+    search_fields = ("user__email", "user__mobile")
+    list_filter = ("updated_at",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(WalletDebt)
+class WalletDebtAdmin(admin.ModelAdmin):
+    """Reversals the balance could not cover: for review. Recovery happens by itself on the next credits."""
+
+    list_display = (
+        "id",
+        "user",
+        "amount",
+        "outstanding",
+        "reason",
+        "reference_type",
+        "reference_id",
+        "created_at",
+        "settled_at",
+    )
+    list_filter = ("settled_at", "created_at")
+    search_fields = ("user__email", "reason")
+    raw_id_fields = ("user", "reviewed_by")
+    readonly_fields = (
+        "user",
+        "amount",
+        "outstanding",
+        "reason",
+        "reference_type",
+        "reference_id",
+        "settled_at",
+        "reviewed_by",
+    )
+    fields = (*readonly_fields, "notes")
 
     def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def save_model(self, request, obj, form, change):
+        WalletDebt.objects.filter(pk=obj.pk).update(notes=obj.notes, reviewed_by=request.user)
 
-@admin.register(WalletBalance)
-class WalletBalanceAdmin(admin.ModelAdmin):
-    list_display = ("user", "balance", "updated_at")
-    search_fields = ("user__email", "user__mobile")
-    list_filter = ("updated_at",)
-    raw_id_fields = ("user",)
 
-    def has_change_permission(self, request, obj=None):
-        return False
+# ---------------------------------------------------------------- cashback
+
+
+class ConversionForm(forms.Form):
+    network = forms.ChoiceField(choices=[(n.name, n.label) for n in NETWORKS.values()], initial="manual")
+    click_id = forms.UUIDField(help_text="The click id (sub id) the shopper's order came through.")
+    transaction_id = forms.CharField(max_length=255, help_text="The network's (or the store's) order id.")
+    sale_amount = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    commission = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False)
+    status = forms.ChoiceField(choices=[("pending", "Pending"), ("confirmed", "Confirmed"), ("rejected", "Rejected")])
 
 
 @admin.register(CashbackEvent)
@@ -52,27 +224,253 @@ class CashbackEventAdmin(admin.ModelAdmin):
         "transaction_amount",
         "cashback_amount",
         "status",
+        "network",
         "affiliate_transaction_id",
         "created_at",
         "confirmed_at",
         "paid_at",
     )
-    list_filter = ("status", "merchant", "created_at")
+    list_filter = ("status", "network", "merchant", "created_at")
     search_fields = ("user__email", "affiliate_transaction_id", "click_id", "merchant__name")
     raw_id_fields = ("user", "offer", "merchant")
+    actions = ["confirm_selected", "reject_selected", "reverse_selected"]
+    change_list_template = "admin/wallet/cashbackevent/change_list.html"
+
+    def has_add_permission(self, request):
+        return False  # staff entry goes through "Record a conversion" (the same service as postbacks)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path("record/", self.admin_site.admin_view(self.record_view), name="wallet_cashbackevent_record"),
+            *super().get_urls(),
+        ]
+
+    def record_view(self, request):
+        form = ConversionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            network = NETWORKS[data["network"]]
+            params = {
+                network.fields["click_id"]: str(data["click_id"]),
+                network.fields["transaction_id"]: data["transaction_id"],
+                network.fields["sale_amount"]: str(data["sale_amount"]),
+                network.fields["commission"]: "" if data["commission"] is None else str(data["commission"]),
+                network.fields["status"]: next(k for k, v in network.statuses.items() if v == data["status"]),
+            }
+            try:
+                conversion = conversion_parse(network, params)
+            except ConversionError as exc:
+                form.add_error(None, str(exc))
+            else:
+                result = services.cashback_record(conversion=conversion, source="staff", actor_id=request.user.pk)
+                level = messages.WARNING if result.outcome in ("unmatched", "ignored") else messages.SUCCESS
+                self.message_user(request, f"Conversion {result.outcome}. {result.message}".strip(), level)
+                if result.event_id:
+                    return HttpResponseRedirect(reverse("admin:wallet_cashbackevent_change", args=[result.event_id]))
+                return HttpResponseRedirect(reverse("admin:wallet_unmatchedconversion_changelist"))
+        return TemplateResponse(
+            request,
+            "admin/wallet/form_page.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Record a conversion",
+                "form": form,
+                "opts": self.model._meta,
+            },
+        )
+
+    @admin.action(description="Confirm selected cashback (credit the wallet)")
+    def confirm_selected(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda e: services.cashback_confirm(event_id=e.pk, actor_id=request.user.pk),
+            "Confirmed",
+        )
+
+    @admin.action(description="Reject selected cashback (pending only)")
+    def reject_selected(self, request, queryset):
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            action="reject_selected",
+            title="Reject cashback",
+            call=lambda e, r: services.cashback_reject(event_id=e.pk, reason=r, actor_id=request.user.pk),
+            done="Rejected",
+        )
+
+    @admin.action(description="Reverse selected cashback (after payment: takes the money back)")
+    def reverse_selected(self, request, queryset):
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            action="reverse_selected",
+            title="Reverse cashback",
+            call=lambda e, r: services.cashback_reverse(event_id=e.pk, reason=r, actor_id=request.user.pk),
+            done="Reversed",
+        )
+
+
+@admin.register(UnmatchedConversion)
+class UnmatchedConversionAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "network",
+        "affiliate_transaction_id",
+        "click_ref",
+        "reason",
+        "times_seen",
+        "status",
+        "created_at",
+    )
+    list_filter = ("status", "network", "source", "created_at")
+    search_fields = ("affiliate_transaction_id", "click_ref")
+    readonly_fields = (
+        "network",
+        "affiliate_transaction_id",
+        "click_ref",
+        "reason",
+        "payload",
+        "source",
+        "times_seen",
+        "status",
+        "matched_event",
+        "resolved_by",
+        "resolved_at",
+    )
+    actions = ["retry_selected", "dismiss_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Retry the match (once the click is known)")
+    def retry_selected(self, request, queryset):
+        for row in queryset.filter(status=UnmatchedConversion.Status.OPEN).order_by("pk"):
+            try:
+                result = services.unmatched_retry(unmatched_id=row.pk, actor_id=request.user.pk)
+            except (services.WalletError, ValueError) as exc:
+                self.message_user(request, f"#{row.pk}: {exc}", messages.ERROR)
+                continue
+            level = messages.SUCCESS if result.event_id else messages.WARNING
+            self.message_user(request, f"#{row.pk}: {result.outcome}. {result.message}".strip(), level)
+
+    @admin.action(description="Dismiss (not ours / duplicate)")
+    def dismiss_selected(self, request, queryset):
+        for row in queryset:
+            services.unmatched_dismiss(unmatched_id=row.pk, actor_id=request.user.pk)
+        self.message_user(request, "Dismissed.", messages.SUCCESS)
+
+
+@admin.register(ClickCashbackRate)
+class ClickCashbackRateAdmin(ReadOnlyAdmin):
+    list_display = (
+        "click_id",
+        "clicked_at",
+        "offer_id",
+        "offer_cashback_type",
+        "offer_cashback_value",
+        "commission_value",
+        "commission_share",
+        "merchant_cashback_value",
+    )
+    list_filter = ("offer_cashback_type", "clicked_at")
+    search_fields = ("click_id",)
+
+    def get_search_results(self, request, queryset, search_term):
+        # click_id is a uuid: search only by a well-formed one
+        try:
+            return queryset.filter(click_id=uuid.UUID(search_term.strip())), False
+        except ValueError:
+            return (queryset.none() if search_term else queryset), False
+
+
+# ---------------------------------------------------------------- withdrawals and payouts
 
 
 @admin.register(Withdrawal)
 class WithdrawalAdmin(admin.ModelAdmin):
-    list_display = ("uuid", "user", "amount", "method", "status", "processed_by_admin", "processed_at", "created_at")
-    list_filter = ("status", "method", "created_at")
+    list_display = (
+        "uuid",
+        "user",
+        "amount",
+        "method",
+        "status",
+        "approvals_required",
+        "first_approver",
+        "processed_by_admin",
+        "transaction_reference",
+        "created_at",
+    )
+    list_filter = ("status", "method", "approvals_required", "created_at")
     search_fields = ("uuid", "user__email", "user__mobile", "transaction_reference")
-    raw_id_fields = ("user", "processed_by_admin")
+    raw_id_fields = ("user", "processed_by_admin", "first_approver")
+    actions = ["approve_selected", "reject_selected", "reconcile_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Approve selected (finance; large amounts need two different approvers)")
+    def approve_selected(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda w: services.withdrawal_approve(withdrawal_id=w.pk, actor_id=request.user.pk),
+            "Approved",
+        )
+
+    @admin.action(description="Reject selected (finance; the money goes back to the wallet)")
+    def reject_selected(self, request, queryset):
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            action="reject_selected",
+            title="Reject withdrawals",
+            call=lambda w, r: services.withdrawal_reject(withdrawal_id=w.pk, actor_id=request.user.pk, reason=r),
+            done="Rejected",
+        )
+
+    @admin.action(description="Ask the payout gateway now (processing ones)")
+    def reconcile_selected(self, request, queryset):
+        gateway = payout_gateway()
+        for w in queryset.filter(status=Withdrawal.Status.PROCESSING):
+            services.withdrawal_payout_reconcile(
+                withdrawal_id=w.pk,
+                gateway=gateway,
+                scope=lambda: rls.bypass(reason="staff payout check", actor_id=request.user.pk),
+            )
+        self.message_user(request, "Asked the gateway.", messages.SUCCESS)
 
 
 @admin.register(Payout)
-class PayoutAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "amount", "method", "reference", "created_at")
-    list_filter = ("method", "created_at")
-    search_fields = ("user__email", "reference")
-    raw_id_fields = ("user",)
+class PayoutAdmin(ReadOnlyAdmin):
+    list_display = ("id", "user", "amount", "method", "reference", "withdrawal", "gateway", "created_at")
+    list_filter = ("method", "gateway", "created_at")
+    search_fields = ("user__email", "reference", "gateway_payout_id")
+    raw_id_fields = ("user", "withdrawal")
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(ReadOnlyAdmin):
+    list_display = ("key", "user", "response_status", "created_at")
+    list_filter = ("response_status", "created_at")
+    search_fields = ("key", "user__email")

@@ -3,15 +3,27 @@ reads; anything that moves money goes through wallet.services."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.factories import UserFactory
 from catalog.factories import MerchantFactory
 
-from .models import CashbackEvent, Payout, WalletBalance, WalletTransaction, Withdrawal
+from .models import (
+    CashbackEvent,
+    ClickCashbackRate,
+    IdempotencyKey,
+    Payout,
+    UnmatchedConversion,
+    WalletBalance,
+    WalletDebt,
+    WalletTransaction,
+    Withdrawal,
+)
 
 
 class WalletBalanceFactory(DjangoModelFactory):
@@ -64,3 +76,60 @@ class PayoutFactory(DjangoModelFactory):
     amount = Decimal("500.00")
     method = "upi"
     reference = factory.Sequence(lambda n: f"UTR{n:012d}")
+
+
+class UnmatchedConversionFactory(DjangoModelFactory):
+    class Meta:
+        model = UnmatchedConversion
+
+    network = "admitad"
+    affiliate_transaction_id = factory.Sequence(lambda n: f"AD-U{n:05d}")
+    click_ref = factory.LazyFunction(lambda: str(uuid.uuid4()))
+    reason = "no click with this id"
+    source = "postback"
+    payload = factory.LazyAttribute(
+        lambda o: {
+            "click_ref": o.click_ref,
+            "transaction_id": o.affiliate_transaction_id,
+            "sale_amount": "999.00",
+            "commission": "50.00",
+            "status": "pending",
+            "network_status": "pending",
+            "currency": "INR",
+        }
+    )
+
+
+class ClickCashbackRateFactory(DjangoModelFactory):
+    class Meta:
+        model = ClickCashbackRate
+
+    click_id = factory.LazyFunction(uuid.uuid4)
+    clicked_at = factory.LazyFunction(timezone.now)
+    offer_cashback_type = "percentage"
+    offer_cashback_value = Decimal("6.00")
+    offer_max_cashback = Decimal("300.00")
+
+
+class WalletDebtFactory(DjangoModelFactory):
+    class Meta:
+        model = WalletDebt
+
+    user = factory.SubFactory(UserFactory)
+    amount = Decimal("40.00")
+    outstanding = Decimal("40.00")
+    reason = "cashback reversed after payment"
+    reference_type = "cashback_event"
+    reference_id = factory.Sequence(lambda n: n + 1)
+
+
+class IdempotencyKeyFactory(DjangoModelFactory):
+    class Meta:
+        model = IdempotencyKey
+
+    user = factory.SubFactory(UserFactory)
+    key = factory.LazyFunction(lambda: str(uuid.uuid4()))
+    request_hash = "0" * 64
+    response_status = 201
+    response_body = "{}"
+    response_content_type = "application/json"

@@ -1,26 +1,54 @@
-"""The wallet ledger, cashback events, withdrawals and payouts (seed tables 14-16, 19, 21)."""
+"""The wallet ledger, cashback events, withdrawals and payouts (seed tables 14-16, 19, 21), plus what the
+money flows need around them: conversions that matched no click, the cashback rate seen at click time,
+recoverable debts, and idempotency keys of money-moving POSTs.
+
+Invariants are enforced by the database (constraints here, triggers in migrations 0002): see the README's
+"Wallet and cashback" section for the list and wallet/services.py for the lock order.
+"""
 
 from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
 
-from couponali.models import ZERO, CreatedModel, MoneyField, TimeStampedModel, UuidField
+from couponali.models import ZERO, CreatedAtField, CreatedModel, MoneyField, TimeStampedModel, UuidField, counter
+
+
+class PostingType(models.TextChoices):
+    CASHBACK_EARNED = "cashback_earned", "Cashback earned"
+    CASHBACK_REVERSED = "cashback_reversed", "Cashback reversed"
+    REFERRAL_BONUS = "referral_bonus", "Referral bonus"
+    REFERRAL_BONUS_REVERSED = "referral_bonus_reversed", "Referral bonus reversed"
+    ORDER_PAYMENT = "order_payment", "Order payment"
+    ORDER_REFUND = "order_refund", "Order refund"
+    WITHDRAWAL = "withdrawal", "Withdrawal"
+    WITHDRAWAL_REVERSED = "withdrawal_reversed", "Withdrawal returned"
+    DEBT_RECOVERY = "debt_recovery", "Recovery of an earlier reversal"
+    ADMIN_CREDIT = "admin_credit", "Credit by CouponAli"
+    ADMIN_DEBIT = "admin_debit", "Debit by CouponAli"
+
+
+CREDIT_TYPES = (
+    PostingType.CASHBACK_EARNED,
+    PostingType.REFERRAL_BONUS,
+    PostingType.ORDER_REFUND,
+    PostingType.WITHDRAWAL_REVERSED,
+    PostingType.ADMIN_CREDIT,
+)
+DEBIT_TYPES = (
+    PostingType.CASHBACK_REVERSED,
+    PostingType.REFERRAL_BONUS_REVERSED,
+    PostingType.ORDER_PAYMENT,
+    PostingType.WITHDRAWAL,
+    PostingType.DEBT_RECOVERY,
+    PostingType.ADMIN_DEBIT,
+)
 
 
 class WalletTransaction(CreatedModel):
     """One posting of the ledger. Append-only for the app role; corrections are new, reversing rows."""
 
-    class Type(models.TextChoices):
-        CASHBACK_EARNED = "cashback_earned", "Cashback earned"
-        CASHBACK_REVERSED = "cashback_reversed", "Cashback reversed"
-        REFERRAL_BONUS = "referral_bonus", "Referral bonus"
-        ORDER_PAYMENT = "order_payment", "Order payment"
-        ORDER_REFUND = "order_refund", "Order refund"
-        WITHDRAWAL = "withdrawal", "Withdrawal"
-        WITHDRAWAL_REVERSED = "withdrawal_reversed", "Withdrawal returned"
-        ADMIN_CREDIT = "admin_credit", "Credit by CouponAli"
-        ADMIN_DEBIT = "admin_debit", "Debit by CouponAli"
+    Type = PostingType
 
     uuid = UuidField()
     user = models.ForeignKey(
@@ -41,6 +69,8 @@ class WalletTransaction(CreatedModel):
             models.Index(fields=["user"], name="idx_wallet_user"),
             models.Index(fields=["-created_at"], name="idx_wallet_created"),
             models.Index(fields=["type"], name="idx_wallet_type"),
+            # The statement: a user's postings newest first; also the chain check's "previous posting".
+            models.Index(fields=["user", "-id"], name="idx_wallet_user_seq"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -48,27 +78,58 @@ class WalletTransaction(CreatedModel):
             ),
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="wallet_tx_balance_nonnegative"),
             models.CheckConstraint(condition=~Q(amount=0), name="wallet_tx_amount_nonzero"),
+            # A credit type can only add money and a debit type only take it.
+            models.CheckConstraint(
+                condition=(Q(type__in=CREDIT_TYPES) & Q(amount__gt=0)) | (Q(type__in=DEBIT_TYPES) & Q(amount__lt=0)),
+                name="wallet_tx_sign_matches_type",
+            ),
+            # One posting per source event and type: a repeated confirmation, retry or replay can never
+            # credit twice. Postings without a reference (manual adjustments) are not constrained (NULLs).
+            models.UniqueConstraint(
+                fields=["reference_type", "reference_id", "type"], name="wallet_tx_one_posting_per_source"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.amount} (user {self.user_id})"
 
+    @property
+    def is_credit(self) -> bool:
+        return self.amount > 0
+
+    @property
+    def absolute_amount(self):
+        return abs(self.amount)
+
 
 class WalletBalance(models.Model):
     user = models.OneToOneField("accounts.User", on_delete=models.CASCADE, related_name="wallet")
     balance = MoneyField(max_digits=12, default=ZERO)
+    # Not in the seed: what the user still owes after a reversal found too little balance (wallet_debts);
+    # recovered from the next credits. Kept here so that every posting reads it with the lock it takes anyway.
+    debt = MoneyField(max_digits=12, default=ZERO)
     updated_at = models.DateTimeField(auto_now=True, db_default=models.functions.Now())
 
     class Meta:
         db_table = "wallet_balances"
         indexes = [models.Index(fields=["user"], name="idx_wallet_balances_user")]
-        constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="wallet_balance_nonnegative")]
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="wallet_balance_nonnegative"),
+            models.CheckConstraint(condition=Q(debt__gte=0), name="wallet_debt_nonnegative"),
+        ]
 
     def __str__(self) -> str:
         return f"₹{self.balance} (user {self.user_id})"
 
 
 class CashbackEvent(TimeStampedModel):
+    """A conversion reported by an affiliate network (or entered by staff) for one of our clicks.
+
+    Lifecycle (wallet.services.CASHBACK_TRANSITIONS, also enforced by a trigger): pending → confirmed → paid,
+    or pending → rejected, or confirmed/paid → reversed. Confirmation and the wallet credit happen in one
+    transaction, so an event rests in `paid` (confirmed_at and paid_at set) once confirmed.
+    """
+
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         CONFIRMED = "confirmed", "Confirmed"
@@ -92,6 +153,16 @@ class CashbackEvent(TimeStampedModel):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     rejected_reason = models.TextField(null=True, blank=True)
+    # Not in the seed: which network reported it (the idempotency key is network + transaction id) ...
+    network = models.CharField(max_length=50, null=True, blank=True)
+    network_status = models.CharField(max_length=50, null=True, blank=True, help_text="Last status as reported.")
+    reported_at = models.DateTimeField(null=True, blank=True, help_text="When the last report arrived.")
+    # ... and the cashback rule applied (the one advertised at click time when known), so that a revised
+    # sale amount is recomputed with the same rule, whatever the offer says today.
+    rate_type = models.CharField(max_length=20, null=True, blank=True)
+    rate_value = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    rate_cap = MoneyField()
+    rate_source = models.CharField(max_length=20, null=True, blank=True)
 
     class Meta:
         db_table = "cashback_events"
@@ -100,13 +171,125 @@ class CashbackEvent(TimeStampedModel):
             models.Index(fields=["status"], name="idx_cashback_status"),
             models.Index(fields=["offer"], name="idx_cashback_offer"),
             models.Index(fields=["click_id"], name="idx_cashback_click"),
+            # The auto-confirm job scans pending events by age.
+            models.Index(fields=["created_at"], name="idx_cashback_pending_age", condition=Q(status="pending")),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(cashback_amount__gte=0), name="cashback_amount_nonnegative"),
+            # One event per network transaction: a repeated or out-of-order report finds the same row.
+            models.UniqueConstraint(fields=["network", "affiliate_transaction_id"], name="cashback_network_txn_uniq"),
+            # Paid means confirmed and credited; only paid (or later reversed) events carry paid_at.
+            models.CheckConstraint(
+                condition=~Q(status="paid") | (Q(paid_at__isnull=False) & Q(confirmed_at__isnull=False)),
+                name="cashback_paid_has_dates",
+            ),
+            models.CheckConstraint(
+                condition=Q(paid_at__isnull=True) | Q(status__in=["paid", "reversed"]),
+                name="cashback_paid_at_only_when_credited",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"cashback {self.pk} ₹{self.cashback_amount} ({self.status})"
+
+
+class UnmatchedConversion(TimeStampedModel):
+    """A well-formed conversion whose click id is not one of our clicks (or has no user): kept for staff
+    review, never dropped and never credited. Staff retry the match once the click is known."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        MATCHED = "matched", "Matched"
+        DISMISSED = "dismissed", "Dismissed"
+
+    network = models.CharField(max_length=50)
+    affiliate_transaction_id = models.CharField(max_length=255)
+    click_ref = models.CharField(max_length=255, help_text="The sub id / click id as the network sent it.")
+    reason = models.CharField(max_length=255)
+    payload = models.JSONField(default=dict, help_text="The normalised report, enough to replay it.")
+    source = models.CharField(max_length=20)
+    times_seen = models.IntegerField(default=1, db_default=1)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN, db_default=Status.OPEN)
+    matched_event = models.ForeignKey(
+        CashbackEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    resolved_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "unmatched_conversions"
+        indexes = [models.Index(fields=["status", "-created_at"], name="idx_unmatched_status")]
+        constraints = [
+            models.UniqueConstraint(fields=["network", "affiliate_transaction_id"], name="unmatched_network_txn_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network} {self.affiliate_transaction_id} ({self.status})"
+
+
+class ClickCashbackRate(models.Model):
+    """The cashback terms in force when a click happened, copied by a trigger on offer_clicks (migration
+    0002), so that the rate advertised at click time can be honoured weeks later, whatever was edited since.
+    wallet.rates.cashback_rule_for() turns these inputs into the rule, exactly as it does for live rows."""
+
+    click_id = models.UUIDField(primary_key=True)
+    clicked_at = models.DateTimeField()
+    offer_id = models.BigIntegerField(null=True, blank=True)
+    merchant_id = models.BigIntegerField(null=True, blank=True)
+    category_id = models.BigIntegerField(null=True, blank=True)
+    offer_cashback_type = models.CharField(max_length=20, null=True, blank=True)
+    offer_cashback_value = MoneyField()
+    offer_max_cashback = MoneyField()
+    commission_type = models.CharField(max_length=20, null=True, blank=True)
+    commission_value = MoneyField()
+    commission_share = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    merchant_cashback_type = models.CharField(max_length=20, null=True, blank=True)
+    merchant_cashback_value = MoneyField()
+
+    class Meta:
+        db_table = "click_cashback_rates"
+        indexes = [models.Index(fields=["clicked_at"], name="idx_click_rates_clicked")]
+
+    def __str__(self) -> str:
+        return f"terms of click {self.click_id}"
+
+
+class WalletDebt(CreatedModel):
+    """What a reversal could not take because the balance was too low. Balances never go negative: the
+    shortfall is recorded here (and in wallet_balances.debt), shown to staff for review, and recovered from
+    the user's next credits (debt_recovery postings)."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="wallet_debts", db_index=False)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    outstanding = models.DecimalField(max_digits=10, decimal_places=2)
+    reason = models.CharField(max_length=255)
+    reference_type = models.CharField(max_length=50)
+    reference_id = models.BigIntegerField()
+    settled_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    notes = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "wallet_debts"
+        indexes = [
+            models.Index(fields=["user"], name="idx_wallet_debts_open", condition=Q(outstanding__gt=0)),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="wallet_debt_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(outstanding__gte=0) & Q(outstanding__lte=F("amount")), name="wallet_debt_outstanding_range"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "reference_type", "reference_id"], name="wallet_debt_one_per_source"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"debt ₹{self.outstanding}/{self.amount} of user {self.user_id}"
 
 
 class Withdrawal(TimeStampedModel):
@@ -136,6 +319,18 @@ class Withdrawal(TimeStampedModel):
     processed_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.TextField(null=True, blank=True)
     transaction_reference = models.CharField(max_length=255, null=True, blank=True)
+    # Not in the seed: the two-person rule for large amounts (fixed at request time) ...
+    approvals_required = models.PositiveSmallIntegerField(default=1, db_default=1)
+    first_approver = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    first_approved_at = models.DateTimeField(null=True, blank=True)
+    # ... and the payout's state at the gateway (the gateway idempotency key is the withdrawal's uuid).
+    gateway = models.CharField(max_length=30, null=True, blank=True)
+    gateway_payout_id = models.CharField(max_length=100, null=True, blank=True)
+    gateway_status = models.CharField(max_length=30, null=True, blank=True)
+    payout_attempts = counter()
+    payout_requested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "withdrawals"
@@ -143,21 +338,66 @@ class Withdrawal(TimeStampedModel):
             models.Index(fields=["user"], name="idx_withdrawals_user"),
             models.Index(fields=["status"], name="idx_withdrawals_status"),
         ]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="withdrawal_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="withdrawal_amount_positive"),
+            models.CheckConstraint(condition=Q(approvals_required__in=[1, 2]), name="withdrawal_approvals_1_or_2"),
+            # Past approval, a two-approver withdrawal names two different people.
+            models.CheckConstraint(
+                condition=~Q(status__in=["approved", "processing", "completed", "failed"])
+                | Q(approvals_required=1)
+                | (
+                    Q(first_approver__isnull=False)
+                    & Q(processed_by_admin__isnull=False)
+                    & ~Q(first_approver=F("processed_by_admin"))
+                ),
+                name="withdrawal_two_distinct_approvers",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"withdrawal {self.uuid} ₹{self.amount} ({self.status})"
 
 
 class Payout(CreatedModel):
+    """A completed disbursement: written once, when the gateway reports a withdrawal paid."""
+
     user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="payouts", db_index=False)
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     method = models.CharField(max_length=50)
     reference = models.CharField(max_length=120, null=True, blank=True)
+    # Not in the seed: the withdrawal it pays (one payout per withdrawal) and the gateway's own id.
+    withdrawal = models.OneToOneField(
+        Withdrawal, null=True, blank=True, on_delete=models.PROTECT, related_name="payout"
+    )
+    gateway = models.CharField(max_length=30, null=True, blank=True)
+    gateway_payout_id = models.CharField(max_length=100, null=True, blank=True)
 
     class Meta:
         db_table = "payouts"
         indexes = [models.Index(fields=["user"], name="idx_payouts_user")]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive")]
 
     def __str__(self) -> str:
         return f"payout ₹{self.amount} to user {self.user_id}"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a money-moving POST sent with an Idempotency-Key: a retry with the same key and
+    the same request replays it; the same key with a different request is refused (wallet.idempotency)."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+", db_index=False)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(null=True, blank=True)
+    response_content_type = models.CharField(max_length=100, null=True, blank=True)
+    response_location = models.CharField(max_length=500, null=True, blank=True)
+    created_at = CreatedAtField()
+
+    class Meta:
+        db_table = "idempotency_keys"
+        indexes = [models.Index(fields=["created_at"], name="idx_idempotency_created")]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.key} (user {self.user_id})"

@@ -7,9 +7,11 @@ requires them.
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -341,6 +343,42 @@ def social_providers() -> dict:
 
 
 SOCIALACCOUNT_PROVIDERS = social_providers()
+# ---------------------------------------------------------------- wallet, cashback, referrals, payouts (issue 5)
+
+# Withdrawals: the smallest amount (rupees), and above which amount two different finance approvers are needed.
+WALLET_MIN_WITHDRAWAL = Decimal(env.str("WALLET_MIN_WITHDRAWAL", default="250.00"))
+WALLET_SECOND_APPROVAL_ABOVE = Decimal(env.str("WALLET_SECOND_APPROVAL_ABOVE", default="10000.00"))
+# Auto-confirmation of pending cashback after the store's validation period: events per set-based batch.
+CASHBACK_AUTO_CONFIRM_BATCH = env.int("CASHBACK_AUTO_CONFIRM_BATCH", default=5000)
+# Affiliate postbacks (/api/v1/postbacks/<network>/): one shared secret per network, "admitad=...,cuelinks=...".
+# No defaults: a network without a secret is refused.
+POSTBACK_SECRETS: dict[str, str] = env.dict("POSTBACK_SECRETS", default={})
+# Payout gateway (dotted path): the fake bank by default; wallet.gateways.RazorpayXGateway for RazorpayX.
+PAYOUT_GATEWAY = env.str("PAYOUT_GATEWAY", default="wallet.gateways.FakePayoutGateway")
+PAYOUT_FAKE_OUTCOME = env.str("PAYOUT_FAKE_OUTCOME", default="success")  # success / fail / pending / timeout
+PAYOUT_CONNECT_TIMEOUT = env.float("PAYOUT_CONNECT_TIMEOUT", default=5.0)
+PAYOUT_READ_TIMEOUT = env.float("PAYOUT_READ_TIMEOUT", default=20.0)
+RAZORPAYX_BASE_URL = env.str("RAZORPAYX_BASE_URL", default="https://api.razorpay.com/v1")
+RAZORPAYX_KEY_ID = env.str("RAZORPAYX_KEY_ID", default="")
+RAZORPAYX_KEY_SECRET = env.str("RAZORPAYX_KEY_SECRET", default="")
+RAZORPAYX_ACCOUNT_NUMBER = env.str("RAZORPAYX_ACCOUNT_NUMBER", default="")
+# Referral bonus for the referrer: a share (percent) of each confirmed cashback of the friend, and a fixed
+# joining bonus when the friend's first cashback is confirmed. Either can be 0.
+REFERRAL_BONUS_PERCENT = Decimal(env.str("REFERRAL_BONUS_PERCENT", default="10"))
+REFERRAL_JOINING_BONUS = Decimal(env.str("REFERRAL_JOINING_BONUS", default="50.00"))
+# Extra invariant checks for reconcile_wallets contributed by apps above the wallet.
+WALLET_RECONCILE_CHECKS = ["referrals.reconcile.CHECKS"]
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "wallet-auto-confirm-cashback": {"task": "wallet.auto_confirm_cashback", "schedule": timedelta(hours=1)},
+        "wallet-process-payouts": {"task": "wallet.process_payouts", "schedule": timedelta(minutes=1)},
+        "wallet-reconcile-nightly": {
+            "task": "wallet.reconcile_wallets",
+            "schedule": crontab(hour=2, minute=30),
+        },
+        "referrals-sweep": {"task": "referrals.sweep", "schedule": timedelta(hours=1)},
+    }
+)
 
 # ---------------------------------------------------------------- business settings
 

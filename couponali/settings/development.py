@@ -11,4 +11,10 @@ KYC_ENCRYPTION_KEYS = env.list("KYC_ENCRYPTION_KEYS", default=["zCTWwugBZ3ve51Cz
 KYC_BLIND_INDEX_KEY = env.str("KYC_BLIND_INDEX_KEY", default="dev-only-blind-index-key-3f9a1c7e5b2d8f4a6c0e")
 ACCOUNTS_JWT_SIGNING_KEY = env.str("ACCOUNTS_JWT_SIGNING_KEY", default="dev-only-jwt-key-7a2c9e4f1b8d3a6c5e0f")
 
+# Throw-away postback secrets so that `make run` accepts the sample postbacks (README, Wallet section).
+POSTBACK_SECRETS = env.dict(
+    "POSTBACK_SECRETS",
+    default={"admitad": "dev-admitad-secret", "vcommission": "dev-vc-secret", "cuelinks": "dev-cl-secret"},
+)
+
 configure_services(globals())

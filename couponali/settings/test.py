@@ -32,4 +32,7 @@ WHITENOISE_AUTOREFRESH = True
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 
+# Affiliate postback secrets used by the tests (sent as ?secret= or signed).
+POSTBACK_SECRETS = {"admitad": "test-admitad-secret", "vcommission": "test-vc-secret", "cuelinks": "test-cl-secret"}
+
 configure_services(globals())

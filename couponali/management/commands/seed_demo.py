@@ -13,13 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts.models import Department, Role, User
+from accounts.models import Department, Role, User, UserDepartment, UserKYC
 from catalog.models import Category, Merchant, MerchantCommission, Product, ProductVariant
 from cms.models import CmsPage
 from couponali import demo_data, rls
 from offers.models import Offer, OfferClick
-from wallet.models import CashbackEvent, Payout, WalletTransaction, Withdrawal
-from wallet.services import wallet_post
+from wallet.models import CashbackEvent, WalletTransaction
 
 DEMO_PASSWORD = "CouponAli@2026"
 DEMO_NETWORK = "demo"
@@ -46,7 +45,7 @@ class Command(BaseCommand):
             self._gift_cards(merchants, categories)
             self._pages()
             staff, shopper = self._users()
-            self._wallet_history(shopper, merchants, rng)
+            self._wallet_history(staff, shopper, merchants, rng)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Category.objects.count()} categories, {Merchant.objects.count()} stores, "
@@ -273,90 +272,84 @@ class Command(BaseCommand):
             )
         return staff, shopper
 
-    def _wallet_history(self, shopper: User, merchants, rng: random.Random) -> None:
-        if WalletTransaction.objects.filter(user=shopper).exists():
+    def _wallet_history(self, staff: User, shopper: User, merchants, rng: random.Random) -> None:
+        """The shopper's cashback, a welcome bonus and a paid withdrawal, all through the wallet services (so
+        the ledger, snapshots and reconcile_wallets agree), plus a referred friend with a confirmed cashback."""
+        from referrals.services import referral_bonuses_settle, referral_record_signup
+        from wallet import services as wallet
+        from wallet.gateways import FakePayoutGateway
+        from wallet.networks import NETWORKS, conversion_parse
+
+        if CashbackEvent.objects.filter(user=shopper, network="manual").exists():
             return
+        finance = Department.objects.get(slug="finance")
+        UserDepartment.objects.get_or_create(user=staff, department=finance)
         now = timezone.now()
-        history = [
-            ("myntra", "2499.00", "confirmed"),
-            ("amazon", "5999.00", "confirmed"),
-            ("swiggy", "649.00", "confirmed"),
-            ("nykaa", "1899.00", "pending"),
-            ("makemytrip", "12450.00", "pending"),
-        ]
-        pending_total = Decimal("0")
-        for days_ago, (slug, amount, status) in zip((40, 32, 20, 6, 2), history, strict=True):
+
+        def conversion(user, slug, amount, status, txn, days_ago):
             merchant = merchants[slug]
-            offer = merchant.offers.first()
             click = OfferClick.objects.create(
-                offer=offer,
+                offer=merchant.offers.first(),
                 merchant=merchant,
-                user=shopper,
+                user=user,
                 click_id=uuid.uuid4(),
                 device_type="mobile",
                 ip_address="49.36.120.15",
                 user_agent="Mozilla/5.0 (Linux; Android 14) Chrome/130 Mobile",
                 created_at=now - timedelta(days=days_ago),
             )
-            sale = Decimal(amount)
-            rate = merchant.default_cashback_value
-            cashback = (
-                (sale * rate / 100).quantize(Decimal("0.01"))
-                if merchant.default_cashback_type == "percentage"
-                else rate
+            params = {"click_id": str(click.click_id), "transaction_id": txn, "sale_amount": amount, "status": status}
+            return wallet.cashback_record(
+                conversion=conversion_parse(NETWORKS["manual"], params), source="seed", actor_id=staff.pk
             )
-            event = CashbackEvent.objects.create(
-                user=shopper,
-                offer=offer,
-                click_id=click.click_id,
-                merchant=merchant,
-                transaction_amount=sale,
-                commission_amount=(cashback * Decimal("1.4")).quantize(Decimal("0.01")),
-                cashback_amount=cashback,
-                status=status,
-                affiliate_transaction_id=f"DEMO-{slug.upper()}-{days_ago}",
-                confirmed_at=now - timedelta(days=days_ago - 1) if status == "confirmed" else None,
-            )
-            if status == "confirmed":
-                wallet_post(
-                    user_id=shopper.pk,
-                    amount=cashback,
-                    type=WalletTransaction.Type.CASHBACK_EARNED,
-                    reference_type="cashback_event",
-                    reference_id=event.pk,
-                    description=f"Cashback from {merchant.name}",
-                )
-                CashbackEvent.objects.filter(pk=event.pk).update(
-                    status="paid", paid_at=now - timedelta(days=days_ago - 1)
-                )
-            else:
-                pending_total += cashback
-        wallet_post(
+
+        history = [
+            ("myntra", "2499.00", "confirmed", 40),
+            ("amazon", "5999.00", "confirmed", 32),
+            ("swiggy", "649.00", "confirmed", 20),
+            ("nykaa", "1899.00", "pending", 6),
+            ("makemytrip", "12450.00", "pending", 2),
+        ]
+        for slug, amount, status, days_ago in history:
+            conversion(shopper, slug, amount, status, f"DEMO-{slug.upper()}-{days_ago}", days_ago)
+        wallet.wallet_post(
             user_id=shopper.pk,
             amount=Decimal("50.00"),
             type=WalletTransaction.Type.ADMIN_CREDIT,
-            reference_type="promotion",
-            reference_id=1,
+            reference_type="welcome_bonus",
+            reference_id=shopper.pk,
             description="Welcome bonus",
         )
-        withdrawal = Withdrawal.objects.create(
+        # Withdrawals need verified KYC; the demo KYC holds no account number, PAN or UPI id (those are
+        # encrypted by the accounts services); the UPI id travels with the withdrawal.
+        UserKYC.objects.get_or_create(
             user=shopper,
-            amount=Decimal("250.00"),
-            method=Withdrawal.Method.UPI,
-            status="completed",
-            destination_details={"upi_id": "XXXXXX@okhdfcbank"},
-            processed_at=now - timedelta(days=10),
-            transaction_reference="UTR602611223344",
+            defaults={
+                "account_holder_name": shopper.full_name,
+                "ifsc_code": "HDFC0001234",
+                "bank_name": "HDFC Bank",
+                "city": "Bengaluru",
+                "state": "Karnataka",
+                "pincode": "560001",
+                "status": UserKYC.Status.VERIFIED,
+                "verified_at": now,
+            },
         )
-        wallet_post(
-            user_id=shopper.pk,
-            amount=Decimal("-250.00"),
-            type=WalletTransaction.Type.WITHDRAWAL,
-            reference_type="withdrawal",
-            reference_id=withdrawal.pk,
-            description="Withdrawal to UPI",
+        withdrawal = wallet.withdrawal_request(
+            user_id=shopper.pk, amount=Decimal("250.00"), method="upi", details={"vpa": "priya.sharma@okhdfcbank"}
         )
-        Payout.objects.create(
-            user=shopper, amount=withdrawal.amount, method="upi", reference=withdrawal.transaction_reference
-        )
-        User.all_objects.filter(pk=shopper.pk).update(pending_cashback=pending_total)
+        wallet.withdrawal_approve(withdrawal_id=withdrawal.pk, actor_id=staff.pk)
+        wallet.withdrawal_pay(withdrawal_id=withdrawal.pk, gateway=FakePayoutGateway())
+        # A friend who signed up with Priya's code and whose first cashback is confirmed.
+        friend = User.all_objects.filter(email="rahul@couponali.in").first()
+        if friend is None:
+            friend = User.objects.create_user(
+                email="rahul@couponali.in",
+                password=DEMO_PASSWORD,
+                full_name="Rahul Verma",
+                referred_by_user=shopper,
+                email_verified_at=now,
+            )
+        referral_record_signup(user_id=friend.pk)
+        conversion(friend, "flipkart", "3299.00", "confirmed", "DEMO-FLIPKART-FRIEND", 12)
+        referral_bonuses_settle(referred_user_id=friend.pk)

@@ -1,0 +1,198 @@
+"""REST API of the wallet: affiliate postbacks, the shopper's wallet, withdrawals (Idempotency-Key)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import permissions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from couponali import rls
+
+from . import selectors, services
+from .idempotency import run_idempotent
+from .models import WalletTransaction, Withdrawal
+from .networks import NETWORKS, ConversionError, conversion_parse
+
+SIGNATURE_FIELDS = {"secret", "signature"}
+
+
+def postback_signature(secret: str, params: dict) -> str:
+    """HMAC-SHA256 (hex) of the parameters sorted by name, as ``name=value`` joined by ``&``, without
+    ``secret`` and ``signature``: what a signing network sends as ``signature`` or X-Postback-Signature."""
+    message = "&".join(f"{k}={params[k]}" for k in sorted(params) if k not in SIGNATURE_FIELDS)
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def _authenticated(request, network: str, params: dict) -> bool:
+    secret = settings.POSTBACK_SECRETS.get(network)
+    if not secret:
+        return False
+    given = request.headers.get("X-Postback-Secret") or params.get("secret") or ""
+    if given and hmac.compare_digest(given.encode(), secret.encode()):
+        return True
+    signature = request.headers.get("X-Postback-Signature") or params.get("signature") or ""
+    signature = signature.removeprefix("sha256=")
+    return bool(signature) and hmac.compare_digest(signature.encode(), postback_signature(secret, params).encode())
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class PostbackView(APIView):
+    """A network tells us about a conversion. GET (query string) or POST (form or JSON body), authenticated
+    by the network's shared secret (`secret` parameter or X-Postback-Secret header) or an HMAC signature
+    (`signature` parameter or X-Postback-Signature header, see postback_signature). Repeats and out-of-order
+    statuses are harmless. Unknown click ids answer 200 (kept for review) so that the network stops retrying."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+
+    def _handle(self, request, network: str, params: dict):
+        spec = NETWORKS.get(network)
+        if spec is None or network == "manual":
+            return Response({"status": "error", "detail": "unknown network"}, status=status.HTTP_404_NOT_FOUND)
+        if not _authenticated(request, network, params):
+            return Response({"status": "error", "detail": "bad or missing secret"}, status=status.HTTP_403_FORBIDDEN)
+        try:
+            conversion = conversion_parse(spec, params)
+        except ConversionError as exc:
+            return Response({"status": "error", "detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        with rls.bypass(reason=f"postback from {network}"):
+            result = services.cashback_record(conversion=conversion, source="postback")
+        return Response({"status": "ok", "outcome": result.outcome, "event": result.event_id, "detail": result.message})
+
+    @extend_schema(
+        summary="Affiliate postback (GET)",
+        parameters=[
+            OpenApiParameter(
+                "network", OpenApiTypes.STR, OpenApiParameter.PATH, enum=[n for n in NETWORKS if n != "manual"]
+            ),
+            OpenApiParameter("secret", OpenApiTypes.STR, description="The network's shared secret (or sign)."),
+            OpenApiParameter("signature", OpenApiTypes.STR, description="HMAC-SHA256 of the sorted parameters."),
+        ],
+        responses={code: OpenApiTypes.OBJECT for code in (200, 400, 403, 404)},
+    )
+    def get(self, request, network: str):
+        return self._handle(request, network, {k: v for k, v in request.query_params.items()})
+
+    @extend_schema(
+        summary="Affiliate postback (POST, form or JSON)",
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT},
+    )
+    def post(self, request, network: str):
+        params = {k: v for k, v in request.query_params.items()}
+        data = request.data
+        if hasattr(data, "dict"):
+            data = data.dict()
+        params.update({k: "" if v is None else str(v) for k, v in (data or {}).items()})
+        return self._handle(request, network, params)
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WalletTransaction
+        fields = [
+            "uuid",
+            "created_at",
+            "type",
+            "amount",
+            "balance_after",
+            "description",
+            "reference_type",
+            "reference_id",
+        ]
+
+
+class WithdrawalSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Withdrawal
+        fields = ["uuid", "created_at", "amount", "method", "status", "transaction_reference", "rejection_reason"]
+
+
+class WithdrawalRequestSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    method = serializers.ChoiceField(choices=Withdrawal.Method.choices)
+    details = serializers.DictField(child=serializers.CharField(), required=False, default=dict)
+
+
+class WalletView(APIView):
+    @extend_schema(
+        summary="The signed-in shopper's wallet",
+        responses=inline_serializer(
+            "WalletSummary",
+            {
+                "available": serializers.DecimalField(max_digits=12, decimal_places=2),
+                "pending": serializers.DecimalField(max_digits=12, decimal_places=2),
+                "lifetime": serializers.DecimalField(max_digits=12, decimal_places=2),
+                "debt": serializers.DecimalField(max_digits=12, decimal_places=2),
+            },
+        ),
+    )
+    def get(self, request):
+        s = selectors.wallet_summary(user=request.user)
+        # Money as strings (like the serializers' DecimalFields), never floats.
+        return Response(
+            {"available": str(s.available), "pending": str(s.pending), "lifetime": str(s.lifetime), "debt": str(s.debt)}
+        )
+
+
+class TransactionListView(APIView):
+    @extend_schema(
+        summary="The shopper's statement, newest first",
+        responses=TransactionSerializer(many=True),
+        parameters=[OpenApiParameter("type", OpenApiTypes.STR, description="credit, debit or a type")],
+    )
+    def get(self, request):
+        qs = selectors.statement(user_id=request.user.pk, kind=request.query_params.get("type") or None)
+        from rest_framework.pagination import PageNumberPagination
+
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(TransactionSerializer(page, many=True).data)
+
+
+class WithdrawalListView(APIView):
+    @extend_schema(summary="The shopper's withdrawals", responses=WithdrawalSerializer(many=True))
+    def get(self, request):
+        return Response(WithdrawalSerializer(selectors.withdrawals_of(user_id=request.user.pk), many=True).data)
+
+    @extend_schema(
+        summary="Request a withdrawal (debited at once). Send an Idempotency-Key header to retry safely.",
+        request=WithdrawalRequestSerializer,
+        responses={
+            201: WithdrawalSerializer,
+            400: OpenApiTypes.OBJECT,
+            409: OpenApiTypes.OBJECT,
+            422: OpenApiTypes.OBJECT,
+        },
+        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+    )
+    def post(self, request):
+        return run_idempotent(
+            request, user_id=request.user.pk, handler=lambda: self.finalize_response(request, self._create(request))
+        )
+
+    def _create(self, request):
+        serializer = WithdrawalRequestSerializer(data=request.data)
+        if not serializer.is_valid():
+            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+        data = serializer.validated_data
+        try:
+            withdrawal = services.withdrawal_request(
+                user_id=request.user.pk, amount=data["amount"], method=data["method"], details=data["details"]
+            )
+        except services.InsufficientBalance as exc:
+            return Response({"detail": str(exc), "code": "insufficient_balance"}, status=status.HTTP_409_CONFLICT)
+        except services.NotAllowed as exc:
+            return Response({"detail": str(exc), "code": "not_allowed"}, status=status.HTTP_403_FORBIDDEN)
+        except services.WalletError as exc:
+            return Response({"detail": str(exc), "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(WithdrawalSerializer(withdrawal).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,103 @@
+"""Idempotency-Key for POSTs that move money (the API's `Idempotency-Key` header, or the forms' hidden
+`idempotency_key` field): the same key with the same request replays the first answer; the same key with a
+different request is refused (422).
+
+The key row is inserted in the request's own transaction (RowLevelSecurityMiddleware opens one), so it
+commits or rolls back together with the money it guards. Two requests with the same key at the same time:
+the second INSERT waits on the unique index until the first commits, then replays its answer; if the first
+failed (5xx, rolled back), the second runs as if it were first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.db import connection, transaction
+from django.http import HttpResponse, JsonResponse
+
+from .models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+FORM_FIELD = "idempotency_key"
+_IGNORED_FORM_FIELDS = {"csrfmiddlewaretoken", FORM_FIELD}
+
+
+def request_key(request) -> str | None:
+    key = request.headers.get(HEADER)
+    if not key and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        key = request.POST.get(FORM_FIELD)
+    return (key or "").strip() or None
+
+
+def request_hash(request) -> str:
+    """What "the same request" means: method, path and body (JSON compared by value, forms by their fields
+    without the CSRF token, which differs between renders)."""
+    h = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    if request.content_type == "application/json":
+        try:
+            body = json.dumps(json.loads(request.body or b"null"), sort_keys=True, separators=(",", ":"))
+            h.update(body.encode())
+        except ValueError:
+            h.update(request.body)
+    elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        items = sorted((k, v) for k in request.POST if k not in _IGNORED_FORM_FIELDS for v in request.POST.getlist(k))
+        h.update(json.dumps(items).encode())
+    else:
+        h.update(request.body)
+    return h.hexdigest()
+
+
+def _replay(row: IdempotencyKey) -> HttpResponse:
+    response = HttpResponse(
+        row.response_body or "", status=row.response_status, content_type=row.response_content_type or "text/plain"
+    )
+    if row.response_location:
+        response["Location"] = row.response_location
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _refusal(request, status: int, message: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=status)
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+def run_idempotent(request, *, user_id: int, handler: Callable[[], HttpResponse]) -> HttpResponse:
+    """Run ``handler`` once per (user, key); without a key it simply runs."""
+    key = request_key(request)
+    if key is None:
+        return handler()
+    if len(key) > 255:
+        return _refusal(request, 400, f"{HEADER} is longer than 255 characters.")
+    digest = request_hash(request)
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute(
+                "INSERT INTO idempotency_keys (user_id, key, request_hash, created_at) VALUES (%s, %s, %s, now()) "
+                "ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
+                [user_id, key, digest],
+            )
+            inserted = cur.fetchone()
+        if inserted is None:
+            row = IdempotencyKey.objects.get(user_id=user_id, key=key)
+            if row.request_hash != digest:
+                return _refusal(request, 422, f"This {HEADER} was already used for a different request.")
+            if row.response_status is None:  # pragma: no cover - only inside the first request's transaction
+                return _refusal(request, 409, "A request with this key is still being processed.")
+            return _replay(row)
+        response = handler()
+        if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+            response.render()
+        if response.status_code < 500:
+            IdempotencyKey.objects.filter(pk=inserted[0]).update(
+                response_status=response.status_code,
+                response_body=response.content.decode("utf-8", errors="replace"),
+                response_content_type=response.get("Content-Type", "")[:100],
+                response_location=(response.get("Location") or "")[:500] or None,
+            )
+        else:
+            transaction.set_rollback(True)
+        return response

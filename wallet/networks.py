@@ -1,0 +1,207 @@
+"""Affiliate networks: how each one names the fields of a conversion (in postbacks and CSV reports alike)
+and what its statuses mean to us. Parsing only; wallet.services.cashback_record() does the rest.
+
+A bad line or postback raises ConversionError with a message naming the network's own field, e.g.
+"subid 'not-a-click-id' is not a click id (UUID)" or "payout is negative (-40.00)".
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+PENDING, CONFIRMED, REJECTED = "pending", "confirmed", "rejected"
+MAX_AMOUNT = Decimal("99999999.99")  # DECIMAL(10,2)
+
+
+class ConversionError(ValueError):
+    """The report cannot be used as it is; the message says why, in the network's terms."""
+
+
+@dataclass(frozen=True)
+class Network:
+    name: str
+    label: str
+    # our field -> the network's parameter / column name
+    fields: Mapping[str, str]
+    # the network's status (lower case) -> ours
+    statuses: Mapping[str, str]
+
+
+NETWORKS: dict[str, Network] = {
+    "admitad": Network(
+        name="admitad",
+        label="Admitad",
+        fields={
+            "click_id": "subid",
+            "transaction_id": "order_id",
+            "sale_amount": "order_sum",
+            "commission": "payment_sum",
+            "status": "status",
+            "currency": "currency",
+        },
+        statuses={"pending": PENDING, "approved": CONFIRMED, "declined": REJECTED},
+    ),
+    "vcommission": Network(
+        name="vcommission",
+        label="vCommission (TUNE)",
+        fields={
+            "click_id": "aff_sub",
+            "transaction_id": "transaction_id",
+            "sale_amount": "sale_amount",
+            "commission": "payout",
+            "status": "status",
+            "currency": "currency",
+        },
+        statuses={"pending": PENDING, "approved": CONFIRMED, "rejected": REJECTED},
+    ),
+    "cuelinks": Network(
+        name="cuelinks",
+        label="Cuelinks",
+        fields={
+            "click_id": "sub_id",
+            "transaction_id": "transaction_id",
+            "sale_amount": "sale_amount",
+            "commission": "commission",
+            "status": "status",
+            "currency": "currency",
+        },
+        statuses={
+            "pending": PENDING,
+            "validated": CONFIRMED,
+            "approved": CONFIRMED,
+            "rejected": REJECTED,
+            "cancelled": REJECTED,
+        },
+    ),
+    # Staff entry in the admin: our own names.
+    "manual": Network(
+        name="manual",
+        label="Staff entry",
+        fields={
+            "click_id": "click_id",
+            "transaction_id": "transaction_id",
+            "sale_amount": "sale_amount",
+            "commission": "commission",
+            "status": "status",
+            "currency": "currency",
+        },
+        statuses={"pending": PENDING, "confirmed": CONFIRMED, "rejected": REJECTED},
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Conversion:
+    network: str
+    click_ref: str
+    click_id: uuid.UUID
+    transaction_id: str
+    sale_amount: Decimal
+    commission: Decimal | None
+    status: str  # pending / confirmed / rejected
+    network_status: str
+    currency: str
+    raw: dict = field(default_factory=dict, compare=False)
+
+    def as_payload(self) -> dict:
+        """JSON-safe form, enough to replay the report (unmatched conversions keep it)."""
+        return {
+            "click_ref": self.click_ref,
+            "transaction_id": self.transaction_id,
+            "sale_amount": str(self.sale_amount),
+            "commission": None if self.commission is None else str(self.commission),
+            "status": self.status,
+            "network_status": self.network_status,
+            "currency": self.currency,
+        }
+
+    @classmethod
+    def from_payload(cls, *, network: str, payload: Mapping) -> Conversion:
+        return cls(
+            network=network,
+            click_ref=payload["click_ref"],
+            click_id=uuid.UUID(payload["click_ref"]),
+            transaction_id=payload["transaction_id"],
+            sale_amount=Decimal(payload["sale_amount"]),
+            commission=None if payload.get("commission") is None else Decimal(payload["commission"]),
+            status=payload["status"],
+            network_status=payload["network_status"],
+            currency=payload.get("currency") or "INR",
+        )
+
+
+def network_get(name: str) -> Network:
+    try:
+        return NETWORKS[name.lower()]
+    except KeyError:
+        raise ConversionError(f"unknown network {name!r} (known: {', '.join(sorted(NETWORKS))})") from None
+
+
+def _text(params: Mapping[str, str], name: str) -> str:
+    value = params.get(name)
+    return "" if value is None else str(value).strip()
+
+
+def _amount(params: Mapping[str, str], name: str, *, required: bool) -> Decimal | None:
+    value = _text(params, name)
+    if not value:
+        if required:
+            raise ConversionError(f"{name} is empty")
+        return None
+    try:
+        amount = Decimal(value.replace(",", ""))
+    except InvalidOperation:
+        raise ConversionError(f"{name} {value!r} is not an amount") from None
+    if not amount.is_finite():
+        raise ConversionError(f"{name} {value!r} is not an amount")
+    if amount < 0:
+        raise ConversionError(f"{name} is negative ({value})")
+    if amount > MAX_AMOUNT:
+        raise ConversionError(f"{name} {value} is too large")
+    # Networks send paise at most; anything finer is rounded half-up to the paisa, explicitly.
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def conversion_parse(network: Network, params: Mapping[str, str]) -> Conversion:
+    """Read one conversion (postback parameters or a CSV row) in ``network``'s names."""
+    f = network.fields
+    click_ref = _text(params, f["click_id"])
+    if not click_ref:
+        raise ConversionError(f"{f['click_id']} is empty")
+    try:
+        click_id = uuid.UUID(click_ref)
+    except ValueError:
+        raise ConversionError(f"{f['click_id']} {click_ref!r} is not a click id (UUID)") from None
+    transaction_id = _text(params, f["transaction_id"])
+    if not transaction_id:
+        raise ConversionError(f"{f['transaction_id']} is empty")
+    if len(transaction_id) > 255:
+        raise ConversionError(f"{f['transaction_id']} is longer than 255 characters")
+    sale_amount = _amount(params, f["sale_amount"], required=True)
+    commission = _amount(params, f["commission"], required=False)
+    network_status = _text(params, f["status"])
+    if not network_status:
+        raise ConversionError(f"{f['status']} is empty")
+    status = network.statuses.get(network_status.lower())
+    if status is None:
+        raise ConversionError(
+            f"unknown {f['status']} {network_status!r} (expected one of: {', '.join(network.statuses)})"
+        )
+    currency = (_text(params, f["currency"]) or "INR").upper()
+    if currency != "INR":
+        raise ConversionError(f"{f['currency']} {currency!r} is not supported (INR only)")
+    return Conversion(
+        network=network.name,
+        click_ref=click_ref,
+        click_id=click_id,
+        transaction_id=transaction_id,
+        sale_amount=sale_amount,
+        commission=commission,
+        status=status,
+        network_status=network_status.lower(),
+        currency=currency,
+        raw=dict(params),
+    )

@@ -1,0 +1,125 @@
+"""Reads for the wallet pages, the API and the admin. Run in the caller's row-level-security scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import CashbackEvent, WalletBalance, WalletTransaction, Withdrawal
+
+
+@dataclass(frozen=True)
+class WalletSummary:
+    available: Decimal
+    pending: Decimal
+    lifetime: Decimal
+    debt: Decimal
+    withdrawable: bool
+    minimum: Decimal
+
+
+def wallet_summary(*, user) -> WalletSummary:
+    from django.conf import settings
+
+    balance = WalletBalance.objects.filter(user_id=user.pk).values_list("balance", "debt").first()
+    available, debt = balance if balance else (Decimal("0.00"), Decimal("0.00"))
+    return WalletSummary(
+        available=available,
+        pending=user.pending_cashback,
+        lifetime=user.lifetime_earnings,
+        debt=debt,
+        withdrawable=available >= Decimal(settings.WALLET_MIN_WITHDRAWAL),
+        minimum=Decimal(settings.WALLET_MIN_WITHDRAWAL),
+    )
+
+
+def statement(
+    *,
+    user_id: int,
+    kind: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> QuerySet[WalletTransaction]:
+    """The user's postings, newest first. kind: 'credit', 'debit' or one posting type."""
+    qs = WalletTransaction.objects.filter(user_id=user_id).order_by("-id")
+    if kind == "credit":
+        qs = qs.filter(amount__gt=0)
+    elif kind == "debit":
+        qs = qs.filter(amount__lt=0)
+    elif kind:
+        qs = qs.filter(type=kind)
+    if date_from:
+        qs = qs.filter(created_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(created_at__date__lte=date_to)
+    return qs
+
+
+@dataclass(frozen=True)
+class CashbackRow:
+    event: CashbackEvent
+    store: str
+    clicked_at: dt.datetime | None
+    expected_on: dt.date | None
+    timeline: list[tuple[str, dt.datetime | None, bool]]  # (label, when, reached)
+
+
+def cashback_rows(*, user_id: int, limit: int = 100) -> list[CashbackRow]:
+    """Each cashback with its store, click time, status timeline and expected confirmation date.
+    Two queries whatever the number of rows (events + their clicks)."""
+    from offers.models import OfferClick
+
+    events = list(
+        CashbackEvent.objects.filter(user_id=user_id).select_related("merchant").order_by("-created_at", "-id")[:limit]
+    )
+    click_ids = [e.click_id for e in events if e.click_id]
+    clicks = dict(OfferClick.objects.filter(click_id__in=click_ids).values_list("click_id", "created_at"))
+    rows = []
+    for e in events:
+        expected = (
+            timezone.localtime(e.created_at + dt.timedelta(days=e.merchant.validation_days)).date()
+            if e.status == CashbackEvent.Status.PENDING
+            else None
+        )
+        timeline = [("Tracked", e.created_at, True)]
+        if e.status == CashbackEvent.Status.REJECTED:
+            timeline.append(("Rejected by the store", e.updated_at, True))
+        else:
+            timeline.append(("Confirmed", e.confirmed_at, e.confirmed_at is not None))
+            timeline.append(("Credited to wallet", e.paid_at, e.paid_at is not None))
+            if e.status == CashbackEvent.Status.REVERSED:
+                timeline.append(("Reversed", e.updated_at, True))
+        rows.append(
+            CashbackRow(
+                event=e,
+                store=e.merchant.name,
+                clicked_at=clicks.get(e.click_id),
+                expected_on=expected,
+                timeline=timeline,
+            )
+        )
+    return rows
+
+
+def click_history(*, user_id: int, days: int = 120, limit: int = 50):
+    """The shopper's recent click-outs (newest first) with the store, for missing-cashback claims."""
+    from offers.models import OfferClick
+
+    since = timezone.now() - dt.timedelta(days=days)
+    clicks = list(
+        OfferClick.objects.filter(user_id=user_id, created_at__gte=since)
+        .select_related("offer__merchant")
+        .order_by("-created_at")[:limit]
+    )
+    tracked = set(
+        CashbackEvent.objects.filter(click_id__in=[c.click_id for c in clicks]).values_list("click_id", flat=True)
+    )
+    return [(c, c.click_id in tracked) for c in clicks]
+
+
+def withdrawals_of(*, user_id: int, limit: int = 50) -> QuerySet[Withdrawal]:
+    return Withdrawal.objects.filter(user_id=user_id).order_by("-created_at")[:limit]

@@ -1,0 +1,111 @@
+"""Fixtures of the wallet tests: shoppers with verified KYC, finance staff, clicks, postbacks.
+
+Row-level security: issue 4 puts forced policies on wallet_transactions, support_tickets, user_kyc and
+user_sessions. Tests that check money logic read those tables directly, so each non-transactional test's
+own transaction runs with the bypass setting on (requests and tasks inside it set their own nested scope,
+as in production); what a shopper may see is tested with policies on (test_rls.py, and the whole suite with
+WALLET_TEST_RLS=1, which puts issue-4-style policies on for the session until the real ones are merged).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from accounts.factories import DepartmentFactory, UserDepartmentFactory, UserFactory, UserKYCFactory
+from catalog.factories import MerchantFactory
+from offers.factories import OfferClickFactory, OfferFactory
+
+
+@pytest.fixture
+def shopper(db):
+    user = UserFactory()
+    UserKYCFactory(user=user, status="verified", upi_id="priya@okhdfcbank", account_number="123456789012")
+    return user
+
+
+def make_finance_staff(**kwargs):
+    staff = UserFactory(is_staff=True, **kwargs)
+    UserDepartmentFactory(user=staff, department=DepartmentFactory(slug="finance", name="Finance"))
+    return staff
+
+
+@pytest.fixture
+def finance(db):
+    return make_finance_staff()
+
+
+@pytest.fixture
+def finance2(db):
+    return make_finance_staff()
+
+
+@pytest.fixture
+def store(db):
+    return MerchantFactory(
+        name="Myntra",
+        slug="myntra",
+        default_cashback_type="percentage",
+        default_cashback_value=Decimal("5.00"),
+        validation_days=30,
+    )
+
+
+def make_click(*, user, merchant=None, offer=None, click_id=None, **offer_kwargs):
+    offer = offer or OfferFactory(merchant=merchant or MerchantFactory(), **offer_kwargs)
+    return OfferClickFactory(
+        offer=offer, merchant=offer.merchant, user=user, click_id=uuid.UUID(str(click_id)) if click_id else uuid.uuid4()
+    )
+
+
+@pytest.fixture
+def click(shopper, store):
+    # offer rule: 6% capped at ₹300 (OfferFactory defaults)
+    return make_click(user=shopper, merchant=store)
+
+
+RLS_TABLES = ("wallet_transactions", "support_tickets", "user_kyc")
+RLS_RULE = (
+    "coalesce(current_setting('app.rls_bypass', true), '') = 'on' "
+    "OR coalesce(current_setting('app.is_staff', true), '') = 'on' "
+    "OR user_id::text = coalesce(current_setting('app.user_id', true), '')"
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_rls_policies(request):
+    """WALLET_TEST_RLS=1: forced owner-only policies for the whole session (as issue 4 will add)."""
+    if os.environ.get("WALLET_TEST_RLS") != "1":
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
+    from couponali.testing import owner_database_url
+
+    with request.getfixturevalue("django_db_blocker").unblock():
+        url = owner_database_url()
+    with psycopg.connect(url, autocommit=True) as owner:
+        for table in RLS_TABLES:
+            owner.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+            owner.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+            owner.execute(f"DROP POLICY IF EXISTS session_owner_only ON {table}")
+            owner.execute(f"CREATE POLICY session_owner_only ON {table} USING ({RLS_RULE}) WITH CHECK ({RLS_RULE})")
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _see_all_rows(request):
+    """Non-transactional tests: their transaction acts with the RLS bypass setting on (see module doc)."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or marker.kwargs.get("transaction"):
+        yield
+        return
+    request.getfixturevalue("db")
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT set_config('app.rls_bypass', 'on', true)")
+    yield
