@@ -1186,6 +1186,26 @@ def kyc_reveal(*, kyc_id: int, field: str, actor) -> str:
     return value
 
 
+def kyc_payout_details(*, user_id: int) -> dict[str, str]:
+    """The decrypted payout details of a user's KYC, for the payout worker only (a system use: never shown to
+    anyone, audited). Empty dict when there is no KYC row. Call it inside an rls.bypass() or the user's scope."""
+    from .models import UserKYC
+
+    kyc = UserKYC.objects.filter(user_id=user_id).first()
+    if kyc is None:
+        return {}
+    audit_log(
+        actor_id=None, action="kyc.payout_read", entity_type="user_kyc", entity_id=kyc.pk, metadata={"user_id": user_id}
+    )
+    return {
+        "account_holder_name": kyc.account_holder_name or "",
+        "account_number": crypto.decrypt(kyc.account_number) or "",
+        "ifsc": kyc.ifsc_code or "",
+        "bank_name": kyc.bank_name or "",
+        "upi_id": crypto.decrypt(kyc.upi_id) or "",
+    }
+
+
 def kyc_rotate_keys(*, batch_size: int = 500) -> dict[str, int]:
     """Re-encrypt every KYC value under the newest key and recompute the PAN blind index.
 

@@ -34,6 +34,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts import crypto as kyc_crypto
 from accounts import services as account_services
 from accounts.models import User, UserDepartment, UserKYC
 from accounts.services import audit_log, notify
@@ -117,20 +118,11 @@ def _check(transitions: dict[str, set[str]], current: str, target: str, what: st
 
 def enqueue_task(name: str, **kwargs) -> None:
     """Queue a task by name once the current transaction commits (the wallet never imports the apps above
-    it, e.g. referrals). Registered tasks go through .delay(), so eager mode in tests runs them inline."""
+    it, e.g. referrals). Every app's tasks are registered at start-up (couponali.apps), so the signature
+    resolves to the task itself: eager mode in tests runs it inline."""
     from celery import current_app
 
-    def send():
-        # Task modules are imported lazily (autodiscovery); make sure they are registered in this process.
-        if name not in current_app.tasks:
-            current_app.loader.import_default_modules()
-        task = current_app.tasks.get(name)
-        if task is not None:
-            task.delay(**kwargs)
-        else:  # pragma: no cover - only when the task module is not importable here
-            current_app.send_task(name, kwargs=kwargs)
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: current_app.signature(name, kwargs=kwargs).delay())
 
 
 # ---------------------------------------------------------------- the ledger
@@ -928,9 +920,16 @@ def _destination(*, user_id: int, method: str, details: dict) -> dict:
     details = details or {}
     if method == Withdrawal.Method.UPI:
         vpa = str(details.get("vpa") or details.get("upi_id") or "").strip()
+        if not vpa:
+            # No id typed: pay the UPI id of the verified KYC, read (decrypted) only when paying.
+            kyc = UserKYC.objects.filter(user_id=user_id).first()
+            if kyc is None or not kyc.upi_id:
+                raise WalletError("Enter a valid UPI id, like name@okhdfcbank.")
+            return {"source": "kyc"}
         if not UPI_RE.match(vpa):
             raise WalletError("Enter a valid UPI id, like name@okhdfcbank.")
-        return {"vpa": vpa}
+        # Like the KYC's own UPI id, a typed one is stored encrypted; only its masked form is readable.
+        return {"vpa_masked": kyc_crypto.mask_upi(vpa), "vpa_encrypted": kyc_crypto.encrypt(vpa)}
     if method == Withdrawal.Method.BANK:
         kyc = UserKYC.objects.filter(user_id=user_id).first()
         if kyc is None or not kyc.ifsc_code:
@@ -1096,14 +1095,17 @@ Scope = Callable[[], contextlib.AbstractContextManager]
 def payout_request_for(withdrawal: Withdrawal) -> PayoutRequest:
     """What the gateway is asked to pay. The idempotency key is the withdrawal's uuid, for every attempt."""
     destination = dict(withdrawal.destination_details or {})
+    # Account numbers and UPI ids are stored encrypted (accounts.crypto); they are decrypted here, for the
+    # gateway request only, and never written back.
     if withdrawal.method == Withdrawal.Method.BANK:
-        kyc = UserKYC.objects.filter(user_id=withdrawal.user_id).first()
-        # The account number is stored encrypted by accounts (issue 4); its reveal helper plugs in here.
-        reveal = getattr(account_services, "kyc_reveal", None)
-        number = kyc.account_number if kyc else None
-        if reveal is not None and kyc is not None:
-            number = reveal(kyc=kyc, field="account_number")
-        destination["account_number"] = number or ""
+        kyc = account_services.kyc_payout_details(user_id=withdrawal.user_id)
+        destination["account_number"] = kyc.get("account_number", "")
+    elif withdrawal.method == Withdrawal.Method.UPI:
+        encrypted = destination.pop("vpa_encrypted", None)
+        if encrypted:
+            destination["vpa"] = kyc_crypto.decrypt(encrypted) or ""
+        elif destination.get("source") == "kyc":
+            destination["vpa"] = account_services.kyc_payout_details(user_id=withdrawal.user_id).get("upi_id", "")
     user = User.all_objects.filter(pk=withdrawal.user_id).only("full_name", "email").first()
     return PayoutRequest(
         idempotency_key=str(withdrawal.uuid),

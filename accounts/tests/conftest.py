@@ -21,29 +21,6 @@ def sms_outbox():
 
 
 @pytest.fixture
-def referral_task():
-    """A stand-in for the referrals app's ``referrals.record_signup`` task (accounts only queues it by name).
-
-    Records the user ids it was queued with; the real task, when installed, is put back afterwards.
-    """
-    from couponali.celery import app
-
-    name = "referrals.record_signup"
-    previous = app.tasks.get(name)
-    calls: list[int] = []
-
-    @app.task(name=name, shared=False)
-    def record_signup(user_id):
-        calls.append(user_id)
-
-    yield calls
-    if previous is not None:
-        app.tasks[name] = previous
-    else:
-        app.tasks.pop(name, None)
-
-
-@pytest.fixture
 def verified_user(db):
     return UserFactory(email_verified_at=timezone.now(), mobile_verified_at=timezone.now(), is_verified=True)
 

@@ -62,7 +62,7 @@ def test_signup_is_rate_limited(client, tight_limits):
 
 
 @pytest.mark.django_db
-def test_referral_signups_are_limited_per_ip(client, tight_limits, referral_task):
+def test_referral_signups_are_limited_per_ip(client, tight_limits):
     UserFactory(referral_code="PRIYA7K3Q")
     data = {"password": "Monsoon-Mangoes-42", "referral_code": "PRIYA7K3Q"}
     assert client.post("/accounts/signup/", {**data, "identifier": "9811122201"}).status_code == 302

@@ -16,6 +16,7 @@ from accounts.factories import UserFactory
 from accounts.models import AuditLog, User, UserSession
 from accounts.tests.conftest import PASSWORD
 from couponali import rls
+from referrals.models import Referral
 
 GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
 FB_GRAPH = "https://graph.facebook.com/v19.0"
@@ -72,9 +73,7 @@ def _facebook_sign_in(client: Client, me: dict):
 
 
 @pytest.mark.django_db
-def test_google_sign_up_creates_a_verified_account_with_google_id(
-    client, referral_task, django_capture_on_commit_callbacks
-):
+def test_google_sign_up_creates_a_verified_account_with_google_id(client, django_capture_on_commit_callbacks):
     referrer = UserFactory(referral_code="RAVI9X2Z")
     client.get("/?ref=RAVI9X2Z")
     with django_capture_on_commit_callbacks(execute=True):
@@ -84,7 +83,8 @@ def test_google_sign_up_creates_a_verified_account_with_google_id(
     assert user.google_id == "109876543210987654321" and user.email_verified_at is not None
     assert user.full_name == "Asha Gupta" and user.avatar_url.startswith("https://lh3.")
     assert not user.has_usable_password() and user.referral_code
-    assert user.referred_by_user_id == referrer.pk and referral_task == [user.pk]
+    assert user.referred_by_user_id == referrer.pk
+    assert Referral.objects.filter(referrer_user=referrer, referred_user=user).exists()
     assert client.session["_auth_user_id"] == str(user.pk)
     with rls.scope(user_id=user.pk):
         assert UserSession.objects.filter(user=user, kind="web", revoked_at__isnull=True).count() == 1

@@ -1,2 +1,2 @@
 # Fixtures of the accounts tests used by the browser tests too (the SMS outbox, the referrals task stand-in).
-from accounts.tests.conftest import referral_task, sms_outbox  # noqa: F401
+from accounts.tests.conftest import sms_outbox  # noqa: F401

@@ -12,6 +12,7 @@ from accounts import sms
 from accounts.factories import UserFactory
 from accounts.models import User, UserSession
 from couponali import rls
+from referrals.models import Referral
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -32,7 +33,7 @@ def _otp() -> str:
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_signup_verify_signin_kyc_and_revoke_another_session(live_server, referral_task):
+def test_signup_verify_signin_kyc_and_revoke_another_session(live_server):
     # Playwright's sync API runs an event loop in this thread, so the database is only used before and after
     # the browser session (the app itself runs in the live server's threads).
     referrer = UserFactory(referral_code="PRIYA7K3Q", full_name="Priya Sharma")
@@ -125,7 +126,7 @@ def test_signup_verify_signin_kyc_and_revoke_another_session(live_server, referr
     # the sign-up was recorded with its referrer and the verified number; two sessions, one revoked
     user = User.objects.get(mobile="9876501234")
     assert user.mobile_verified_at is not None and user.referred_by_user_id == referrer.pk
-    assert referral_task == [user.pk]
+    assert Referral.objects.filter(referrer_user=referrer, referred_user=user, status="pending").exists()
     with rls.scope(user_id=user.pk):
         sessions = list(UserSession.objects.filter(user=user).order_by("id"))
     assert [s.revocation_reason for s in sessions] == ["signed_out", None, "revoked"]

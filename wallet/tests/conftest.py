@@ -16,6 +16,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
+from accounts import crypto
 from accounts.factories import DepartmentFactory, UserDepartmentFactory, UserFactory, UserKYCFactory
 from catalog.factories import MerchantFactory
 from offers.factories import OfferClickFactory, OfferFactory
@@ -24,7 +25,13 @@ from offers.factories import OfferClickFactory, OfferFactory
 @pytest.fixture
 def shopper(db):
     user = UserFactory()
-    UserKYCFactory(user=user, status="verified", upi_id="priya@okhdfcbank", account_number="123456789012")
+    # KYC values are stored encrypted by accounts, as the KYC form stores them
+    UserKYCFactory(
+        user=user,
+        status="verified",
+        upi_id=crypto.encrypt("priya@okhdfcbank"),
+        account_number=crypto.encrypt("123456789012"),
+    )
     return user
 
 

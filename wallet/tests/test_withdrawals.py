@@ -116,7 +116,9 @@ def test_api_idempotency_key_replays_the_first_answer_and_refuses_a_different_bo
 
 @pytest.mark.django_db
 def test_api_answers_cleanly(client, shopper):
-    assert client.post(URL, {}, content_type="application/json").status_code == 403  # not signed in
+    # not signed in: 401 with a WWW-Authenticate challenge (bearer tokens are the API's first scheme)
+    response = client.post(URL, {}, content_type="application/json")
+    assert response.status_code == 401 and "WWW-Authenticate" in response
     client.force_login(shopper)
     fund(shopper, "100")
     response = client.post(
@@ -306,6 +308,21 @@ def test_razorpayx_timeout_is_reconciled_by_repeating_the_idempotent_request(sho
     assert keys == {str(w.uuid)} and len(bodies) == 1  # the same key and the same body both times
     body = json.loads(responses.calls[0].request.body)
     assert body["mode"] == "IMPS" and body["fund_account"]["bank_account"]["ifsc"] == "HDFC0001234"
+    # the encrypted KYC account number is decrypted for the gateway request only
+    assert body["fund_account"]["bank_account"]["account_number"] == "123456789012"
+    assert "123456789012" not in json.dumps(w.destination_details)
+
+
+@pytest.mark.django_db
+def test_a_typed_upi_id_is_stored_encrypted_and_paid_decrypted(shopper, finance):
+    from django.db import connection
+
+    w = _approved(shopper, finance, amount="300", method="upi")
+    with connection.cursor() as cur:
+        cur.execute("SELECT destination_details::text FROM withdrawals WHERE id = %s", [w.pk])
+        (raw,) = cur.fetchone()
+    assert "priya@okhdfcbank" not in raw and "prXXX@okhdfcbank" in raw  # only the masked form is readable
+    assert services.payout_request_for(w).destination["vpa"] == "priya@okhdfcbank"
 
 
 @override_settings(
