@@ -3,7 +3,7 @@ from django.contrib import admin
 from catalog.admin import ListingCacheAdminMixin
 from couponali.admin import SoftDeleteAdmin
 
-from .models import CounterWatermark, ImpressionBatch, Offer, OfferClick, OfferView
+from .models import CounterWatermark, ImpressionBatch, Offer, OfferClick, OfferView, SearchWord
 
 
 @admin.register(Offer)
@@ -71,6 +71,36 @@ class ImpressionBatchAdmin(admin.ModelAdmin):
     list_filter = ("created_at",)
     search_fields = ("batch_id",)
     readonly_fields = ("batch_id", "rows", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+class WordUseFilter(admin.SimpleListFilter):
+    title = "offers using it"
+    parameter_name = "use"
+
+    def lookups(self, request, model_admin):
+        return [("1", "one offer"), ("few", "2-10 offers"), ("many", "more than 10")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "1":
+            return queryset.filter(ndoc=1)
+        if value == "few":
+            return queryset.filter(ndoc__range=(2, 10))
+        if value == "many":
+            return queryset.filter(ndoc__gt=10)
+        return queryset
+
+
+@admin.register(SearchWord)
+class SearchWordAdmin(admin.ModelAdmin):
+    list_display = ("word", "ndoc")
+    list_filter = (WordUseFilter,)
+    search_fields = ("word",)
+    readonly_fields = ("word", "ndoc")
+    ordering = ("-ndoc",)
 
     def has_add_permission(self, request):
         return False

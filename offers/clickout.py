@@ -44,11 +44,9 @@ class ClickTarget:
     expires_at: datetime | None
     deleted: bool
     merchant_active: bool
-    tracking_template: str
-    affiliate_id: str
-    affiliate_url: str
-    website_url: str
-    network: str
+    # The tracking URL with everything but the click id and the user id filled in and checked (None: no usable
+    # stored URL); per click only two str.replace() calls remain.
+    url_pattern: str | None
 
     def is_live(self, now: datetime) -> bool:
         return (
@@ -59,20 +57,20 @@ class ClickTarget:
         )
 
     def url_for(self, *, click_id: str, user_id: int | None) -> str | None:
-        return build_tracking_url(
-            template=self.tracking_template,
-            affiliate_url=self.affiliate_url,
-            website_url=self.website_url,
-            affiliate_id=self.affiliate_id,
-            network=self.network,
-            click_id=click_id,
-            user_id=user_id,
-        )
+        return fill_url_pattern(self.url_pattern, click_id=click_id, user_id=user_id)
+
+
+_UNSAFE_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
+# Stand-ins for the per-click values while a pattern is built and checked: letters and digits only, so the
+# check holds for the filled URL too (a click id is a UUID, a user id digits).
+_CLICK = "ca0click0id0ca"
+_USER = "ca0user0id0ca"
 
 
 def is_safe_external_url(url: str) -> bool:
-    """An absolute http(s) URL with a host, and nothing a browser could read otherwise."""
-    if not url or any(ch in url for ch in "\r\n\t\\ ") or any(ord(ch) < 32 for ch in url):
+    """An absolute http(s) URL with a host, and no whitespace, control character or backslash a browser could
+    read differently."""
+    if not url or _UNSAFE_CHARS.search(url):
         return False
     try:
         parts = urlsplit(url)
@@ -89,6 +87,34 @@ def add_query_param(url: str, name: str, value: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
+def build_url_pattern(
+    *, template: str, affiliate_url: str, website_url: str, affiliate_id: str, network: str
+) -> str | None:
+    """The store's tracking URL with the placeholders {affiliate_id} and {url} (the offer's affiliate URL, else
+    the store's website) filled in URL-encoded, {click_id} and {user_id} left for fill_url_pattern; without a
+    template, the offer's affiliate URL (else the website) with the click id as the network's sub-id parameter.
+    None when there is no usable stored URL (not an absolute http(s) URL)."""
+    destination = affiliate_url or website_url
+    if template:
+        url = (
+            template.replace("{affiliate_id}", quote(affiliate_id, safe=""))
+            .replace("{url}", quote(destination, safe=""))
+            .replace("{click_id}", _CLICK)
+            .replace("{user_id}", _USER)
+        )
+    elif destination and is_safe_external_url(destination):
+        url = add_query_param(destination, SUBID_PARAMS.get(network.lower(), DEFAULT_SUBID_PARAM), _CLICK)
+    else:
+        return None
+    return url if is_safe_external_url(url) else None
+
+
+def fill_url_pattern(pattern: str | None, *, click_id: str, user_id: int | None) -> str | None:
+    if pattern is None:
+        return None
+    return pattern.replace(_CLICK, quote(click_id, safe="")).replace(_USER, "" if user_id is None else str(user_id))
+
+
 def build_tracking_url(
     *,
     template: str,
@@ -99,25 +125,15 @@ def build_tracking_url(
     click_id: str,
     user_id: int | None,
 ) -> str | None:
-    """The store's tracking URL with the placeholders {click_id}, {user_id}, {affiliate_id} and {url} (the
-    offer's affiliate URL, else the store's website) filled in URL-encoded; without a template, the offer's
-    affiliate URL (else the website) with the click id as the network's sub-id parameter. None when there is no
-    usable stored URL."""
-    destination = affiliate_url or website_url
-    if template:
-        url = template
-        for name, value in (
-            ("click_id", click_id),
-            ("user_id", "" if user_id is None else str(user_id)),
-            ("affiliate_id", affiliate_id),
-            ("url", destination),
-        ):
-            url = url.replace("{" + name + "}", quote(value, safe=""))
-    elif destination and is_safe_external_url(destination):
-        url = add_query_param(destination, SUBID_PARAMS.get(network.lower(), DEFAULT_SUBID_PARAM), click_id)
-    else:
-        return None
-    return url if is_safe_external_url(url) else None
+    """build_url_pattern and fill_url_pattern in one go."""
+    pattern = build_url_pattern(
+        template=template,
+        affiliate_url=affiliate_url,
+        website_url=website_url,
+        affiliate_id=affiliate_id,
+        network=network,
+    )
+    return fill_url_pattern(pattern, click_id=click_id, user_id=user_id)
 
 
 # ---------------------------------------------------------------- device type
@@ -187,6 +203,13 @@ _FIELDS = (
 
 def _target(row: dict) -> ClickTarget:
     return ClickTarget(
+        url_pattern=build_url_pattern(
+            template=(row["merchant__tracking_url_template"] or "").strip(),
+            affiliate_url=(row["affiliate_url"] or "").strip(),
+            website_url=(row["merchant__website_url"] or "").strip(),
+            affiliate_id=row["merchant__affiliate_id"] or "",
+            network=row["merchant__affiliate_network"] or "",
+        ),
         offer_id=row["id"],
         offer_uuid=str(row["uuid"]),
         title=row["title"],
@@ -197,11 +220,6 @@ def _target(row: dict) -> ClickTarget:
         expires_at=row["expires_at"],
         deleted=row["deleted_at"] is not None or row["merchant__deleted_at"] is not None,
         merchant_active=bool(row["merchant__is_active"]),
-        tracking_template=(row["merchant__tracking_url_template"] or "").strip(),
-        affiliate_id=row["merchant__affiliate_id"] or "",
-        affiliate_url=(row["affiliate_url"] or "").strip(),
-        website_url=(row["merchant__website_url"] or "").strip(),
-        network=row["merchant__affiliate_network"] or "",
     )
 
 

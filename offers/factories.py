@@ -9,7 +9,7 @@ from factory.django import DjangoModelFactory
 
 from catalog.factories import MerchantFactory
 
-from .models import CounterWatermark, ImpressionBatch, Offer, OfferClick, OfferView
+from .models import CounterWatermark, ImpressionBatch, Offer, OfferClick, OfferView, SearchWord
 
 
 class OfferFactory(DjangoModelFactory):
@@ -63,3 +63,12 @@ class ImpressionBatchFactory(DjangoModelFactory):
 
     batch_id = factory.Sequence(lambda n: f"{n:032x}")
     rows = 10
+
+
+class SearchWordFactory(DjangoModelFactory):
+    class Meta:
+        model = SearchWord
+        django_get_or_create = ("word",)
+
+    word = factory.Sequence(lambda n: f"word{n}")
+    ndoc = 3

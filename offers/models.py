@@ -8,7 +8,7 @@ from django.contrib.postgres.functions import RandomUUID
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from catalog.models import CashbackType, Category, Merchant
 from couponali.models import CreatedAtField, MoneyField, SoftDeleteModel, TimeStampedModel, UuidField, counter, flag
@@ -84,14 +84,16 @@ class Offer(SoftDeleteModel, TimeStampedModel):
                 condition=Q(deleted_at__isnull=True),
             ),
             GinIndex(fields=["search_vector"], name="idx_offers_search"),
-            # Typo-tolerant fallback on titles when full-text search finds nothing.
-            GinIndex(OpClass("title", name="gin_trgm_ops"), name="idx_offers_title_trgm"),
-            # Home page sections: featured and exclusive live offers by expiry.
+            # Listing order of the home, category and browse pages (featured first, then ending soonest): an
+            # index scan in this order stops after a page of live rows instead of sorting every match.
             models.Index(
-                fields=["expires_at"],
-                name="idx_offers_featured",
-                condition=Q(deleted_at__isnull=True, is_featured=models.Value(True)),
+                F("is_featured").desc(),
+                F("expires_at").asc(nulls_last=True),
+                F("id"),
+                name="idx_offers_browse",
+                condition=Q(deleted_at__isnull=True, is_store_visit=False),
             ),
+            # Home page "exclusives" by expiry.
             models.Index(
                 fields=["expires_at"],
                 name="idx_offers_exclusive",
@@ -182,3 +184,19 @@ class ImpressionBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id} ({self.rows})"
+
+
+class SearchWord(models.Model):
+    """The words of live offer titles and descriptions with how many offers use them: search corrects a query
+    word it does not know to the most similar known word (pg_trgm), so "sneekers" finds sneakers. Rebuilt by
+    offers.services.search_words_refresh (beat job, and after feed imports)."""
+
+    word = models.CharField(max_length=100, primary_key=True)
+    ndoc = models.IntegerField()
+
+    class Meta:
+        db_table = "offer_search_words"
+        indexes = [GinIndex(OpClass("word", name="gin_trgm_ops"), name="idx_offer_search_words_trgm")]
+
+    def __str__(self) -> str:
+        return self.word

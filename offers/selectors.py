@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity, TrigramWordSimilarity
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -39,7 +40,6 @@ from catalog.selectors import (
     CategoryNode,
     CategoryRate,
     cashback_rate_for,
-    categories_listed,
     category_tree,
     commissions_by_merchant,
     merchant_headline_rate,
@@ -55,6 +55,9 @@ HOME_SECTION_SIZE = 12
 ENDING_SOON = timedelta(days=3)
 STORE_MATCH_MIN = 0.4  # trigram score for a store or category to count as a search hit
 MAX_QUERY_LENGTH = 100
+WORD_MATCH_MIN = 0.45  # trigram similarity for a query word to be corrected to a known word
+# Featured first, then ending soonest: the order of idx_offers_browse, so listing pages read one page of rows.
+BROWSE_ORDER = ("-is_featured", F("expires_at").asc(nulls_last=True), "id")
 
 
 def offers_live(*, now: datetime | None = None) -> QuerySet[Offer]:
@@ -210,11 +213,9 @@ def _home_data(now: datetime) -> HomeData:
     live = offers_live(now=now).select_related("merchant")
     n = HOME_SECTION_SIZE
     # The three offer sections in one UNION ALL query, each part ordered and limited on its own:
-    # 0 "Top offers" (featured first, then the best stores' offers, so it is full on a quiet day),
+    # 0 "Top offers" (featured first, then the ones ending soonest, so it is full on a quiet day),
     # 1 exclusives, 2 ending within ENDING_SOON.
-    top = live.annotate(section=Value(0, IntegerField())).order_by(
-        "-is_featured", "-merchant__priority", F("expires_at").asc(nulls_last=True), "id"
-    )[:n]
+    top = live.annotate(section=Value(0, IntegerField())).order_by(*BROWSE_ORDER)[:n]
     exclusive = (
         live.filter(is_exclusive=True)
         .annotate(section=Value(1, IntegerField()))
@@ -365,7 +366,7 @@ def category_page(node: CategoryNode, *, page: int = 1, offer_type: str = "") ->
     qs = offers_live(now=now).filter(category_id__in=ids)
     if offer_type:
         qs = qs.filter(offer_type=offer_type)
-    qs = qs.order_by("-is_featured", "-merchant__priority", F("expires_at").asc(nulls_last=True), "id")
+    qs = qs.order_by(*BROWSE_ORDER)
     stores = list(
         merchants_listed()
         .filter(Exists(offers_live(now=now).filter(merchant=OuterRef("pk"), category_id__in=ids)))
@@ -419,7 +420,7 @@ def offer_alternatives(*, merchant_id: int | None, category_id: int | None, excl
     if not rows and category_id:
         rows = list(live.filter(category_id=category_id).order_by("-is_featured", "expires_at", "id")[:limit])
     if not rows:
-        rows = list(live.order_by("-is_featured", "-merchant__priority", "expires_at", "id")[:limit])
+        rows = list(live.order_by(*BROWSE_ORDER)[:limit])
     return offer_cards(rows)
 
 
@@ -437,7 +438,7 @@ class SearchResults:
     offer_type: str = ""
     category: CategoryNode | None = None
     store: Merchant | None = None
-    fuzzy: bool = False
+    corrected: str = ""  # the query with unknown words replaced by the known words they were matched to
 
     @property
     def empty(self) -> bool:
@@ -445,6 +446,7 @@ class SearchResults:
 
 
 _SPACES = re.compile(r"\s+")
+_WORDS = re.compile(r"[^\W\d_]{4,}")
 
 
 def normalise_query(raw: str) -> str:
@@ -466,12 +468,91 @@ def _name_match(q: str) -> Q:
     return Q(name__trigram_similar=q) | Q(name__trigram_word_similar=q)
 
 
+# Categories matched by name and corrections for the query's unknown words, in one round trip. Both use the
+# pg_trgm GIN indexes (categories.name, offer_search_words.word); `%` keeps pg_trgm's similarity threshold.
+_SUGGEST_SQL = """
+(SELECT 'category', c.id, c.name,
+        GREATEST(similarity(c.name, %(q)s), word_similarity(%(q)s, c.name), word_similarity(c.name, %(q)s))::float
+   FROM categories c
+  WHERE c.deleted_at IS NULL AND c.is_active AND c.type IN ('offer', 'both')
+    AND (c.name %% %(q)s OR %(q)s <%% c.name)
+  ORDER BY 4 DESC, c.name
+  LIMIT 6)
+UNION ALL
+(SELECT 'word', NULL, w.input || ' ' || coalesce(best.word, ''), coalesce(best.score, 0)
+   FROM unnest(%(words)s::text[]) AS w(input)
+   LEFT JOIN LATERAL (
+        SELECT s.word, similarity(s.word, w.input)::float AS score
+          FROM offer_search_words s
+         WHERE s.word %% w.input
+         ORDER BY 2 DESC, s.ndoc DESC
+         LIMIT 1) best ON true
+  WHERE NOT EXISTS (SELECT 1 FROM offer_search_words k WHERE k.word = w.input))
+UNION ALL
+SELECT 'lexemes', numnode(websearch_to_tsquery('english', %(q)s)),
+       CASE WHEN EXISTS (SELECT 1 FROM offer_search_words) THEN 'words' ELSE '' END, NULL
+"""
+
+
+@dataclass
+class _Suggestions:
+    categories: list[tuple[int, float]]
+    # query words no live offer uses -> the most similar word one does, or None when there is none
+    corrections: dict[str, str | None]
+    has_lexemes: bool  # False when the query is only stop words ("the", "off"): nothing to full-text search
+
+
+def _suggestions(q: str, words: list[str]) -> _Suggestions:
+    with connection.cursor() as cur:
+        cur.execute(_SUGGEST_SQL, {"q": q, "words": words})
+        rows = cur.fetchall()
+    out = _Suggestions(categories=[], corrections={}, has_lexemes=False)
+    have_word_list = False
+    for kind, number, text, score in rows:
+        if kind == "category":
+            out.categories.append((number, score))
+        elif kind == "word":
+            original, _, known = text.partition(" ")
+            out.corrections[original] = known if known and score >= WORD_MATCH_MIN else None
+        elif kind == "lexemes":
+            out.has_lexemes = bool(number)
+            have_word_list = text == "words"
+    if not have_word_list:  # not built yet: every word would look unknown
+        out.corrections = {}
+    return out
+
+
+def _word_key(token: str) -> str:
+    return re.sub(r"[\W\d_]", "", token.lower())
+
+
+def _tsquery(q: str, corrections: dict[str, str | None]) -> SearchQuery:
+    """websearch_to_tsquery of the query. With corrections, the words AND-ed: an unknown word OR-ed with the known
+    word it resembles (an offer newer than the word list still matches the word as typed), an unknown word that
+    resembles nothing left out (unless nothing else is left)."""
+    if not corrections:
+        return SearchQuery(q, search_type="websearch", config="english")
+    query = None
+    tokens = q.split()
+    kept = [t for t in tokens if corrections.get(_word_key(t), "") is not None] or tokens
+    for token in kept:
+        term = SearchQuery(token, search_type="plain", config="english")
+        known = corrections.get(_word_key(token))
+        if known:
+            term = term | SearchQuery(known, search_type="plain", config="english")
+        query = term if query is None else query & term
+    return query
+
+
 def search(
     raw_query: str, *, category_slug: str = "", store_slug: str = "", offer_type: str = "", page: int = 1
 ) -> SearchResults:
-    """Offers, stores and categories for a query, with filters. Offers match by full-text search on their own
-    text (ranked with ts_rank) or because their store or category matched the query by name (pg_trgm, typo
-    tolerant); when neither finds anything, offer titles are matched by trigram similarity."""
+    """Offers, stores and categories for a query, with filters.
+
+    Offers match by full-text search on their own text (ranked with ts_rank; query words the site has never seen
+    are corrected to the most similar known word with pg_trgm, "sneekers" -> sneakers), or because their store or
+    category matched the query by name (pg_trgm, typo tolerant: "flipcart" finds Flipkart). Without a query, the
+    filtered offers in listing order. At most five queries (the category tree is cached)."""
     q = normalise_query(raw_query)
     tree = category_tree()
     category = tree.by_slug.get(category_slug) if category_slug else None
@@ -479,18 +560,26 @@ def search(
     now = timezone.now()
     stores: list[Merchant] = []
     matched_categories: list[CategoryNode] = []
-    if q and not store:
-        stores = [
-            m
-            for m in merchants_listed()
-            .filter(_name_match(q))
-            .annotate(score=_name_score(q), live_offers=_live_count_subquery(now))
-            .order_by("-score", "-priority", "name")[:6]
-            if m.score >= STORE_MATCH_MIN
-        ]
-    if q and not category:
-        found = categories_listed().filter(_name_match(q)).annotate(score=_name_score(q)).order_by("-score", "name")[:6]
-        matched_categories = [tree.by_id[c.pk] for c in found if c.score >= STORE_MATCH_MIN and c.pk in tree.by_id]
+    corrections: dict[str, str] = {}
+    searchable = False
+    if q:
+        if not store:
+            stores = [
+                m
+                for m in merchants_listed()
+                .filter(_name_match(q))
+                .annotate(score=_name_score(q), live_offers=_live_count_subquery(now))
+                .order_by("-score", "-priority", "name")[:6]
+                if m.score >= STORE_MATCH_MIN
+            ]
+        words = list(dict.fromkeys(w.lower() for w in _WORDS.findall(q)))[:6]
+        suggested = _suggestions(q, words)
+        corrections = suggested.corrections
+        searchable = suggested.has_lexemes or any(corrections.values())
+        if not category:
+            matched_categories = [
+                tree.by_id[pk] for pk, score in suggested.categories if score >= STORE_MATCH_MIN and pk in tree.by_id
+            ]
 
     live = offers_live(now=now)
     if store:
@@ -500,34 +589,32 @@ def search(
     if offer_type:
         live = live.filter(offer_type=offer_type)
 
-    fuzzy = False
-    if q:
-        tsquery = SearchQuery(q, search_type="websearch", config="english")
-        store_ids = [m.pk for m in stores[:3]]
-        category_ids = [i for c in matched_categories[:2] for i in c.descendant_ids()]
-        match = Q(search_vector=tsquery)
+    store_ids = [m.pk for m in stores[:3]]
+    category_ids = [i for c in matched_categories[:2] for i in c.descendant_ids()]
+    if searchable or store_ids or category_ids:
+        tsquery = _tsquery(q, corrections)
+        match = Q(search_vector=tsquery) if searchable else Q(pk__in=[])
         if store_ids:
             match |= Q(merchant_id__in=store_ids)
         if category_ids:
             match |= Q(category_id__in=category_ids)
-        rank = SearchRank(F("search_vector"), tsquery, cover_density=False)
+        rank = SearchRank(F("search_vector"), tsquery)
+        if any(corrections.values()):  # the words as typed count too: an exact match comes before a corrected one
+            rank = rank + SearchRank(F("search_vector"), SearchQuery(q, search_type="websearch", config="english"))
         if store_ids:
             rank = rank + Case(When(merchant_id__in=store_ids, then=Value(0.5)), default=Value(0.0))
         if category_ids:
             rank = rank + Case(When(category_id__in=category_ids, then=Value(0.2)), default=Value(0.0))
         rank = rank + Case(When(is_featured=True, then=Value(0.05)), default=Value(0.0))
         qs = live.filter(match).annotate(rank=rank).order_by("-rank", F("expires_at").asc(nulls_last=True), "id")
-    else:
-        qs = live.order_by("-is_featured", "-merchant__priority", F("expires_at").asc(nulls_last=True), "id")
+    else:  # no query, or only stop words: the filtered offers in listing order
+        qs = live.order_by(*BROWSE_ORDER)
     cards, has_next, commissions = _cards_page(qs, page, extra_merchants=[m.pk for m in stores])
-    if q and not cards and page == 1 and not stores and not matched_categories:
-        fuzzy_qs = (
-            live.filter(title__trigram_word_similar=q)
-            .annotate(rank=TrigramWordSimilarity(q, "title"))
-            .order_by("-rank", "id")
+    corrected = ""
+    if corrections:
+        corrected = " ".join(
+            corrections.get(_word_key(t)) or t for t in q.split() if corrections.get(_word_key(t), "") is not None
         )
-        cards, has_next, commissions = _cards_page(fuzzy_qs, page)
-        fuzzy = bool(cards)
     return SearchResults(
         query=q,
         stores=[_store_card(m, commissions.get(m.pk, []), m.live_offers) for m in stores],
@@ -538,7 +625,7 @@ def search(
         offer_type=offer_type,
         category=category,
         store=store,
-        fuzzy=fuzzy,
+        corrected=corrected,
     )
 
 

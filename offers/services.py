@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+import psycopg
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
+from psycopg import pq
 
 from catalog.cache import listing_changed
 from catalog.models import Category, Merchant
@@ -30,6 +34,11 @@ _INSERT_CLICK = (
     "INSERT INTO offer_clicks (offer_id, merchant_id, user_id, click_id, ip_address, user_agent, referrer_url, "
     "device_type) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
 )
+_INSERT_CLICK_LIBPQ = _INSERT_CLICK.replace("%s", "${}").format(*range(1, 9)).encode()
+_CLICK_STATEMENT = b"couponali_offer_click_insert"
+# Server connections (libpq handles) on which the click statement is prepared; they live as long as the pool
+# keeps them.
+_prepared_on: weakref.WeakSet = weakref.WeakSet()
 
 
 def click_record(
@@ -42,23 +51,56 @@ def click_record(
     referrer: str,
     device_type: str,
 ) -> None:
-    """Write one offer_clicks row (one statement; the database routes it to the month's partition and stamps
-    created_at). Outside a transaction it is committed when this returns, which the click-out relies on: the row
-    exists before the shopper is redirected."""
-    with connection.cursor() as cur:
-        cur.execute(
-            _INSERT_CLICK,
-            [
-                target.offer_id,
-                target.merchant_id,
-                user_id,
-                click_id,
-                ip_address or None,
-                (user_agent or "")[:1000] or None,
-                (referrer or "")[:2000] or None,
-                device_type[:20],
-            ],
-        )
+    """Write one offer_clicks row: one statement, the database routes it to the month's partition and stamps
+    created_at. Outside a transaction (the click-out runs in autocommit) it is committed when this returns, which
+    the click-out relies on: the row exists before the shopper is redirected.
+
+    This is the hottest write of the site. In autocommit it goes straight to libpq on Django's own pooled
+    connection (one blocking call, the GIL released while PostgreSQL works), as a statement prepared once per
+    connection (CLICKOUT_PREPARED_INSERT; switch it off behind a pooler that cannot keep prepared statements).
+    Inside a transaction (tests, or a caller's atomic block) it uses an ordinary cursor, so it joins that
+    transaction."""
+    values = [
+        target.offer_id,
+        target.merchant_id,
+        user_id,
+        click_id,
+        ip_address or None,
+        (user_agent or "")[:1000] or None,
+        (referrer or "")[:2000] or None,
+        device_type[:20],
+    ]
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = connection.connection
+        if connection.get_autocommit() and raw.info.transaction_status == pq.TransactionStatus.IDLE:
+            _insert_libpq(raw, values)
+            return
+        with connection.cursor() as cur:
+            cur.execute(_INSERT_CLICK, values)
+
+
+def _insert_libpq(raw: psycopg.Connection, values: list) -> None:
+    encoding = raw.info.encoding
+    params = [None if v is None else str(v).encode(encoding) for v in values]
+    pgconn = raw.pgconn
+    if not settings.CLICKOUT_PREPARED_INSERT:
+        result = pgconn.exec_params(_INSERT_CLICK_LIBPQ, params)
+    else:
+        if pgconn not in _prepared_on:
+            _check(pgconn.prepare(_CLICK_STATEMENT, _INSERT_CLICK_LIBPQ), encoding)
+            _prepared_on.add(pgconn)
+        result = pgconn.exec_prepared(_CLICK_STATEMENT, params)
+        if result.status != pq.ExecStatus.COMMAND_OK and result.error_field(pq.DiagnosticField.SQLSTATE) == b"26000":
+            # the server forgot the statement (a pooler or DISCARD ALL): prepare it again, once
+            _check(pgconn.prepare(_CLICK_STATEMENT, _INSERT_CLICK_LIBPQ), encoding)
+            result = pgconn.exec_prepared(_CLICK_STATEMENT, params)
+    _check(result, encoding)
+
+
+def _check(result, encoding: str) -> None:
+    if result.status != pq.ExecStatus.COMMAND_OK:
+        raise psycopg.errors.error_from_result(result, encoding=encoding)
 
 
 def offer_store_visit_ensure(*, merchant_id: int) -> Offer:
@@ -237,6 +279,30 @@ def offers_expire(*, now: datetime | None = None) -> int:
         if expired:
             listing_changed()
     return expired
+
+
+# ---------------------------------------------------------------- search words
+
+_SEARCH_WORDS = """
+INSERT INTO offer_search_words (word, ndoc)
+SELECT word, ndoc FROM ts_stat($q$
+    SELECT to_tsvector('simple', coalesce(o.title, '') || ' ' || coalesce(o.description, ''))
+      FROM offers o JOIN merchants m ON m.id = o.merchant_id
+     WHERE o.deleted_at IS NULL AND NOT o.is_store_visit AND m.deleted_at IS NULL AND m.is_active
+       AND (o.expires_at IS NULL OR o.expires_at > now())
+$q$)
+WHERE length(word) BETWEEN 4 AND 100 AND word ~ '^[[:alpha:]]+$'
+"""
+
+
+def search_words_refresh() -> int:
+    """Rebuild the list of words used by live offers (search corrects unknown query words to them). One
+    transaction: searches see the old list until it commits; concurrent runs queue on an advisory lock."""
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext('offer_search_words'))")
+        cur.execute("DELETE FROM offer_search_words")
+        cur.execute(_SEARCH_WORDS)
+        return cur.rowcount
 
 
 # ---------------------------------------------------------------- partitions

@@ -42,3 +42,9 @@ def ensure_click_partitions() -> list:
     if created:
         log.info("offer_clicks partitions created: %s", ", ".join(created))
     return created
+
+
+@shared_task(name="offers.tasks.refresh_search_words", ignore_result=True)
+def refresh_search_words() -> int:
+    """Rebuild the word list that search corrects typos against."""
+    return services.search_words_refresh()

@@ -17,4 +17,8 @@ urlpatterns = [
 ]
 
 if settings.BENCH_BASELINE_VIEW:  # benchmark runs only (bench/clickout.py); never set in production
-    urlpatterns.append(path("go/bench-302/", views.bench_redirect, name="bench-302"))
+    urlpatterns += [
+        path("go/bench-302/", views.bench_redirect, name="bench-302"),
+        path("bench-302/", views.bench_redirect, name="bench-302-rls"),
+        path("go/bench-orm/<uuid:offer_uuid>/", views.bench_orm_click, name="bench-orm"),
+    ]

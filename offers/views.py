@@ -9,6 +9,7 @@ import ipaddress
 import uuid
 
 from django.conf import settings
+from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,7 +21,7 @@ from catalog.selectors import merchant_listed_by_slug
 from couponali.ratelimit import RateLimited, client_ip, limit_hit, too_many_requests
 
 from . import clickout, selectors, services
-from .models import Offer
+from .models import Offer, OfferClick
 
 MAX_PAGE = 400
 
@@ -296,15 +297,19 @@ def _click_out(request, target: clickout.ClickTarget) -> HttpResponse:
             status=503,
         )
     user_agent = request.META.get("HTTP_USER_AGENT", "")
-    services.click_record(
-        target=target,
-        click_id=click_id,
-        user_id=user_id,
-        ip_address=_ip(request),
-        user_agent=user_agent,
-        referrer=request.META.get("HTTP_REFERER", ""),
-        device_type=clickout.device_type(user_agent),
-    )
+    try:
+        services.click_record(
+            target=target,
+            click_id=click_id,
+            user_id=user_id,
+            ip_address=_ip(request),
+            user_agent=user_agent,
+            referrer=request.META.get("HTTP_REFERER", ""),
+            device_type=clickout.device_type(user_agent),
+        )
+    except IntegrityError:  # the offer or store row was removed for good since this process cached it
+        clickout.clear_cache()
+        raise Http404("no such offer") from None
     response = HttpResponseRedirect(url)
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
@@ -345,8 +350,27 @@ def go_store(request, slug: str):
 
 def bench_redirect(request):
     """Benchmark baseline only (routed when BENCH_BASELINE_VIEW is on, never in production): a bare 302 behind the
-    same middleware and under the same /go/ prefix as the click-out, with the same headers."""
+    same middleware, with the same headers as the click-out; routed twice: /go/bench-302/ (under the click-out's
+    prefix, so without the request transaction, like the click-out) and /bench-302/ (inside the request
+    transaction, like every other page)."""
     response = HttpResponseRedirect("https://www.example.com/")
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def bench_orm_click(request, offer_uuid: uuid.UUID):
+    """Benchmark reference only (routed with BENCH_BASELINE_VIEW): the naive click-out, an ORM lookup of the offer
+    and an ORM insert per request, to show what the cache and the lean path buy."""
+    offer = Offer.objects.select_related("merchant").get(uuid=offer_uuid)
+    click = OfferClick.objects.create(
+        offer=offer,
+        merchant=offer.merchant,
+        ip_address=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        device_type="mobile",
+    )
+    response = HttpResponseRedirect(f"{offer.affiliate_url}?subid={click.click_id}")
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response

@@ -302,12 +302,24 @@ def test_a_changed_tracking_template_applies_to_the_next_click(
 
 
 @pytest.mark.django_db
-def test_the_offer_lookup_is_cached_one_insert_per_click(client, django_assert_num_queries):
+def test_the_offer_lookup_is_cached_so_a_click_runs_one_insert(client, django_assert_num_queries):
     offer = OfferFactory()
     client.get(f"/go/{offer.uuid}/")  # warms the per-process cache
+    # inside the test's transaction the INSERT goes through a cursor (in autocommit it goes to libpq directly)
     with django_assert_num_queries(1) as captured:
         assert client.get(f"/go/{offer.uuid}/").status_code == 302
     assert captured.captured_queries[0]["sql"].startswith("INSERT INTO offer_clicks")
+    assert OfferClick.objects.filter(offer=offer).count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("prepared", [True, False])
+def test_the_click_insert_works_prepared_or_not(client, settings, prepared):
+    settings.CLICKOUT_PREPARED_INSERT = prepared
+    offer = OfferFactory()
+    for _ in range(3):
+        assert client.get(f"/go/{offer.uuid}/").status_code == 302
+    assert OfferClick.objects.filter(offer=offer).count() == 3
 
 
 @pytest.mark.django_db
@@ -322,7 +334,10 @@ def test_an_offer_stops_redirecting_the_moment_it_expires_even_when_cached(clien
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_click_row_is_committed_before_the_redirect_is_returned(client):
+@pytest.mark.parametrize("prepared", [True, False])
+def test_the_click_row_is_committed_before_the_redirect_is_returned(client, settings, prepared):
+    # autocommit, as in production: the INSERT goes to libpq directly (prepared once per connection, or not)
+    settings.CLICKOUT_PREPARED_INSERT = prepared
     offer = OfferFactory()
     response = client.get(f"/go/{offer.uuid}/")
     click_id = parse_qs(urlsplit(response["Location"]).query)["subid"][0]
@@ -347,3 +362,32 @@ def test_the_click_row_is_committed_before_the_redirect_is_returned(client):
 )
 def test_device_type(ua, kind):
     assert device_type(ua) == kind
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_forgotten_prepared_statement_is_prepared_again(client):
+    from django.db import connection
+
+    offer = OfferFactory()
+    assert client.get(f"/go/{offer.uuid}/").status_code == 302
+    # the server forgets every prepared statement (as DISCARD ALL or a pooler would)
+    connection.ensure_connection()
+    connection.connection.execute("DEALLOCATE ALL")
+    assert client.get(f"/go/{offer.uuid}/").status_code == 302
+    assert OfferClick.objects.filter(offer=offer).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_offer_removed_for_good_after_it_was_cached_is_a_404_not_a_500(client):
+    from django.db import connection
+
+    from offers import clickout
+
+    offer = OfferFactory()
+    assert clickout.target_for_offer(offer.uuid) is not None  # cached by this process
+    with connection.cursor() as cur:  # a hard delete behind the cache's back
+        cur.execute("DELETE FROM offers WHERE id = %s", [offer.pk])
+    response = client.get(f"/go/{offer.uuid}/")
+    assert response.status_code == 404
+    assert OfferClick.objects.count() == 0
+    assert client.get(f"/go/{offer.uuid}/").status_code == 404  # and the stale entry is gone

@@ -79,6 +79,10 @@ def test_csv_sample_imports_good_lines_and_reports_exactly_the_bad_ones():
     # one audit row for the run
     audit = AuditLog.objects.get(action="offers.import_feed")
     assert audit.metadata["bad_lines"] == [7, 8, 9, 10]
+    # and the search word list was rebuilt (words of live offers of active stores)
+    from offers.models import SearchWord
+
+    assert SearchWord.objects.filter(word="echo").exists()
 
 
 @pytest.mark.django_db

@@ -82,10 +82,21 @@ def test_filters_category_store_type(shops):
 
 
 @pytest.mark.django_db
-def test_typo_in_an_offer_title_falls_back_to_trigram_matching(shops):
+def test_unknown_words_are_corrected_to_known_ones(shops):
+    from offers.services import search_words_refresh
+
+    assert search("festivle").offers == []  # the word list is empty: nothing to correct to
+    assert search_words_refresh() > 5
     results = search("festivle")
-    assert results.fuzzy and titles(results) == ["Kurtas for festive season"]
-    assert titles(search("runing")) == ["Running shoes at flat 40% off"]
+    assert results.corrected == "festive" and titles(results) == ["Kurtas for festive season"]
+    assert titles(search("runing shoes")) == ["Running shoes at flat 40% off"]
+    # known words are left alone; an unknown word still matches as typed (an offer newer than the word list)
+    OfferFactory(merchant=shops["amazon"], title="Festivle special")
+    assert titles(search("festivle")) == ["Festivle special", "Kurtas for festive season"]
+    assert search("kurtas").corrected == ""
+    # a word that resembles nothing is left out rather than emptying the results
+    results = search("zzqqx shoes")
+    assert results.corrected == "shoes" and "Running shoes at flat 40% off" in titles(results)
 
 
 @pytest.mark.django_db
@@ -122,3 +133,22 @@ def test_search_page(client, shops):
     assert '<meta name="robots" content="noindex, follow">' in page
     filtered = client.get("/search/", {"q": "shoes", "category": "footwear", "type": "code"}).content.decode()
     assert '<option value="footwear" selected>' in filtered
+
+
+@pytest.mark.django_db
+def test_a_query_of_stop_words_lists_the_filtered_offers(shops):
+    assert titles(search("the")) != []  # nothing to full-text search: listing order
+    assert titles(search("off", store_slug="amazon")) == ["Echo Dot with extra 10% off"]
+
+
+@pytest.mark.django_db
+def test_search_words_list_only_words_of_live_offers(shops):
+    from offers.models import SearchWord
+    from offers.services import search_words_refresh
+
+    OfferFactory(merchant=MerchantFactory(is_active=False), title="Invisibleword offer")
+    search_words_refresh()
+    words = set(SearchWord.objects.values_list("word", flat=True))
+    assert {"running", "shoes", "kurtas", "festive"} <= words
+    assert "invisibleword" not in words and "40" not in words
+    assert search_words_refresh() == len(words)  # runs again cleanly

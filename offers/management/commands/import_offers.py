@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from offers.feeds import FORMATS, FeedFormatError, detect_format, read_feed
 from offers.services import offers_import_feed
+from offers.tasks import refresh_search_words
 
 
 class Command(BaseCommand):
@@ -67,6 +68,8 @@ class Command(BaseCommand):
             )
         if report.unknown_categories:
             self.stdout.write(f"Unknown categories left empty: {', '.join(sorted(report.unknown_categories))}")
+        if report.created or report.updated:
+            refresh_search_words.delay()  # new words become searchable (typo correction) without waiting
         for error in report.errors:
             self.stderr.write(f"{label} {error.number}: {error.reason}")
         if report.errors and options["fail_on_errors"]:
