@@ -165,6 +165,9 @@ def main() -> None:
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "seed_demo", "--quiet-logins")
     manage(env, "collectstatic", "--noinput", "-v", "0")
+    # every run starts from an empty click table, so that runs compare (index sizes, WAL full-page writes)
+    with psycopg.connect(env["DATABASE_OWNER_URL"], autocommit=True) as conn:
+        conn.execute("TRUNCATE offer_clicks")
     with psycopg.connect(env["DATABASE_URL"]) as conn:
         uuids = [
             str(r[0])
@@ -233,7 +236,7 @@ def main() -> None:
         mean_ms = statistics.mean(r["clickout"]["latency_us"]["mean"] for r in results["rounds"]) / 1000
         delay_ms = max(0.0, args.connections * 1000 / target - mean_ms)
         half = None
-        for _attempt in range(4):
+        for _attempt in range(5):
             half = run("clickout", args.seconds * 2, delay_ms)
             print(
                 f"half-peak try: target {target:.0f} req/s, delay {delay_ms:.1f} ms -> {half['rps']:.0f} req/s, "
@@ -242,7 +245,8 @@ def main() -> None:
             )
             if abs(half["rps"] - target) / target < 0.1:
                 break
-            delay_ms = max(0.0, delay_ms * half["rps"] / target + (half["rps"] - target) / target * 2)
+            # each connection sends one request per (delay + latency): solve for the delay at the target rate
+            delay_ms = max(0.0, args.connections * 1000 / target - half["latency_us"]["mean"] / 1000)
         results["half_peak"] = {"target_rps": target, "delay_ms": delay_ms, **half}
     finally:
         stop(server)

@@ -8,6 +8,7 @@ a purchase earns.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -306,14 +307,24 @@ def _build_tree() -> CategoryTree:
     return CategoryTree(roots=roots, by_id=by_id, by_slug={n.slug: n for n in nodes})
 
 
+_tree_memo: dict[str, tuple[CategoryTree, float]] = {}
+
+
 def category_tree() -> CategoryTree:
-    """The listed categories as a tree (children in display order). Cached per listing generation; a miss is
-    one query."""
-    key = f"catalog:tree:{listing_generation()}"
+    """The listed categories as a tree (children in display order). Cached in Redis per listing generation (a
+    miss is one query) and kept per process for the current generation, so pages that ask several times read it
+    once."""
+    generation = listing_generation()
+    memo = _tree_memo.get(generation)
+    if memo is not None and time.monotonic() - memo[1] < CACHE_TTL:
+        return memo[0]
+    key = f"catalog:tree:{generation}"
     tree = cache.get(key)
     if tree is None:
         tree = _build_tree()
         cache.set(key, tree, CACHE_TTL)
+    _tree_memo.clear()
+    _tree_memo[generation] = (tree, time.monotonic())
     return tree
 
 

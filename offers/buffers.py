@@ -28,6 +28,8 @@ BATCH_PREFIX = "offers:impressions:batch:"
 BATCHES_KEY = "offers:impressions:batches"
 USED_TODAY_PREFIX = "offers:used:"
 USED_TODAY_TTL = 2 * 24 * 3600
+# If the flush job stops, the buffer keeps the newest impressions only (dropping the oldest), never grows unbounded.
+IMPRESSIONS_MAX = 2_000_000
 
 
 @functools.cache
@@ -47,7 +49,10 @@ def impressions_push(offer_ids: Sequence[int], *, user_id: int | None, ip_addres
     ua = (user_agent or "")[:400]
     items = [json.dumps([int(i), user_id, ip_address or None, ua, now], separators=(",", ":")) for i in offer_ids]
     with contextlib.suppress(redis.RedisError):  # Redis down: the page still renders
-        redis_client().rpush(IMPRESSIONS_KEY, *items)
+        pipe = redis_client().pipeline(transaction=False)
+        pipe.rpush(IMPRESSIONS_KEY, *items)
+        pipe.ltrim(IMPRESSIONS_KEY, -IMPRESSIONS_MAX, -1)
+        pipe.execute()
 
 
 _TAKE = """

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from kombu.exceptions import OperationalError
 from tqdm import tqdm
 
 from offers.feeds import FORMATS, FeedFormatError, detect_format, read_feed
@@ -69,7 +70,10 @@ class Command(BaseCommand):
         if report.unknown_categories:
             self.stdout.write(f"Unknown categories left empty: {', '.join(sorted(report.unknown_categories))}")
         if report.created or report.updated:
-            refresh_search_words.delay()  # new words become searchable (typo correction) without waiting
+            try:
+                refresh_search_words.delay()  # new words become searchable (typo correction) without waiting
+            except OperationalError:
+                self.stderr.write("Note: the task queue is not reachable; the search word list updates within 30 min.")
         for error in report.errors:
             self.stderr.write(f"{label} {error.number}: {error.reason}")
         if report.errors and options["fail_on_errors"]:
