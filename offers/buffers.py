@@ -23,10 +23,6 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-IMPRESSIONS_KEY = "offers:impressions"
-BATCH_PREFIX = "offers:impressions:batch:"
-BATCHES_KEY = "offers:impressions:batches"
-USED_TODAY_PREFIX = "offers:used:"
 USED_TODAY_TTL = 2 * 24 * 3600
 # If the flush job stops, the buffer keeps the newest impressions only (dropping the oldest), never grows unbounded.
 IMPRESSIONS_MAX = 2_000_000
@@ -35,6 +31,20 @@ IMPRESSIONS_MAX = 2_000_000
 @functools.cache
 def redis_client() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+
+
+def _key(name: str) -> str:
+    # Keyed by database: impressions and counts of offer ids only mean something in the database they came from
+    # (two deployments or a benchmark sharing a Redis must not write each other's rows).
+    return f"offers:{settings.DATABASES['default']['NAME']}:{name}"
+
+
+def impressions_key() -> str:
+    return _key("impressions")
+
+
+def _batches_key() -> str:
+    return _key("impressions:batches")
 
 
 # ---------------------------------------------------------------- impressions
@@ -50,8 +60,8 @@ def impressions_push(offer_ids: Sequence[int], *, user_id: int | None, ip_addres
     items = [json.dumps([int(i), user_id, ip_address or None, ua, now], separators=(",", ":")) for i in offer_ids]
     with contextlib.suppress(redis.RedisError):  # Redis down: the page still renders
         pipe = redis_client().pipeline(transaction=False)
-        pipe.rpush(IMPRESSIONS_KEY, *items)
-        pipe.ltrim(IMPRESSIONS_KEY, -IMPRESSIONS_MAX, -1)
+        pipe.rpush(impressions_key(), *items)
+        pipe.ltrim(impressions_key(), -IMPRESSIONS_MAX, -1)
         pipe.execute()
 
 
@@ -68,11 +78,11 @@ return 0
 def impressions_take_batch() -> None:
     """Move the current buffer to a batch key of its own (atomically, with the batch registered)."""
     r = redis_client()
-    r.eval(_TAKE, 3, IMPRESSIONS_KEY, BATCH_PREFIX + uuid.uuid4().hex, BATCHES_KEY)
+    r.eval(_TAKE, 3, impressions_key(), _key("impressions:batch:") + uuid.uuid4().hex, _batches_key())
 
 
 def impressions_pending_batches() -> list[str]:
-    return sorted(b.decode() for b in redis_client().smembers(BATCHES_KEY))
+    return sorted(b.decode() for b in redis_client().smembers(_batches_key()))
 
 
 def impressions_read_batch(batch_key: str) -> list[tuple[int, int | None, str | None, str, float]]:
@@ -90,20 +100,20 @@ def impressions_drop_batch(batch_key: str) -> None:
     r = redis_client()
     pipe = r.pipeline()
     pipe.delete(batch_key)
-    pipe.srem(BATCHES_KEY, batch_key)
+    pipe.srem(_batches_key(), batch_key)
     pipe.execute()
 
 
 def impressions_buffered() -> int:
     r = redis_client()
-    return r.llen(IMPRESSIONS_KEY) + sum(r.llen(b) for b in r.smembers(BATCHES_KEY))
+    return r.llen(impressions_key()) + sum(r.llen(b) for b in r.smembers(_batches_key()))
 
 
 # ---------------------------------------------------------------- used today
 
 
 def _day_key(day: date) -> str:
-    return f"{USED_TODAY_PREFIX}{day.isoformat()}"
+    return _key(f"used:{day.isoformat()}")
 
 
 def used_today_add(counts: dict[tuple[int, date], int]) -> None:

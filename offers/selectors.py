@@ -34,7 +34,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from catalog.cache import listing_generation
-from catalog.models import Category, Merchant, MerchantCommission
+from catalog.models import Merchant, MerchantCommission
 from catalog.selectors import (
     CACHE_TTL,
     CategoryNode,
@@ -560,7 +560,7 @@ def search(
     now = timezone.now()
     stores: list[Merchant] = []
     matched_categories: list[CategoryNode] = []
-    corrections: dict[str, str] = {}
+    corrections: dict[str, str | None] = {}
     searchable = False
     if q:
         if not store:
@@ -644,7 +644,3 @@ def categories_for_filter() -> list[tuple[CategoryNode, int]]:
 
 def category_listed_by_slug(slug: str) -> CategoryNode | None:
     return category_tree().by_slug.get(slug)
-
-
-def category_is_listed(category: Category | None) -> bool:
-    return category is not None and category.pk in category_tree().by_id
