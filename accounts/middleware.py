@@ -6,14 +6,15 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.models import AnonymousUser
 from django.core.signing import BadSignature
 
 from couponali.ratelimit import client_ip
 
 from . import tokens
-from .selectors import session_by_secret, session_family_active
+from .backends import prefetched_user
+from .selectors import session_family_active, session_with_user_by_secret
 
 SESSION_TOKEN_KEY = "_ca_session"  # noqa: S105 - in Django's server-side session: the secret whose hash is user_sessions.token
 REFERRAL_COOKIE = "ca_ref"
@@ -74,11 +75,21 @@ class SessionGuardMiddleware:
             return self.get_response(request)
 
         request.session_family_id = None
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            secret = request.session.get(SESSION_TOKEN_KEY)
-            found = session_by_secret(secret=secret) if secret else None
-            if found is None or found.user_id != user.pk or not found.is_active:
+        found = None
+        secret = request.session.get(SESSION_TOKEN_KEY)
+        if secret and request.session.get(SESSION_KEY):
+            # One query for the session row and its user; Django's get_user() below then reuses the user.
+            pair = session_with_user_by_secret(secret=secret)
+            found = pair[0] if pair else None
+            token = prefetched_user.set(pair[1] if pair else None)
+            try:
+                authenticated = request.user.is_authenticated
+            finally:
+                prefetched_user.reset(token)
+        else:
+            authenticated = request.user.is_authenticated
+        if authenticated:
+            if found is None or found.user_id != request.user.pk or not found.is_active:
                 # Django's logout() flushes the session; accounts.receivers records the end of the row.
                 logout(request)
             else:

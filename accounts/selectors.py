@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
@@ -63,6 +64,35 @@ def session_by_secret(*, secret: str) -> SessionRef | None:
         )
         row = cur.fetchone()
     return SessionRef(*row) if row else None
+
+
+def session_with_user_by_secret(*, secret: str) -> tuple[SessionRef, User] | None:
+    """session_by_secret() and the session's (not deleted) user in one round trip: the session guard runs on
+    every signed-in request, and loading the user here saves Django's own user query (see
+    accounts.backends.prefetched_user)."""
+    if not secret:
+        return None
+    rows = list(
+        User.objects.raw(
+            "SELECT u.*, s.id AS s_id, s.family_id AS s_family_id, s.kind AS s_kind, s.expires_at AS s_expires_at, "
+            "s.revoked_at AS s_revoked_at, s.revocation_reason AS s_revocation_reason "
+            "FROM accounts_session_by_token(%s) s JOIN users u ON u.id = s.user_id AND u.deleted_at IS NULL",
+            [tokens.token_hash(secret)],
+        )
+    )
+    if not rows:
+        return None
+    user = rows[0]
+    ref = SessionRef(
+        user.s_id,
+        user.pk,
+        user.s_family_id,
+        user.s_kind,
+        user.s_expires_at,
+        user.s_revoked_at,
+        user.s_revocation_reason,
+    )
+    return ref, user
 
 
 def session_family_active(*, user_id: int, family_id: uuid.UUID) -> bool:
@@ -134,8 +164,21 @@ def notifications_for_user(*, user_id: int) -> QuerySet[Notification]:
     return Notification.objects.filter(user_id=user_id).order_by("-created_at", "-id")
 
 
+UNREAD_CACHE_TTL = 60  # seconds; every change through accounts.services forgets the cached count at once
+
+
+def notifications_unread_key(user_id: int) -> str:
+    return f"notifications:unread:{user_id}"
+
+
 def notifications_unread_count(*, user_id: int) -> int:
-    return Notification.objects.filter(user_id=user_id, is_read=False).count()
+    """The header bell's count, cached per user in Redis: one COUNT a minute at most instead of one a page."""
+    key = notifications_unread_key(user_id)
+    count = cache.get(key)
+    if count is None:
+        count = Notification.objects.filter(user_id=user_id, is_read=False).count()
+        cache.set(key, count, UNREAD_CACHE_TTL)
+    return count
 
 
 # ---------------------------------------------------------------- KYC

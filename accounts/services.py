@@ -136,10 +136,26 @@ def notify(
     from .tasks import deliver_notification
 
     notification = Notification.objects.create(user_id=user_id, title=title[:120], body=body[:500], url=url)
+    notifications_unread_forget(user_ids=[user_id])
     channels = [name for name, wanted in (("email", email), ("sms", sms)) if wanted]
     if channels:
         transaction.on_commit(lambda: deliver_notification.delay(notification.pk, channels))
     return notification
+
+
+def notifications_unread_forget(*, user_ids: list[int]) -> None:
+    """Forget the cached unread counts of these users (call it beside any write to notifications, including
+    set-based ones)."""
+    from django.core.cache import cache
+
+    from .selectors import notifications_unread_key
+
+    keys = [notifications_unread_key(uid) for uid in set(user_ids)]
+    if keys:
+        # Now, so this request already shows the new count, and again after commit, in case another request
+        # cached the old count in between.
+        cache.delete_many(keys)
+        transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 def notification_deliver(*, notification_id: int, channels: list[str]) -> list[str]:
@@ -175,13 +191,17 @@ def notification_deliver(*, notification_id: int, channels: list[str]) -> list[s
 def notification_mark_read(*, user_id: int, notification_id: int) -> bool:
     from .models import Notification
 
-    return bool(Notification.objects.filter(pk=notification_id, user_id=user_id, is_read=False).update(is_read=True))
+    changed = Notification.objects.filter(pk=notification_id, user_id=user_id, is_read=False).update(is_read=True)
+    notifications_unread_forget(user_ids=[user_id])
+    return bool(changed)
 
 
 def notification_mark_all_read(*, user_id: int) -> int:
     from .models import Notification
 
-    return Notification.objects.filter(user_id=user_id, is_read=False).update(is_read=True)
+    changed = Notification.objects.filter(user_id=user_id, is_read=False).update(is_read=True)
+    notifications_unread_forget(user_ids=[user_id])
+    return changed
 
 
 # ---------------------------------------------------------------- sign-up

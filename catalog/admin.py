@@ -2,11 +2,38 @@ from django.contrib import admin
 
 from couponali.admin import SoftDeleteAdmin
 
+from .cache import listing_changed
 from .models import Category, Inventory, Merchant, MerchantCommission, Product, ProductVariant
 
 
+class ListingCacheAdminMixin:
+    """Admin saves, deletes and restores of shopper-visible rows invalidate the cached listings (home sections,
+    category tree, stores A-Z, the click-out's redirect data) when their transaction commits."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        listing_changed()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        listing_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        listing_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        listing_changed()
+
+    @admin.action(description="Restore selected (undelete)")
+    def restore_selected(self, request, queryset):
+        super().restore_selected(request, queryset)
+        listing_changed()
+
+
 @admin.register(Category)
-class CategoryAdmin(SoftDeleteAdmin):
+class CategoryAdmin(ListingCacheAdminMixin, SoftDeleteAdmin):
     list_display = ("name", "slug", "parent", "type", "display_order", "is_featured", "is_active")
     list_filter = ("type", "is_featured", "is_active", "parent")
     search_fields = ("name", "slug", "description")
@@ -20,7 +47,7 @@ class MerchantCommissionInline(admin.TabularInline):
 
 
 @admin.register(Merchant)
-class MerchantAdmin(SoftDeleteAdmin):
+class MerchantAdmin(ListingCacheAdminMixin, SoftDeleteAdmin):
     list_display = (
         "name",
         "slug",
@@ -38,7 +65,7 @@ class MerchantAdmin(SoftDeleteAdmin):
 
 
 @admin.register(MerchantCommission)
-class MerchantCommissionAdmin(admin.ModelAdmin):
+class MerchantCommissionAdmin(ListingCacheAdminMixin, admin.ModelAdmin):
     list_display = (
         "merchant",
         "category",

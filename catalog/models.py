@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
 
@@ -48,6 +48,8 @@ class Category(SoftDeleteModel, TimeStampedModel):
             models.Index(fields=["parent"], name="idx_categories_parent"),
             # Value(True) renders `is_active = true`, the seed's predicate, rather than a bare `is_active`.
             models.Index(fields=["type"], name="idx_categories_type", condition=Q(is_active=models.Value(True))),
+            # Search: typo-tolerant name matching (pg_trgm).
+            GinIndex(OpClass("name", name="gin_trgm_ops"), name="idx_categories_name_trgm"),
         ]
 
     def __str__(self) -> str:
@@ -88,6 +90,8 @@ class Merchant(SoftDeleteModel, TimeStampedModel):
         indexes = [
             models.Index(fields=["slug"], name="idx_merchants_slug", condition=Q(deleted_at__isnull=True)),
             models.Index(fields=["is_active"], name="idx_merchants_active", condition=Q(deleted_at__isnull=True)),
+            # Search: typo-tolerant name matching (pg_trgm): "flipcart" finds Flipkart.
+            GinIndex(OpClass("name", name="gin_trgm_ops"), name="idx_merchants_name_trgm"),
         ]
 
     def __str__(self) -> str:

@@ -18,9 +18,13 @@ class RowLevelSecurityMiddleware:
         self.get_response = get_response
 
     exempt_paths = ("/healthz",)  # must answer (503) even when the database is down
+    # The click-out (offers.views.go_*) runs in autocommit: its one INSERT is committed before the 302 is sent,
+    # offer_clicks has no row-level security, and skipping the per-request transaction keeps the hot path at
+    # one database round trip.
+    exempt_prefixes = ("/go/",)
 
     def __call__(self, request):
-        if request.path in self.exempt_paths:
+        if request.path in self.exempt_paths or request.path.startswith(self.exempt_prefixes):
             return self.get_response(request)
         user = getattr(request, "user", None)
         authenticated = bool(user is not None and user.is_authenticated)

@@ -1,9 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
+from django.views.decorators.cache import cache_page
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from couponali import views
+from offers.sitemaps import SITEMAPS
+
+# sitemap.xml is an index of sections (/sitemap-<section>.xml); other apps add their sections to this dict.
+sitemaps = {**SITEMAPS}
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -18,6 +24,18 @@ urlpatterns = [
     path("wallet/", include("wallet.urls")),
     path("referrals/", include("referrals.urls")),
     path("support/", include("cms.urls")),
+    path(
+        "sitemap.xml",
+        cache_page(900)(sitemap_views.index),
+        {"sitemaps": sitemaps, "sitemap_url_name": "sitemap-section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        cache_page(900)(sitemap_views.sitemap),
+        {"sitemaps": sitemaps},
+        name="sitemap-section",
+    ),
     path("", include("offers.urls")),
 ]
 

@@ -9,7 +9,7 @@ from factory.django import DjangoModelFactory
 
 from catalog.factories import MerchantFactory
 
-from .models import Offer, OfferClick, OfferView
+from .models import CounterWatermark, ImpressionBatch, Offer, OfferClick, OfferView, SearchWord
 
 
 class OfferFactory(DjangoModelFactory):
@@ -46,3 +46,29 @@ class OfferViewFactory(DjangoModelFactory):
 
     offer = factory.SubFactory(OfferFactory)
     ip_address = "203.0.113.21"
+
+
+class CounterWatermarkFactory(DjangoModelFactory):
+    class Meta:
+        model = CounterWatermark
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"stream-{n}")
+    position = factory.LazyFunction(timezone.now)
+
+
+class ImpressionBatchFactory(DjangoModelFactory):
+    class Meta:
+        model = ImpressionBatch
+
+    batch_id = factory.Sequence(lambda n: f"{n:032x}")
+    rows = 10
+
+
+class SearchWordFactory(DjangoModelFactory):
+    class Meta:
+        model = SearchWord
+        django_get_or_create = ("word",)
+
+    word = factory.Sequence(lambda n: f"word{n}")
+    ndoc = 3

@@ -1,18 +1,646 @@
-"""Reads for offers: what a shopper may see."""
+"""Reads for offers: what a shopper may see, the page data of the shopper site, and search.
+
+Every page builder here runs a fixed number of queries whatever the number of offers (tests assert it): offers
+come with their store in one query, the cashback rule's commissions for all the stores on a page in one more
+(catalog.selectors.commissions_by_merchant), and the category tree from the cache.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity, TrigramWordSimilarity
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from catalog.cache import listing_generation
+from catalog.models import Merchant, MerchantCommission
+from catalog.selectors import (
+    CACHE_TTL,
+    CategoryNode,
+    CategoryRate,
+    cashback_rate_for,
+    category_tree,
+    commissions_by_merchant,
+    merchant_headline_rate,
+    merchant_rates_by_category,
+    merchants_listed,
+)
+
+from . import buffers
 from .models import Offer
 
+PER_PAGE = 24
+HOME_SECTION_SIZE = 12
+ENDING_SOON = timedelta(days=3)
+STORE_MATCH_MIN = 0.4  # trigram score for a store or category to count as a search hit
+MAX_QUERY_LENGTH = 100
+WORD_MATCH_MIN = 0.45  # trigram similarity for a query word to be corrected to a known word
+# Featured first, then ending soonest: the order of idx_offers_browse, so listing pages read one page of rows.
+BROWSE_ORDER = ("-is_featured", F("expires_at").asc(nulls_last=True), "id")
 
-def offers_live(*, now=None) -> QuerySet[Offer]:
-    """Listed offers: not deleted, started, not expired, of an active, not deleted store."""
+
+def offers_live(*, now: datetime | None = None) -> QuerySet[Offer]:
+    """Listed offers: not deleted, started, not expired, of an active, not deleted store; never the hidden
+    store-visit offers. The generated search column is left out (it is only read inside SQL)."""
     now = now or timezone.now()
     return (
-        Offer.objects.filter(merchant__is_active=True, merchant__deleted_at__isnull=True)
+        Offer.objects.filter(merchant__is_active=True, merchant__deleted_at__isnull=True, is_store_visit=False)
         .filter(Q(starts_at__isnull=True) | Q(starts_at__lte=now))
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .defer("search_vector")
     )
+
+
+def offer_is_live(offer: Offer, *, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    merchant = offer.merchant
+    return (
+        offer.deleted_at is None
+        and not offer.is_store_visit
+        and merchant.is_active
+        and merchant.deleted_at is None
+        and (offer.starts_at is None or offer.starts_at <= now)
+        and (offer.expires_at is None or offer.expires_at > now)
+    )
+
+
+# ---------------------------------------------------------------- cards
+
+
+@dataclass(frozen=True)
+class StoreCard:
+    id: int
+    name: str
+    slug: str
+    logo_url: str
+    cashback: str
+    offers_count: int = 0
+
+
+@dataclass(frozen=True)
+class OfferCard:
+    id: int
+    uuid: str
+    title: str
+    description: str
+    offer_type: str
+    type_label: str
+    coupon_code: str
+    is_verified: bool
+    is_exclusive: bool
+    is_featured: bool
+    expires_at: datetime | None
+    cashback: str
+    store: StoreCard
+    used_today: int = 0
+
+    @property
+    def has_code(self) -> bool:
+        return self.offer_type == Offer.Type.CODE and bool(self.coupon_code)
+
+
+def _store_card(merchant: Merchant, commissions: Sequence[MerchantCommission], offers_count: int = 0) -> StoreCard:
+    return StoreCard(
+        id=merchant.pk,
+        name=merchant.name,
+        slug=merchant.slug,
+        logo_url=merchant.logo_url or "",
+        cashback=merchant_headline_rate(merchant, commissions=commissions).display,
+        offers_count=offers_count,
+    )
+
+
+def offer_cards(offers: Iterable[Offer], *, commissions: dict[int, list[MerchantCommission]] | None = None):
+    """Cards for offers fetched with their merchant. One query for the commissions unless passed in."""
+    offers = list(offers)
+    if commissions is None:
+        commissions = commissions_by_merchant(o.merchant_id for o in offers)
+    parents = category_tree().parents()
+    stores: dict[int, StoreCard] = {}
+    cards = []
+    for o in offers:
+        rows = commissions.get(o.merchant_id, [])
+        store = stores.get(o.merchant_id)
+        if store is None:
+            store = stores[o.merchant_id] = _store_card(o.merchant, rows)
+        rate = cashback_rate_for(o.merchant, o.category_id, o, commissions=rows, parents=parents)
+        cards.append(
+            OfferCard(
+                id=o.pk,
+                uuid=str(o.uuid),
+                title=o.title,
+                description=(o.description or "")[:240],
+                offer_type=o.offer_type,
+                type_label={"code": "Code", "deal": "Deal", "sale": "Sale"}.get(o.offer_type, o.offer_type),
+                coupon_code=o.coupon_code or "",
+                is_verified=o.is_verified,
+                is_exclusive=o.is_exclusive,
+                is_featured=o.is_featured,
+                expires_at=o.expires_at,
+                cashback=rate.display,
+                store=store,
+            )
+        )
+    return cards
+
+
+def with_usage(cards: Sequence[OfferCard]) -> list[OfferCard]:
+    """The cards with today's "N used today" (one Redis read for the whole list)."""
+    counts = buffers.used_today([c.id for c in cards])
+    return [replace(c, used_today=counts.get(c.id, 0)) for c in cards]
+
+
+def _live_count_subquery(now: datetime) -> Subquery:
+    live = (
+        Offer.objects.filter(merchant=OuterRef("pk"), is_store_visit=False)
+        .filter(Q(starts_at__isnull=True) | Q(starts_at__lte=now))
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by()
+        .values("merchant")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(live, output_field=IntegerField()), 0)
+
+
+def _cards_page(qs: QuerySet[Offer], page: int, per_page: int = PER_PAGE, extra_merchants: Iterable[int] = ()):
+    """One page of offer cards plus whether there is a next page (fetches one row more instead of counting)."""
+    start = (page - 1) * per_page
+    rows = list(qs.select_related("merchant")[start : start + per_page + 1])
+    has_next = len(rows) > per_page
+    rows = rows[:per_page]
+    commissions = commissions_by_merchant([*(o.merchant_id for o in rows), *extra_merchants])
+    return offer_cards(rows, commissions=commissions), has_next, commissions
+
+
+# ---------------------------------------------------------------- home
+
+
+@dataclass
+class HomeData:
+    featured: list[OfferCard]
+    exclusive: list[OfferCard]
+    ending_soon: list[OfferCard]
+    top_stores: list[StoreCard]
+    categories: list[CategoryNode]
+
+    def offer_ids(self) -> list[int]:
+        return [c.id for c in (*self.featured, *self.exclusive, *self.ending_soon)]
+
+
+def _home_data(now: datetime) -> HomeData:
+    live = offers_live(now=now).select_related("merchant")
+    n = HOME_SECTION_SIZE
+    # The three offer sections in one UNION ALL query, each part ordered and limited on its own:
+    # 0 "Top offers" (featured first, then the ones ending soonest, so it is full on a quiet day),
+    # 1 exclusives, 2 ending within ENDING_SOON.
+    top = live.annotate(section=Value(0, IntegerField())).order_by(*BROWSE_ORDER)[:n]
+    exclusive = (
+        live.filter(is_exclusive=True)
+        .annotate(section=Value(1, IntegerField()))
+        .order_by("expires_at", "-merchant__priority", "id")[:n]
+    )
+    ending = (
+        live.filter(expires_at__lte=now + ENDING_SOON)
+        .annotate(section=Value(2, IntegerField()))
+        .order_by("expires_at", "id")[:n]
+    )
+    rows = list(top.union(exclusive, ending, all=True))
+    sections: dict[int, list[Offer]] = {0: [], 1: [], 2: []}
+    for row in rows:
+        sections[row.section].append(row)
+    stores = list(
+        merchants_listed()
+        .filter(is_featured=True)
+        .annotate(live_offers=_live_count_subquery(now))
+        .order_by("-priority", "name")[:n]
+    )
+    commissions = commissions_by_merchant([*(o.merchant_id for o in rows), *(s.pk for s in stores)])
+    return HomeData(
+        featured=offer_cards(sections[0], commissions=commissions),
+        exclusive=offer_cards(sections[1], commissions=commissions),
+        ending_soon=offer_cards(sections[2], commissions=commissions),
+        top_stores=[_store_card(s, commissions.get(s.pk, []), s.live_offers) for s in stores],
+        categories=category_tree().roots,
+    )
+
+
+def home_data() -> HomeData:
+    """The home page sections, cached in Redis per listing generation. An entry lives at most until the first of
+    its offers expires (and the expiry job bumps the generation too), so it never shows an expired offer."""
+    key = f"offers:home:{listing_generation()}"
+    data = cache.get(key)
+    if data is None:
+        now = timezone.now()
+        data = _home_data(now)
+        expiries = [c.expires_at for c in (*data.featured, *data.exclusive, *data.ending_soon) if c.expires_at]
+        ttl = CACHE_TTL
+        if expiries:
+            ttl = max(1, min(ttl, int((min(expiries) - now).total_seconds())))
+        cache.set(key, data, ttl)
+    return data
+
+
+# ---------------------------------------------------------------- stores
+
+
+@dataclass
+class StoresIndex:
+    letters: list[tuple[str, list[StoreCard]]]
+
+    @property
+    def count(self) -> int:
+        return sum(len(s) for _, s in self.letters)
+
+
+def _letter(name: str) -> str:
+    first = name[:1].upper()
+    return first if "A" <= first <= "Z" else "#"
+
+
+def stores_a_to_z() -> StoresIndex:
+    """Every listed store grouped by initial, with its headline cashback and live offer count. Two queries on a
+    miss; cached per listing generation."""
+    key = f"offers:stores-az:{listing_generation()}"
+    data = cache.get(key)
+    if data is None:
+        now = timezone.now()
+        stores = list(merchants_listed().annotate(live_offers=_live_count_subquery(now)).order_by("name"))
+        commissions = commissions_by_merchant(s.pk for s in stores)
+        groups: dict[str, list[StoreCard]] = {}
+        for s in sorted(stores, key=lambda m: m.name.casefold()):
+            groups.setdefault(_letter(s.name), []).append(_store_card(s, commissions.get(s.pk, []), s.live_offers))
+        data = StoresIndex(letters=sorted(groups.items(), key=lambda kv: (kv[0] == "#", kv[0])))
+        cache.set(key, data, CACHE_TTL)
+    return data
+
+
+@dataclass
+class StorePage:
+    merchant: Merchant
+    rates: list[CategoryRate]
+    headline: str
+    offers: list[OfferCard]
+    has_next: bool
+    page: int
+    offer_type: str
+    similar: list[StoreCard]
+
+
+def store_page(merchant: Merchant, *, page: int = 1, offer_type: str = "") -> StorePage:
+    now = timezone.now()
+    qs = offers_live(now=now).filter(merchant=merchant)
+    if offer_type:
+        qs = qs.filter(offer_type=offer_type)
+    qs = qs.order_by("-is_featured", "-is_exclusive", F("expires_at").asc(nulls_last=True), "id")
+    similar_qs = (
+        merchants_listed()
+        .exclude(pk=merchant.pk)
+        .filter(
+            Exists(
+                offers_live(now=now).filter(
+                    merchant=OuterRef("pk"),
+                    category_id__in=Subquery(
+                        offers_live(now=now).filter(merchant=merchant).exclude(category=None).values("category_id")[:5]
+                    ),
+                )
+            )
+        )
+        .order_by("-priority", "name")[:8]
+    )
+    similar = list(similar_qs)
+    cards, has_next, commissions = _cards_page(qs, page, extra_merchants=[merchant.pk, *(s.pk for s in similar)])
+    rates = merchant_rates_by_category(merchant, commissions=commissions.get(merchant.pk, []))
+    return StorePage(
+        merchant=merchant,
+        rates=rates,
+        headline=merchant_headline_rate(merchant, commissions=commissions.get(merchant.pk, [])).display,
+        offers=cards,
+        has_next=has_next,
+        page=page,
+        offer_type=offer_type,
+        similar=[_store_card(s, commissions.get(s.pk, [])) for s in similar],
+    )
+
+
+# ---------------------------------------------------------------- categories
+
+
+@dataclass
+class CategoryPage:
+    category: CategoryNode
+    ancestors: list[CategoryNode]
+    children: list[CategoryNode]
+    offers: list[OfferCard]
+    has_next: bool
+    page: int
+    offer_type: str
+    stores: list[StoreCard]
+
+
+def category_page(node: CategoryNode, *, page: int = 1, offer_type: str = "") -> CategoryPage:
+    tree = category_tree()
+    now = timezone.now()
+    ids = node.descendant_ids()
+    qs = offers_live(now=now).filter(category_id__in=ids)
+    if offer_type:
+        qs = qs.filter(offer_type=offer_type)
+    qs = qs.order_by(*BROWSE_ORDER)
+    stores = list(
+        merchants_listed()
+        .filter(Exists(offers_live(now=now).filter(merchant=OuterRef("pk"), category_id__in=ids)))
+        .order_by("-priority", "name")[:12]
+    )
+    cards, has_next, commissions = _cards_page(qs, page, extra_merchants=[s.pk for s in stores])
+    return CategoryPage(
+        category=node,
+        ancestors=tree.ancestors(node),
+        children=node.children,
+        offers=cards,
+        has_next=has_next,
+        page=page,
+        offer_type=offer_type,
+        stores=[_store_card(s, commissions.get(s.pk, [])) for s in stores],
+    )
+
+
+def categories_index() -> list[tuple[CategoryNode, int]]:
+    """Top-level categories (with their children) and each one's live offer count, subtree included. Cached."""
+    key = f"offers:categories:{listing_generation()}"
+    data = cache.get(key)
+    if data is None:
+        tree = category_tree()
+        counts = dict(offers_live().exclude(category=None).order_by().values_list("category_id").annotate(n=Count("*")))
+        data = [(root, sum(counts.get(i, 0) for i in root.descendant_ids())) for root in tree.roots]
+        cache.set(key, data, CACHE_TTL)
+    return data
+
+
+# ---------------------------------------------------------------- offer page
+
+
+def offer_for_page(offer_uuid) -> Offer | None:
+    """The offer behind /offers/<uuid>/ whatever its state (deleted and expired ones get the friendly page)."""
+    return (
+        Offer.all_objects.select_related("merchant", "category")
+        .defer("search_vector")
+        .filter(uuid=offer_uuid, is_store_visit=False)
+        .first()
+    )
+
+
+def offer_alternatives(*, merchant_id: int | None, category_id: int | None, exclude_id: int | None = None, limit=8):
+    """Live offers to show instead of a gone one: the same store's, else the same category's, else featured ones.
+    At most three queries plus the commissions."""
+    live = offers_live().select_related("merchant").exclude(pk=exclude_id)
+    rows: list[Offer] = []
+    if merchant_id:
+        rows = list(live.filter(merchant_id=merchant_id).order_by("-is_featured", "expires_at", "id")[:limit])
+    if not rows and category_id:
+        rows = list(live.filter(category_id=category_id).order_by("-is_featured", "expires_at", "id")[:limit])
+    if not rows:
+        rows = list(live.order_by(*BROWSE_ORDER)[:limit])
+    return offer_cards(rows)
+
+
+# ---------------------------------------------------------------- search
+
+
+@dataclass
+class SearchResults:
+    query: str
+    stores: list[StoreCard]
+    categories: list[CategoryNode]
+    offers: list[OfferCard]
+    has_next: bool
+    page: int
+    offer_type: str = ""
+    category: CategoryNode | None = None
+    store: Merchant | None = None
+    corrected: str = ""  # the query with unknown words replaced by the known words they were matched to
+
+    @property
+    def empty(self) -> bool:
+        return not (self.stores or self.categories or self.offers)
+
+
+_SPACES = re.compile(r"\s+")
+_WORDS = re.compile(r"[^\W\d_]{4,}")
+
+
+def normalise_query(raw: str) -> str:
+    return _SPACES.sub(" ", (raw or "").replace("\x00", "")).strip()[:MAX_QUERY_LENGTH]
+
+
+def _name_score(q: str):
+    # The best of: whole-name similarity ("flipcart" ~ "Flipkart"), the query within the name ("myntr" in
+    # "Myntra"), and the name within the query ("amazon" in "amazon echo dot").
+    return Greatest(
+        TrigramSimilarity("name", q),
+        TrigramWordSimilarity(q, "name"),
+        Func(F("name"), Value(q), function="word_similarity", output_field=FloatField()),
+    )
+
+
+def _name_match(q: str) -> Q:
+    # Both operators are served by the pg_trgm GIN index on name.
+    return Q(name__trigram_similar=q) | Q(name__trigram_word_similar=q)
+
+
+# Categories matched by name and corrections for the query's unknown words, in one round trip. Both use the
+# pg_trgm GIN indexes (categories.name, offer_search_words.word); `%` keeps pg_trgm's similarity threshold.
+_SUGGEST_SQL = """
+(SELECT 'category', c.id, c.name,
+        GREATEST(similarity(c.name, %(q)s), word_similarity(%(q)s, c.name), word_similarity(c.name, %(q)s))::float
+   FROM categories c
+  WHERE c.deleted_at IS NULL AND c.is_active AND c.type IN ('offer', 'both')
+    AND (c.name %% %(q)s OR %(q)s <%% c.name)
+  ORDER BY 4 DESC, c.name
+  LIMIT 6)
+UNION ALL
+(SELECT 'word', NULL, w.input || ' ' || coalesce(best.word, ''), coalesce(best.score, 0)
+   FROM unnest(%(words)s::text[]) AS w(input)
+   LEFT JOIN LATERAL (
+        SELECT s.word, similarity(s.word, w.input)::float AS score
+          FROM offer_search_words s
+         WHERE s.word %% w.input
+         ORDER BY 2 DESC, s.ndoc DESC
+         LIMIT 1) best ON true
+  WHERE NOT EXISTS (SELECT 1 FROM offer_search_words k WHERE k.word = w.input))
+UNION ALL
+SELECT 'lexemes', numnode(websearch_to_tsquery('english', %(q)s)),
+       CASE WHEN EXISTS (SELECT 1 FROM offer_search_words) THEN 'words' ELSE '' END, NULL
+"""
+
+
+@dataclass
+class _Suggestions:
+    categories: list[tuple[int, float]]
+    # query words no live offer uses -> the most similar word one does, or None when there is none
+    corrections: dict[str, str | None]
+    has_lexemes: bool  # False when the query is only stop words ("the", "off"): nothing to full-text search
+
+
+def _suggestions(q: str, words: list[str]) -> _Suggestions:
+    with connection.cursor() as cur:
+        cur.execute(_SUGGEST_SQL, {"q": q, "words": words})
+        rows = cur.fetchall()
+    out = _Suggestions(categories=[], corrections={}, has_lexemes=False)
+    have_word_list = False
+    for kind, number, text, score in rows:
+        if kind == "category":
+            out.categories.append((number, score))
+        elif kind == "word":
+            original, _, known = text.partition(" ")
+            out.corrections[original] = known if known and score >= WORD_MATCH_MIN else None
+        elif kind == "lexemes":
+            out.has_lexemes = bool(number)
+            have_word_list = text == "words"
+    if not have_word_list:  # not built yet: every word would look unknown
+        out.corrections = {}
+    return out
+
+
+def _word_key(token: str) -> str:
+    return re.sub(r"[\W\d_]", "", token.lower())
+
+
+def _tsquery(q: str, corrections: dict[str, str | None]) -> SearchQuery:
+    """websearch_to_tsquery of the query. With corrections, the words AND-ed: an unknown word OR-ed with the known
+    word it resembles (an offer newer than the word list still matches the word as typed), an unknown word that
+    resembles nothing left out (unless nothing else is left)."""
+    if not corrections:
+        return SearchQuery(q, search_type="websearch", config="english")
+    query = None
+    tokens = q.split()
+    kept = [t for t in tokens if corrections.get(_word_key(t), "") is not None] or tokens
+    for token in kept:
+        term = SearchQuery(token, search_type="plain", config="english")
+        known = corrections.get(_word_key(token))
+        if known:
+            term = term | SearchQuery(known, search_type="plain", config="english")
+        query = term if query is None else query & term
+    return query
+
+
+def search(
+    raw_query: str, *, category_slug: str = "", store_slug: str = "", offer_type: str = "", page: int = 1
+) -> SearchResults:
+    """Offers, stores and categories for a query, with filters.
+
+    Offers match by full-text search on their own text (ranked with ts_rank; query words the site has never seen
+    are corrected to the most similar known word with pg_trgm, "sneekers" -> sneakers), or because their store or
+    category matched the query by name (pg_trgm, typo tolerant: "flipcart" finds Flipkart). Without a query, the
+    filtered offers in listing order. At most five queries (the category tree is cached)."""
+    q = normalise_query(raw_query)
+    tree = category_tree()
+    category = tree.by_slug.get(category_slug) if category_slug else None
+    store = merchants_listed().filter(slug=store_slug).first() if store_slug else None
+    now = timezone.now()
+    stores: list[Merchant] = []
+    matched_categories: list[CategoryNode] = []
+    corrections: dict[str, str | None] = {}
+    searchable = False
+    if q:
+        if not store:
+            stores = [
+                m
+                for m in merchants_listed()
+                .filter(_name_match(q))
+                .annotate(score=_name_score(q), live_offers=_live_count_subquery(now))
+                .order_by("-score", "-priority", "name")[:6]
+                if m.score >= STORE_MATCH_MIN
+            ]
+        words = list(dict.fromkeys(w.lower() for w in _WORDS.findall(q)))[:6]
+        suggested = _suggestions(q, words)
+        corrections = suggested.corrections
+        searchable = suggested.has_lexemes or any(corrections.values())
+        if not category:
+            matched_categories = [
+                tree.by_id[pk] for pk, score in suggested.categories if score >= STORE_MATCH_MIN and pk in tree.by_id
+            ]
+
+    live = offers_live(now=now)
+    if store:
+        live = live.filter(merchant=store)
+    if category:
+        live = live.filter(category_id__in=category.descendant_ids())
+    if offer_type:
+        live = live.filter(offer_type=offer_type)
+
+    store_ids = [m.pk for m in stores[:3]]
+    category_ids = [i for c in matched_categories[:2] for i in c.descendant_ids()]
+    if searchable or store_ids or category_ids:
+        tsquery = _tsquery(q, corrections)
+        match = Q(search_vector=tsquery) if searchable else Q(pk__in=[])
+        if store_ids:
+            match |= Q(merchant_id__in=store_ids)
+        if category_ids:
+            match |= Q(category_id__in=category_ids)
+        rank = SearchRank(F("search_vector"), tsquery)
+        if any(corrections.values()):  # the words as typed count too: an exact match comes before a corrected one
+            rank = rank + SearchRank(F("search_vector"), SearchQuery(q, search_type="websearch", config="english"))
+        if store_ids:
+            rank = rank + Case(When(merchant_id__in=store_ids, then=Value(0.5)), default=Value(0.0))
+        if category_ids:
+            rank = rank + Case(When(category_id__in=category_ids, then=Value(0.2)), default=Value(0.0))
+        rank = rank + Case(When(is_featured=True, then=Value(0.05)), default=Value(0.0))
+        qs = live.filter(match).annotate(rank=rank).order_by("-rank", F("expires_at").asc(nulls_last=True), "id")
+    else:  # no query, or only stop words: the filtered offers in listing order
+        qs = live.order_by(*BROWSE_ORDER)
+    cards, has_next, commissions = _cards_page(qs, page, extra_merchants=[m.pk for m in stores])
+    corrected = ""
+    if corrections:
+        corrected = " ".join(
+            corrections.get(_word_key(t)) or t for t in q.split() if corrections.get(_word_key(t), "") is not None
+        )
+    return SearchResults(
+        query=q,
+        stores=[_store_card(m, commissions.get(m.pk, []), m.live_offers) for m in stores],
+        categories=matched_categories,
+        offers=cards,
+        has_next=has_next,
+        page=page,
+        offer_type=offer_type,
+        category=category,
+        store=store,
+        corrected=corrected,
+    )
+
+
+def categories_for_filter() -> list[tuple[CategoryNode, int]]:
+    """(node, depth) in tree order, for the search page's category filter."""
+    out: list[tuple[CategoryNode, int]] = []
+
+    def walk(nodes, depth):
+        for n in nodes:
+            out.append((n, depth))
+            walk(n.children, depth + 1)
+
+    walk(category_tree().roots, 0)
+    return out
+
+
+def category_listed_by_slug(slug: str) -> CategoryNode | None:
+    return category_tree().by_slug.get(slug)

@@ -1,13 +1,376 @@
+"""The shopper site: home, stores, categories, offers, search, and the tracked click-out.
+
+Views are thin: they parse the request, call a selector (reads) or a service (writes), and render.
+"""
+
 from __future__ import annotations
 
+import ipaddress
+import uuid
+
+from django.conf import settings
+from django.db import IntegrityError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from catalog.models import Merchant
+from catalog.selectors import merchant_listed_by_slug
+from couponali.ratelimit import RateLimited, client_ip, limit_hit, too_many_requests
 
-from .selectors import offers_live
+from . import clickout, selectors, services
+from .models import Offer, OfferClick
+
+MAX_PAGE = 400
 
 
+def _page(request: HttpRequest) -> int:
+    try:
+        page = int(request.GET.get("page", "1"))
+    except ValueError:
+        return 1
+    return min(max(page, 1), MAX_PAGE)
+
+
+def _offer_type(request: HttpRequest) -> str:
+    value = request.GET.get("type", "")
+    return value if value in Offer.Type.values else ""
+
+
+def _ip(request: HttpRequest) -> str | None:
+    ip = client_ip(request)
+    try:
+        return str(ipaddress.ip_address(ip))
+    except ValueError:
+        return None
+
+
+def _user_id(request: HttpRequest) -> int | None:
+    user = request.user
+    return user.pk if user.is_authenticated else None
+
+
+def _impressions(request: HttpRequest, cards) -> None:
+    services.impressions_record(
+        [c.id for c in cards],
+        user_id=_user_id(request),
+        ip_address=_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
+
+
+def _canonical(request: HttpRequest, page: int = 1) -> str:
+    return f"{settings.SITE_URL}{request.path}" + (f"?page={page}" if page > 1 else "")
+
+
+def _page_links(request: HttpRequest, page: int, has_next: bool) -> dict:
+    """Previous/next links that keep the other query parameters."""
+
+    def url(n: int) -> str:
+        params = request.GET.copy()
+        params["page"] = str(n)
+        if n == 1:
+            params.pop("page")
+        query = params.urlencode()
+        return f"{request.path}?{query}" if query else request.path
+
+    return {
+        "prev_url": url(page - 1) if page > 1 else "",
+        "next_url": url(page + 1) if has_next else "",
+        "page": page,
+    }
+
+
+# ---------------------------------------------------------------- pages
+
+
+@require_GET
 def home(request):
-    offers = offers_live().select_related("merchant").order_by("-is_featured", "expires_at")[:24]
-    stores = Merchant.objects.filter(is_active=True, is_featured=True).order_by("-priority", "name")[:12]
-    return render(request, "offers/home.html", {"offers": offers, "stores": stores})
+    data = selectors.home_data()
+    featured = selectors.with_usage(data.featured)
+    exclusive = selectors.with_usage(data.exclusive)
+    ending_soon = selectors.with_usage(data.ending_soon)
+    _impressions(request, [*featured, *exclusive, *ending_soon])
+    return render(
+        request,
+        "offers/home.html",
+        {
+            "featured": featured,
+            "exclusive": exclusive,
+            "ending_soon": ending_soon,
+            "stores": data.top_stores,
+            "categories": data.categories,
+            "canonical_url": f"{settings.SITE_URL}/",
+        },
+    )
+
+
+@require_GET
+def stores(request):
+    index = selectors.stores_a_to_z()
+    return render(request, "catalog/stores.html", {"index": index, "canonical_url": _canonical(request)})
+
+
+@require_GET
+def store(request, slug: str):
+    merchant = merchant_listed_by_slug(slug)
+    if merchant is None:
+        raise Http404("no such store")
+    page, offer_type = _page(request), _offer_type(request)
+    data = selectors.store_page(merchant, page=page, offer_type=offer_type)
+    offers = selectors.with_usage(data.offers)
+    _impressions(request, offers)
+    return render(
+        request,
+        "catalog/store.html",
+        {
+            "store": data,
+            "merchant": merchant,
+            "offers": offers,
+            "canonical_url": _canonical(request, page),
+            "type_choices": Offer.Type.choices,
+            **_page_links(request, page, data.has_next),
+        },
+    )
+
+
+@require_GET
+def categories(request):
+    return render(
+        request,
+        "catalog/categories.html",
+        {"categories": selectors.categories_index(), "canonical_url": _canonical(request)},
+    )
+
+
+@require_GET
+def category(request, slug: str):
+    node = selectors.category_listed_by_slug(slug)
+    if node is None:
+        raise Http404("no such category")
+    page, offer_type = _page(request), _offer_type(request)
+    data = selectors.category_page(node, page=page, offer_type=offer_type)
+    offers = selectors.with_usage(data.offers)
+    _impressions(request, offers)
+    return render(
+        request,
+        "catalog/category.html",
+        {
+            "data": data,
+            "category": node,
+            "offers": offers,
+            "canonical_url": _canonical(request, page),
+            "type_choices": Offer.Type.choices,
+            **_page_links(request, page, data.has_next),
+        },
+    )
+
+
+@require_GET
+def offer_detail(request, offer_uuid: uuid.UUID):
+    offer = selectors.offer_for_page(offer_uuid)
+    if offer is None:
+        raise Http404("no such offer")
+    if not selectors.offer_is_live(offer):
+        return _gone(
+            request,
+            title=offer.title,
+            merchant=offer.merchant,
+            category_id=offer.category_id,
+            exclude_id=offer.pk,
+            reason="removed" if offer.deleted_at else "expired",
+        )
+    card = selectors.with_usage(selectors.offer_cards([offer]))[0]
+    alternatives = selectors.offer_alternatives(merchant_id=offer.merchant_id, category_id=None, exclude_id=offer.pk)
+    _impressions(request, [card])
+    return render(
+        request,
+        "offers/offer_detail.html",
+        {
+            "offer": offer,
+            "card": card,
+            "reveal": request.GET.get("reveal") == "1",
+            "more": alternatives,
+            "canonical_url": f"{settings.SITE_URL}{reverse('offer', args=[offer.uuid])}",
+        },
+    )
+
+
+def _gone(request, *, title: str, merchant: Merchant | None, category_id, exclude_id, reason: str, status=410):
+    """The friendly page for an expired or deleted offer (or an unavailable store): live alternatives, never a
+    redirect."""
+    listed = merchant is not None and merchant.is_active and merchant.deleted_at is None
+    alternatives = selectors.offer_alternatives(
+        merchant_id=merchant.pk if listed else None, category_id=category_id, exclude_id=exclude_id
+    )
+    return render(
+        request,
+        "offers/offer_gone.html",
+        {
+            "title": title,
+            "merchant": merchant if listed else None,
+            "reason": reason,
+            "alternatives": alternatives,
+        },
+        status=status,
+    )
+
+
+@require_GET
+def search(request):
+    page, offer_type = _page(request), _offer_type(request)
+    results = selectors.search(
+        request.GET.get("q", ""),
+        category_slug=request.GET.get("category", "")[:100],
+        store_slug=request.GET.get("store", "")[:255],
+        offer_type=offer_type,
+        page=page,
+    )
+    offers = selectors.with_usage(results.offers)
+    _impressions(request, offers)
+    return render(
+        request,
+        "offers/search.html",
+        {
+            "results": results,
+            "offers": offers,
+            "category_options": selectors.categories_for_filter(),
+            "type_choices": Offer.Type.choices,
+            **_page_links(request, page, results.has_next),
+        },
+    )
+
+
+@require_GET
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /go/",
+        "Disallow: /search/",
+        "Disallow: /admin/",
+        "Disallow: /api/",
+        "Disallow: /accounts/",
+        "Disallow: /healthz",
+        "",
+        f"Sitemap: {settings.SITE_URL}/sitemap.xml",
+        "",
+    ]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+# ---------------------------------------------------------------- click-out
+
+
+def _rate_limited(request) -> HttpResponse | None:
+    try:
+        limit_hit(scope="clickout", key=client_ip(request), rate=settings.CLICKOUT_RATE_LIMIT, strategy="sliding")
+    except RateLimited as exc:
+        return too_many_requests(request, exc)
+    return None
+
+
+def _click_out(request, target: clickout.ClickTarget) -> HttpResponse:
+    if not target.is_live(timezone.now()):
+        merchant = Merchant.all_objects.filter(pk=target.merchant_id).first()
+        return _gone(
+            request,
+            title=target.title,
+            merchant=merchant,
+            category_id=target.category_id,
+            exclude_id=target.offer_id,
+            reason="removed" if target.deleted else ("store" if not target.merchant_active else "expired"),
+        )
+    user_id = _user_id(request)
+    click_id = uuid.uuid4()
+    url = target.url_for(click_id=str(click_id), user_id=user_id)
+    if url is None:
+        merchant = Merchant.all_objects.filter(pk=target.merchant_id).first()
+        return _gone(
+            request,
+            title=target.title,
+            merchant=merchant,
+            category_id=target.category_id,
+            exclude_id=target.offer_id,
+            reason="link",
+            status=503,
+        )
+    user_agent = request.META.get("HTTP_USER_AGENT", "")
+    try:
+        services.click_record(
+            target=target,
+            click_id=click_id,
+            user_id=user_id,
+            ip_address=_ip(request),
+            user_agent=user_agent,
+            referrer=request.META.get("HTTP_REFERER", ""),
+            device_type=clickout.device_type(user_agent),
+        )
+    except IntegrityError:  # the offer or store row was removed for good since this process cached it
+        clickout.clear_cache()
+        raise Http404("no such offer") from None
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@require_GET
+def go_offer(request, offer_uuid: uuid.UUID):
+    """GET /go/<offer uuid>/: record the click, then 302 to the offer's stored tracking URL."""
+    limited = _rate_limited(request)
+    if limited is not None:
+        return limited
+    target = clickout.target_for_offer(offer_uuid)
+    if target is None:
+        raise Http404("no such offer")
+    return _click_out(request, target)
+
+
+@require_GET
+def go_store(request, slug: str):
+    """GET /go/store/<slug>/: the same for a store-level click-out, recorded against the store's hidden
+    store-visit offer (created on first use)."""
+    limited = _rate_limited(request)
+    if limited is not None:
+        return limited
+    target = clickout.target_for_store(slug)
+    if target is clickout.MISSING_VISIT_OFFER:
+        merchant = Merchant.objects.filter(slug=slug).first()
+        if merchant is None:
+            raise Http404("no such store")
+        services.offer_store_visit_ensure(merchant_id=merchant.pk)
+        clickout.forget_store(slug)
+        target = clickout.target_for_store(slug)
+    if not isinstance(target, clickout.ClickTarget):
+        raise Http404("no such store")
+    return _click_out(request, target)
+
+
+def bench_redirect(request):
+    """Benchmark baseline only (routed when BENCH_BASELINE_VIEW is on, never in production): a bare 302 behind the
+    same middleware, with the same headers as the click-out; routed twice: /go/bench-302/ (under the click-out's
+    prefix, so without the request transaction, like the click-out) and /bench-302/ (inside the request
+    transaction, like every other page)."""
+    response = HttpResponseRedirect("https://www.example.com/")
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def bench_orm_click(request, offer_uuid: uuid.UUID):
+    """Benchmark reference only (routed with BENCH_BASELINE_VIEW): the naive click-out, an ORM lookup of the offer
+    and an ORM insert per request, to show what the cache and the lean path buy."""
+    offer = Offer.objects.select_related("merchant").get(uuid=offer_uuid)
+    click = OfferClick.objects.create(
+        offer=offer,
+        merchant=offer.merchant,
+        ip_address=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        device_type="mobile",
+    )
+    response = HttpResponseRedirect(f"{offer.affiliate_url}?subid={click.click_id}")
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

@@ -867,6 +867,8 @@ def cashback_auto_confirm_batch(*, batch_size: int = 5000, now: dt.datetime | No
             """,
             params,
         )
+        cur.execute("SELECT DISTINCT user_id FROM cashback_events WHERE id = ANY(%(ids)s)", params)
+        account_services.notifications_unread_forget(user_ids=[r[0] for r in cur.fetchall()])
         cur.execute(
             "SELECT DISTINCT e.user_id FROM cashback_events e JOIN users u ON u.id = e.user_id "
             "WHERE e.id = ANY(%(ids)s) AND u.referred_by_user_id IS NOT NULL ORDER BY 1",

@@ -224,6 +224,15 @@ CELERY_BEAT_SCHEDULE |= {
     "accounts-purge-expired": {"task": "accounts.purge_expired", "schedule": timedelta(hours=6)},
 }
 
+# offers (issue 3): impressions, counters, expiry, click partitions
+CELERY_BEAT_SCHEDULE |= {
+    "offers-flush-impressions": {"task": "offers.tasks.flush_impressions", "schedule": timedelta(seconds=30)},
+    "offers-aggregate-counters": {"task": "offers.tasks.aggregate_counters", "schedule": timedelta(minutes=5)},
+    "offers-expire": {"task": "offers.tasks.expire_offers", "schedule": timedelta(minutes=1)},
+    "offers-click-partitions": {"task": "offers.tasks.ensure_click_partitions", "schedule": timedelta(hours=12)},
+    "offers-search-words": {"task": "offers.tasks.refresh_search_words", "schedule": timedelta(minutes=30)},
+}
+
 # ---------------------------------------------------------------- REST API
 
 REST_FRAMEWORK = {
@@ -379,6 +388,21 @@ CELERY_BEAT_SCHEDULE.update(
         "referrals-sweep": {"task": "referrals.sweep", "schedule": timedelta(hours=1)},
     }
 )
+# ---------------------------------------------------------------- shopper site and click-out (issue 3)
+
+# Click-outs per client IP (sliding window in Redis); past it the click-out answers 429 with Retry-After.
+CLICKOUT_RATE_LIMIT = env.str("CLICKOUT_RATE_LIMIT", default="60/minute")
+# The click-out caches offer->redirect data per process; a change elsewhere reaches it within this many seconds.
+CLICKOUT_GENERATION_MAX_AGE = env.float("CLICKOUT_GENERATION_MAX_AGE", default=1.0)
+CLICKOUT_CACHE_SECONDS = env.int("CLICKOUT_CACHE_SECONDS", default=300)
+CLICKOUT_CACHE_MAX_ENTRIES = env.int("CLICKOUT_CACHE_MAX_ENTRIES", default=50000)
+# The click INSERT is prepared once per pooled connection (less work for PostgreSQL on every click). Turn it off
+# behind a pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
+CLICKOUT_PREPARED_INSERT = env.bool("CLICKOUT_PREPARED_INSERT", default=True)
+# Months of offer_clicks partitions kept ready ahead of the current one (beat job and create_partitions).
+CLICK_PARTITION_MONTHS_AHEAD = env.int("CLICK_PARTITION_MONTHS_AHEAD", default=3)
+# Benchmark only: route the bare-302 baseline view /go/bench-302/ (bench/clickout.py). Never on in production.
+BENCH_BASELINE_VIEW = env.bool("BENCH_BASELINE_VIEW", default=False)
 
 # ---------------------------------------------------------------- business settings
 

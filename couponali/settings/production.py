@@ -6,6 +6,7 @@ from .base import configure_services, env
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # ImproperlyConfigured when unset: no default on purpose
 EMBEDDED_SERVICES_ALLOWED = False
+BENCH_BASELINE_VIEW = False  # the benchmark's bare-302 view is never routed in production
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

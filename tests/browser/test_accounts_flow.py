@@ -65,8 +65,8 @@ def test_signup_verify_signin_kyc_and_revoke_another_session(live_server):
             # sign out, then sign in again with the mobile number
             page.get_by_text("Hi, Rahul").click()
             page.get_by_role("button", name="Sign out").click()
-            expect(page.get_by_role("link", name="Sign in")).to_be_visible()
-            page.get_by_role("link", name="Sign in").click()
+            expect(page.get_by_role("link", name="Sign in", exact=True)).to_be_visible()
+            page.get_by_role("link", name="Sign in", exact=True).click()
             page.get_by_label("E-mail or mobile number").fill("9876501234")
             page.get_by_label("Password").fill(PASSWORD)
             page.get_by_role("button", name="Sign in").click()
@@ -118,7 +118,7 @@ def test_signup_verify_signin_kyc_and_revoke_another_session(live_server):
 
             # and the phone is signed out on its very next request
             phone_page.reload()
-            expect(phone_page.get_by_role("link", name="Sign in")).to_be_visible()
+            expect(phone_page.get_by_role("link", name="Sign in", exact=True)).to_be_visible()
             expect(phone_page.get_by_text("Hi, Rahul")).to_have_count(0)
         finally:
             browser.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -17,6 +16,7 @@ from accounts.factories import UserFactory
 from accounts.models import Notification, User
 from catalog.factories import CategoryFactory, MerchantCommissionFactory, MerchantFactory
 from couponali import rls
+from couponali.testing import shared_path
 from offers.factories import OfferFactory
 from wallet import services
 from wallet.api import postback_signature
@@ -26,7 +26,7 @@ from wallet.reconcile import wallet_reconcile
 
 from .conftest import make_click
 
-SAMPLES = Path(settings.BASE_DIR).parent / "shared" / "samples"
+SAMPLES = shared_path("samples")
 T = WalletTransaction.Type
 
 

@@ -46,6 +46,9 @@ class Command(BaseCommand):
             self._pages()
             staff, shopper = self._users()
             self._wallet_history(staff, shopper, merchants, rng)
+        from offers.services import search_words_refresh
+
+        search_words_refresh()  # the words search corrects typos against (a beat job keeps them current)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Category.objects.count()} categories, {Merchant.objects.count()} stores, "

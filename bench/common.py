@@ -1,0 +1,69 @@
+"""Shared helpers of the benchmark scripts: a separate database per benchmark, migrated like production.
+
+The benchmarks never touch the database of DATABASE_URL itself: they create `<that database>_bench_<name>` on
+the same server (the owner role has CREATEDB), migrate it with `manage.py migrate` (owner role, then grants for
+the app role) and point the processes they start at it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def _with_db(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def bench_env(name: str) -> dict[str, str]:
+    """Environment for processes working on the benchmark database `<db>_bench_<name>`."""
+    app = os.environ.get("DATABASE_URL")
+    owner = os.environ.get("DATABASE_OWNER_URL") or app
+    if not app or not os.environ.get("REDIS_URL"):
+        sys.exit("Set DATABASE_URL, DATABASE_OWNER_URL and REDIS_URL (the benchmarks use a server, not embedded).")
+    db = urlsplit(app).path.lstrip("/")
+    bench_db = f"{db}_bench_{name}"
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "couponali.settings.development",
+        "DATABASE_URL": _with_db(app, bench_db),
+        "DATABASE_OWNER_URL": _with_db(owner, bench_db),
+        "BENCH_DB_NAME": bench_db,
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def ensure_database(env: dict[str, str], *, fresh: bool = False) -> bool:
+    """Create (or with ``fresh``, re-create) the benchmark database; True when it was created now."""
+    owner = env["DATABASE_OWNER_URL"]
+    name = env["BENCH_DB_NAME"]
+    with psycopg.connect(_with_db(owner, "postgres"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+        if exists and fresh:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = False
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return not exists
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PYTHON, str(BASE_DIR / "manage.py"), *args], cwd=BASE_DIR, env=env, check=True)
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)

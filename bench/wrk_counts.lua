@@ -1,0 +1,56 @@
+-- wrk script for bench/clickout.py: rotates over the paths in $WRK_PATHS (one per line; a single path if the
+-- variable names none), sends a phone's User-Agent, optionally waits $WRK_DELAY_MS between a connection's
+-- requests (to hold a lower rate), counts answers by status, and prints one JSON line at the end.
+local paths = {}
+counts = {}
+local threads = {}
+local delay_ms = tonumber(os.getenv("WRK_DELAY_MS") or "0")
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  local file = os.getenv("WRK_PATHS")
+  if file and file ~= "" then
+    for line in io.lines(file) do
+      if line ~= "" then table.insert(paths, line) end
+    end
+  end
+  if #paths == 0 then table.insert(paths, wrk.path) end
+  counter = math.random(#paths)
+  wrk.headers["User-Agent"] = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/130.0 Mobile Safari/537.36"
+end
+
+function request()
+  counter = counter % #paths + 1
+  return wrk.format("GET", paths[counter])
+end
+
+function delay()
+  return delay_ms
+end
+
+function response(status, headers, body)
+  counts[status] = (counts[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local total = {}
+  for _, thread in ipairs(threads) do
+    local c = thread:get("counts")
+    for status, n in pairs(c) do
+      total[status] = (total[status] or 0) + n
+    end
+  end
+  local parts = {}
+  for status, n in pairs(total) do
+    table.insert(parts, string.format('"%d": %d', status, n))
+  end
+  io.write(string.format(
+    'WRK_JSON {"requests": %d, "duration_us": %d, "errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, ' ..
+    '"latency_us": {"mean": %.1f, "p50": %d, "p90": %d, "p99": %d, "max": %d}, "status": {%s}}\n',
+    summary.requests, summary.duration, summary.errors.connect, summary.errors.read, summary.errors.write,
+    summary.errors.status, summary.errors.timeout, latency.mean, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max, table.concat(parts, ", ")))
+end

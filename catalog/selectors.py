@@ -1,0 +1,344 @@
+"""Reads for the catalogue: stores, the category tree, and the cashback rule.
+
+The cashback rule lives in ONE place, :func:`cashback_rate_for`: the offer's own rule, else the store's commission
+for the category (walking up the category tree, then a store-wide commission), else the store's default. Pages use
+it for the "Up to 7% cashback" line; the wallet uses the same rate's :meth:`CashbackRate.amount_for` to compute what
+a purchase earns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_DOWN, Decimal
+
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .cache import listing_generation
+from .models import CashbackType, Category, Merchant, MerchantCommission
+
+PAISE = Decimal("0.01")
+HUNDRED = Decimal("100")
+CACHE_TTL = 600  # seconds; the generation key makes stale entries unreachable long before this
+
+# ---------------------------------------------------------------- number formatting
+
+
+def format_number(value: Decimal | int | float) -> str:
+    """7.00 -> "7", 6.50 -> "6.5", 5.39 -> "5.39" (no float maths)."""
+    d = Decimal(str(value)).quantize(PAISE)
+    text = f"{d:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def format_inr(value: Decimal | int) -> str:
+    """Rupees with Indian digit grouping: 150 -> "₹150", 150000 -> "₹1,50,000", 99.5 -> "₹99.50"."""
+    d = Decimal(str(value)).quantize(PAISE)
+    sign = "-" if d < 0 else ""
+    whole, _, paise = f"{abs(d):f}".partition(".")
+    head, tail = whole[:-3], whole[-3:]
+    groups = []
+    while len(head) > 2:
+        groups.insert(0, head[-2:])
+        head = head[:-2]
+    if head:
+        groups.insert(0, head)
+    grouped = ",".join([*groups, tail]) if groups else tail
+    return f"{sign}₹{grouped}" + (f".{paise}" if paise and paise != "00" else "")
+
+
+# ---------------------------------------------------------------- the cashback rule
+
+
+@dataclass(frozen=True)
+class CashbackRate:
+    """What a shopper earns: ``value`` percent of the order (capped at ``cap``) or a flat ``value`` in rupees.
+
+    ``source`` says which rule produced it: "offer", "commission", "merchant" or "none".
+    """
+
+    type: str | None
+    value: Decimal = Decimal("0")
+    cap: Decimal | None = None
+    source: str = "none"
+
+    def __bool__(self) -> bool:
+        return self.type is not None and self.value > 0
+
+    @property
+    def is_percentage(self) -> bool:
+        return self.type == CashbackType.PERCENTAGE
+
+    @property
+    def display(self) -> str:
+        """The card line: "Up to 7% cashback", "Up to 7% cashback (max ₹500)", "Flat ₹150 cashback", or ""."""
+        if not self:
+            return ""
+        if self.is_percentage:
+            line = f"Up to {format_number(self.value)}% cashback"
+            return f"{line} (max {format_inr(self.cap)})" if self.cap else line
+        return f"Flat {format_inr(self.value)} cashback"
+
+    def amount_for(self, order_amount: Decimal) -> Decimal:
+        """Cashback on an order of ``order_amount`` rupees, rounded DOWN to the paisa (never pay more than the
+        rate), capped by ``cap`` for percentages; a flat rate is paid in full on any qualifying order."""
+        if not self or order_amount <= 0:
+            return Decimal("0.00")
+        if self.is_percentage:
+            amount = (Decimal(order_amount) * self.value / HUNDRED).quantize(PAISE, rounding=ROUND_DOWN)
+            return min(amount, self.cap) if self.cap is not None else amount
+        return self.value.quantize(PAISE)
+
+
+NO_CASHBACK = CashbackRate(type=None)
+
+
+def _commission_valid(c: MerchantCommission, today: date) -> bool:
+    return (c.valid_from is None or c.valid_from <= today) and (c.valid_until is None or c.valid_until >= today)
+
+
+def _commission_rate(c: MerchantCommission) -> CashbackRate:
+    """The shopper's share of a commission. An empty cashback_percentage passes the whole commission on."""
+    share = c.cashback_percentage if c.cashback_percentage is not None else HUNDRED
+    value = (c.commission_value * share / HUNDRED).quantize(PAISE, rounding=ROUND_DOWN)
+    return CashbackRate(type=c.commission_type, value=value, cap=None, source="commission")
+
+
+def _pick(commissions: Iterable[MerchantCommission]) -> MerchantCommission | None:
+    # Several valid rows for one category: the most recent (latest valid_from, then the newest row) wins.
+    best = None
+    for c in commissions:
+        if best is None or ((c.valid_from or date.min), c.pk or 0) > ((best.valid_from or date.min), best.pk or 0):
+            best = c
+    return best
+
+
+def cashback_rate_for(
+    merchant: Merchant,
+    category: Category | int | None = None,
+    offer=None,
+    *,
+    commissions: Iterable[MerchantCommission] | None = None,
+    parents: Mapping[int, int | None] | None = None,
+    today: date | None = None,
+) -> CashbackRate:
+    """The cashback rate for a purchase at ``merchant`` in ``category`` through ``offer`` (all optional but the
+    merchant). In order:
+
+    1. the offer's own rule (``offer.cashback_type`` and ``cashback_value``; ``max_cashback`` caps a percentage);
+    2. the store's commission for the category, else for its parent, grandparent..., else a store-wide commission
+       (category empty); only commissions valid today count, and the shopper gets ``cashback_percentage`` percent
+       of the commission (all of it when empty);
+    3. the store's default cashback;
+    4. no cashback.
+
+    ``category`` defaults to the offer's category. ``commissions`` (the merchant's rows) and ``parents``
+    (category id -> parent id) may be passed preloaded to avoid queries on list pages; otherwise
+    ``merchant.commissions`` (prefetched or one query) and the cached category tree are used.
+    """
+    if offer is not None and offer.cashback_type and offer.cashback_value is not None:
+        cap = offer.max_cashback if offer.cashback_type == CashbackType.PERCENTAGE else None
+        return CashbackRate(type=offer.cashback_type, value=offer.cashback_value, cap=cap, source="offer")
+
+    if category is None and offer is not None:
+        category = offer.category_id
+    category_id = category.pk if isinstance(category, Category) else category
+    today = today or timezone.localdate()
+    rows = list(merchant.commissions.all() if commissions is None else commissions)
+    valid = [c for c in rows if _commission_valid(c, today)]
+    if valid:
+        by_category: dict[int | None, list[MerchantCommission]] = defaultdict(list)
+        for c in valid:
+            by_category[c.category_id].append(c)
+        if category_id is not None:
+            parents = category_parents() if parents is None else parents
+            seen: set[int] = set()
+            current: int | None = category_id
+            while current is not None and current not in seen:
+                seen.add(current)
+                if current in by_category:
+                    return _commission_rate(_pick(by_category[current]))
+                current = parents.get(current)
+        if None in by_category:
+            return _commission_rate(_pick(by_category[None]))
+
+    if merchant.default_cashback_type and merchant.default_cashback_value is not None:
+        return CashbackRate(
+            type=merchant.default_cashback_type, value=merchant.default_cashback_value, source="merchant"
+        )
+    return NO_CASHBACK
+
+
+def merchant_headline_rate(
+    merchant: Merchant, *, commissions: Iterable[MerchantCommission] | None = None, today: date | None = None
+) -> CashbackRate:
+    """The best rate a store offers (for "Up to 9% cashback" on store cards): the highest of its default and
+    today's commissions, preferring percentages when it has any."""
+    today = today or timezone.localdate()
+    rows = list(merchant.commissions.all() if commissions is None else commissions)
+    candidates = [_commission_rate(c) for c in rows if _commission_valid(c, today)]
+    default = cashback_rate_for(merchant, None, commissions=(), today=today)
+    if default:
+        candidates.append(default)
+    candidates = [c for c in candidates if c]
+    if not candidates:
+        return NO_CASHBACK
+    percentages = [c for c in candidates if c.is_percentage]
+    pool = percentages or candidates
+    return max(pool, key=lambda c: c.value)
+
+
+@dataclass(frozen=True)
+class CategoryRate:
+    category_name: str
+    category_slug: str | None
+    rate: CashbackRate
+
+
+def merchant_rates_by_category(
+    merchant: Merchant, *, commissions: Iterable[MerchantCommission] | None = None, today: date | None = None
+) -> list[CategoryRate]:
+    """The store page's table: one row per category the store has a commission for today, plus "Everything
+    else" (a store-wide commission or the store default). ``commissions`` should come with their categories
+    (commissions_by_merchant does that); otherwise one query."""
+    today = today or timezone.localdate()
+    rows = list(merchant.commissions.select_related("category") if commissions is None else commissions)
+    valid = [c for c in rows if _commission_valid(c, today)]
+    out: list[CategoryRate] = []
+    seen: set[int] = set()
+    for c in sorted(valid, key=lambda c: c.category.name if c.category else ""):
+        if c.category_id is None or c.category_id in seen or c.category.deleted_at is not None:
+            continue
+        seen.add(c.category_id)
+        rate = cashback_rate_for(merchant, c.category_id, commissions=valid, parents={}, today=today)
+        if rate:
+            out.append(CategoryRate(c.category.name, c.category.slug, rate))
+    fallback = cashback_rate_for(merchant, None, commissions=valid, parents={}, today=today)
+    if fallback:
+        out.append(CategoryRate("Everything else" if out else "All purchases", None, fallback))
+    return out
+
+
+def commissions_by_merchant(merchant_ids: Iterable[int]) -> dict[int, list[MerchantCommission]]:
+    """Every commission row of these stores, grouped by store: one query for a whole list page."""
+    ids = {i for i in merchant_ids if i is not None}
+    out: dict[int, list[MerchantCommission]] = {i: [] for i in ids}
+    if ids:
+        for c in MerchantCommission.objects.filter(merchant_id__in=ids).select_related("category"):
+            out[c.merchant_id].append(c)
+    return out
+
+
+# ---------------------------------------------------------------- categories
+
+
+@dataclass
+class CategoryNode:
+    id: int
+    name: str
+    slug: str
+    parent_id: int | None
+    description: str
+    icon_url: str
+    is_featured: bool
+    seo_title: str
+    seo_description: str
+    children: list[CategoryNode] = field(default_factory=list)
+
+    def descendant_ids(self) -> list[int]:
+        out = [self.id]
+        for child in self.children:
+            out.extend(child.descendant_ids())
+        return out
+
+
+@dataclass
+class CategoryTree:
+    roots: list[CategoryNode]
+    by_id: dict[int, CategoryNode]
+    by_slug: dict[str, CategoryNode]
+
+    def parents(self) -> dict[int, int | None]:
+        return {i: n.parent_id for i, n in self.by_id.items()}
+
+    def ancestors(self, node: CategoryNode) -> list[CategoryNode]:
+        out, seen = [], {node.id}
+        current = self.by_id.get(node.parent_id) if node.parent_id else None
+        while current is not None and current.id not in seen:
+            out.insert(0, current)
+            seen.add(current.id)
+            current = self.by_id.get(current.parent_id) if current.parent_id else None
+        return out
+
+
+def categories_listed() -> QuerySet[Category]:
+    """Categories shoppers see: active, not deleted, for offers (or both)."""
+    return Category.objects.filter(is_active=True, type__in=[Category.Type.OFFER, Category.Type.BOTH])
+
+
+def _build_tree() -> CategoryTree:
+    nodes = [
+        CategoryNode(
+            id=c.pk,
+            name=c.name,
+            slug=c.slug,
+            parent_id=c.parent_id,
+            description=c.description or "",
+            icon_url=c.icon_url or "",
+            is_featured=c.is_featured,
+            seo_title=c.seo_title or "",
+            seo_description=c.seo_description or "",
+        )
+        for c in categories_listed().order_by("display_order", "name")
+    ]
+    by_id = {n.id: n for n in nodes}
+    roots = []
+    for n in nodes:
+        parent = by_id.get(n.parent_id) if n.parent_id else None
+        if parent is not None and parent is not n:
+            parent.children.append(n)
+        else:
+            roots.append(n)
+    return CategoryTree(roots=roots, by_id=by_id, by_slug={n.slug: n for n in nodes})
+
+
+_tree_memo: dict[str, tuple[CategoryTree, float]] = {}
+
+
+def category_tree() -> CategoryTree:
+    """The listed categories as a tree (children in display order). Cached in Redis per listing generation (a
+    miss is one query) and kept per process for the current generation, so pages that ask several times read it
+    once."""
+    generation = listing_generation()
+    memo = _tree_memo.get(generation)
+    if memo is not None and time.monotonic() - memo[1] < CACHE_TTL:
+        return memo[0]
+    key = f"catalog:tree:{generation}"
+    tree = cache.get(key)
+    if tree is None:
+        tree = _build_tree()
+        cache.set(key, tree, CACHE_TTL)
+    _tree_memo.clear()
+    _tree_memo[generation] = (tree, time.monotonic())
+    return tree
+
+
+def category_parents() -> dict[int, int | None]:
+    return category_tree().parents()
+
+
+# ---------------------------------------------------------------- stores
+
+
+def merchants_listed() -> QuerySet[Merchant]:
+    """Stores shoppers see: active and not deleted."""
+    return Merchant.objects.filter(is_active=True)
+
+
+def merchant_listed_by_slug(slug: str) -> Merchant | None:
+    return merchants_listed().filter(slug=slug).first()

@@ -1,0 +1,154 @@
+"""Search: full-text (ranked) over offers, typo-tolerant stores and categories (pg_trgm), filters, pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog.factories import CategoryFactory, MerchantFactory
+from offers.factories import OfferFactory
+from offers.selectors import search
+
+
+@pytest.fixture
+def shops():
+    fashion = CategoryFactory(name="Fashion", slug="fashion")
+    footwear = CategoryFactory(name="Footwear", slug="footwear", parent=fashion)
+    electronics = CategoryFactory(name="Electronics", slug="electronics")
+    flipkart = MerchantFactory(name="Flipkart", slug="flipkart")
+    myntra = MerchantFactory(name="Myntra", slug="myntra")
+    amazon = MerchantFactory(name="Amazon", slug="amazon")
+    OfferFactory(
+        merchant=flipkart,
+        category=electronics,
+        title="Big Billion Days on mobiles",
+        offer_type="sale",
+        coupon_code=None,
+    )
+    OfferFactory(merchant=myntra, category=footwear, title="Running shoes at flat 40% off")
+    OfferFactory(
+        merchant=myntra,
+        category=fashion,
+        title="Kurtas for festive season",
+        description="Pairs well with our shoes and sandals",
+    )
+    OfferFactory(merchant=amazon, category=electronics, title="Echo Dot with extra 10% off")
+    return {"fashion": fashion, "footwear": footwear, "flipkart": flipkart, "myntra": myntra, "amazon": amazon}
+
+
+def titles(results) -> list[str]:
+    return [c.title for c in results.offers]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "store"),
+    [
+        ("flipcart", "Flipkart"),
+        ("myntr", "Myntra"),
+        ("amzon", "Amazon"),
+        ("FLIPKART", "Flipkart"),
+        ("amazon echo dot", "Amazon"),
+    ],
+)
+def test_store_names_are_found_despite_typos(shops, query, store):
+    results = search(query)
+    assert results.stores and results.stores[0].name == store
+    # and the store's offers come with it
+    assert {c.store.name for c in results.offers} >= {store}
+
+
+@pytest.mark.django_db
+def test_offers_are_ranked_title_before_description(shops):
+    assert titles(search("shoes")) == ["Running shoes at flat 40% off", "Kurtas for festive season"]
+    # stemming: "shoe" finds "shoes"
+    assert "Running shoes at flat 40% off" in titles(search("shoe"))
+
+
+@pytest.mark.django_db
+def test_categories_are_found_by_name_with_typos(shops):
+    results = search("fashon")
+    assert [c.name for c in results.categories] == ["Fashion"]
+    # offers of the category and its subcategories
+    assert set(titles(results)) == {"Running shoes at flat 40% off", "Kurtas for festive season"}
+
+
+@pytest.mark.django_db
+def test_filters_category_store_type(shops):
+    assert titles(search("shoes", category_slug="footwear")) == ["Running shoes at flat 40% off"]
+    assert titles(search("", category_slug="fashion", offer_type="code")) != []
+    assert titles(search("off", store_slug="amazon")) == ["Echo Dot with extra 10% off"]
+    assert titles(search("", offer_type="sale")) == ["Big Billion Days on mobiles"]
+    assert search("", store_slug="no-such").store is None
+
+
+@pytest.mark.django_db
+def test_unknown_words_are_corrected_to_known_ones(shops):
+    from offers.services import search_words_refresh
+
+    assert search("festivle").offers == []  # the word list is empty: nothing to correct to
+    assert search_words_refresh() > 5
+    results = search("festivle")
+    assert results.corrected == "festive" and titles(results) == ["Kurtas for festive season"]
+    assert titles(search("runing shoes")) == ["Running shoes at flat 40% off"]
+    # known words are left alone; an unknown word still matches as typed (an offer newer than the word list)
+    OfferFactory(merchant=shops["amazon"], title="Festivle special")
+    assert titles(search("festivle")) == ["Festivle special", "Kurtas for festive season"]
+    assert search("kurtas").corrected == ""
+    # a word that resembles nothing is left out rather than emptying the results
+    results = search("zzqqx shoes")
+    assert results.corrected == "shoes" and "Running shoes at flat 40% off" in titles(results)
+
+
+@pytest.mark.django_db
+def test_only_live_offers_and_active_stores_are_found(shops):
+    hidden = MerchantFactory(name="Flipshop", is_active=False)
+    OfferFactory(merchant=hidden, title="Hidden shoes")
+    OfferFactory(merchant=shops["myntra"], title="Old shoes").delete()
+    assert "Hidden shoes" not in titles(search("shoes"))
+    assert "Old shoes" not in titles(search("shoes"))
+    assert "Flipshop" not in [s.name for s in search("flipshop").stores]
+
+
+@pytest.mark.django_db
+def test_pagination(shops):
+    for i in range(30):
+        OfferFactory(merchant=shops["amazon"], title=f"Laptop deal number {i}")
+    first, second = search("laptop"), search("laptop", page=2)
+    assert len(first.offers) == 24 and first.has_next
+    assert len(second.offers) == 6 and not second.has_next
+    assert not {c.id for c in first.offers} & {c.id for c in second.offers}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["", "   ", "the", "!!!", "a" * 500, "'; DROP TABLE offers; --", "-shoes", '"x'])
+def test_odd_queries_are_harmless(client, shops, query):
+    response = client.get("/search/", {"q": query})
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_search_page(client, shops):
+    page = client.get("/search/", {"q": "flipcart"}).content.decode()
+    assert 'href="/stores/flipkart/"' in page and "Big Billion Days on mobiles" in page
+    assert '<meta name="robots" content="noindex, follow">' in page
+    filtered = client.get("/search/", {"q": "shoes", "category": "footwear", "type": "code"}).content.decode()
+    assert '<option value="footwear" selected>' in filtered
+
+
+@pytest.mark.django_db
+def test_a_query_of_stop_words_lists_the_filtered_offers(shops):
+    assert titles(search("the")) != []  # nothing to full-text search: listing order
+    assert titles(search("off", store_slug="amazon")) == ["Echo Dot with extra 10% off"]
+
+
+@pytest.mark.django_db
+def test_search_words_list_only_words_of_live_offers(shops):
+    from offers.models import SearchWord
+    from offers.services import search_words_refresh
+
+    OfferFactory(merchant=MerchantFactory(is_active=False), title="Invisibleword offer")
+    search_words_refresh()
+    words = set(SearchWord.objects.values_list("word", flat=True))
+    assert {"running", "shoes", "kurtas", "festive"} <= words
+    assert "invisibleword" not in words and "40" not in words
+    assert search_words_refresh() == len(words)  # runs again cleanly
