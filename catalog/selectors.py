@@ -84,10 +84,15 @@ class CashbackRate:
             return f"{line} (max {format_inr(self.cap)})" if self.cap else line
         return f"Flat {format_inr(self.value)} cashback"
 
-    def amount_for(self, order_amount: Decimal) -> Decimal:
+    def amount_for(self, order_amount: Decimal | None) -> Decimal:
         """Cashback on an order of ``order_amount`` rupees, rounded DOWN to the paisa (never pay more than the
-        rate), capped by ``cap`` for percentages; a flat rate is paid in full on any qualifying order."""
-        if not self or order_amount <= 0:
+        rate), capped by ``cap`` for percentages; a flat rate is paid in full on any qualifying order, including
+        one whose amount the network did not report (None)."""
+        if not self:
+            return Decimal("0.00")
+        if order_amount is None:
+            return Decimal("0.00") if self.is_percentage else self.value.quantize(PAISE)
+        if order_amount <= 0:
             return Decimal("0.00")
         if self.is_percentage:
             amount = (Decimal(order_amount) * self.value / HUNDRED).quantize(PAISE, rounding=ROUND_DOWN)

@@ -18,12 +18,15 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
+from django.utils import timezone
 
 from catalog.cache import listing_generation
-from catalog.models import Merchant
+from catalog.models import Merchant, MerchantCommission
+from catalog.selectors import NO_CASHBACK, CashbackRate, cashback_rate_for
 
 from .models import Offer
 
@@ -47,6 +50,9 @@ class ClickTarget:
     # The tracking URL with everything but the click id and the user id filled in and checked (None: no usable
     # stored URL); per click only two str.replace() calls remain.
     url_pattern: str | None
+    # The cashback rate the site advertises for this offer today (catalog.selectors.cashback_rate_for), written
+    # on each click so that the wallet can honour it later.
+    rate: CashbackRate = NO_CASHBACK
 
     def is_live(self, now: datetime) -> bool:
         return (
@@ -163,7 +169,8 @@ _entries: dict[tuple[str, str], tuple[object, str, float]] = {}
 
 
 def _cached(key: tuple[str, str], load):
-    generation = listing_generation(max_age=settings.CLICKOUT_GENERATION_MAX_AGE)
+    # The date is part of the stamp: commissions are valid per day, so the advertised rate may change at midnight.
+    generation = f"{listing_generation(max_age=settings.CLICKOUT_GENERATION_MAX_AGE)}:{timezone.localdate()}"
     now = time.monotonic()
     hit = _entries.get(key)
     if hit is not None and hit[1] == generation and now - hit[2] < settings.CLICKOUT_CACHE_SECONDS:
@@ -198,11 +205,34 @@ _FIELDS = (
     "merchant__affiliate_id",
     "merchant__affiliate_network",
     "merchant__website_url",
+    "merchant__default_cashback_type",
+    "merchant__default_cashback_value",
+    "cashback_type",
+    "cashback_value",
+    "max_cashback",
 )
+
+
+def _advertised_rate(row: dict) -> CashbackRate:
+    """The same rule as every offer card shows: the offer's, else the store's commission for the category (or a
+    parent), else the store's default."""
+    merchant = SimpleNamespace(
+        default_cashback_type=row["merchant__default_cashback_type"],
+        default_cashback_value=row["merchant__default_cashback_value"],
+    )
+    offer = SimpleNamespace(
+        cashback_type=row["cashback_type"],
+        cashback_value=row["cashback_value"],
+        max_cashback=row["max_cashback"],
+        category_id=row["category_id"],
+    )
+    commissions = MerchantCommission.objects.filter(merchant_id=row["merchant_id"])
+    return cashback_rate_for(merchant, offer=offer, commissions=commissions)
 
 
 def _target(row: dict) -> ClickTarget:
     return ClickTarget(
+        rate=_advertised_rate(row),
         url_pattern=build_url_pattern(
             template=(row["merchant__tracking_url_template"] or "").strip(),
             affiliate_url=(row["affiliate_url"] or "").strip(),

@@ -121,14 +121,30 @@ class OfferClick(models.Model):
     user = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="offer_clicks", db_index=False
     )
+    # Denormalised from the offer for store reports and cashback matching. Not a foreign key on purpose: the
+    # check would take a KEY SHARE lock on the store's row for every click, and every click of a store hits the
+    # same row (the offer_id key, which the seed requires, already ties the click to a real offer).
     merchant = models.ForeignKey(
-        Merchant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        Merchant,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     click_id = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), editable=False)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.TextField(null=True, blank=True)
     referrer_url = models.TextField(null=True, blank=True)
     device_type = models.CharField(max_length=20, null=True, blank=True)
+    # The cashback rate advertised at click time (catalog.selectors.cashback_rate_for, resolved by the click-out
+    # from the data it already holds): the wallet honours it when the sale is confirmed, even if the offer, the
+    # commission or the store default changed in between. Not in the seed (extra columns).
+    cashback_type = models.CharField(max_length=20, null=True, blank=True)
+    cashback_value = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    cashback_cap = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    cashback_source = models.CharField(max_length=20, null=True, blank=True)
     created_at = CreatedAtField()
 
     class Meta:

@@ -32,10 +32,11 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 _INSERT_CLICK = (
     "INSERT INTO offer_clicks (offer_id, merchant_id, user_id, click_id, ip_address, user_agent, referrer_url, "
-    "device_type) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    "device_type, cashback_type, cashback_value, cashback_cap, cashback_source) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
-_INSERT_CLICK_LIBPQ = _INSERT_CLICK.replace("%s", "${}").format(*range(1, 9)).encode()
-_CLICK_STATEMENT = b"couponali_offer_click_insert"
+_INSERT_CLICK_LIBPQ = _INSERT_CLICK.replace("%s", "${}").format(*range(1, 13)).encode()
+_CLICK_STATEMENT = b"couponali_offer_click_insert_v2"
 # Server connections (libpq handles) on which the click statement is prepared; they live as long as the pool
 # keeps them.
 _prepared_on: weakref.WeakSet = weakref.WeakSet()
@@ -69,6 +70,10 @@ def click_record(
         (user_agent or "")[:1000] or None,
         (referrer or "")[:2000] or None,
         device_type[:20],
+        target.rate.type,
+        target.rate.value if target.rate.type else None,
+        target.rate.cap,
+        target.rate.source,
     ]
     connection.ensure_connection()
     with connection.wrap_database_errors:

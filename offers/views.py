@@ -264,11 +264,57 @@ def robots_txt(request):
 
 
 def _rate_limited(request) -> HttpResponse | None:
+    # The lean path (click_out_lean) may have counted this request already; count every click once.
+    exc = getattr(request, "clickout_limited", None)
+    if exc is None and not getattr(request, "clickout_counted", False):
+        try:
+            limit_hit(scope="clickout", key=client_ip(request), rate=settings.CLICKOUT_RATE_LIMIT, strategy="sliding")
+        except RateLimited as limited:
+            exc = limited
+    return too_many_requests(request, exc) if exc is not None else None
+
+
+def _click_redirect(url: str) -> HttpResponse:
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def click_out_lean(request, offer_uuid: uuid.UUID) -> HttpResponse | None:
+    """The anonymous offer click-out's happy path, answered by offers.middleware.ClickoutLeanPathMiddleware before
+    sessions, authentication, messages and URL resolving: rate limit, cached redirect data, one INSERT
+    (committed: autocommit), 302. Anything else - over the limit, an unknown, expired or removed offer, a missing
+    link, a vanished row - returns None and the full path (go_offer, with its pages) answers, without counting
+    the request against the limit twice."""
     try:
         limit_hit(scope="clickout", key=client_ip(request), rate=settings.CLICKOUT_RATE_LIMIT, strategy="sliding")
     except RateLimited as exc:
-        return too_many_requests(request, exc)
-    return None
+        request.clickout_limited = exc
+        return None
+    request.clickout_counted = True
+    target = clickout.target_for_offer(offer_uuid)
+    if target is None or not target.is_live(timezone.now()):
+        return None
+    click_id = uuid.uuid4()
+    url = target.url_for(click_id=str(click_id), user_id=None)
+    if url is None:
+        return None
+    user_agent = request.META.get("HTTP_USER_AGENT", "")
+    try:
+        services.click_record(
+            target=target,
+            click_id=click_id,
+            user_id=None,
+            ip_address=_ip(request),
+            user_agent=user_agent,
+            referrer=request.META.get("HTTP_REFERER", ""),
+            device_type=clickout.device_type(user_agent),
+        )
+    except IntegrityError:  # the offer row was removed for good since this process cached it
+        clickout.clear_cache()
+        return None
+    return _click_redirect(url)
 
 
 def _click_out(request, target: clickout.ClickTarget) -> HttpResponse:
@@ -310,10 +356,7 @@ def _click_out(request, target: clickout.ClickTarget) -> HttpResponse:
     except IntegrityError:  # the offer or store row was removed for good since this process cached it
         clickout.clear_cache()
         raise Http404("no such offer") from None
-    response = HttpResponseRedirect(url)
-    response["Cache-Control"] = "no-store"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+    return _click_redirect(url)
 
 
 @require_GET

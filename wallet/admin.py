@@ -4,8 +4,6 @@ reasons) and post manual adjustments through the forms and actions below."""
 
 from __future__ import annotations
 
-import uuid
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ObjectDoesNotExist
@@ -19,7 +17,6 @@ from . import services
 from .gateways import payout_gateway
 from .models import (
     CashbackEvent,
-    ClickCashbackRate,
     IdempotencyKey,
     Payout,
     UnmatchedConversion,
@@ -371,32 +368,6 @@ class UnmatchedConversionAdmin(admin.ModelAdmin):
         for row in queryset:
             services.unmatched_dismiss(unmatched_id=row.pk, actor_id=request.user.pk)
         self.message_user(request, "Dismissed.", messages.SUCCESS)
-
-
-@admin.register(ClickCashbackRate)
-class ClickCashbackRateAdmin(ReadOnlyAdmin):
-    list_display = (
-        "click_id",
-        "clicked_at",
-        "offer_id",
-        "offer_cashback_type",
-        "offer_cashback_value",
-        "commission_value",
-        "commission_share",
-        "merchant_cashback_value",
-    )
-    list_filter = ("offer_cashback_type", "clicked_at")
-    search_fields = ("click_id",)
-
-    def get_search_results(self, request, queryset, search_term):
-        # click_id is a uuid: search only by a well-formed one
-        try:
-            return queryset.filter(click_id=uuid.UUID(search_term.strip())), False
-        except ValueError:
-            return (queryset.none() if search_term else queryset), False
-
-
-# ---------------------------------------------------------------- withdrawals and payouts
 
 
 @admin.register(Withdrawal)

@@ -7,7 +7,6 @@ import uuid
 from decimal import Decimal
 
 import factory
-from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.factories import UserFactory
@@ -15,7 +14,6 @@ from catalog.factories import MerchantFactory
 
 from .models import (
     CashbackEvent,
-    ClickCashbackRate,
     IdempotencyKey,
     Payout,
     UnmatchedConversion,
@@ -98,17 +96,6 @@ class UnmatchedConversionFactory(DjangoModelFactory):
             "currency": "INR",
         }
     )
-
-
-class ClickCashbackRateFactory(DjangoModelFactory):
-    class Meta:
-        model = ClickCashbackRate
-
-    click_id = factory.LazyFunction(uuid.uuid4)
-    clicked_at = factory.LazyFunction(timezone.now)
-    offer_cashback_type = "percentage"
-    offer_cashback_value = Decimal("6.00")
-    offer_max_cashback = Decimal("300.00")
 
 
 class WalletDebtFactory(DjangoModelFactory):

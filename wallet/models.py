@@ -229,33 +229,6 @@ class UnmatchedConversion(TimeStampedModel):
         return f"{self.network} {self.affiliate_transaction_id} ({self.status})"
 
 
-class ClickCashbackRate(models.Model):
-    """The cashback terms in force when a click happened, copied by a trigger on offer_clicks (migration
-    0002), so that the rate advertised at click time can be honoured weeks later, whatever was edited since.
-    wallet.rates.cashback_rule_for() turns these inputs into the rule, exactly as it does for live rows."""
-
-    click_id = models.UUIDField(primary_key=True)
-    clicked_at = models.DateTimeField()
-    offer_id = models.BigIntegerField(null=True, blank=True)
-    merchant_id = models.BigIntegerField(null=True, blank=True)
-    category_id = models.BigIntegerField(null=True, blank=True)
-    offer_cashback_type = models.CharField(max_length=20, null=True, blank=True)
-    offer_cashback_value = MoneyField()
-    offer_max_cashback = MoneyField()
-    commission_type = models.CharField(max_length=20, null=True, blank=True)
-    commission_value = MoneyField()
-    commission_share = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
-    merchant_cashback_type = models.CharField(max_length=20, null=True, blank=True)
-    merchant_cashback_value = MoneyField()
-
-    class Meta:
-        db_table = "click_cashback_rates"
-        indexes = [models.Index(fields=["clicked_at"], name="idx_click_rates_clicked")]
-
-    def __str__(self) -> str:
-        return f"terms of click {self.click_id}"
-
-
 class WalletDebt(CreatedModel):
     """What a reversal could not take because the balance was too low. Balances never go negative: the
     shortfall is recorded here (and in wallet_balances.debt), shown to staff for review, and recovered from

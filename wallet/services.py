@@ -38,13 +38,12 @@ from accounts import crypto as kyc_crypto
 from accounts import services as account_services
 from accounts.models import User, UserDepartment, UserKYC
 from accounts.services import audit_log, notify
+from catalog.selectors import NO_CASHBACK, CashbackRate, cashback_rate_for
 
-from . import rates
 from .gateways import FAILED, PROCESSED, GatewayError, GatewayTimeout, PayoutGateway, PayoutRequest, PayoutResult
 from .models import (
     CREDIT_TYPES,
     CashbackEvent,
-    ClickCashbackRate,
     Payout,
     UnmatchedConversion,
     WalletBalance,
@@ -415,23 +414,24 @@ class IngestResult:
     message: str = ""
 
 
-def _rule_of(event: CashbackEvent) -> rates.CashbackRule:
+def _rule_of(event: CashbackEvent) -> CashbackRate:
+    """The rule fixed when the event was first reported (kept on the event)."""
     if event.rate_type is None or event.rate_value is None:
-        return rates.NO_CASHBACK
-    return rates.CashbackRule(
-        type=event.rate_type, value=event.rate_value, cap=event.rate_cap, source=event.rate_source or "offer"
-    )
+        return NO_CASHBACK
+    return CashbackRate(type=event.rate_type, value=event.rate_value, cap=event.rate_cap, source=event.rate_source)
 
 
-def _click_rule(*, click_id, offer, merchant, clicked_at) -> rates.CashbackRule:
-    """The rule advertised at click time: the trigger's snapshot when there is one, else today's rows
+def _click_rule(*, click, offer, merchant) -> CashbackRate:
+    """The rule advertised at click time: what the click-out wrote on the click (the same function as every
+    offer card, catalog.selectors.cashback_rate_for), else - a click recorded without it - that function
     evaluated for the click's date."""
-    snapshot = ClickCashbackRate.objects.filter(click_id=click_id).first()
-    if snapshot is not None:
-        return rates.cashback_rule_for(rates.inputs_from_snapshot(snapshot))
-    return rates.cashback_rule_for(
-        rates.live_rule_inputs(offer=offer, merchant=merchant, on=timezone.localtime(clicked_at).date())
-    )
+    if click.cashback_source:
+        if click.cashback_type is None or click.cashback_value is None:
+            return NO_CASHBACK
+        return CashbackRate(
+            type=click.cashback_type, value=click.cashback_value, cap=click.cashback_cap, source=click.cashback_source
+        )
+    return cashback_rate_for(merchant, offer=offer, today=timezone.localtime(click.created_at).date())
 
 
 def _keep_unmatched(*, conversion: Conversion, reason: str, source: str) -> IngestResult:
@@ -453,14 +453,16 @@ def _keep_unmatched(*, conversion: Conversion, reason: str, source: str) -> Inge
     return IngestResult("unmatched", None, f"kept for review: {reason}")
 
 
-def _find_click(click_id):
+def _find_clicks(click_id) -> list:
+    """The clicks with this id: one, normally. offer_clicks cannot enforce click_id uniqueness (it is
+    partitioned by month, docs/schema-deviations.txt), so a second row is looked for and, if there is one, the
+    conversion goes to review instead of being credited to a guess."""
     from offers.models import OfferClick
 
-    return (
+    return list(
         OfferClick.objects.filter(click_id=click_id)
         .select_related("offer", "offer__merchant", "merchant")
-        .order_by("created_at")
-        .first()
+        .order_by("created_at")[:2]
     )
 
 
@@ -472,9 +474,12 @@ def cashback_record(
     Idempotent and order-proof: the event is keyed by (network, transaction id); a repeated report changes
     nothing, a late 'pending' after 'approved' is stale and ignored, 'approved' first creates the event
     and confirms it at once. Unknown click ids are kept in unmatched_conversions for review."""
-    click = _find_click(conversion.click_id)
-    if click is None:
+    clicks = _find_clicks(conversion.click_id)
+    if not clicks:
         return _keep_unmatched(conversion=conversion, reason="no click with this id", source=source)
+    if len(clicks) > 1:
+        return _keep_unmatched(conversion=conversion, reason="several clicks have this id", source=source)
+    click = clicks[0]
     if click.user_id is None:
         return _keep_unmatched(conversion=conversion, reason="the click was made signed out", source=source)
     merchant = click.merchant or click.offer.merchant
@@ -511,7 +516,7 @@ def _record_locked(*, click, merchant, conversion: Conversion, source: str, acto
     )
     outcome = "unchanged"
     if event is None:
-        rule = _click_rule(click_id=click.click_id, offer=click.offer, merchant=merchant, clicked_at=click.created_at)
+        rule = _click_rule(click=click, offer=click.offer, merchant=merchant)
         amount = rule.amount_for(conversion.sale_amount)
         event = CashbackEvent.objects.create(
             user_id=click.user_id,
@@ -536,7 +541,7 @@ def _record_locked(*, click, merchant, conversion: Conversion, source: str, acto
             action="cashback.tracked",
             entity_type="cashback_event",
             entity_id=event.pk,
-            metadata={"source": source, "network": conversion.network, "rule": rule.describe()},
+            metadata={"source": source, "network": conversion.network, "rule": rule.display or "no cashback"},
         )
         if conversion.status == PENDING:
             notify(

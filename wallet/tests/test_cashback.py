@@ -18,9 +18,10 @@ from catalog.factories import CategoryFactory, MerchantCommissionFactory, Mercha
 from couponali import rls
 from couponali.testing import shared_path
 from offers.factories import OfferFactory
+from offers.models import OfferClick
 from wallet import services
 from wallet.api import postback_signature
-from wallet.models import CashbackEvent, ClickCashbackRate, UnmatchedConversion, WalletBalance, WalletTransaction
+from wallet.models import CashbackEvent, UnmatchedConversion, WalletBalance, WalletTransaction
 from wallet.networks import NETWORKS, Conversion, conversion_parse
 from wallet.reconcile import wallet_reconcile
 
@@ -281,14 +282,30 @@ def test_signed_out_clicks_are_kept_for_review(shopper):
 
 
 @pytest.mark.django_db
-def test_the_rule_advertised_at_click_time_is_honoured(shopper):
+def test_a_click_id_found_twice_goes_to_review_not_to_a_guess(shopper):
+    # offer_clicks cannot enforce click_id uniqueness (partitioned by month), so the service checks it
+    click = make_click(user=shopper)
+    make_click(user=UserFactory(), click_id=click.click_id)
+    conversion = conversion_parse(
+        NETWORKS["cuelinks"],
+        {"sub_id": str(click.click_id), "transaction_id": "CL-8", "sale_amount": "100", "status": "pending"},
+    )
+    assert services.cashback_record(conversion=conversion, source="test").outcome == "unmatched"
+    assert UnmatchedConversion.objects.get().reason == "several clicks have this id"
+    assert CashbackEvent.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_rule_advertised_at_click_time_is_honoured(client, shopper):
     store = MerchantFactory(default_cashback_type="percentage", default_cashback_value=Decimal("3.00"))
     offer = OfferFactory(
         merchant=store, cashback_type="percentage", cashback_value=Decimal("10.00"), max_cashback=Decimal("500.00")
     )
-    click = make_click(user=shopper, offer=offer)
-    # the trigger copied the terms at click time
-    assert ClickCashbackRate.objects.get(click_id=click.click_id).offer_cashback_value == Decimal("10.00")
+    # the shopper clicks out: the click carries the rate the site advertised, "Up to 10% cashback"
+    client.force_login(shopper)
+    assert client.get(f"/go/{offer.uuid}/").status_code == 302
+    click = OfferClick.objects.get(offer=offer, user=shopper)
+    assert (click.cashback_type, click.cashback_value, click.cashback_source) == ("percentage", 10, "offer")
     # after the click the offer is cut to 2%
     offer.cashback_value = Decimal("2.00")
     offer.save()
@@ -339,7 +356,7 @@ def test_category_commission_then_store_default_apply_when_the_offer_has_no_rule
         )
     a = CashbackEvent.objects.get(affiliate_transaction_id="A")
     b = CashbackEvent.objects.get(affiliate_transaction_id="B")
-    assert (a.rate_source, a.cashback_amount) == ("category", Decimal("60.00"))  # 8% x 75% of 1000
+    assert (a.rate_source, a.cashback_amount) == ("commission", Decimal("60.00"))  # 8% x 75% of 1000
     assert (b.rate_source, b.cashback_amount) == ("merchant", Decimal("25.00"))
     assert User.all_objects.get(pk=shopper.pk).pending_cashback == Decimal("85.00")
 

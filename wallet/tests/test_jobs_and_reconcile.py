@@ -12,16 +12,19 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts.factories import UserFactory
 from accounts.models import Notification, User
 from catalog.factories import CategoryFactory, MerchantCommissionFactory, MerchantFactory
+from catalog.selectors import cashback_rate_for
 from couponali import rls
 from offers.factories import OfferFactory
-from wallet import rates, services, tasks
+from offers.models import OfferClick
+from wallet import services, tasks
 from wallet.factories import PayoutFactory, WalletTransactionFactory, WithdrawalFactory
-from wallet.models import CashbackEvent, ClickCashbackRate, WalletTransaction
+from wallet.models import CashbackEvent, WalletTransaction
 from wallet.networks import NETWORKS, conversion_parse
 from wallet.reconcile import wallet_reconcile
 from wallet.testing import pending_events_create
@@ -143,7 +146,10 @@ def test_reconcile_wallets_reports_every_kind_of_break_and_exits_non_zero():
 
 
 @pytest.mark.django_db
-def test_the_click_time_snapshot_and_the_live_rule_agree():
+@override_settings(CLICKOUT_RATE_LIMIT="1000/minute")
+def test_each_click_carries_the_rate_the_site_advertises(client):
+    """The click-out writes on the click the rate that every offer card shows (the one rule, cashback_rate_for),
+    and that is the rule the wallet applies to the click's conversions."""
     rng = random.Random(5)
     for n in range(40):
         category = CategoryFactory()
@@ -171,36 +177,17 @@ def test_the_click_time_snapshot_and_the_live_rule_agree():
             cashback_value=Decimal(rng.randint(1, 1500)) / 100 if offer_rule else None,
             max_cashback=Decimal(rng.randint(50, 500)) if rng.random() < 0.5 else None,
         )
-        click = make_click(user=UserFactory(), offer=offer)
-        snapshot = rates.cashback_rule_for(
-            rates.inputs_from_snapshot(ClickCashbackRate.objects.get(click_id=click.click_id))
-        )
-        live = rates.cashback_rule_for(rates.live_rule_inputs(offer=offer, merchant=store))
-        assert snapshot == live, n
-
-
-@pytest.mark.parametrize(
-    "rule,sale,expected",
-    [
-        (rates.CashbackRule("percentage", Decimal("6"), Decimal("300"), "offer"), Decimal("2499.00"), "149.94"),
-        (rates.CashbackRule("percentage", Decimal("6"), Decimal("100"), "offer"), Decimal("2499.00"), "100.00"),
-        (rates.CashbackRule("percentage", Decimal("7.5"), None, "merchant"), Decimal("99.99"), "7.49"),  # 7.49925
-        (rates.CashbackRule("percentage", Decimal("4.2"), None, "category"), Decimal("0.23"), "0.00"),
-        (rates.CashbackRule("fixed", Decimal("40"), None, "merchant"), Decimal("649"), "40.00"),
-        (rates.NO_CASHBACK, Decimal("1000"), "0.00"),
-    ],
-)
-def test_cashback_rounds_down_to_the_paisa(rule, sale, expected):
-    assert rule.amount_for(sale) == Decimal(expected)
-
-
-def test_a_commission_share_becomes_a_percentage_rounded_down_to_four_places():
-    rule = rates.cashback_rule_for(
-        rates.RuleInputs(
-            commission_type="percentage", commission_value=Decimal("8.33"), commission_share=Decimal("33.33")
-        )
-    )
-    assert (rule.type, rule.value, rule.source) == ("percentage", Decimal("2.7763"), "category")
+        response = client.get(f"/go/{offer.uuid}/")
+        assert response.status_code == 302, n
+        click = OfferClick.objects.get(offer=offer)
+        advertised = cashback_rate_for(store, offer=offer)
+        written = services._click_rule(click=click, offer=offer, merchant=store)
+        assert (written.type, written.value, written.cap, written.source) == (
+            advertised.type,
+            advertised.value,
+            advertised.cap,
+            advertised.source,
+        ), n
 
 
 def test_the_beat_schedule_runs_the_wallet_jobs():

@@ -1,0 +1,47 @@
+"""The click-out's lean path.
+
+The click-out is the site's hottest request and, for a shopper who is not signed in, needs nothing of the
+middleware below this one: no session, no user, no messages, no CSRF, no RLS scope (offer_clicks has no
+row-level security). So, like WhiteNoise for static files, this middleware answers it itself, right after
+SecurityMiddleware (whose headers still apply) and WhiteNoise: GET /go/<offer uuid>/ without a session cookie,
+on an allowed host, goes to offers.views.click_out_lean. Everything else, and every case that lean path does not
+handle (signed-in shoppers, whose clicks carry their user id; over the rate limit; expired or unknown offers;
+store-level click-outs), continues down the full stack to offers.views.go_offer / go_store.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+
+from . import views
+
+# The same shape as the URL pattern's uuid converter (django.urls.converters.UUIDConverter).
+_OFFER_PATH = re.compile(r"/go/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/")
+
+
+class ClickoutLeanPathMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if path.startswith("/go/") and request.method == "GET" and settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            match = _OFFER_PATH.fullmatch(path)
+            if match:
+                response = self._lean(request, match.group(1))
+                if response is not None:
+                    return response
+        return self.get_response(request)
+
+    @staticmethod
+    def _lean(request, raw_uuid: str):
+        try:
+            request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware would check it
+            offer_uuid = uuid.UUID(raw_uuid)
+        except (DisallowedHost, ValueError):
+            return None  # the full path answers (400 / 404)
+        return views.click_out_lean(request, offer_uuid)
