@@ -52,9 +52,9 @@ browsers:
 	  fi; \
 	fi
 
+# Embedded services that the test run had to start are stopped again when it ends.
 test: install-dev lint browsers
-	$(BIN)/python -m couponali.embedded start
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/python -m couponali.embedded run -- $(BIN)/pytest $(PYTEST_ARGS)
 
 clean: stop
 	rm -rf var staticfiles

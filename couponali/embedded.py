@@ -268,11 +268,29 @@ def main(argv: list[str]) -> int:
         print(f"postgres: {app}\nredis:    {redis}")
     elif cmd == "stop":
         print(f"postgres stopped: {stop_postgres()}\nredis stopped: {stop_redis()}")
+    elif cmd == "run":
+        # run -- CMD...: start what is missing, run CMD, then stop what this call started (make test).
+        command = argv[argv.index("--") + 1 :] if "--" in argv else argv[2:]
+        if not command:
+            print("usage: python -m couponali.embedded run -- COMMAND [ARGS...]", file=sys.stderr)
+            return 2
+        before = running()
+        if not os.environ.get("DATABASE_URL"):
+            ensure_postgres()
+        if not os.environ.get("REDIS_URL"):
+            ensure_redis()
+        try:
+            return subprocess.run(command, check=False).returncode
+        finally:
+            if not os.environ.get("DATABASE_URL") and not before["postgres"]:
+                stop_postgres()
+            if not os.environ.get("REDIS_URL") and not before["redis"]:
+                stop_redis()
     elif cmd == "status":
         for name, up in running().items():
             print(f"{name}: {'running' if up else 'stopped'}")
     else:
-        print("usage: python -m couponali.embedded [start|stop|status]", file=sys.stderr)
+        print("usage: python -m couponali.embedded [start|stop|status|run -- COMMAND...]", file=sys.stderr)
         return 2
     return 0
 

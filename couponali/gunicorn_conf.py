@@ -9,8 +9,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 keepalive = 5
 timeout = 30
 graceful_timeout = 20
-max_requests = 20000
-max_requests_jitter = 2000
+# Recycle workers now and then as a guard against slow leaks; rarely enough that the restart (a Django boot
+# and an empty per-process cache) stays out of the way under load.
+max_requests = 500000
+max_requests_jitter = 50000
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
