@@ -54,7 +54,7 @@ browsers:
 
 # Embedded services that the test run had to start are stopped again when it ends.
 test: install-dev lint browsers
-	$(BIN)/python -m couponali.embedded run -- $(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/python -m couponali.embedded run -- $(BIN)/pytest --ds=couponali.settings.test $(PYTEST_ARGS)
 
 clean: stop
 	rm -rf var staticfiles

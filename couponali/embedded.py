@@ -279,8 +279,14 @@ def main(argv: list[str]) -> int:
             ensure_postgres()
         if not os.environ.get("REDIS_URL"):
             ensure_redis()
+        env = dict(os.environ)
+        from couponali import celery
+
+        if not celery.SETTINGS_FROM_ENVIRONMENT:
+            # Importing this package set the development default; the command chooses its own (pytest.ini).
+            env.pop("DJANGO_SETTINGS_MODULE", None)
         try:
-            return subprocess.run(command, check=False).returncode
+            return subprocess.run(command, check=False, env=env).returncode
         finally:
             if not os.environ.get("DATABASE_URL") and not before["postgres"]:
                 stop_postgres()
