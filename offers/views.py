@@ -296,8 +296,15 @@ def click_out_lean(request, offer_uuid: uuid.UUID) -> HttpResponse | None:
     target = clickout.target_for_offer(offer_uuid)
     if target is None or not target.is_live(timezone.now()):
         return None
+    return _record_and_redirect(request, target, user_id=None)
+
+
+def _record_and_redirect(request, target: clickout.ClickTarget, *, user_id: int | None) -> HttpResponse | None:
+    """Write the click row (committed before this returns, in autocommit) and answer the 302 to the tracking
+    URL; None when there is nothing to send the shopper to: no usable stored link, or the offer row vanished
+    since this process cached it (the cache is then cleared)."""
     click_id = uuid.uuid4()
-    url = target.url_for(click_id=str(click_id), user_id=None)
+    url = target.url_for(click_id=str(click_id), user_id=user_id)
     if url is None:
         return None
     user_agent = request.META.get("HTTP_USER_AGENT", "")
@@ -305,13 +312,13 @@ def click_out_lean(request, offer_uuid: uuid.UUID) -> HttpResponse | None:
         services.click_record(
             target=target,
             click_id=click_id,
-            user_id=None,
+            user_id=user_id,
             ip_address=_ip(request),
             user_agent=user_agent,
             referrer=request.META.get("HTTP_REFERER", ""),
             device_type=clickout.device_type(user_agent),
         )
-    except IntegrityError:  # the offer row was removed for good since this process cached it
+    except IntegrityError:
         clickout.clear_cache()
         return None
     return _click_redirect(url)
@@ -328,35 +335,21 @@ def _click_out(request, target: clickout.ClickTarget) -> HttpResponse:
             exclude_id=target.offer_id,
             reason="removed" if target.deleted else ("store" if not target.merchant_active else "expired"),
         )
-    user_id = _user_id(request)
-    click_id = uuid.uuid4()
-    url = target.url_for(click_id=str(click_id), user_id=user_id)
-    if url is None:
-        merchant = Merchant.all_objects.filter(pk=target.merchant_id).first()
-        return _gone(
-            request,
-            title=target.title,
-            merchant=merchant,
-            category_id=target.category_id,
-            exclude_id=target.offer_id,
-            reason="link",
-            status=503,
-        )
-    user_agent = request.META.get("HTTP_USER_AGENT", "")
-    try:
-        services.click_record(
-            target=target,
-            click_id=click_id,
-            user_id=user_id,
-            ip_address=_ip(request),
-            user_agent=user_agent,
-            referrer=request.META.get("HTTP_REFERER", ""),
-            device_type=clickout.device_type(user_agent),
-        )
-    except IntegrityError:  # the offer or store row was removed for good since this process cached it
-        clickout.clear_cache()
-        raise Http404("no such offer") from None
-    return _click_redirect(url)
+    response = _record_and_redirect(request, target, user_id=_user_id(request))
+    if response is not None:
+        return response
+    if target.url_pattern is not None:  # the row was removed for good since this process cached it
+        raise Http404("no such offer")
+    merchant = Merchant.all_objects.filter(pk=target.merchant_id).first()
+    return _gone(
+        request,
+        title=target.title,
+        merchant=merchant,
+        category_id=target.category_id,
+        exclude_id=target.offer_id,
+        reason="link",
+        status=503,
+    )
 
 
 @require_GET
