@@ -2,10 +2,13 @@
 
 import os
 
-# Threads per worker let keep-alive connections and slow clients share a process; the psycopg pool is
-# per process and thread-safe.
+# Threads per worker let keep-alive connections, slow clients and requests waiting on PostgreSQL or Redis share
+# a process. 16 rather than a handful because the hottest request, the click-out, mostly waits (a Redis round
+# trip, then a commit): while one thread waits another runs, and the clicks that wait together share one INSERT
+# and one commit (offers/click_writer.py), which the benchmark shows (bench/README.md). The psycopg pool is per
+# process and grows to as many connections as there are threads (settings.DATABASE_POOL).
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 keepalive = 5
 timeout = 30
 graceful_timeout = 20

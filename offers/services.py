@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import threading
 import uuid
 import weakref
 from collections.abc import Callable, Iterable
@@ -20,6 +22,7 @@ from catalog.models import Category, Merchant
 from catalog.services import merchant_get_or_create_for_feed
 
 from . import buffers
+from .click_writer import GroupCommitWriter
 from .clickout import ClickTarget
 from .feeds import FeedOffer, FeedRowError, parse_feed_row
 from .models import CounterWatermark, ImpressionBatch, Offer
@@ -35,11 +38,68 @@ _INSERT_CLICK = (
     "device_type, cashback_type, cashback_value, cashback_cap, cashback_source) "
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
-_INSERT_CLICK_LIBPQ = _INSERT_CLICK.replace("%s", "${}").format(*range(1, 13)).encode()
-_CLICK_STATEMENT = b"couponali_offer_click_insert_v2"
-# Server connections (libpq handles) on which the click statement is prepared; they live as long as the pool
-# keeps them.
-_prepared_on: weakref.WeakSet = weakref.WeakSet()
+_COLUMN_COUNT = 12
+
+
+@functools.cache
+def _batch_statement(size: int) -> tuple[bytes, bytes]:
+    """Name and text of the INSERT of ``size`` rows (at most click_writer.max_batch) in libpq's numbered-parameter
+    form."""
+    rows = ", ".join(
+        "(" + ", ".join(f"${n * _COLUMN_COUNT + i}" for i in range(1, _COLUMN_COUNT + 1)) + ")" for n in range(size)
+    )
+    sql = _INSERT_CLICK.split(" VALUES ")[0] + " VALUES " + rows
+    return f"couponali_offer_clicks_insert_v3_{size}".encode(), sql.encode()
+
+
+# Server connections (libpq handles) and the batch sizes whose statement is prepared on each; they live as long
+# as the pool keeps them.
+_prepared_on: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_prepared_lock = threading.Lock()
+
+
+def _insert_click_rows(rows: list) -> None:
+    """One INSERT of the rows on this thread's pooled connection, in autocommit: committed when it returns.
+
+    It goes straight to libpq (one blocking call, the GIL released while PostgreSQL works), with text parameters,
+    as a statement prepared once per connection and batch size (CLICKOUT_PREPARED_INSERT; switch it off behind a
+    pooler that cannot keep prepared statements)."""
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = connection.connection
+        if not connection.get_autocommit() or raw.info.transaction_status != pq.TransactionStatus.IDLE:
+            raise DatabaseError("click rows are written in autocommit only (they must be committed on return)")
+        encoding = raw.info.encoding
+        params = [None if v is None else str(v).encode(encoding) for row in rows for v in row]
+        name, sql = _batch_statement(len(rows))
+        pgconn = raw.pgconn
+        if not settings.CLICKOUT_PREPARED_INSERT:
+            result = pgconn.exec_params(sql, params)
+        else:
+            with _prepared_lock:
+                prepared = _prepared_on.setdefault(pgconn, set())
+            if name not in prepared:
+                _check(pgconn.prepare(name, sql), encoding)
+                prepared.add(name)
+            result = pgconn.exec_prepared(name, params)
+            if (
+                result.status != pq.ExecStatus.COMMAND_OK
+                and result.error_field(pq.DiagnosticField.SQLSTATE) == b"26000"
+            ):
+                # the server forgot its prepared statements (a pooler or DISCARD ALL): prepare this one again
+                prepared.clear()
+                _check(pgconn.prepare(name, sql), encoding)
+                prepared.add(name)
+                result = pgconn.exec_prepared(name, params)
+        _check(result, encoding)
+
+
+def _check(result, encoding: str) -> None:
+    if result.status != pq.ExecStatus.COMMAND_OK:
+        raise psycopg.errors.error_from_result(result, encoding=encoding)
+
+
+click_writer = GroupCommitWriter(_insert_click_rows)
 
 
 def click_record(
@@ -52,16 +112,15 @@ def click_record(
     referrer: str,
     device_type: str,
 ) -> None:
-    """Write one offer_clicks row: one statement, the database routes it to the month's partition and stamps
-    created_at. Outside a transaction (the click-out runs in autocommit) it is committed when this returns, which
-    the click-out relies on: the row exists before the shopper is redirected.
+    """Write one offer_clicks row: the database routes it to the month's partition and stamps created_at. Outside a
+    transaction (the click-out runs in autocommit) the row is committed when this returns, which the click-out
+    relies on: the row exists before the shopper is redirected.
 
-    This is the hottest write of the site. In autocommit it goes straight to libpq on Django's own pooled
-    connection (one blocking call, the GIL released while PostgreSQL works), as a statement prepared once per
-    connection (CLICKOUT_PREPARED_INSERT; switch it off behind a pooler that cannot keep prepared statements).
-    Inside a transaction (tests, or a caller's atomic block) it uses an ordinary cursor, so it joins that
-    transaction."""
-    values = [
+    This is the hottest write of the site, so outside a transaction it goes through ``click_writer``: the clicks
+    that arrive together in this process share one INSERT and one commit (group commit, see
+    offers/click_writer.py). Inside a transaction (tests, or a caller's atomic block) it is an ordinary INSERT
+    that joins that transaction."""
+    row = (
         target.offer_id,
         target.merchant_id,
         user_id,
@@ -74,38 +133,12 @@ def click_record(
         target.rate.value if target.rate.type else None,
         target.rate.cap,
         target.rate.source,
-    ]
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        raw = connection.connection
-        if connection.get_autocommit() and raw.info.transaction_status == pq.TransactionStatus.IDLE:
-            _insert_libpq(raw, values)
-            return
+    )
+    if connection.in_atomic_block or not connection.settings_dict["AUTOCOMMIT"]:
         with connection.cursor() as cur:
-            cur.execute(_INSERT_CLICK, values)
-
-
-def _insert_libpq(raw: psycopg.Connection, values: list) -> None:
-    encoding = raw.info.encoding
-    params = [None if v is None else str(v).encode(encoding) for v in values]
-    pgconn = raw.pgconn
-    if not settings.CLICKOUT_PREPARED_INSERT:
-        result = pgconn.exec_params(_INSERT_CLICK_LIBPQ, params)
-    else:
-        if pgconn not in _prepared_on:
-            _check(pgconn.prepare(_CLICK_STATEMENT, _INSERT_CLICK_LIBPQ), encoding)
-            _prepared_on.add(pgconn)
-        result = pgconn.exec_prepared(_CLICK_STATEMENT, params)
-        if result.status != pq.ExecStatus.COMMAND_OK and result.error_field(pq.DiagnosticField.SQLSTATE) == b"26000":
-            # the server forgot the statement (a pooler or DISCARD ALL): prepare it again, once
-            _check(pgconn.prepare(_CLICK_STATEMENT, _INSERT_CLICK_LIBPQ), encoding)
-            result = pgconn.exec_prepared(_CLICK_STATEMENT, params)
-    _check(result, encoding)
-
-
-def _check(result, encoding: str) -> None:
-    if result.status != pq.ExecStatus.COMMAND_OK:
-        raise psycopg.errors.error_from_result(result, encoding=encoding)
+            cur.execute(_INSERT_CLICK, row)
+        return
+    click_writer.write(row)
 
 
 def offer_store_visit_ensure(*, merchant_id: int) -> Offer:

@@ -276,6 +276,9 @@ def _rate_limited(request) -> HttpResponse | None:
 
 def _click_redirect(url: str) -> HttpResponse:
     response = HttpResponseRedirect(url)
+    # The lean path answers before CommonMiddleware, which would add the length; without it the server would
+    # send the empty body chunked (a second write per click).
+    response["Content-Length"] = str(len(response.content))
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response

@@ -142,7 +142,13 @@ SESSION_CACHE_ALIAS = "default"
 # database) is the role that owns the tables and runs migrations. Both default to an embedded server
 # under var/ when DATABASE_URL is unset (see couponali/embedded.py); REDIS_URL likewise.
 EMBEDDED_SERVICES_ALLOWED = True
-DATABASE_POOL = {"min_size": 2, "max_size": 8, "timeout": 10}
+# Per process. A gunicorn worker runs GUNICORN_THREADS request threads (couponali/gunicorn_conf.py), each of
+# which may hold a connection: the pool never has fewer connections than that.
+DATABASE_POOL = {
+    "min_size": 2,
+    "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=max(8, env.int("GUNICORN_THREADS", default=16))),
+    "timeout": 10,
+}
 
 
 def database_config(url: str) -> dict:
