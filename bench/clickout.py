@@ -7,7 +7,8 @@ What it does:
 2. starts gunicorn exactly as `make run` does (couponali/gunicorn_conf.py, WEB_CONCURRENCY workers, default
    max(2, 2 x CPUs)) with BENCH_BASELINE_VIEW=1, which routes /go/bench-302/: a view that only returns a 302,
    behind the same middleware and under the same /go/ prefix as the click-out. The per-IP click-out limit is
-   raised for the run (all load comes from 127.0.0.1); the limiter itself still runs on every click;
+   raised for the run (all load comes from 127.0.0.1); the limiter itself still runs on every click. A second,
+   identical server with CLICKOUT_GROUP_COMMIT=0 (one INSERT per click) serves the comparison variant;
 3. runs wrk (Debian's `wrk`) on loopback, baseline and click-out alternately for --rounds rounds (the click-out
    rotating over 200 live offers), and compares the rows written to offer_clicks with the 302s wrk counted;
 4. sends exactly --exact-requests click-outs from a Python client (every request completes) and checks that
@@ -106,6 +107,39 @@ def wrk(url: str, *, seconds: int, connections: int, threads: int, paths: Path |
     return data
 
 
+def cpu_ticks() -> dict[str, int]:
+    """CPU time (user + system, in clock ticks) used so far by the processes of each group: the web server
+    (gunicorn), PostgreSQL and Redis/Valkey. Linux only (/proc); elsewhere empty."""
+    groups = {"web": 0, "postgres": 0, "redis": 0}
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if b"gunicorn" in cmdline:
+            group = "web"
+        elif b"postgres" in cmdline:
+            group = "postgres"
+        elif b"redis-server" in cmdline or b"valkey" in cmdline:
+            group = "redis"
+        else:
+            continue
+        groups[group] += int(stat[11]) + int(stat[12])
+    return groups
+
+
+def cpu_per_request(before: dict[str, int], after: dict[str, int], requests: int) -> dict[str, float]:
+    """Microseconds of CPU per request, by group."""
+    tick = os.sysconf("SC_CLK_TCK")
+    return {g: (after[g] - before[g]) / tick * 1e6 / max(requests, 1) for g in after}
+
+
 def clicks(dsn: str) -> int:
     with psycopg.connect(dsn) as conn:
         return conn.execute("SELECT count(*) FROM offer_clicks").fetchone()[0]
@@ -142,7 +176,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
-    parser.add_argument("--connections", type=int, default=32)
+    # Enough connections to keep the server busy while click-outs wait on Redis and PostgreSQL (the bare 302
+    # never waits, so it is saturated either way).
+    parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (the machine's CPUs are shared)")
     parser.add_argument("--workers", type=int, default=max(2, (os.cpu_count() or 1) * 2))
     parser.add_argument("--port", type=int, default=8139)
@@ -182,24 +218,43 @@ def main() -> None:
     path_file.write_text("\n".join(paths) + "\n")
     orm_file = Path(tempfile.mkstemp(prefix="bench-orm-", suffix=".txt")[1])
     orm_file.write_text("\n".join(f"/go/bench-orm/{u}/" for u in uuids) + "\n")
-    variants = {"bare302_go": None, "bare302_page": None, "orm": orm_file, "clickout": path_file}
+    variants = {
+        "bare302_go": None,
+        "bare302_page": None,
+        "orm": orm_file,
+        "clickout": path_file,
+        "clickout_single": path_file,
+    }
 
     server = start_gunicorn(env, args.port, args.workers)
+    # the same server with one INSERT per click instead of group commit (CLICKOUT_GROUP_COMMIT=0), for comparison;
+    # idle while the others run
+    try:
+        single = start_gunicorn({**env, "CLICKOUT_GROUP_COMMIT": "0"}, args.port + 1, args.workers)
+    except BaseException:
+        stop(server)
+        raise
     base = f"http://127.0.0.1:{args.port}"
+    base_single = f"http://127.0.0.1:{args.port + 1}"
     results: dict = {"workers": args.workers, "connections": args.connections, "rounds": []}
 
     def run(kind: str, seconds: int, delay_ms: float = 0) -> dict:
         if kind in BASELINES:
-            return wrk(base + BASELINES[kind], seconds=seconds, connections=args.connections, threads=args.threads)
+            cpu_before = cpu_ticks()
+            r = wrk(base + BASELINES[kind], seconds=seconds, connections=args.connections, threads=args.threads)
+            r["cpu_us"] = cpu_per_request(cpu_before, cpu_ticks(), r["requests"])
+            return r
         before = clicks(env["DATABASE_URL"])
+        cpu_before = cpu_ticks()
         r = wrk(
-            base + paths[0],
+            (base_single if kind == "clickout_single" else base) + paths[0],
             seconds=seconds,
             connections=args.connections,
             threads=args.threads,
             paths=variants[kind],
             delay_ms=delay_ms,
         )
+        r["cpu_us"] = cpu_per_request(cpu_before, cpu_ticks(), r["requests"])
         time.sleep(1)  # requests cut off by wrk at the end may still be finishing on the server
         r["rows"] = clicks(env["DATABASE_URL"]) - before
         return r
@@ -217,12 +272,15 @@ def main() -> None:
                 r = round_[kind] = run(kind, args.seconds)
                 print(
                     f"round {n + 1} {kind}: {r['rps']:.0f} req/s, p99 {r['latency_us']['p99'] / 1000:.1f} ms, "
-                    f"status {r['status']}" + (f", rows {r['rows']}" if "rows" in r else ""),
+                    f"status {r['status']}"
+                    + (f", rows {r['rows']}" if "rows" in r else "")
+                    + (", CPU per request: " + ", ".join(f"{g} {us:.0f} us" for g, us in r["cpu_us"].items())),
                     flush=True,
                 )
             round_["ratio"] = round_["clickout"]["rps"] / round_["bare302_go"]["rps"]
             round_["ratio_page"] = round_["clickout"]["rps"] / round_["bare302_page"]["rps"]
             round_["orm_ratio"] = round_["orm"]["rps"] / round_["bare302_go"]["rps"]
+            round_["single_ratio"] = round_["clickout_single"]["rps"] / round_["bare302_go"]["rps"]
             results["rounds"].append(round_)
 
         before = clicks(env["DATABASE_URL"])
@@ -250,6 +308,7 @@ def main() -> None:
         results["half_peak"] = {"target_rps": target, "delay_ms": delay_ms, **half}
     finally:
         stop(server)
+        stop(single)
         path_file.unlink(missing_ok=True)
         orm_file.unlink(missing_ok=True)
 
@@ -257,15 +316,16 @@ def main() -> None:
     ratios = [r["ratio"] for r in rounds]
     print(
         "\n| round | bare 302 under /go/ (no request transaction) | bare 302 at /bench-302/ (request transaction) | "
-        "naive ORM click-out | click-out | click-out / bare /go/ | click-out / bare page | click-out p99 | "
-        "302s counted | rows written |"
+        "naive ORM click-out | click-out, one INSERT per click | click-out | click-out / bare /go/ | "
+        "click-out / bare page | click-out p99 | 302s counted | rows written |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for i, r in enumerate(rounds, 1):
         c = r["clickout"]
         print(
             f"| {i} | {r['bare302_go']['rps']:.0f} | {r['bare302_page']['rps']:.0f} | {r['orm']['rps']:.0f} "
-            f"({r['orm_ratio']:.0%}) | {c['rps']:.0f} | {r['ratio']:.0%} | {r['ratio_page']:.0%} | "
+            f"({r['orm_ratio']:.0%}) | {r['clickout_single']['rps']:.0f} ({r['single_ratio']:.0%}) | {c['rps']:.0f} | "
+            f"{r['ratio']:.0%} | {r['ratio_page']:.0%} | "
             f"{c['latency_us']['p99'] / 1000:.1f} ms | {c['status'].get(302, 0)} | {c['rows']} |"
         )
     ratios_page = [r["ratio_page"] for r in rounds]
@@ -278,6 +338,12 @@ def main() -> None:
         f"{results['half_peak']['latency_us']['p50'] / 1000:.1f} ms, p99 "
         f"{results['half_peak']['latency_us']['p99'] / 1000:.1f} ms"
     )
+    if rounds and rounds[0]["clickout"]["cpu_us"]:
+        print("\nmedian CPU per request (microseconds):")
+        for kind in variants:
+            per = {g: statistics.median(r[kind]["cpu_us"][g] for r in rounds) for g in rounds[0][kind]["cpu_us"]}
+            parts = ", ".join(f"{g} {us:.0f}" for g, us in per.items())
+            print(f"  {kind}: {parts}, total {sum(per.values()):.0f}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 

@@ -137,8 +137,10 @@ def click_record(
     if connection.in_atomic_block or not connection.settings_dict["AUTOCOMMIT"]:
         with connection.cursor() as cur:
             cur.execute(_INSERT_CLICK, row)
-        return
-    click_writer.write(row)
+    elif settings.CLICKOUT_GROUP_COMMIT:
+        click_writer.write(row)
+    else:
+        _insert_click_rows([row])
 
 
 def offer_store_visit_ensure(*, merchant_id: int) -> Offer:

@@ -407,6 +407,9 @@ CLICKOUT_CACHE_MAX_ENTRIES = env.int("CLICKOUT_CACHE_MAX_ENTRIES", default=50000
 # The click INSERT is prepared once per pooled connection (less work for PostgreSQL on every click). Turn it off
 # behind a pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
 CLICKOUT_PREPARED_INSERT = env.bool("CLICKOUT_PREPARED_INSERT", default=True)
+# Clicks recorded at the same moment in a process share one INSERT and one commit (offers/click_writer.py). Off:
+# one INSERT per click (the benchmark compares the two).
+CLICKOUT_GROUP_COMMIT = env.bool("CLICKOUT_GROUP_COMMIT", default=True)
 # Months of offer_clicks partitions kept ready ahead of the current one (beat job and create_partitions).
 CLICK_PARTITION_MONTHS_AHEAD = env.int("CLICK_PARTITION_MONTHS_AHEAD", default=3)
 # Benchmark only: route the bare-302 baseline view /go/bench-302/ (bench/clickout.py). Never on in production.

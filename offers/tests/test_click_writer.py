@@ -250,3 +250,18 @@ def test_click_rows_are_never_written_inside_an_open_transaction():
         connection.rollback()
         connection.set_autocommit(True)
     assert not OfferClick.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("group_commit", [True, False])
+def test_the_click_out_commits_its_row_with_or_without_group_commit(client, settings, monkeypatch, group_commit):
+    settings.CLICKOUT_GROUP_COMMIT = group_commit
+    writer = GroupCommitWriter(services._insert_click_rows)
+    monkeypatch.setattr(services, "click_writer", writer)
+    offer = OfferFactory()
+    for _ in range(3):
+        response = client.get(f"/go/{offer.uuid}/")
+        assert response.status_code == 302
+        assert response["Content-Length"] == "0"  # not sent chunked
+    assert OfferClick.objects.filter(offer=offer).count() == 3
+    assert writer.rows == (3 if group_commit else 0)
