@@ -8,7 +8,7 @@ What it does:
    max(2, 2 x CPUs)) with BENCH_BASELINE_VIEW=1, which routes /go/bench-302/: a view that only returns a 302,
    behind the same middleware and under the same /go/ prefix as the click-out. The per-IP click-out limit is
    raised for the run (all load comes from 127.0.0.1); the limiter itself still runs on every click. A second,
-   identical server with CLICKOUT_GROUP_COMMIT=0 (one INSERT per click) serves the comparison variant;
+   identical server with CLICKOUT_GROUP_COMMIT=0 (one INSERT per click), run in turn, serves the comparison;
 3. runs wrk (Debian's `wrk`) on loopback, baseline and click-out alternately for --rounds rounds (the click-out
    rotating over 200 live offers), and compares the rows written to offer_clicks with the 302s wrk counted;
 4. sends exactly --exact-requests click-outs from a Python client (every request completes) and checks that
@@ -226,19 +226,28 @@ def main() -> None:
         "clickout_single": path_file,
     }
 
-    server = start_gunicorn(env, args.port, args.workers)
-    # the same server with one INSERT per click instead of group commit (CLICKOUT_GROUP_COMMIT=0), for comparison;
-    # idle while the others run
-    try:
-        single = start_gunicorn({**env, "CLICKOUT_GROUP_COMMIT": "0"}, args.port + 1, args.workers)
-    except BaseException:
-        stop(server)
-        raise
+    # "single" is the same server with one INSERT per click instead of group commit (CLICKOUT_GROUP_COMMIT=0), for
+    # comparison. One server runs at a time (both at once would need twice the database connections); switching
+    # restarts gunicorn and warms it up (caches, pools) with a few seconds of click-outs that are not counted.
+    servers = {"default": env, "single": {**env, "CLICKOUT_GROUP_COMMIT": "0"}}
+    serving: dict = {"name": None, "proc": None}
     base = f"http://127.0.0.1:{args.port}"
-    base_single = f"http://127.0.0.1:{args.port + 1}"
+
+    def use(name: str) -> None:
+        if serving["name"] == name:
+            return
+        if serving["proc"] is not None:
+            stop(serving["proc"])
+            serving["proc"] = serving["name"] = None
+        serving["proc"] = start_gunicorn(servers[name], args.port, args.workers)
+        serving["name"] = name
+        wrk(base + paths[0], seconds=3, connections=args.connections, threads=args.threads, paths=path_file)
+        time.sleep(1)  # the warm-up requests still in flight finish before anything is counted
+
     results: dict = {"workers": args.workers, "connections": args.connections, "rounds": []}
 
     def run(kind: str, seconds: int, delay_ms: float = 0) -> dict:
+        use("single" if kind == "clickout_single" else "default")
         if kind in BASELINES:
             cpu_before = cpu_ticks()
             r = wrk(base + BASELINES[kind], seconds=seconds, connections=args.connections, threads=args.threads)
@@ -247,7 +256,7 @@ def main() -> None:
         before = clicks(env["DATABASE_URL"])
         cpu_before = cpu_ticks()
         r = wrk(
-            (base_single if kind == "clickout_single" else base) + paths[0],
+            base + paths[0],
             seconds=seconds,
             connections=args.connections,
             threads=args.threads,
@@ -283,6 +292,7 @@ def main() -> None:
             round_["single_ratio"] = round_["clickout_single"]["rps"] / round_["bare302_go"]["rps"]
             results["rounds"].append(round_)
 
+        use("default")
         before = clicks(env["DATABASE_URL"])
         exact = exact_run(args.port, paths, args.exact_requests, min(args.connections, 16))
         exact_rows = clicks(env["DATABASE_URL"]) - before
@@ -307,8 +317,8 @@ def main() -> None:
             delay_ms = max(0.0, args.connections * 1000 / target - half["latency_us"]["mean"] / 1000)
         results["half_peak"] = {"target_rps": target, "delay_ms": delay_ms, **half}
     finally:
-        stop(server)
-        stop(single)
+        if serving["proc"] is not None:
+            stop(serving["proc"])
         path_file.unlink(missing_ok=True)
         orm_file.unlink(missing_ok=True)
 
