@@ -151,6 +151,9 @@ DATABASE_POOL = {
 }
 
 
+DATABASE_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+
+
 def database_config(url: str) -> dict:
     cfg = env.db_url_config(url)
     options = cfg.setdefault("OPTIONS", {})
@@ -179,6 +182,12 @@ def configure_services(namespace: dict) -> None:
         if not redis_url:
             redis_url = embedded.ensure_redis()
     default = database_config(database_url)
+    # TCP keepalives: a server that vanished without closing the connection (a crashed host, a dropped network
+    # path) fails the waiting query within about a minute instead of the kernel's two hours. That bounds how long
+    # a request, and the click-outs queued behind a click INSERT (offers/click_writer.py), can hang on it. (libpq
+    # ignores them on unix sockets; a URL can set its own.)
+    for key, value in DATABASE_KEEPALIVES.items():
+        default["OPTIONS"].setdefault(key, value)
     default["CONN_MAX_AGE"] = 0  # the pool below keeps connections; Django must not keep its own
     default["CONN_HEALTH_CHECKS"] = False
     if namespace["DATABASE_POOL"]:

@@ -85,3 +85,22 @@ def test_production_has_debug_off():
 def test_database_connections_are_pooled():
     assert settings.DATABASES["default"]["OPTIONS"].get("pool"), "psycopg pool must be on"
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] == 0
+
+
+def test_database_connections_use_tcp_keepalives_unless_the_url_sets_them(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app@db.internal:5432/couponali?keepalives_idle=5")
+    monkeypatch.setenv("DATABASE_OWNER_URL", "postgresql://owner@db.internal:5432/couponali")
+    monkeypatch.setenv("REDIS_URL", "redis://cache.internal:6379/0")
+    namespace = {"EMBEDDED_SERVICES_ALLOWED": False, "DATABASE_POOL": base.DATABASE_POOL}
+    base.configure_services(namespace)
+    options = namespace["DATABASES"]["default"]["OPTIONS"]
+    assert (options["keepalives"], options["keepalives_interval"], options["keepalives_count"]) == (1, 10, 3)
+    assert str(options["keepalives_idle"]) == "5"  # the URL's own value wins
+
+
+def test_the_live_connection_carries_the_keepalive_settings(db):
+    from django.db import connection
+
+    connection.ensure_connection()
+    params = connection.connection.info.get_parameters()
+    assert params.get("keepalives_idle") == "30"
