@@ -6,7 +6,10 @@ import os
 # a process. 16 rather than a handful because the hottest request, the click-out, mostly waits (a Redis round
 # trip, then a commit): while one thread waits another runs, and the clicks that wait together share one INSERT
 # and one commit (offers/click_writer.py), which the benchmark shows (bench/README.md). The psycopg pool is per
-# process and grows to as many connections as there are threads (settings.DATABASE_POOL).
+# process and grows to as many connections as there are threads (settings.DATABASE_POOL). The cost: pages that
+# are mostly template rendering lose some throughput to more threads contending for each process's GIL (about
+# 10-15% on a 2-vCPU machine, bench/README.md). GUNICORN_THREADS changes it; a deployment can also route /go/ to
+# a gunicorn pool of its own with 16 threads and serve the pages with fewer.
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 keepalive = 5
