@@ -13,16 +13,8 @@ from accounts.factories import UserFactory
 from accounts.models import User, UserSession
 from couponali import rls
 from referrals.models import Referral
+from tests.browser import chromium
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 PASSWORD = "Monsoon-Mangoes-42"
 
 
@@ -39,7 +31,7 @@ def test_signup_verify_signin_kyc_and_revoke_another_session(live_server):
     referrer = UserFactory(referral_code="PRIYA7K3Q", full_name="Priya Sharma")
     sms.outbox.clear()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = chromium.launch(p)
         try:
             laptop = browser.new_context()
             page = laptop.new_page()

@@ -22,18 +22,9 @@ from catalog.factories import CategoryFactory, MerchantFactory
 from couponali import rls
 from couponali.testing import celery_worker
 from offers.factories import OfferFactory
+from tests.browser import chromium
 from wallet.api import postback_signature
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--host-resolver-rules=MAP track.admitad.example ~NOTFOUND",
-]
 PASSWORD = "correct horse battery"
 SECRET = "test-admitad-secret"  # couponali/settings/test.py POSTBACK_SECRETS
 
@@ -84,7 +75,7 @@ def test_click_postback_confirm_withdraw_approve_pay(live_server):
 
     go_responses = []
     with celery_worker(), sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = chromium.launch(p, unresolvable_hosts=("track.admitad.example",))
         try:
             shop = browser.new_context()
             shop.on("response", lambda r: go_responses.append(r) if "/go/" in r.url else None)

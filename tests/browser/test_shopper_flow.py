@@ -7,15 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
+from tests.browser import chromium
 
 
 @pytest.mark.browser
@@ -40,9 +32,7 @@ def test_search_with_a_typo_then_get_code_reveals_it_and_tracks_the_click(live_s
 
     go_responses = []
     with sync_playwright() as p:
-        # the tracking host does not exist: make it fail at once instead of asking a DNS server
-        args = [*CHROMIUM_ARGS, "--host-resolver-rules=MAP track.example.net ~NOTFOUND"]
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        browser = chromium.launch(p, unresolvable_hosts=("track.example.net",))
         context = browser.new_context()
         context.on("response", lambda r: go_responses.append(r) if "/go/" in r.url else None)
         page = context.new_page()
