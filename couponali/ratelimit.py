@@ -47,6 +47,8 @@ class _Limiters:
 
 
 _local = threading.local()
+# Storage schemes that are one plain Redis/Valkey server (sentinel and cluster clients take other options).
+_PLAIN_REDIS = {"redis", "rediss", "redis+unix", "valkey", "valkeys", "valkey+unix"}
 
 
 def _limiters() -> _Limiters:
@@ -61,10 +63,6 @@ def _limiters() -> _Limiters:
         limiters = _Limiters(MovingWindowRateLimiter(storage), SlidingWindowCounterRateLimiter(storage))
         _local.limiters = limiters
     return limiters
-
-
-# Storage schemes that are one plain Redis/Valkey server (sentinel and cluster clients take other options).
-_PLAIN_REDIS = {"redis", "rediss", "redis+unix", "valkey", "valkeys", "valkey+unix"}
 
 
 @functools.cache

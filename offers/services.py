@@ -33,12 +33,12 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 # ---------------------------------------------------------------- click-out
 
-_INSERT_CLICK = (
+_INSERT_CLICK_INTO = (
     "INSERT INTO offer_clicks (offer_id, merchant_id, user_id, click_id, ip_address, user_agent, referrer_url, "
-    "device_type, cashback_type, cashback_value, cashback_cap, cashback_source) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    "device_type, cashback_type, cashback_value, cashback_cap, cashback_source)"
 )
 _COLUMN_COUNT = 12
+_INSERT_CLICK = _INSERT_CLICK_INTO + " VALUES (" + ", ".join(["%s"] * _COLUMN_COUNT) + ")"
 
 
 @functools.cache
@@ -48,7 +48,7 @@ def _batch_statement(size: int) -> tuple[bytes, bytes]:
     rows = ", ".join(
         "(" + ", ".join(f"${n * _COLUMN_COUNT + i}" for i in range(1, _COLUMN_COUNT + 1)) + ")" for n in range(size)
     )
-    sql = _INSERT_CLICK.split(" VALUES ")[0] + " VALUES " + rows
+    sql = _INSERT_CLICK_INTO + " VALUES " + rows
     return f"couponali_offer_clicks_insert_v3_{size}".encode(), sql.encode()
 
 

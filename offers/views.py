@@ -327,32 +327,28 @@ def _record_and_redirect(request, target: clickout.ClickTarget, *, user_id: int 
     return _click_redirect(url)
 
 
+def _click_out_gone(request, target: clickout.ClickTarget, *, reason: str, status: int = 410) -> HttpResponse:
+    return _gone(
+        request,
+        title=target.title,
+        merchant=Merchant.all_objects.filter(pk=target.merchant_id).first(),
+        category_id=target.category_id,
+        exclude_id=target.offer_id,
+        reason=reason,
+        status=status,
+    )
+
+
 def _click_out(request, target: clickout.ClickTarget) -> HttpResponse:
     if not target.is_live(timezone.now()):
-        merchant = Merchant.all_objects.filter(pk=target.merchant_id).first()
-        return _gone(
-            request,
-            title=target.title,
-            merchant=merchant,
-            category_id=target.category_id,
-            exclude_id=target.offer_id,
-            reason="removed" if target.deleted else ("store" if not target.merchant_active else "expired"),
-        )
+        reason = "removed" if target.deleted else ("store" if not target.merchant_active else "expired")
+        return _click_out_gone(request, target, reason=reason)
     response = _record_and_redirect(request, target, user_id=_user_id(request))
     if response is not None:
         return response
     if target.url_pattern is not None:  # the row was removed for good since this process cached it
         raise Http404("no such offer")
-    merchant = Merchant.all_objects.filter(pk=target.merchant_id).first()
-    return _gone(
-        request,
-        title=target.title,
-        merchant=merchant,
-        category_id=target.category_id,
-        exclude_id=target.offer_id,
-        reason="link",
-        status=503,
-    )
+    return _click_out_gone(request, target, reason="link", status=503)
 
 
 @require_GET
@@ -392,10 +388,7 @@ def bench_redirect(request):
     same middleware, with the same headers as the click-out; routed twice: /go/bench-302/ (under the click-out's
     prefix, so without the request transaction, like the click-out) and /bench-302/ (inside the request
     transaction, like every other page)."""
-    response = HttpResponseRedirect("https://www.example.com/")
-    response["Cache-Control"] = "no-store"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+    return _click_redirect("https://www.example.com/")
 
 
 def bench_orm_click(request, offer_uuid: uuid.UUID):
