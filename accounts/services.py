@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -29,7 +29,8 @@ from django.utils import timezone
 from couponali import rls
 from couponali.ratelimit import RateLimited, limit_clear, limit_hit
 
-from . import crypto, tokens
+from . import authz, crypto, tokens
+from .authz import Actor
 
 # Readable codes: no 0/O/1/I/L, so a code read aloud or typed from a screenshot is unambiguous.
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -1152,16 +1153,18 @@ def kyc_submit(*, user_id: int, data: dict):
     return kyc
 
 
-def kyc_review(*, kyc_id: int, actor_id: int, decision: str, notes: str | None):
-    """Staff verify or reject a KYC with notes; the user is told (in-app and by e-mail)."""
+def kyc_review(*, kyc_id: int, actor: Actor, decision: str, notes: str | None):
+    """Staff holding accounts.review_userkyc verify or reject a KYC with notes; the user is told (in-app and
+    by e-mail)."""
     from .models import UserKYC
 
+    actor_id = authz.actor_require(actor, "accounts.review_userkyc")
     if decision not in (UserKYC.Status.VERIFIED, UserKYC.Status.REJECTED):
         raise AccountsError("Choose verified or rejected.")
     if decision == UserKYC.Status.REJECTED and not (notes or "").strip():
         raise AccountsError("Say why the KYC is rejected: the user sees the notes.")
     now = timezone.now()
-    with transaction.atomic():
+    with authz.acting(actor_id, reason="kyc.review"):
         kyc = UserKYC.objects.select_for_update().get(pk=kyc_id)
         previous = kyc.status
         kyc.status = decision
@@ -1184,20 +1187,19 @@ def kyc_review(*, kyc_id: int, actor_id: int, decision: str, notes: str | None):
     return kyc
 
 
-def kyc_reveal(*, kyc_id: int, field: str, actor) -> str:
+def kyc_reveal(*, kyc_id: int, field: str, actor: Actor) -> str:
     """The plain value of one encrypted KYC field, for staff holding accounts.reveal_userkyc. Audited (the
     audit row names the field, never the value)."""
     from .models import UserKYC
 
+    actor_id = authz.actor_require(actor, "accounts.reveal_userkyc")
     if field not in UserKYC.ENCRYPTED_FIELDS:
         raise AccountsError("Only PAN, account number and UPI id are encrypted.")
-    if not (actor.is_active and actor.is_staff and actor.has_perm("accounts.reveal_userkyc")):
-        raise PermissionDenied("Revealing KYC values needs the 'Can reveal an unmasked KYC value' permission.")
-    with transaction.atomic():
+    with authz.acting(actor_id, reason="kyc.reveal"):
         kyc = UserKYC.objects.get(pk=kyc_id)
         value = crypto.decrypt(getattr(kyc, field)) or ""
         audit_log(
-            actor_id=actor.pk,
+            actor_id=actor_id,
             action="kyc.reveal",
             entity_type="user_kyc",
             entity_id=kyc.pk,

@@ -162,6 +162,7 @@ def phase_autoconfirm(args) -> None:
     django_setup(pool=True)
     from django.db import connection
 
+    from accounts.authz import SYSTEM
     from couponali import rls
     from couponali.testing import process_env
     from wallet import services, tasks
@@ -176,7 +177,7 @@ def phase_autoconfirm(args) -> None:
     started = time.monotonic()
     for event_id in sample_ids:
         with rls.bypass(reason="bench baseline"):
-            services.cashback_confirm(event_id=event_id, source="bench")
+            services.cashback_confirm(event_id=event_id, actor=SYSTEM, source="bench")
     per_event = (time.monotonic() - started) / len(sample_ids)
 
     with rls.bypass(reason="bench setup"):

@@ -65,6 +65,9 @@ class WalletTransaction(CreatedModel):
 
     class Meta:
         db_table = "wallet_transactions"
+        permissions = [
+            ("adjust_wallettransaction", "Can post a manual wallet adjustment (finance)"),
+        ]
         indexes = [
             models.Index(fields=["user"], name="idx_wallet_user"),
             models.Index(fields=["-created_at"], name="idx_wallet_created"),
@@ -166,6 +169,12 @@ class CashbackEvent(TimeStampedModel):
 
     class Meta:
         db_table = "cashback_events"
+        permissions = [
+            ("record_cashbackevent", "Can record a conversion (staff entry)"),
+            ("confirm_cashbackevent", "Can confirm cashback (credits the wallet)"),
+            ("reject_cashbackevent", "Can reject pending cashback"),
+            ("reverse_cashbackevent", "Can reverse paid cashback (takes the money back)"),
+        ]
         indexes = [
             models.Index(fields=["user"], name="idx_cashback_user"),
             models.Index(fields=["status"], name="idx_cashback_status"),
@@ -220,6 +229,10 @@ class UnmatchedConversion(TimeStampedModel):
 
     class Meta:
         db_table = "unmatched_conversions"
+        permissions = [
+            ("retry_unmatchedconversion", "Can retry matching an unmatched conversion"),
+            ("dismiss_unmatchedconversion", "Can dismiss an unmatched conversion"),
+        ]
         indexes = [models.Index(fields=["status", "-created_at"], name="idx_unmatched_status")]
         constraints = [
             models.UniqueConstraint(fields=["network", "affiliate_transaction_id"], name="unmatched_network_txn_uniq")
@@ -307,6 +320,11 @@ class Withdrawal(TimeStampedModel):
 
     class Meta:
         db_table = "withdrawals"
+        permissions = [
+            ("approve_withdrawal", "Can approve a withdrawal (finance)"),
+            ("reject_withdrawal", "Can reject a withdrawal (finance)"),
+            ("pay_withdrawal", "Can ask the payout gateway about a withdrawal (finance)"),
+        ]
         indexes = [
             models.Index(fields=["user"], name="idx_withdrawals_user"),
             models.Index(fields=["status"], name="idx_withdrawals_status"),

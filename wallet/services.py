@@ -16,8 +16,14 @@ starts where the previous ended, the snapshot equals the last posting, lifecycle
 app role cannot UPDATE or DELETE postings. These services are written to never trip those guards; a guard
 that fires is a bug, and the transaction rolls back.
 
-Callers set the row-level-security scope: views run in the request's scope (the shopper, or staff),
-tasks and commands wrap their work in couponali.rls.bypass(reason=...).
+Callers set the row-level-security scope: views run in the request's scope (the shopper), tasks and
+commands wrap their work in couponali.rls.bypass(reason=...).
+
+AUTHORISATION: every service that staff can call takes ``actor`` (the acting User, or accounts.authz.SYSTEM
+for postbacks, jobs and network reports) and checks it itself with accounts.authz.actor_require before it
+writes anything, whoever calls it; a refusal raises authz.PermissionRefused (403) and changes nothing.
+Once allowed, a person's action that writes another user's ledger runs in an audited bypass naming them
+(authz.acting): the service's own check, not the request's table view permissions, decides.
 """
 
 from __future__ import annotations
@@ -34,9 +40,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts import authz
 from accounts import crypto as kyc_crypto
 from accounts import services as account_services
-from accounts.models import User, UserDepartment, UserKYC
+from accounts.authz import FINANCE, Actor
+from accounts.models import User, UserKYC
 from accounts.services import audit_log, notify
 from catalog.selectors import NO_CASHBACK, CashbackRate, cashback_rate_for
 
@@ -377,16 +385,16 @@ def wallet_claw_back(
     return ClawBack(posting, debt)
 
 
-def wallet_adjust(*, user_id: int, amount: Decimal, reason: str, actor_id: int) -> WalletTransaction:
+def wallet_adjust(*, user_id: int, amount: Decimal, reason: str, actor: Actor) -> WalletTransaction:
     """A manual credit (amount > 0) or debit (< 0) by finance staff, with the reason kept and audited."""
-    _require_finance(actor_id)
+    actor_id = authz.actor_require(actor, "wallet.adjust_wallettransaction", department=FINANCE)
     reason = (reason or "").strip()
     if not reason:
         raise WalletError("Say why: a reason is required for a manual adjustment.")
     amount = _money(amount)
     if amount == 0:
         raise WalletError("The amount must not be zero.")
-    with transaction.atomic():
+    with authz.acting(actor_id, reason="wallet.adjust"):
         posting = wallet_post(
             user_id=user_id,
             amount=amount,
@@ -466,14 +474,32 @@ def _find_clicks(click_id) -> list:
     )
 
 
+# Recording a status applies it, so staff need the permission of every move it can cause: 'approved'
+# confirms and credits, 'declined' rejects a pending event or reverses a paid one.
+RECORD_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    PENDING: ("wallet.record_cashbackevent",),
+    CONFIRMED: ("wallet.record_cashbackevent", "wallet.confirm_cashbackevent"),
+    REJECTED: ("wallet.record_cashbackevent", "wallet.reject_cashbackevent", "wallet.reverse_cashbackevent"),
+}
+
+
 def cashback_record(
-    *, conversion: Conversion, source: str, actor_id: int | None = None, unmatched_id: int | None = None
+    *, conversion: Conversion, source: str, actor: Actor, unmatched_id: int | None = None
 ) -> IngestResult:
     """The one way a conversion enters the wallet: postbacks, CSV imports and staff entry all call this.
 
+    ``actor``: SYSTEM for a network's report (postback, import); staff need RECORD_PERMISSIONS.
     Idempotent and order-proof: the event is keyed by (network, transaction id); a repeated report changes
     nothing, a late 'pending' after 'approved' is stale and ignored, 'approved' first creates the event
     and confirms it at once. Unknown click ids are kept in unmatched_conversions for review."""
+    actor_id = authz.actor_require(actor, *RECORD_PERMISSIONS[conversion.status])
+    with authz.acting(actor_id, reason=f"cashback.record ({source})"):
+        return _cashback_record(conversion=conversion, source=source, actor_id=actor_id, unmatched_id=unmatched_id)
+
+
+def _cashback_record(
+    *, conversion: Conversion, source: str, actor_id: int | None, unmatched_id: int | None
+) -> IngestResult:
     clicks = _find_clicks(conversion.click_id)
     if not clicks:
         return _keep_unmatched(conversion=conversion, reason="no click with this id", source=source)
@@ -693,15 +719,17 @@ def _locked_event(event_id: int) -> tuple[CashbackEvent, WalletBalance]:
     return event, lock
 
 
-def cashback_confirm(*, event_id: int, actor_id: int | None = None, source: str = "staff") -> CashbackEvent:
+def cashback_confirm(*, event_id: int, actor: Actor, source: str = "staff") -> CashbackEvent:
     """Confirm one pending cashback (staff in the admin, or the auto-confirm job for users with a debt)."""
-    with transaction.atomic():
+    actor_id = authz.actor_require(actor, "wallet.confirm_cashbackevent")
+    with authz.acting(actor_id, reason="cashback.confirm"):
         event, lock = _locked_event(event_id)
         _confirm_locked(event=event, lock=lock, actor_id=actor_id, source=source)
     return event
 
 
-def cashback_reject(*, event_id: int, reason: str, actor_id: int | None = None) -> CashbackEvent:
+def cashback_reject(*, event_id: int, reason: str, actor: Actor) -> CashbackEvent:
+    actor_id = authz.actor_require(actor, "wallet.reject_cashbackevent")
     if not (reason or "").strip():
         raise WalletError("A reason is required to reject a cashback.")
     with transaction.atomic():
@@ -710,26 +738,30 @@ def cashback_reject(*, event_id: int, reason: str, actor_id: int | None = None) 
     return event
 
 
-def cashback_reverse(*, event_id: int, reason: str, actor_id: int | None = None) -> CashbackEvent:
+def cashback_reverse(*, event_id: int, reason: str, actor: Actor) -> CashbackEvent:
+    actor_id = authz.actor_require(actor, "wallet.reverse_cashbackevent")
     if not (reason or "").strip():
         raise WalletError("A reason is required to reverse a cashback.")
-    with transaction.atomic():
+    with authz.acting(actor_id, reason="cashback.reverse"):
         event, lock = _locked_event(event_id)
         _reverse_locked(event=event, lock=lock, reason=reason.strip(), actor_id=actor_id)
     return event
 
 
-def unmatched_retry(*, unmatched_id: int, actor_id: int | None) -> IngestResult:
-    """Staff: try an unmatched conversion again (e.g. once the click is found)."""
+def unmatched_retry(*, unmatched_id: int, actor: Actor) -> IngestResult:
+    """Staff: try an unmatched conversion again (e.g. once the click is found). Recording it then needs the
+    permissions of cashback_record as well."""
+    authz.actor_require(actor, "wallet.retry_unmatchedconversion")
     row = UnmatchedConversion.objects.get(pk=unmatched_id)
     if row.status != UnmatchedConversion.Status.OPEN:
         raise IllegalTransition(f"This conversion is already {row.status}.")
     conversion = Conversion.from_payload(network=row.network, payload=row.payload)
-    result = cashback_record(conversion=conversion, source="review", actor_id=actor_id, unmatched_id=row.pk)
+    result = cashback_record(conversion=conversion, source="review", actor=actor, unmatched_id=row.pk)
     return result
 
 
-def unmatched_dismiss(*, unmatched_id: int, actor_id: int, note: str = "") -> None:
+def unmatched_dismiss(*, unmatched_id: int, actor: Actor, note: str = "") -> None:
+    actor_id = authz.actor_require(actor, "wallet.dismiss_unmatchedconversion")
     with transaction.atomic():
         updated = UnmatchedConversion.objects.filter(pk=unmatched_id, status=UnmatchedConversion.Status.OPEN).update(
             status=UnmatchedConversion.Status.DISMISSED, resolved_by_id=actor_id, resolved_at=timezone.now()
@@ -900,7 +932,7 @@ def cashback_auto_confirm_singles(*, limit: int = 500, now: dt.datetime | None =
     done = 0
     for event_id in ids:
         try:
-            cashback_confirm(event_id=event_id, source="auto")
+            cashback_confirm(event_id=event_id, actor=authz.SYSTEM, source="auto")
             done += 1
         except IllegalTransition:
             continue  # confirmed by someone else meanwhile
@@ -913,12 +945,6 @@ UPI_RE = re.compile(r"^[A-Za-z0-9.\-_]{1,256}@[A-Za-z][A-Za-z0-9]{1,64}$")
 MOBILE_RE = re.compile(r"^[6-9]\d{9}$")
 GIFT_VOUCHER_BRANDS = {"amazon": "Amazon Pay", "flipkart": "Flipkart", "myntra": "Myntra"}
 MOBILE_OPERATORS = {"jio": "Jio", "airtel": "Airtel", "vi": "Vi", "bsnl": "BSNL"}
-
-
-def _require_finance(actor_id: int) -> None:
-    actor = User.all_objects.filter(pk=actor_id, is_active=True, is_staff=True).first()
-    if actor is None or not UserDepartment.objects.filter(user_id=actor_id, department__slug="finance").exists():
-        raise NotAllowed("Only staff in the finance department can do this.")
 
 
 def _destination(*, user_id: int, method: str, details: dict) -> dict:
@@ -1017,10 +1043,10 @@ def _locked_withdrawal(withdrawal_id: int) -> tuple[Withdrawal, WalletBalance]:
     return Withdrawal.objects.select_for_update().get(pk=withdrawal_id), lock
 
 
-def withdrawal_approve(*, withdrawal_id: int, actor_id: int) -> Withdrawal:
+def withdrawal_approve(*, withdrawal_id: int, actor: Actor) -> Withdrawal:
     """Finance approves. Above settings.WALLET_SECOND_APPROVAL_ABOVE two different people must approve:
     the first approval is recorded and the withdrawal stays pending until a second approver acts."""
-    _require_finance(actor_id)
+    actor_id = authz.actor_require(actor, "wallet.approve_withdrawal", department=FINANCE)
     with transaction.atomic():
         withdrawal, _lock = _locked_withdrawal(withdrawal_id)
         _check(WITHDRAWAL_TRANSITIONS, withdrawal.status, Withdrawal.Status.APPROVED, "This withdrawal")
@@ -1060,13 +1086,13 @@ def _return_money(*, withdrawal: Withdrawal, lock: WalletBalance, why: str) -> N
     )
 
 
-def withdrawal_reject(*, withdrawal_id: int, actor_id: int, reason: str) -> Withdrawal:
+def withdrawal_reject(*, withdrawal_id: int, actor: Actor, reason: str) -> Withdrawal:
     """Finance rejects (before payment) with a reason; the money goes back to the wallet at once."""
-    _require_finance(actor_id)
+    actor_id = authz.actor_require(actor, "wallet.reject_withdrawal", department=FINANCE)
     reason = (reason or "").strip()
     if not reason:
         raise WalletError("A reason is required to reject a withdrawal.")
-    with transaction.atomic():
+    with authz.acting(actor_id, reason="withdrawal.reject"):
         withdrawal, lock = _locked_withdrawal(withdrawal_id)
         _check(WITHDRAWAL_TRANSITIONS, withdrawal.status, Withdrawal.Status.REJECTED, "This withdrawal")
         Withdrawal.objects.filter(pk=withdrawal.pk).update(
@@ -1213,12 +1239,13 @@ def _note_gateway_trouble(*, withdrawal_id: int, status: str) -> None:
 
 
 def withdrawal_pay(
-    *, withdrawal_id: int, gateway: PayoutGateway, scope: Scope = contextlib.nullcontext
+    *, withdrawal_id: int, gateway: PayoutGateway, actor: Actor, scope: Scope = contextlib.nullcontext
 ) -> Withdrawal | None:
-    """Pay one approved withdrawal through the gateway (the Celery job's work).
+    """Pay one approved withdrawal through the gateway (the Celery job's work, actor SYSTEM).
 
     Three steps, each its own transaction (``scope()`` opens each, e.g. an audited rls.bypass): claim it
     (approved → processing, committed), call the gateway outside any transaction, record the answer."""
+    authz.actor_require(actor, "wallet.pay_withdrawal", department=FINANCE)
     with scope():
         withdrawal = withdrawal_payout_start(withdrawal_id=withdrawal_id, gateway_name=gateway.name)
         if withdrawal is None:
@@ -1237,10 +1264,12 @@ def withdrawal_pay(
 
 
 def withdrawal_payout_reconcile(
-    *, withdrawal_id: int, gateway: PayoutGateway, scope: Scope = contextlib.nullcontext
+    *, withdrawal_id: int, gateway: PayoutGateway, actor: Actor, scope: Scope = contextlib.nullcontext
 ) -> Withdrawal | None:
     """A payout left 'processing' (timeout, crash, or queued at the bank): ask the gateway what it knows.
-    If it never received the request, ask again with the same idempotency key (exactly once either way)."""
+    If it never received the request, ask again with the same idempotency key (exactly once either way).
+    The payout job (SYSTEM) or finance staff holding wallet.pay_withdrawal."""
+    authz.actor_require(actor, "wallet.pay_withdrawal", department=FINANCE)
     with scope():
         withdrawal = Withdrawal.objects.filter(pk=withdrawal_id, status=Withdrawal.Status.PROCESSING).first()
         if withdrawal is None:

@@ -12,7 +12,8 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
-from accounts.factories import UserFactory
+from accounts.authz import SYSTEM
+from accounts.factories import UserFactory, grant_permissions
 from accounts.models import Notification, User
 from catalog.factories import CategoryFactory, MerchantCommissionFactory, MerchantFactory
 from couponali import rls
@@ -222,14 +223,16 @@ def test_declined_after_payment_reverses_with_a_debit_and_a_debt_when_the_balanc
     click = make_click(user=shopper)
     spec = NETWORKS["admitad"]
     params = {"subid": str(click.click_id), "order_id": "AD-1", "order_sum": "2000", "payment_sum": "120"}
-    services.cashback_record(conversion=conversion_parse(spec, {**params, "status": "approved"}), source="test")
+    services.cashback_record(
+        conversion=conversion_parse(spec, {**params, "status": "approved"}), source="test", actor=SYSTEM
+    )
     # the shopper spends most of it
     services.wallet_post(
         user_id=shopper.pk, amount=Decimal("-100"), type=T.ORDER_PAYMENT, reference_type="order", reference_id=1
     )
     # when the network declines the order after all
     result = services.cashback_record(
-        conversion=conversion_parse(spec, {**params, "status": "declined"}), source="test"
+        conversion=conversion_parse(spec, {**params, "status": "declined"}), source="test", actor=SYSTEM
     )
     assert result.outcome == "reversed"
     event = CashbackEvent.objects.get()
@@ -242,8 +245,12 @@ def test_declined_after_payment_reverses_with_a_debit_and_a_debt_when_the_balanc
     assert WalletBalance.objects.get(user=shopper).balance == Decimal("0.00")
     assert WalletBalance.objects.get(user=shopper).debt == Decimal("100.00")
     # a repeated decline does nothing more; an "approved" after it is refused
-    services.cashback_record(conversion=conversion_parse(spec, {**params, "status": "declined"}), source="test")
-    late = services.cashback_record(conversion=conversion_parse(spec, {**params, "status": "approved"}), source="test")
+    services.cashback_record(
+        conversion=conversion_parse(spec, {**params, "status": "declined"}), source="test", actor=SYSTEM
+    )
+    late = services.cashback_record(
+        conversion=conversion_parse(spec, {**params, "status": "approved"}), source="test", actor=SYSTEM
+    )
     assert late.outcome == "ignored"
     assert WalletTransaction.objects.filter(user=shopper).count() == 3
     assert Notification.objects.filter(user=shopper, title="Cashback reversed").count() == 1
@@ -262,8 +269,13 @@ def test_unknown_clicks_are_kept_for_review_never_credited_and_can_be_matched_la
     assert CashbackEvent.objects.count() == 0 and WalletTransaction.objects.count() == 0
     # when the click turns up (e.g. restored from a late log) staff retry the match
     make_click(user=shopper, click_id=missing)
-    staff = UserFactory(is_staff=True)
-    result = services.unmatched_retry(unmatched_id=row.pk, actor_id=staff.pk)
+    staff = grant_permissions(
+        UserFactory(is_staff=True),
+        "wallet.retry_unmatchedconversion",
+        "wallet.record_cashbackevent",
+        "wallet.confirm_cashbackevent",  # the network reported it approved: recording it confirms it
+    )
+    result = services.unmatched_retry(unmatched_id=row.pk, actor=staff)
     assert result.outcome == "confirmed"
     row.refresh_from_db()
     assert row.status == "matched" and row.matched_event_id == result.event_id
@@ -277,7 +289,7 @@ def test_signed_out_clicks_are_kept_for_review(shopper):
         NETWORKS["cuelinks"],
         {"sub_id": str(click.click_id), "transaction_id": "CL-7", "sale_amount": "100", "status": "pending"},
     )
-    assert services.cashback_record(conversion=conversion, source="test").outcome == "unmatched"
+    assert services.cashback_record(conversion=conversion, source="test", actor=SYSTEM).outcome == "unmatched"
     assert UnmatchedConversion.objects.get().reason == "the click was made signed out"
 
 
@@ -290,7 +302,7 @@ def test_a_click_id_found_twice_goes_to_review_not_to_a_guess(shopper):
         NETWORKS["cuelinks"],
         {"sub_id": str(click.click_id), "transaction_id": "CL-8", "sale_amount": "100", "status": "pending"},
     )
-    assert services.cashback_record(conversion=conversion, source="test").outcome == "unmatched"
+    assert services.cashback_record(conversion=conversion, source="test", actor=SYSTEM).outcome == "unmatched"
     assert UnmatchedConversion.objects.get().reason == "several clicks have this id"
     assert CashbackEvent.objects.count() == 0
 
@@ -320,7 +332,7 @@ def test_the_rule_advertised_at_click_time_is_honoured(client, shopper):
             "status": "approved",
         },
     )
-    services.cashback_record(conversion=conversion, source="test")
+    services.cashback_record(conversion=conversion, source="test", actor=SYSTEM)
     event = CashbackEvent.objects.get()
     # then the shopper gets the advertised 10% (rounded down to the paisa), not 2% and not capped by commission
     assert event.cashback_amount == Decimal("199.99")
@@ -353,6 +365,7 @@ def test_category_commission_then_store_default_apply_when_the_offer_has_no_rule
                 spec, {"sub_id": str(click.click_id), "transaction_id": txn, "sale_amount": "1000", "status": "pending"}
             ),
             source="test",
+            actor=SYSTEM,
         )
     a = CashbackEvent.objects.get(affiliate_transaction_id="A")
     b = CashbackEvent.objects.get(affiliate_transaction_id="B")
@@ -366,9 +379,11 @@ def test_a_revised_sale_amount_while_pending_recomputes_with_the_same_rule(shopp
     click = make_click(user=shopper)  # 6% up to ₹300
     spec = NETWORKS["cuelinks"]
     params = {"sub_id": str(click.click_id), "transaction_id": "CL-R", "status": "pending"}
-    services.cashback_record(conversion=conversion_parse(spec, {**params, "sale_amount": "1000"}), source="test")
+    services.cashback_record(
+        conversion=conversion_parse(spec, {**params, "sale_amount": "1000"}), source="test", actor=SYSTEM
+    )
     result = services.cashback_record(
-        conversion=conversion_parse(spec, {**params, "sale_amount": "600"}), source="test"
+        conversion=conversion_parse(spec, {**params, "sale_amount": "600"}), source="test", actor=SYSTEM
     )
     assert result.outcome == "updated"
     assert CashbackEvent.objects.get().cashback_amount == Decimal("36.00")
@@ -385,10 +400,11 @@ def test_illegal_status_moves_are_refused_by_the_service_and_the_database(shoppe
             {"sub_id": str(click.click_id), "transaction_id": "CL-X", "sale_amount": "100", "status": "rejected"},
         ),
         source="test",
+        actor=SYSTEM,
     )
     event = CashbackEvent.objects.get()
     with pytest.raises(services.IllegalTransition):
-        services.cashback_confirm(event_id=event.pk)
+        services.cashback_confirm(event_id=event.pk, actor=SYSTEM)
     with pytest.raises(IntegrityError, match="not a legal transition"), transaction.atomic():
         CashbackEvent.objects.filter(pk=event.pk).update(
             status="paid", paid_at=event.created_at, confirmed_at=event.created_at
@@ -415,15 +431,15 @@ def test_staff_confirm_reject_and_reverse(shopper, finance):
                 },
             ),
             source="staff",
-            actor_id=finance.pk,
+            actor=finance,
         )
         events.append(result.event_id)
-    services.cashback_confirm(event_id=events[0], actor_id=finance.pk)
-    services.cashback_reject(event_id=events[1], actor_id=finance.pk, reason="order cancelled")
-    services.cashback_confirm(event_id=events[2], actor_id=finance.pk)
-    services.cashback_reverse(event_id=events[2], actor_id=finance.pk, reason="returned")
+    services.cashback_confirm(event_id=events[0], actor=finance)
+    services.cashback_reject(event_id=events[1], actor=finance, reason="order cancelled")
+    services.cashback_confirm(event_id=events[2], actor=finance)
+    services.cashback_reverse(event_id=events[2], actor=finance, reason="returned")
     with pytest.raises(services.IllegalTransition):
-        services.cashback_confirm(event_id=events[0], actor_id=finance.pk)
+        services.cashback_confirm(event_id=events[0], actor=finance)
     statuses = dict(CashbackEvent.objects.values_list("id", "status"))
     assert [statuses[e] for e in events] == ["paid", "rejected", "reversed"]
     assert User.all_objects.get(pk=shopper.pk).wallet_balance == Decimal("30.00")
@@ -482,6 +498,7 @@ def test_a_transaction_id_already_tracked_for_another_click_is_ignored(shopper):
                 },
             ),
             source="test",
+            actor=SYSTEM,
         )
     assert result.outcome == "ignored" and "another click" in result.message
     assert CashbackEvent.objects.get().click_id == first.click_id

@@ -120,11 +120,11 @@ def test_16_workers_posting_2000_random_credits_and_debits_over_10_wallets(setti
             roll = rng.random()
             try:
                 if roll < 0.40:
-                    with rls.scope(user_id=finance.pk, staff=True):
+                    with rls.scope(user_id=finance.pk, tables=rls.tables_visible_to(finance)):
                         services.wallet_post(user_id=user.pk, amount=amount, type=T.ADMIN_CREDIT)
                     book(user.pk, amount)
                 elif roll < 0.65:
-                    with rls.scope(user_id=finance.pk, staff=True):
+                    with rls.scope(user_id=finance.pk, tables=rls.tables_visible_to(finance)):
                         services.wallet_post(user_id=user.pk, amount=-amount, type=T.ADMIN_DEBIT)
                     book(user.pk, -amount)
                 elif roll < 0.90:
@@ -140,12 +140,12 @@ def test_16_workers_posting_2000_random_credits_and_debits_over_10_wallets(setti
                     elif response.status_code != 409:
                         failures.append(f"withdrawal answered {response.status_code}: {response.content[:200]}")
                 else:
-                    with rls.scope(user_id=finance.pk, staff=True):
+                    with rls.scope(user_id=finance.pk, tables=rls.tables_visible_to(finance)):
                         pending = list(
                             Withdrawal.objects.filter(user=user, status="pending").values_list("id", "amount")[:1]
                         )
                         if pending:
-                            services.withdrawal_reject(withdrawal_id=pending[0][0], actor_id=finance.pk, reason="test")
+                            services.withdrawal_reject(withdrawal_id=pending[0][0], actor=finance, reason="test")
                             book(user.pk, pending[0][1])
             except services.InsufficientBalance:
                 pass  # a clean refusal: nothing moved

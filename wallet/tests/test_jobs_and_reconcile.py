@@ -15,6 +15,7 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts.authz import SYSTEM
 from accounts.factories import UserFactory
 from accounts.models import Notification, User
 from catalog.factories import CategoryFactory, MerchantCommissionFactory, MerchantFactory
@@ -45,6 +46,7 @@ def record(click, txn, sale="1000", status="pending"):
             {"sub_id": str(click.click_id), "transaction_id": txn, "sale_amount": sale, "status": status},
         ),
         source="test",
+        actor=SYSTEM,
     )
 
 
@@ -83,13 +85,13 @@ def test_auto_confirm_chains_several_events_of_one_user_and_pays_debts_first(sho
     store = MerchantFactory(validation_days=10)
     # a debt from an earlier reversal
     old = record(make_click(user=shopper, merchant=store), "OLD", status="validated").event_id
-    services.cashback_reverse(event_id=old, reason="returned")
+    services.cashback_reverse(event_id=old, reason="returned", actor=SYSTEM)
     assert services.wallet_lock(user_id=shopper.pk).debt == Decimal("0.00")  # it had the money
     services.wallet_post(user_id=shopper.pk, amount=Decimal("100"), type=T.ADMIN_CREDIT)
     services.wallet_post(user_id=shopper.pk, amount=Decimal("-100"), type=T.ADMIN_DEBIT)
     other = record(make_click(user=shopper, merchant=store), "OTHER", status="validated").event_id
     services.wallet_post(user_id=shopper.pk, amount=Decimal("-60"), type=T.ADMIN_DEBIT)
-    services.cashback_reverse(event_id=other, reason="returned")  # balance 0: ₹60 owed
+    services.cashback_reverse(event_id=other, reason="returned", actor=SYSTEM)  # balance 0: ₹60 owed
     ids = [
         record(make_click(user=shopper, merchant=store), f"E{n}", sale=str(100 * (n + 1))).event_id for n in range(4)
     ]

@@ -28,7 +28,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 TABLES = ("wallet_transactions", "support_tickets", "user_kyc")
 RULE = (
     "coalesce(current_setting('app.rls_bypass', true), '') = 'on' "
-    "OR coalesce(current_setting('app.is_staff', true), '') = 'on' "
     "OR user_id::text = coalesce(current_setting('app.user_id', true), '')"
 )
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts.authz import SYSTEM
 from accounts.models import Department, Role, User, UserDepartment, UserKYC
 from catalog.models import Category, Merchant, MerchantCommission, Product, ProductVariant
 from cms.models import CmsPage
@@ -303,7 +304,7 @@ class Command(BaseCommand):
             )
             params = {"click_id": str(click.click_id), "transaction_id": txn, "sale_amount": amount, "status": status}
             return wallet.cashback_record(
-                conversion=conversion_parse(NETWORKS["manual"], params), source="seed", actor_id=staff.pk
+                conversion=conversion_parse(NETWORKS["manual"], params), source="seed", actor=staff
             )
 
         history = [
@@ -341,8 +342,8 @@ class Command(BaseCommand):
         withdrawal = wallet.withdrawal_request(
             user_id=shopper.pk, amount=Decimal("250.00"), method="upi", details={"vpa": "priya.sharma@okhdfcbank"}
         )
-        wallet.withdrawal_approve(withdrawal_id=withdrawal.pk, actor_id=staff.pk)
-        wallet.withdrawal_pay(withdrawal_id=withdrawal.pk, gateway=FakePayoutGateway())
+        wallet.withdrawal_approve(withdrawal_id=withdrawal.pk, actor=staff)
+        wallet.withdrawal_pay(withdrawal_id=withdrawal.pk, gateway=FakePayoutGateway(), actor=SYSTEM)
         # A friend who signed up with Priya's code and whose first cashback is confirmed.
         friend = User.all_objects.filter(email="rahul@couponali.in").first()
         if friend is None:
