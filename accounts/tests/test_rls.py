@@ -151,7 +151,8 @@ def test_the_four_tables_have_rls_enabled_and_forced_with_using_and_with_check()
     assert flags == {t: (True, True) for t in TABLES}
     for table in TABLES:
         qual, check = policies[table]
-        assert f"couponali_rls_allows(user_id, '{table}'" in qual and f"couponali_rls_allows(user_id, '{table}'" in check
+        call = f"couponali_rls_allows(user_id, '{table}'"
+        assert call in qual and call in check
 
 
 def test_rls_tables_match_the_policies_and_their_models():
