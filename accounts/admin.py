@@ -229,9 +229,6 @@ class UserKYCAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return authz.actor_may(request.user, "accounts.review_userkyc")
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("accounts.view_userkyc") or self.has_change_permission(request, obj)
-
     def has_reveal_permission(self, request):
         return authz.actor_may(request.user, "accounts.reveal_userkyc")
 
