@@ -164,7 +164,8 @@ def phase_autoconfirm(args) -> None:
 
     from accounts.authz import SYSTEM
     from couponali import rls
-    from couponali.testing import process_env
+    from devtools import processes
+    from devtools.testing import process_env
     from wallet import services, tasks
     from wallet.testing import pending_events_create
 
@@ -196,7 +197,7 @@ def phase_autoconfirm(args) -> None:
     env.update({k: os.environ[k] for k in ("DATABASE_URL", "DATABASE_OWNER_URL")})
     env["DJANGO_SETTINGS_MODULE"] = "couponali.settings.development"
     hostname = f"bench-{os.getpid()}@localhost"
-    worker = subprocess.Popen(
+    worker = processes.start(
         [
             PYTHON,
             "-m",
@@ -215,7 +216,6 @@ def phase_autoconfirm(args) -> None:
         ],
         cwd=ROOT,
         env=env,
-        start_new_session=True,
         stdout=subprocess.DEVNULL,
     )
     try:
@@ -227,8 +227,7 @@ def phase_autoconfirm(args) -> None:
         confirmed = tasks.auto_confirm_cashback.delay().get(timeout=600)
         elapsed = time.monotonic() - started
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        processes.stop(worker, timeout=30)
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM notifications")
         notified = cur.fetchone()[0] - notes_before

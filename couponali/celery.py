@@ -4,8 +4,6 @@ import os
 
 from celery import Celery
 
-# Whether the settings module came from the environment or is the default set here (see embedded.py's run).
-SETTINGS_FROM_ENVIRONMENT = "DJANGO_SETTINGS_MODULE" in os.environ
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "couponali.settings.development")
 
 app = Celery("couponali")

@@ -190,7 +190,7 @@ def test_settings_do_not_leak_to_the_next_transaction_on_a_pooled_connection():
     """set_config(..., true) lasts one transaction: the next user of the same pooled connection sees nothing."""
     from psycopg_pool import ConnectionPool
 
-    from couponali.testing import database_url
+    from devtools.testing import database_url
 
     a = UserFactory()
     with rls.bypass(reason="test setup"):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -52,6 +53,8 @@ INSTALLED_APPS = [
     "orders",
     "referrals",
     "cms",
+    # On top of every app: it builds its data through their services.
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -139,10 +142,10 @@ SESSION_CACHE_ALIAS = "default"
 # ---------------------------------------------------------------- database and Redis
 
 # DATABASE_URL is what the web app and the workers connect as; DATABASE_OWNER_URL (same server and
-# database) is the role that owns the tables and runs migrations. Both default to an embedded server
-# under var/ when DATABASE_URL is unset (see couponali/embedded.py); REDIS_URL likewise.
-EMBEDDED_SERVICES_ALLOWED = True
-# Per process. A gunicorn worker runs GUNICORN_THREADS request threads (couponali/gunicorn_conf.py), each of
+# database) is the role that owns the tables and runs migrations. Settings only read the URLs and never start a
+# server: in a development checkout `make run` and `make test` start embedded ones under var/ and set the URLs
+# (devtools/embedded.py).
+# Per process. A gunicorn worker runs GUNICORN_THREADS request threads (gunicorn.conf.py), each of
 # which may hold a connection: the pool never has fewer connections than that.
 DATABASE_POOL = {
     "min_size": 2,
@@ -152,6 +155,17 @@ DATABASE_POOL = {
 
 
 DATABASE_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+
+
+def required_url(name: str) -> str:
+    value = env.str(name, default="")
+    if not value:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL and REDIS_URL must be set ({name} is not). In a development checkout `make run` and "
+            "`make test` start embedded PostgreSQL and Valkey and set them; run any other command through "
+            "`.venv/bin/python -m devtools.embedded run -- <command>` (e.g. `make manage ARGS=shell`)."
+        )
+    return value
 
 
 def database_config(url: str) -> dict:
@@ -165,23 +179,9 @@ def database_config(url: str) -> dict:
     return cfg
 
 
-def configure_services(namespace: dict) -> None:
-    """Fill DATABASES, DATABASE_OWNER, CACHES and the Celery URLs from the environment or embedded servers."""
-    database_url = env.str("DATABASE_URL", default="")
-    owner_url = env.str("DATABASE_OWNER_URL", default="")
-    redis_url = env.str("REDIS_URL", default="")
-    if not database_url or not redis_url:
-        if not namespace["EMBEDDED_SERVICES_ALLOWED"]:
-            from django.core.exceptions import ImproperlyConfigured
-
-            raise ImproperlyConfigured("DATABASE_URL and REDIS_URL must be set in production.")
-        from couponali import embedded
-
-        if not database_url:
-            database_url, owner_url = embedded.ensure_postgres()
-        if not redis_url:
-            redis_url = embedded.ensure_redis()
-    default = database_config(database_url)
+def database_settings(*, url: str, owner_url: str, pool: dict | None) -> tuple[dict, dict]:
+    """DATABASES (the app role, pooled) and DATABASE_OWNER (the owner role's credentials) for the two URLs."""
+    default = database_config(url)
     # TCP keepalives: a server that vanished without closing the connection (a crashed host, a dropped network
     # path) fails the waiting query within about a minute instead of the kernel's two hours. That bounds how long
     # a request, and the click-outs queued behind a click INSERT (offers/click_writer.py), can hang on it. (libpq
@@ -190,32 +190,39 @@ def configure_services(namespace: dict) -> None:
         default["OPTIONS"].setdefault(key, value)
     default["CONN_MAX_AGE"] = 0  # the pool below keeps connections; Django must not keep its own
     default["CONN_HEALTH_CHECKS"] = False
-    if namespace["DATABASE_POOL"]:
-        default["OPTIONS"]["pool"] = dict(namespace["DATABASE_POOL"])
+    if pool:
+        default["OPTIONS"]["pool"] = dict(pool)
     if env.str("DATABASE_TEST_NAME", default=""):
         default["TEST"] = {"NAME": env.str("DATABASE_TEST_NAME")}
-    namespace["DATABASES"] = {"default": default}
-    owner = database_config(owner_url or database_url)
-    namespace["DATABASE_OWNER"] = {k: owner[k] for k in ("USER", "PASSWORD", "HOST", "PORT")}
-    if namespace.get("REDIS_DB") is not None:
-        # Tests use their own logical database so that flushing it never touches `make run`'s data.
-        base, _, _db = redis_url.rpartition("/")
-        redis_url = (
-            f"{base}/{namespace['REDIS_DB']}" if _db.isdigit() else f"{redis_url.rstrip('/')}/{namespace['REDIS_DB']}"
-        )
-    namespace["REDIS_URL"] = redis_url
-    namespace["CACHES"] = {
+    owner = database_config(owner_url or url)
+    return {"default": default}, {k: owner[k] for k in ("USER", "PASSWORD", "HOST", "PORT")}
+
+
+def redis_url_with_db(url: str, db: int) -> str:
+    """The same Redis server with another logical database."""
+    base, _, current = url.rpartition("/")
+    return f"{base}/{db}" if current.isdigit() else f"{url.rstrip('/')}/{db}"
+
+
+def cache_settings(redis_url: str, *, key_prefix: str) -> dict:
+    return {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": redis_url,
-            "KEY_PREFIX": namespace.get("CACHE_KEY_PREFIX", "ca"),
+            "KEY_PREFIX": key_prefix,
             "TIMEOUT": 300,
         }
     }
-    namespace["CELERY_BROKER_URL"] = env.str("CELERY_BROKER_URL", default=redis_url)
-    namespace["CELERY_RESULT_BACKEND"] = env.str("CELERY_RESULT_BACKEND", default=redis_url)
-    namespace["RATELIMIT_STORAGE_URL"] = env.str("RATELIMIT_STORAGE_URL", default=redis_url)
 
+
+DATABASES, DATABASE_OWNER = database_settings(
+    url=required_url("DATABASE_URL"), owner_url=env.str("DATABASE_OWNER_URL", default=""), pool=DATABASE_POOL
+)
+REDIS_URL = required_url("REDIS_URL")
+CACHES = cache_settings(REDIS_URL, key_prefix="ca")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+RATELIMIT_STORAGE_URL = env.str("RATELIMIT_STORAGE_URL", default=REDIS_URL)
 
 # ---------------------------------------------------------------- Celery
 
@@ -228,26 +235,23 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = timedelta(hours=6)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# The whole periodic schedule, one block per app.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    "healthcheck-heartbeat": {
-        "task": "couponali.tasks.heartbeat",
-        "schedule": timedelta(minutes=1),
-    },
-}
-# Apps add their periodic jobs to CELERY_BEAT_SCHEDULE here, one block each, so that the whole schedule
-# reads in one place.
-CELERY_BEAT_SCHEDULE |= {
+    "healthcheck-heartbeat": {"task": "couponali.tasks.heartbeat", "schedule": timedelta(minutes=1)},
     # accounts: drop spent verification codes and sessions long past their expiry.
     "accounts-purge-expired": {"task": "accounts.purge_expired", "schedule": timedelta(hours=6)},
-}
-
-# offers (issue 3): impressions, counters, expiry, click partitions
-CELERY_BEAT_SCHEDULE |= {
+    # offers: impressions, counters, expiry, click partitions, the words search corrects typos against
     "offers-flush-impressions": {"task": "offers.tasks.flush_impressions", "schedule": timedelta(seconds=30)},
     "offers-aggregate-counters": {"task": "offers.tasks.aggregate_counters", "schedule": timedelta(minutes=5)},
     "offers-expire": {"task": "offers.tasks.expire_offers", "schedule": timedelta(minutes=1)},
     "offers-click-partitions": {"task": "offers.tasks.ensure_click_partitions", "schedule": timedelta(hours=12)},
     "offers-search-words": {"task": "offers.tasks.refresh_search_words", "schedule": timedelta(minutes=30)},
+    # wallet and referrals: cashback past its validation period, payouts, the nightly invariant check, and
+    # the sweep that catches referral messages lost on the way
+    "wallet-auto-confirm-cashback": {"task": "wallet.auto_confirm_cashback", "schedule": timedelta(hours=1)},
+    "wallet-process-payouts": {"task": "wallet.process_payouts", "schedule": timedelta(minutes=1)},
+    "wallet-reconcile-nightly": {"task": "wallet.reconcile_wallets", "schedule": crontab(hour=2, minute=30)},
+    "referrals-sweep": {"task": "referrals.sweep", "schedule": timedelta(hours=1)},
 }
 
 # ---------------------------------------------------------------- REST API
@@ -369,7 +373,7 @@ def social_providers() -> dict:
 
 
 SOCIALACCOUNT_PROVIDERS = social_providers()
-# ---------------------------------------------------------------- wallet, cashback, referrals, payouts (issue 5)
+# ---------------------------------------------------------------- wallet, cashback, referrals, payouts
 
 # Withdrawals: the smallest amount (rupees), and above which amount two different finance approvers are needed.
 WALLET_MIN_WITHDRAWAL = Decimal(env.str("WALLET_MIN_WITHDRAWAL", default="250.00"))
@@ -394,18 +398,7 @@ REFERRAL_BONUS_PERCENT = Decimal(env.str("REFERRAL_BONUS_PERCENT", default="10")
 REFERRAL_JOINING_BONUS = Decimal(env.str("REFERRAL_JOINING_BONUS", default="50.00"))
 # Extra invariant checks for reconcile_wallets contributed by apps above the wallet.
 WALLET_RECONCILE_CHECKS = ["referrals.reconcile.CHECKS"]
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "wallet-auto-confirm-cashback": {"task": "wallet.auto_confirm_cashback", "schedule": timedelta(hours=1)},
-        "wallet-process-payouts": {"task": "wallet.process_payouts", "schedule": timedelta(minutes=1)},
-        "wallet-reconcile-nightly": {
-            "task": "wallet.reconcile_wallets",
-            "schedule": crontab(hour=2, minute=30),
-        },
-        "referrals-sweep": {"task": "referrals.sweep", "schedule": timedelta(hours=1)},
-    }
-)
-# ---------------------------------------------------------------- shopper site and click-out (issue 3)
+# ---------------------------------------------------------------- shopper site and click-out
 
 # Click-outs per client IP (sliding window in Redis); past it the click-out answers 429 with Retry-After.
 CLICKOUT_RATE_LIMIT = env.str("CLICKOUT_RATE_LIMIT", default="60/minute")
@@ -423,8 +416,3 @@ CLICKOUT_GROUP_COMMIT = env.bool("CLICKOUT_GROUP_COMMIT", default=True)
 CLICK_PARTITION_MONTHS_AHEAD = env.int("CLICK_PARTITION_MONTHS_AHEAD", default=3)
 # Benchmark only: route the bare-302 baseline view /go/bench-302/ (bench/clickout.py). Never on in production.
 BENCH_BASELINE_VIEW = env.bool("BENCH_BASELINE_VIEW", default=False)
-
-# ---------------------------------------------------------------- business settings
-
-DEMO_STAFF_EMAIL = "admin@couponali.in"
-DEMO_SHOPPER_EMAIL = "shopper@couponali.in"

@@ -1,11 +1,10 @@
 """Production settings: refuse to start without a secret key, DEBUG off, HTTPS everywhere."""
 
 from .base import *  # noqa: F403
-from .base import configure_services, env
+from .base import env
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # ImproperlyConfigured when unset: no default on purpose
-EMBEDDED_SERVICES_ALLOWED = False
 BENCH_BASELINE_VIEW = False  # the benchmark's bare-302 view is never routed in production
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -23,5 +22,3 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp
 KYC_ENCRYPTION_KEYS = env.list("KYC_ENCRYPTION_KEYS")
 KYC_BLIND_INDEX_KEY = env.str("KYC_BLIND_INDEX_KEY")
 ACCOUNTS_JWT_SIGNING_KEY = env.str("ACCOUNTS_JWT_SIGNING_KEY")
-
-configure_services(globals())

@@ -1,7 +1,7 @@
-"""Settings for pytest: the real PostgreSQL and Redis (embedded when no URL is set)."""
+"""Settings for pytest: the real PostgreSQL and Redis, whose URLs `make test` sets (devtools/embedded.py)."""
 
 from .base import *  # noqa: F403
-from .base import configure_services, env
+from .base import cache_settings, env, redis_url_with_db
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret-1b9e6a3c5d7f2e8a4c6b0d1e3f5a7c9e"
@@ -21,18 +21,25 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-CACHE_KEY_PREFIX = "test"
-REDIS_DB = env.int("TEST_REDIS_DB", default=1)
+# Tests use their own logical Redis database (and key prefix) so that flushing it never touches `make run`'s data.
+REDIS_URL = redis_url_with_db(REDIS_URL, env.int("TEST_REDIS_DB", default=1))
+CACHES = cache_settings(REDIS_URL, key_prefix="test")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+RATELIMIT_STORAGE_URL = env.str("RATELIMIT_STORAGE_URL", default=REDIS_URL)
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
-# Tasks run inline when their transaction commits; tests of the real worker and broker switch this off
-# (couponali.testing.celery_worker).
 # Static files straight from static/ (no collectstatic before tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Tasks run inline when their transaction commits; tests of the real worker and broker switch this off
+# (devtools.testing.celery_worker).
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 
 # Affiliate postback secrets used by the tests (sent as ?secret= or signed).
 POSTBACK_SECRETS = {"admitad": "test-admitad-secret", "vcommission": "test-vc-secret", "cuelinks": "test-cl-secret"}
 
-configure_services(globals())
+# Demo logins for the seed_demo tests (development.py has the ones `make run` prints).
+DEMO_STAFF_EMAIL = "demo-staff@couponali.test"
+DEMO_SHOPPER_EMAIL = "demo-shopper@couponali.test"
+DEMO_PASSWORD = "Demo-test-2026"

@@ -54,6 +54,37 @@ def test_production_refuses_embedded_services():
     assert "DATABASE_URL and REDIS_URL must be set" in result.stderr
 
 
+def test_settings_without_service_urls_say_how_to_get_them_and_start_nothing(tmp_path):
+    # given a checkout whose embedded servers would keep their data in an empty directory
+    var = tmp_path / "var"
+    # when manage.py runs with the development settings and no URLs
+    result = _run(
+        ["manage.py", "check"], DJANGO_SETTINGS_MODULE="couponali.settings.development", COUPONALI_VAR_DIR=str(var)
+    )
+    # then it stops with a message that names the way in, and no server was started
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DATABASE_URL and REDIS_URL must be set (DATABASE_URL is not)" in result.stderr
+    assert "make run" in result.stderr and "python -m devtools.embedded run -- <command>" in result.stderr
+    assert not var.exists()
+
+
+def test_importing_the_settings_never_imports_the_dev_tools():
+    result = _run(
+        ["-c", "import sys, couponali.settings.development; print(sorted(m for m in sys.modules if 'devtools' in m))"],
+        DATABASE_URL="postgresql://u@127.0.0.1:1/db",
+        REDIS_URL="redis://127.0.0.1:1/0",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_test_settings_use_their_own_redis_database():
+    assert settings.REDIS_URL.endswith("/1") and settings.CACHES["default"]["LOCATION"] == settings.REDIS_URL
+    assert settings.CELERY_BROKER_URL == settings.REDIS_URL and settings.CACHES["default"]["KEY_PREFIX"] == "test"
+    assert base.redis_url_with_db("redis://h:6379/0", 3) == "redis://h:6379/3"
+    assert base.redis_url_with_db("redis://h:6379", 3) == "redis://h:6379/3"
+
+
 def test_check_deploy_is_clean_with_production_settings():
     result = _run(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -87,13 +118,14 @@ def test_database_connections_are_pooled():
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] == 0
 
 
-def test_database_connections_use_tcp_keepalives_unless_the_url_sets_them(monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", "postgresql://app@db.internal:5432/couponali?keepalives_idle=5")
-    monkeypatch.setenv("DATABASE_OWNER_URL", "postgresql://owner@db.internal:5432/couponali")
-    monkeypatch.setenv("REDIS_URL", "redis://cache.internal:6379/0")
-    namespace = {"EMBEDDED_SERVICES_ALLOWED": False, "DATABASE_POOL": base.DATABASE_POOL}
-    base.configure_services(namespace)
-    options = namespace["DATABASES"]["default"]["OPTIONS"]
+def test_database_connections_use_tcp_keepalives_unless_the_url_sets_them():
+    databases, owner = base.database_settings(
+        url="postgresql://app@db.internal:5432/couponali?keepalives_idle=5",
+        owner_url="postgresql://owner@db.internal:5432/couponali",
+        pool=base.DATABASE_POOL,
+    )
+    assert owner["USER"] == "owner" and databases["default"]["USER"] == "app"
+    options = databases["default"]["OPTIONS"]
     assert (options["keepalives"], options["keepalives_interval"], options["keepalives_count"]) == (1, 10, 3)
     assert str(options["keepalives_idle"]) == "5"  # the URL's own value wins
 

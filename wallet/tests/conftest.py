@@ -114,7 +114,7 @@ def _session_rls_policies(request):
         yield
         return
     request.getfixturevalue("django_db_setup")
-    from couponali.testing import owner_database_url
+    from devtools.testing import owner_database_url
 
     with request.getfixturevalue("django_db_blocker").unblock():
         url = owner_database_url()

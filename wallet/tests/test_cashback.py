@@ -17,7 +17,7 @@ from accounts.factories import UserFactory, grant_permissions
 from accounts.models import Notification, User
 from catalog.factories import CategoryFactory, MerchantCommissionFactory, MerchantFactory
 from couponali import rls
-from couponali.testing import shared_path
+from devtools.testing import shared_path
 from offers.factories import OfferFactory
 from offers.models import OfferClick
 from wallet import services

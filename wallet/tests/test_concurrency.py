@@ -222,7 +222,7 @@ def test_approved_first_in_parallel_with_pending_creates_one_event():
 
 
 def test_a_worker_killed_in_the_middle_of_the_confirmation_job_credits_exactly_once_after_restart():
-    from couponali.testing import celery_worker
+    from devtools.testing import celery_worker
     from wallet import tasks
     from wallet.testing import pending_events_create
 

@@ -11,7 +11,6 @@ from io import StringIO
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -225,25 +224,3 @@ def test_the_nightly_task_audits_breaks(caplog):
     assert counts["withdrawal_postings"] == 1
     assert AuditLog.objects.filter(action="wallet.reconcile_failed").exists()
     assert "reconcile_wallets" in caplog.text
-
-
-@pytest.mark.django_db
-def test_seed_demo_builds_its_wallet_history_through_the_services():
-    from referrals.models import Referral
-    from wallet.models import Payout, Withdrawal
-
-    call_command("seed_demo", "--quiet-logins", stdout=StringIO())
-    call_command("seed_demo", "--quiet-logins", stdout=StringIO())  # idempotent
-    shopper = User.objects.get(email="shopper@couponali.in")
-    with rls.bypass(reason="test"):
-        assert Withdrawal.objects.get(user=shopper).status == "completed"
-        assert Payout.objects.filter(user=shopper).count() == 1
-        assert CashbackEvent.objects.filter(user=shopper, status="paid").count() == 3
-        assert CashbackEvent.objects.filter(user=shopper, status="pending").count() == 2
-        referral = Referral.objects.get(referrer_user=shopper)
-        assert referral.status == "active" and referral.total_earned > 0
-        problems, _ = wallet_reconcile()
-    assert problems == []
-    with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM wallet_transactions WHERE user_id = %s", [shopper.pk])
-        assert cur.fetchone()[0] >= 6

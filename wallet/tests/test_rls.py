@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.factories import UserFactory, UserKYCFactory
 from cms.models import SupportTicket
 from couponali import rls
-from couponali.testing import owner_database_url
+from devtools.testing import owner_database_url
 from wallet import services, tasks
 from wallet.models import WalletTransaction, Withdrawal
 from wallet.testing import pending_events_create

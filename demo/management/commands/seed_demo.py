@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -17,11 +17,11 @@ from accounts.authz import SYSTEM
 from accounts.models import Department, Role, User, UserDepartment, UserKYC
 from catalog.models import Category, Merchant, MerchantCommission, Product, ProductVariant
 from cms.models import CmsPage
-from couponali import demo_data, rls
+from couponali import rls
+from demo import data
 from offers.models import Offer, OfferClick
 from wallet.models import CashbackEvent, WalletTransaction
 
-DEMO_PASSWORD = "CouponAli@2026"
 DEMO_NETWORK = "demo"
 OFFERS_PER_STORE = 10
 
@@ -37,6 +37,13 @@ class Command(BaseCommand):
         parser.add_argument("--quiet-logins", action="store_true", help="Do not print the demo logins.")
 
     def handle(self, *args, **options):
+        # The demo logins have a published password: only the development and test settings define them, so
+        # the command refuses to create them anywhere else (production).
+        if not getattr(settings, "DEMO_PASSWORD", ""):
+            raise CommandError(
+                "seed_demo creates logins with a published password; it runs only with settings that define "
+                "DEMO_STAFF_EMAIL, DEMO_SHOPPER_EMAIL and DEMO_PASSWORD (couponali.settings.development or .test)."
+            )
         rng = random.Random(2026)  # same data on every machine
         with rls.bypass(reason="seed_demo"), transaction.atomic():
             categories = self._categories()
@@ -58,7 +65,7 @@ class Command(BaseCommand):
         )
         if not options["quiet_logins"]:
             self.stdout.write(
-                "Demo logins (password for both: " + DEMO_PASSWORD + ")\n"
+                "Demo logins (password for both: " + settings.DEMO_PASSWORD + ")\n"
                 f"  staff (admin at /admin/): {staff.email}\n"
                 f"  shopper:                  {shopper.email}"
             )
@@ -67,7 +74,7 @@ class Command(BaseCommand):
 
     def _categories(self) -> dict[str, Category]:
         out: dict[str, Category] = {}
-        for order, (slug, name, parent, description) in enumerate(demo_data.CATEGORIES):
+        for order, (slug, name, parent, description) in enumerate(data.CATEGORIES):
             cat, _ = Category.all_objects.get_or_create(
                 slug=slug,
                 defaults={
@@ -86,7 +93,7 @@ class Command(BaseCommand):
 
     def _merchants(self, categories: dict[str, Category]) -> dict[str, Merchant]:
         out: dict[str, Merchant] = {}
-        for priority, (slug, name, _cat, network, ctype, value, featured) in enumerate(reversed(demo_data.MERCHANTS)):
+        for priority, (slug, name, _cat, network, ctype, value, featured) in enumerate(reversed(data.MERCHANTS)):
             merchant, _ = Merchant.all_objects.get_or_create(
                 slug=slug,
                 defaults={
@@ -113,7 +120,7 @@ class Command(BaseCommand):
         return out
 
     def _commissions(self, merchants: dict[str, Merchant], categories: dict[str, Category]) -> None:
-        by_slug = {m[0]: m for m in demo_data.MERCHANTS}
+        by_slug = {m[0]: m for m in data.MERCHANTS}
         for slug, merchant in merchants.items():
             _slug, _name, cat_slug, _net, ctype, value, _f = by_slug[slug]
             category = categories[cat_slug]
@@ -132,13 +139,13 @@ class Command(BaseCommand):
                 )
 
     def _offers(self, merchants, categories, rng: random.Random) -> int:
-        by_slug = {m[0]: m for m in demo_data.MERCHANTS}
+        by_slug = {m[0]: m for m in data.MERCHANTS}
         existing = set(Offer.all_objects.filter(network=DEMO_NETWORK).values_list("network_offer_id", flat=True))
         now = timezone.now()
         new: list[Offer] = []
         for slug, merchant in merchants.items():
             category = categories[by_slug[slug][2]]
-            for i, (otype, pattern, ctype, value, cap) in enumerate(demo_data.OFFER_TEMPLATES[:OFFERS_PER_STORE]):
+            for i, (otype, pattern, ctype, value, cap) in enumerate(data.OFFER_TEMPLATES[:OFFERS_PER_STORE]):
                 key = f"{slug}-{i}"
                 if key in existing:
                     continue
@@ -174,8 +181,8 @@ class Command(BaseCommand):
         return len(new)
 
     def _gift_cards(self, merchants, categories) -> None:
-        store_category = {m[0]: categories[m[2]] for m in demo_data.MERCHANTS}
-        for n, (stem, name, merchant_slug, denominations, discount) in enumerate(demo_data.GIFT_CARDS):
+        store_category = {m[0]: categories[m[2]] for m in data.MERCHANTS}
+        for n, (stem, name, merchant_slug, denominations, discount) in enumerate(data.GIFT_CARDS):
             product, _ = Product.all_objects.get_or_create(
                 sku=f"EGV{stem}{n + 1:03d}",
                 defaults={
@@ -258,7 +265,7 @@ class Command(BaseCommand):
         if staff is None:
             staff = User.objects.create_superuser(
                 email=settings.DEMO_STAFF_EMAIL,
-                password=DEMO_PASSWORD,
+                password=settings.DEMO_PASSWORD,
                 full_name="Asha Admin",
                 mobile="9000000001",
                 email_verified_at=timezone.now(),
@@ -267,7 +274,7 @@ class Command(BaseCommand):
         if shopper is None:
             shopper = User.objects.create_user(
                 email=settings.DEMO_SHOPPER_EMAIL,
-                password=DEMO_PASSWORD,
+                password=settings.DEMO_PASSWORD,
                 full_name="Priya Sharma",
                 mobile="9876543210",
                 email_verified_at=timezone.now(),
@@ -349,7 +356,7 @@ class Command(BaseCommand):
         if friend is None:
             friend = User.objects.create_user(
                 email="rahul@couponali.in",
-                password=DEMO_PASSWORD,
+                password=settings.DEMO_PASSWORD,
                 full_name="Rahul Verma",
                 referred_by_user=shopper,
                 email_verified_at=now,

@@ -1,10 +1,13 @@
-"""Helpers for tests that need real processes: a Celery worker on the real broker and the test database."""
+"""Helpers for tests that need real processes or files outside the code: a Celery worker on the real broker and
+the test database, URLs of the test database for subprocesses, the design inputs in ../shared or design/.
+
+Test support rather than site code, so it lives with the dev tools and shares their process helper.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -14,6 +17,9 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
+
+from couponali.celery import app
+from devtools import processes
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -64,8 +70,6 @@ def celery_worker(
     *, concurrency: int = 1, queues: str | None = None, timeout: float = 30.0, extra_args: tuple[str, ...] = ()
 ) -> Iterator[subprocess.Popen]:
     """Run a real `celery worker` process against the test database and the test broker."""
-    from couponali.celery import app
-
     hostname = f"test-{os.getpid()}-{time.monotonic_ns()}@localhost"
     args = [
         sys.executable,
@@ -88,7 +92,7 @@ def celery_worker(
     ]
     if queues:
         args += ["-Q", queues]
-    proc = subprocess.Popen(args, cwd=BASE_DIR, env=process_env(), start_new_session=True)
+    proc = processes.start(args, cwd=BASE_DIR, env=process_env())
     previous_eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
     try:
@@ -104,10 +108,4 @@ def celery_worker(
         yield proc
     finally:
         app.conf.task_always_eager = previous_eager
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        processes.stop(proc, timeout=15)

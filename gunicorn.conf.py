@@ -1,4 +1,8 @@
-"""Gunicorn settings for `make run` and production (override with GUNICORN_CMD_ARGS)."""
+"""Gunicorn settings for `make run`, the benchmarks and production (override with GUNICORN_CMD_ARGS).
+
+Deployment configuration rather than Django code, so it sits at the root under the name gunicorn reads from its
+working directory by default; `make run` and bench/clickout.py pass it with --config all the same.
+"""
 
 import os
 
