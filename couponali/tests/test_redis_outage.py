@@ -43,15 +43,12 @@ def redis_server(tmp_path):
     clickout.clear_cache()
     forget_local_generation()
     try:
+        # The broker first: Celery reads its settings once, and must keep the suite's broker URL to go back to.
         with (
-            override_settings(
-                REDIS_URL=server.url,
-                RATELIMIT_STORAGE_URL=server.url,
-                CACHES=caches,
-                CELERY_BROKER_URL=server.url,
-                CLICKOUT_RATE_LIMIT="1000/minute",
-            ),
             celery_broker(server.url),
+            override_settings(
+                REDIS_URL=server.url, RATELIMIT_STORAGE_URL=server.url, CACHES=caches, CLICKOUT_RATE_LIMIT="1000/minute"
+            ),
         ):
             yield server
     finally:
