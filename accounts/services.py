@@ -153,9 +153,8 @@ def notifications_unread_forget(*, user_ids: list[int]) -> None:
 
     keys = [notifications_unread_key(uid) for uid in set(user_ids)]
     if keys:
-        # Now, so this request already shows the new count, and again after commit, in case another request
-        # cached the old count in between.
-        cache.delete_many(keys)
+        # After commit only (at once in autocommit): a count cached before the commit is dropped then, and no
+        # Redis call runs inside the caller's transaction, which may hold wallet locks (cashback, payouts).
         transaction.on_commit(lambda: cache.delete_many(keys))
 
 
@@ -1003,7 +1002,10 @@ def token_revoke(*, refresh_token: str) -> bool:
 
 
 def expired_purge(*, now: datetime | None = None) -> dict[str, int]:
-    """Housekeeping (Celery beat): codes a day past expiry, sessions 30 days past expiry or revocation."""
+    """Housekeeping (Celery beat): codes a day past expiry, sessions 30 days past expiry or revocation, and
+    Django's expired session rows (the cached_db session store keeps every session in django_session)."""
+    from django.contrib.sessions.models import Session
+
     from .models import UserSession, VerificationCode
 
     now = now or timezone.now()
@@ -1011,7 +1013,8 @@ def expired_purge(*, now: datetime | None = None) -> dict[str, int]:
     old = now - timedelta(days=30)
     with rls.bypass(reason="accounts.expired_purge"):
         sessions, _ = UserSession.objects.filter(Q(expires_at__lt=old) | Q(revoked_at__lt=old)).delete()
-    return {"verification_codes": codes, "user_sessions": sessions}
+    django_sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
+    return {"verification_codes": codes, "user_sessions": sessions, "django_sessions": django_sessions}
 
 
 # ---------------------------------------------------------------- profile and account deletion

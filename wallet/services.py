@@ -47,6 +47,7 @@ from accounts.authz import FINANCE, Actor
 from accounts.models import User, UserKYC
 from accounts.services import audit_log, notify
 from catalog.selectors import NO_CASHBACK, CashbackRate, cashback_rate_for
+from couponali.celery import enqueue
 
 from .gateways import FAILED, PROCESSED, GatewayError, GatewayTimeout, PayoutGateway, PayoutRequest, PayoutResult
 from .models import (
@@ -126,10 +127,9 @@ def _check(transitions: dict[str, set[str]], current: str, target: str, what: st
 def enqueue_task(name: str, **kwargs) -> None:
     """Queue a task by name once the current transaction commits (the wallet never imports the apps above
     it, e.g. referrals). Every app's tasks are registered at start-up (couponali.apps), so the signature
-    resolves to the task itself: eager mode in tests runs it inline."""
-    from celery import current_app
-
-    transaction.on_commit(lambda: current_app.signature(name, kwargs=kwargs).delay())
+    resolves to the task itself: eager mode in tests runs it inline. With the broker down the committed work
+    stands and the task is left to its sweep (couponali.celery.enqueue)."""
+    transaction.on_commit(lambda: enqueue(name, **kwargs))
 
 
 # ---------------------------------------------------------------- the ledger

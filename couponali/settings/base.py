@@ -13,6 +13,9 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -136,7 +139,9 @@ STORAGES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+# The database holds the sessions and Redis serves the reads: a Redis restart or outage signs nobody out (the next
+# request reads the row and caches it again).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_CACHE_ALIAS = "default"
 
 # ---------------------------------------------------------------- database and Redis
@@ -179,6 +184,24 @@ def database_config(url: str) -> dict:
     return cfg
 
 
+# Every Redis client of the app (cache, sessions, rate limits, impression buffers) connects with these options.
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=1.0)
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.5)
+
+
+# redis-py connection options of our clients. A connection that Redis closed (a restart) fails its next command
+# with ConnectionError: one immediate retry on a new connection makes the restart invisible, and a request that
+# meets a Redis that is really down loses two refused connects, not the seconds of redis-py's default (ten
+# retries with backoff). Timeouts are not retried (a hung or unreachable server would hold the request longer;
+# each call waits at most the timeouts below). The health check PINGs a connection that sat idle before use.
+REDIS_CONNECTION_OPTIONS = {
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "retry": Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
+    "health_check_interval": 30,
+}
+
+
 def database_settings(*, url: str, owner_url: str, pool: dict | None) -> tuple[dict, dict]:
     """DATABASES (the app role, pooled) and DATABASE_OWNER (the owner role's credentials) for the two URLs."""
     default = database_config(url)
@@ -207,10 +230,16 @@ def redis_url_with_db(url: str, db: int) -> str:
 def cache_settings(redis_url: str, *, key_prefix: str) -> dict:
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # django-redis: with IGNORE_EXCEPTIONS an unreachable Redis is a cache miss (reads fall back to the
+            # database) and a skipped write, logged (throttled) on the couponali.redis logger, never a 500.
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": redis_url,
             "KEY_PREFIX": key_prefix,
             "TIMEOUT": 300,
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "CONNECTION_POOL_KWARGS": REDIS_CONNECTION_OPTIONS,
+            },
         }
     }
 
@@ -234,7 +263,15 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = timedelta(hours=6)
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    # With the broker down, publishing a task gives up within about a second (the request that queued it goes on;
+    # see couponali.celery.enqueue) instead of waiting on a connection.
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "health_check_interval": 30,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 # The whole periodic schedule, one block per app.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "healthcheck-heartbeat": {"task": "couponali.tasks.heartbeat", "schedule": timedelta(minutes=1)},
@@ -279,13 +316,19 @@ SPECTACULAR_SETTINGS = {
 
 # ---------------------------------------------------------------- logging
 
+# Redis outages are logged on couponali.redis (cache reads and writes skipped by django-redis, rate limits let
+# through, tasks not queued): throttled to one line per message per interval, with the count of lines held back,
+# so that an outage under load is visible without flooding the log.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "couponali.redis"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"throttle": {"()": "couponali.logs.Throttle", "seconds": 30}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "couponali.redis": {"filters": ["throttle"]}},
 }
 
 # ---------------------------------------------------------------- rate limits (couponali.ratelimit)
