@@ -14,7 +14,7 @@ class CmsPageFactory(DjangoModelFactory):
 
     title = factory.Sequence(lambda n: f"Page {n}")
     slug = factory.Sequence(lambda n: f"page-{n}")
-    content = "<p>How cashback works.</p>"
+    content = "How **cashback** works."
     page_type = CmsPage.PageType.STATIC
     is_published = True
 

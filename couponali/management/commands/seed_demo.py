@@ -15,6 +15,7 @@ from django.utils.text import slugify
 
 from accounts.models import Department, Role, User, UserDepartment, UserKYC
 from catalog.models import Category, Merchant, MerchantCommission, Product, ProductVariant
+from cms import demo_content as cms_demo_content
 from cms.models import CmsPage
 from couponali import demo_data, rls
 from offers.models import Offer, OfferClick
@@ -43,6 +44,7 @@ class Command(BaseCommand):
             self._commissions(merchants, categories)
             created_offers = self._offers(merchants, categories, rng)
             self._gift_cards(merchants, categories)
+            cms_demo_content.load(password=DEMO_PASSWORD)  # before _pages(): the Markdown pages win
             self._pages()
             staff, shopper = self._users()
             self._wallet_history(staff, shopper, merchants, rng)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.services import audit_log, notify
 
-from .models import SupportTicket
+from ..models import SupportTicket
 
 CLAIM_WINDOW_DAYS = 120  # clicks older than this cannot be claimed (the networks' own limit)
 
