@@ -41,17 +41,39 @@ class CmsPage(TimeStampedModel):
 
 
 class SeoRedirect(CreatedModel):
-    source_path = models.CharField(max_length=500)
-    target_path = models.CharField(max_length=500)
-    http_status = models.IntegerField(
-        default=301, db_default=301, choices=[(301, "301 permanent"), (302, "302 temporary")]
+    """An old URL that answers with a redirect (cms.middleware.SeoRedirectMiddleware, before routing).
+
+    Saved only through cms.services (seo_redirect_save): sources are exact paths, and loops and chains are
+    refused or flattened there, so that every stored active redirect reaches its final target in one hop."""
+
+    class Status(models.IntegerChoices):
+        MOVED_PERMANENTLY = 301, "301 moved permanently"
+        FOUND = 302, "302 found (temporary)"
+        TEMPORARY_REDIRECT = 307, "307 temporary (keeps the method)"
+        PERMANENT_REDIRECT = 308, "308 permanent (keeps the method)"
+
+    source_path = models.CharField(max_length=500, help_text="Exact path, e.g. /stores/old-name/ (no query).")
+    target_path = models.CharField(
+        max_length=500, help_text="A path on this site (/stores/new-name/) or a full http(s) URL."
     )
+    http_status = models.IntegerField(default=301, db_default=301, choices=Status.choices)
     is_active = flag(True)
+    # Not in the seed: append the request's query string to the target (e.g. utm_* parameters of old links).
+    keep_query = flag(False)
 
     class Meta:
         db_table = "seo_redirects"
         verbose_name = "SEO redirect"
-        constraints = [models.UniqueConstraint(fields=["source_path"], name="idx_seo_redirects_source")]
+        constraints = [
+            models.UniqueConstraint(fields=["source_path"], name="idx_seo_redirects_source"),
+            models.CheckConstraint(
+                condition=models.Q(http_status__in=[301, 302, 307, 308]), name="chk_seo_redirect_status"
+            ),
+            models.CheckConstraint(condition=models.Q(source_path__startswith="/"), name="chk_seo_redirect_source"),
+            models.CheckConstraint(
+                condition=~models.Q(source_path=models.F("target_path")), name="chk_seo_redirect_not_self"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source_path} → {self.target_path}"

@@ -30,6 +30,8 @@ MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 CELERY_TASK_ALWAYS_EAGER = True
+# Every request re-reads the SEO redirect generation (the cache is emptied between tests).
+SEO_REDIRECTS_MAX_AGE = 0.0
 CELERY_TASK_EAGER_PROPAGATES = True
 
 # Affiliate postback secrets used by the tests (sent as ?secret= or signed).
