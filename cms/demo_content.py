@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from .models import CmsPage
+from accounts.models import Department, User, UserDepartment
+
+from .models import CannedAnswer, CmsPage
 
 ABOUT = """\
 CouponAli helps you pay less at the Indian stores you already use. We list **verified coupon codes and deals**
@@ -244,6 +247,53 @@ def pages_load(*, author=None) -> int:
     return created
 
 
+CANNED_ANSWERS = [
+    (
+        "Claim received, checking with the store",
+        "Hi {name}, thanks for the details. We have asked the store to check your order; stores usually answer "
+        "within 7 working days and we will write to you here as soon as they do.",
+    ),
+    (
+        "Cashback pending until the return period",
+        "Hi {name}, your cashback is tracked and pending. It is confirmed once the store's return period is over; "
+        "your wallet shows the expected date.",
+    ),
+    (
+        "Invoice needed",
+        "Hi {name}, please attach the invoice of the order (PDF, JPG or PNG) so that we can claim it with the store.",
+    ),
+]
+DEMO_AGENT_EMAIL = "support@couponali.in"
+AGENT_PERMISSIONS = [
+    ("cms", "view_supportticket"),
+    ("cms", "change_supportticket"),
+    ("cms", "view_cannedanswer"),
+]
+
+
+def support_load(*, password: str) -> None:
+    """The support and finance departments, a support agent (not a superuser) and the canned answers."""
+    support, _ = Department.objects.get_or_create(slug="support", defaults={"name": "Customer support"})
+    Department.objects.get_or_create(slug="finance", defaults={"name": "Finance"})
+    agent = User.all_objects.filter(email=DEMO_AGENT_EMAIL).first()
+    if agent is None:
+        agent = User.objects.create_user(
+            email=DEMO_AGENT_EMAIL,
+            password=password,
+            full_name="Sunil Support",
+            is_staff=True,
+            email_verified_at=timezone.now(),
+        )
+        perms = Permission.objects.filter(
+            content_type__app_label="cms", codename__in=[code for _app, code in AGENT_PERMISSIONS]
+        )
+        agent.user_permissions.add(*perms)
+    UserDepartment.objects.get_or_create(user=agent, department=support)
+    for title, body in CANNED_ANSWERS:
+        CannedAnswer.objects.get_or_create(title=title, defaults={"body": body})
+
+
 def load(*, password: str) -> None:
     """Everything the cms app adds to the demo (the seed's one hook)."""
     pages_load()
+    support_load(password=password)

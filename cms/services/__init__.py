@@ -1,5 +1,6 @@
 """Writes of the cms app, one module per topic; import them from here."""
 
+from ..attachments import AttachmentRefused
 from .pages import cms_page_publish, cms_page_unpublish
 from .redirects import (
     ImportRefused,
@@ -10,12 +11,38 @@ from .redirects import (
     seo_redirect_save,
     seo_redirects_import,
 )
-from .support import ClaimRefused, missing_cashback_claim_create
+from .support import (
+    ROUTING,
+    TICKET_TRANSITIONS,
+    ClaimRefused,
+    IllegalTicketTransition,
+    SupportError,
+    attachment_open,
+    claim_cashback_create,
+    claim_reject,
+    missing_cashback_claim_create,
+    support_access_check,
+    ticket_assign_to_self,
+    ticket_open,
+    ticket_reply_by_agent,
+    ticket_reply_by_customer,
+    ticket_set_priority,
+    ticket_set_status,
+    ticket_url,
+)
 
 __all__ = [
+    "ROUTING",
+    "TICKET_TRANSITIONS",
+    "AttachmentRefused",
     "ClaimRefused",
+    "IllegalTicketTransition",
     "ImportRefused",
     "RedirectRefused",
+    "SupportError",
+    "attachment_open",
+    "claim_cashback_create",
+    "claim_reject",
     "cms_page_publish",
     "cms_page_unpublish",
     "missing_cashback_claim_create",
@@ -24,4 +51,12 @@ __all__ = [
     "seo_redirect_for_rename",
     "seo_redirect_save",
     "seo_redirects_import",
+    "support_access_check",
+    "ticket_assign_to_self",
+    "ticket_open",
+    "ticket_reply_by_agent",
+    "ticket_reply_by_customer",
+    "ticket_set_priority",
+    "ticket_set_status",
+    "ticket_url",
 ]

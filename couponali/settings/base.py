@@ -430,6 +430,8 @@ BENCH_BASELINE_VIEW = env.bool("BENCH_BASELINE_VIEW", default=False)
 
 # Each process checks at most this often (seconds) whether the SEO redirects changed (cms/redirect_table.py).
 SEO_REDIRECTS_MAX_AGE = env.float("SEO_REDIRECTS_MAX_AGE", default=1.0)
+# Support attachments (invoices): a private directory outside the web root, served only through a checked view.
+SUPPORT_ATTACHMENTS_ROOT = env.path("SUPPORT_ATTACHMENTS_ROOT", default=BASE_DIR / "var" / "private" / "support")
 
 # ---------------------------------------------------------------- business settings
 

@@ -24,6 +24,7 @@ STORAGES = {
 CACHE_KEY_PREFIX = "test"
 REDIS_DB = env.int("TEST_REDIS_DB", default=1)
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+SUPPORT_ATTACHMENTS_ROOT = BASE_DIR / "var" / "test-private" / "support"
 # Tasks run inline when their transaction commits; tests of the real worker and broker switch this off
 # (couponali.testing.celery_worker).
 # Static files straight from static/ (no collectstatic before tests).
