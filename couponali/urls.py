@@ -5,11 +5,12 @@ from django.urls import include, path
 from django.views.decorators.cache import cache_page
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from cms.sitemaps import SITEMAPS as CMS_SITEMAPS
 from couponali import views
 from offers.sitemaps import SITEMAPS
 
 # sitemap.xml is an index of sections (/sitemap-<section>.xml); other apps add their sections to this dict.
-sitemaps = {**SITEMAPS}
+sitemaps = {**SITEMAPS, **CMS_SITEMAPS}
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -36,6 +37,7 @@ urlpatterns = [
         {"sitemaps": sitemaps},
         name="sitemap-section",
     ),
+    path("", include("cms.page_urls")),
     path("", include("offers.urls")),
 ]
 

@@ -78,6 +78,7 @@ def banner(url: str) -> str:
         lines += [
             f"Demo logins (password {settings.DEMO_PASSWORD}):",
             f"  staff    {settings.DEMO_STAFF_EMAIL}",
+            f"  agent    {settings.DEMO_AGENT_EMAIL}",
             f"  shopper  {settings.DEMO_SHOPPER_EMAIL}",
         ]
     lines.append("Ctrl-C stops the web server, the worker and beat.")

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # SEO redirects (seo_redirects), an in-memory exact-path lookup before anything else is done.
+    "cms.middleware.SeoRedirectMiddleware",
     # Anonymous offer click-outs are answered here, before sessions and authentication (offers/middleware.py).
     "offers.middleware.ClickoutLeanPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -459,3 +461,10 @@ CLICKOUT_GROUP_COMMIT = env.bool("CLICKOUT_GROUP_COMMIT", default=True)
 CLICK_PARTITION_MONTHS_AHEAD = env.int("CLICK_PARTITION_MONTHS_AHEAD", default=3)
 # Benchmark only: route the bare-302 baseline view /go/bench-302/ (bench/clickout.py). Never on in production.
 BENCH_BASELINE_VIEW = env.bool("BENCH_BASELINE_VIEW", default=False)
+
+# ---------------------------------------------------------------- content, redirects and support
+
+# Each process checks at most this often (seconds) whether the SEO redirects changed (cms/redirect_table.py).
+SEO_REDIRECTS_MAX_AGE = env.float("SEO_REDIRECTS_MAX_AGE", default=1.0)
+# Support attachments (invoices): a private directory outside the web root, served only through a checked view.
+SUPPORT_ATTACHMENTS_ROOT = env.path("SUPPORT_ATTACHMENTS_ROOT", default=BASE_DIR / "var" / "private" / "support")

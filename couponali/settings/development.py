@@ -21,4 +21,5 @@ POSTBACK_SECRETS = env.dict(
 # and test settings define them: seed_demo refuses to run without them.
 DEMO_STAFF_EMAIL = "admin@couponali.in"
 DEMO_SHOPPER_EMAIL = "shopper@couponali.in"
+DEMO_AGENT_EMAIL = "support@couponali.in"  # a support-desk agent who is not a superuser
 DEMO_PASSWORD = "CouponAli@2026"

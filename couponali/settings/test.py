@@ -28,12 +28,15 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 RATELIMIT_STORAGE_URL = env.str("RATELIMIT_STORAGE_URL", default=REDIS_URL)
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+SUPPORT_ATTACHMENTS_ROOT = BASE_DIR / "var" / "test-private" / "support"
 # Static files straight from static/ (no collectstatic before tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Tasks run inline when their transaction commits; tests of the real worker and broker switch this off
 # (devtools.testing.celery_worker).
 CELERY_TASK_ALWAYS_EAGER = True
+# Every request re-reads the SEO redirect generation (the cache is emptied between tests).
+SEO_REDIRECTS_MAX_AGE = 0.0
 CELERY_TASK_EAGER_PROPAGATES = True
 
 # Affiliate postback secrets used by the tests (sent as ?secret= or signed).
@@ -42,4 +45,5 @@ POSTBACK_SECRETS = {"admitad": "test-admitad-secret", "vcommission": "test-vc-se
 # Demo logins for the seed_demo tests (development.py has the ones `make run` prints).
 DEMO_STAFF_EMAIL = "demo-staff@couponali.test"
 DEMO_SHOPPER_EMAIL = "demo-shopper@couponali.test"
+DEMO_AGENT_EMAIL = "demo-agent@couponali.test"
 DEMO_PASSWORD = "Demo-test-2026"

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from accounts.authz import SYSTEM
 from accounts.factories import UserFactory
-from cms.models import SupportTicket
+from cms.models import SupportTicket, SupportTicketAttachment
+from cms.testing import pdf_bytes
 from wallet import services
 from wallet.models import CashbackEvent, WalletTransaction, Withdrawal
 from wallet.networks import NETWORKS, conversion_parse
@@ -145,25 +146,26 @@ def test_missing_cashback_claim_from_the_click_history(client, shopper, store, s
     clicks_page = client.get(reverse("wallet:clicks")).content.decode()
     claim_url = reverse("cms:claim", args=[missing.click_id])
     assert claim_url in clicks_page and reverse("cms:claim", args=[tracked.click_id]) not in clicks_page
-    invoice = SimpleUploadedFile("invoice.pdf", b"%PDF-1.4 test invoice", content_type="application/pdf")
+    invoice = SimpleUploadedFile("invoice.pdf", pdf_bytes(), content_type="application/pdf")
     response = client.post(
         claim_url,
         {
             "order_reference": "MYN-123",
             "order_amount": "2499",
             "order_date": timezone.localdate().isoformat(),
-            "attachment": invoice,
+            "files": invoice,
         },
     )
-    assert response.status_code == 302 and response["Location"] == reverse("cms:tickets")
     ticket = SupportTicket.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("cms:ticket", args=[ticket.pk])
     assert (ticket.kind, ticket.click_id, ticket.merchant_id, ticket.order_reference) == (
         "missing_cashback",
         missing.click_id,
         store.pk,
         "MYN-123",
     )
-    assert ticket.order_amount == Decimal("2499.00") and ticket.attachment.name.endswith(".pdf")
+    [attachment] = SupportTicketAttachment.objects.filter(message__ticket=ticket)
+    assert ticket.order_amount == Decimal("2499.00") and attachment.original_name == "invoice.pdf"
     assert "Missing cashback: Myntra order MYN-123" in client.get(reverse("cms:tickets")).content.decode()
     # the same order again is refused; so are bad files and someone else's click
     again = client.post(
@@ -178,7 +180,7 @@ def test_missing_cashback_claim_from_the_click_history(client, shopper, store, s
             "order_reference": "X",
             "order_amount": "1",
             "order_date": timezone.localdate().isoformat(),
-            "attachment": exe,
+            "files": exe,
         },
     )
     assert bad.status_code == 400 and "PDF, JPG or PNG" in bad.content.decode()

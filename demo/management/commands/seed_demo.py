@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from accounts.authz import SYSTEM
 from accounts.models import Department, Role, User, UserDepartment, UserKYC
 from catalog.models import Category, Merchant, MerchantCommission, Product, ProductVariant
+from cms import demo_content as cms_demo_content
 from cms.models import CmsPage
 from couponali import rls
 from demo import data
@@ -51,6 +52,7 @@ class Command(BaseCommand):
             self._commissions(merchants, categories)
             created_offers = self._offers(merchants, categories, rng)
             self._gift_cards(merchants, categories)
+            cms_demo_content.load(password=settings.DEMO_PASSWORD)  # before _pages(): the Markdown pages win
             self._pages()
             staff, shopper = self._users()
             self._wallet_history(staff, shopper, merchants, rng)
@@ -65,8 +67,9 @@ class Command(BaseCommand):
         )
         if not options["quiet_logins"]:
             self.stdout.write(
-                "Demo logins (password for both: " + settings.DEMO_PASSWORD + ")\n"
+                "Demo logins (password for all: " + settings.DEMO_PASSWORD + ")\n"
                 f"  staff (admin at /admin/): {staff.email}\n"
+                f"  support agent (admin):    {settings.DEMO_AGENT_EMAIL}\n"
                 f"  shopper:                  {shopper.email}"
             )
 
