@@ -26,7 +26,7 @@ urlpatterns = [
     path("support/", include("cms.urls")),
     path(
         "sitemap.xml",
-        cache_page(900)(sitemap_views.index),
+        cache_page(900)(views.sitemap_index),
         {"sitemaps": sitemaps, "sitemap_url_name": "sitemap-section"},
         name="sitemap",
     ),
