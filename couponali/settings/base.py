@@ -13,6 +13,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from couponali.links import development_site_url, validate_site_url
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "guardian",
     # Google and Facebook sign-in only (SOCIALACCOUNT_ONLY); email/mobile sign-in is the accounts app's own.
     "allauth",
@@ -74,6 +76,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Cache-Control: no-store on wallet, account, API... responses (couponali/cache_headers.py).
+    "couponali.cache_headers.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Anonymous offer click-outs are answered here, before sessions and authentication (offers/middleware.py).
     "offers.middleware.ClickoutLeanPathMiddleware",
@@ -90,6 +95,24 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Content-Security-Policy (django-csp) on every response, the admin and the API docs included. No inline script
+# anywhere: scripts are static files ('self'); where one cannot be avoided, csp.constants.NONCE and
+# {{ request.csp_nonce }}. Inline styles stay allowed: the admin's change list, Swagger UI and ReDoc inject them,
+# and a style cannot run code. Images may come from store networks' https CDNs (merchant logos).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "https:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+    },
+}
 
 ROOT_URLCONF = "couponali.urls"
 WSGI_APPLICATION = "couponali.wsgi.application"
