@@ -33,7 +33,7 @@ def _site_url_of(**env: str) -> str:
     result = _run(
         ["-c", "import django; django.setup(); from django.conf import settings; print(settings.SITE_URL)"],
         DJANGO_SETTINGS_MODULE="couponali.settings.development",
-        # Set so that the settings do not start the embedded servers; nothing connects to them.
+        # Required by the settings; nothing connects to them.
         DATABASE_URL="postgresql://u@127.0.0.1:1/db",
         REDIS_URL="redis://127.0.0.1:1/0",
         **env,
