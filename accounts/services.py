@@ -24,9 +24,11 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from couponali import rls
+from couponali.links import absolute_url
 from couponali.ratelimit import RateLimited, limit_clear, limit_hit
 
 from . import authz, crypto, tokens
@@ -174,7 +176,7 @@ def notification_deliver(*, notification_id: int, channels: list[str]) -> list[s
             return sent
         user = notification.user
         now = timezone.now()
-        link = f"\n\n{settings.SITE_URL}{notification.url}" if notification.url else ""
+        link = f"\n\n{absolute_url(notification.url)}" if notification.url else ""
         if "email" in channels and notification.emailed_at is None and user.email:
             send_mail(notification.title, notification.body + link, None, [user.email])
             notification.emailed_at = now
@@ -575,7 +577,7 @@ def verification_deliver(*, verification_id: int, secret: str) -> bool:
         return False
     minutes = int(_verification_ttl(row.purpose, row.channel).total_seconds() // 60)
     if row.purpose == VerificationCode.Purpose.PASSWORD_RESET:
-        link = f"{settings.SITE_URL}/accounts/password/reset/{secret}/"
+        link = absolute_url(reverse("accounts:password_reset_confirm", args=[secret]))
         if row.channel == VerificationCode.Channel.SMS:
             send_sms(to=row.target, body=f"Reset your CouponAli password: {link} (valid {minutes} min).")
         else:
@@ -593,7 +595,7 @@ def verification_deliver(*, verification_id: int, secret: str) -> bool:
             "Never share it with anyone.",
         )
     else:
-        link = f"{settings.SITE_URL}/accounts/verify/email/{secret}/"
+        link = absolute_url(reverse("accounts:verify_email", args=[secret]))
         send_mail(
             "Confirm your e-mail address for CouponAli",
             f"Open this link to confirm your e-mail address:\n{link}\n\nIt works once, within {minutes // 60} hours."

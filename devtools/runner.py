@@ -18,6 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from couponali.links import DEFAULT_PORT
 from devtools import processes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -99,7 +100,8 @@ def supervise(procs: dict[str, subprocess.Popen], *, stopping: list[bool]) -> in
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "couponali.settings.development")
-    host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
+    # The web server, the worker and beat read the same PORT: their links (SITE_URL) follow it.
+    host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.setdefault("PORT", DEFAULT_PORT)
     VAR_DIR.mkdir(exist_ok=True)
     try:
         prepare()

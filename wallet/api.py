@@ -124,6 +124,10 @@ class WithdrawalRequestSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=Withdrawal.Method.choices)
     details = serializers.DictField(child=serializers.CharField(), required=False, default=dict)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["method"].choices = selectors.payout_method_choices()  # what the payout gateway can pay
+
 
 class WalletView(APIView):
     @extend_schema(

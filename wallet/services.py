@@ -61,6 +61,7 @@ from .models import (
     Withdrawal,
 )
 from .networks import CONFIRMED, PENDING, REJECTED, Conversion
+from .selectors import payout_method_choices
 
 PAISA = Decimal("0.01")
 T = WalletTransaction.Type
@@ -950,6 +951,10 @@ MOBILE_OPERATORS = {"jio": "Jio", "airtel": "Airtel", "vi": "Vi", "bsnl": "BSNL"
 def _destination(*, user_id: int, method: str, details: dict) -> dict:
     """Check and normalise where the money goes. Bank payouts go to the verified KYC account, whose number
     is read (and decrypted by accounts) only when paying; here we keep what the user may see."""
+    offered = payout_method_choices()
+    if method not in {value for value, _label in offered}:
+        # Also a method the configured gateway cannot pay (a forged form or API call): refused before any write.
+        raise WalletError(f"Choose how to receive the money: {' or '.join(label for _v, label in offered)}.")
     details = details or {}
     if method == Withdrawal.Method.UPI:
         vpa = str(details.get("vpa") or details.get("upi_id") or "").strip()
@@ -986,7 +991,7 @@ def _destination(*, user_id: int, method: str, details: dict) -> dict:
         if operator not in MOBILE_OPERATORS:
             raise WalletError(f"Choose the operator: {', '.join(MOBILE_OPERATORS.values())}.")
         return {"mobile": mobile, "operator": operator}
-    raise WalletError("Choose how to receive the money: bank, UPI, gift voucher or mobile recharge.")
+    raise WalletError(f"Choose how to receive the money: {' or '.join(label for _v, label in offered)}.")
 
 
 def withdrawal_request(*, user_id: int, amount: Decimal, method: str, details: dict | None = None) -> Withdrawal:

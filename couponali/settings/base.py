@@ -6,16 +6,20 @@ requires them.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
+
+from couponali.links import development_site_url, validate_site_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -26,7 +30,19 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+
+def site_url_from_env(*, required: bool) -> str:
+    """SITE_URL, the base of every absolute link (couponali.links). Outside production it defaults to where
+    `make run` serves (HOST, PORT); production requires it."""
+    value = env.str("SITE_URL") if required else env.str("SITE_URL", default="") or development_site_url(os.environ)
+    try:
+        return validate_site_url(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
+
+
+SITE_URL = site_url_from_env(required=False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -41,6 +57,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "guardian",
     # Google and Facebook sign-in only (SOCIALACCOUNT_ONLY); email/mobile sign-in is the accounts app's own.
     "allauth",
@@ -62,6 +79,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Cache-Control: no-store on wallet, account, API... responses (couponali/cache_headers.py).
+    "couponali.cache_headers.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # SEO redirects (seo_redirects), an in-memory exact-path lookup before anything else is done.
     "cms.middleware.SeoRedirectMiddleware",
@@ -80,6 +100,24 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Content-Security-Policy (django-csp) on every response, the admin and the API docs included. No inline script
+# anywhere: scripts are static files ('self'); where one cannot be avoided, csp.constants.NONCE and
+# {{ request.csp_nonce }}. Inline styles stay allowed: the admin's change list, Swagger UI and ReDoc inject them,
+# and a style cannot run code. Images may come from store networks' https CDNs (merchant logos).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "https:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+    },
+}
 
 ROOT_URLCONF = "couponali.urls"
 WSGI_APPLICATION = "couponali.wsgi.application"
@@ -377,6 +415,12 @@ SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
 SMS_HTTP_API_KEY = env.str("SMS_HTTP_API_KEY", default="")
 SMS_SENDER_ID = env.str("SMS_SENDER_ID", default="CPNALI")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CouponAli <no-reply@couponali.in>")
+# The SMTP server of django.core.mail.backends.smtp.EmailBackend (production's e-mail backend).
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 # KYC encryption (accounts/crypto.py): KYC_ENCRYPTION_KEYS are Fernet keys, newest first (MultiFernet);
 # KYC_BLIND_INDEX_KEY keys the HMAC that finds duplicate PANs. Never derived from SECRET_KEY; no default
 # here: development.py and test.py set throw-away keys, production.py requires them.

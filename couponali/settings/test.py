@@ -4,6 +4,8 @@ from .base import *  # noqa: F403
 from .base import cache_settings, env, redis_url_with_db
 
 DEBUG = False
+# Fixed, whatever PORT or SITE_URL the shell running the tests has.
+SITE_URL = "http://127.0.0.1:8000"
 SECRET_KEY = "test-only-not-secret-1b9e6a3c5d7f2e8a4c6b0d1e3f5a7c9e"
 # Hashing cost is not what the suite tests; a cheap hasher keeps factories fast. Argon2 stays first in
 # base.py, which a test checks.

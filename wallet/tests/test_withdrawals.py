@@ -341,3 +341,50 @@ def test_razorpayx_refusal_fails_the_withdrawal_and_returns_the_money(shopper, f
     assert w.status == "failed" and w.rejection_reason == "Invalid VPA"
     assert balance(shopper) == Decimal("500.00")
     assert_reconciled()
+
+
+# ---------------------------------------------------------------- methods the gateway can pay
+
+RAZORPAYX_GATEWAY = "wallet.gateways.RazorpayXGateway"
+
+
+@pytest.mark.django_db
+def test_shoppers_are_offered_only_what_the_payout_gateway_can_pay(client, shopper):
+    client.force_login(shopper)
+    with override_settings(PAYOUT_GATEWAY=RAZORPAYX_GATEWAY):
+        page = client.get("/wallet/withdraw/").content.decode()
+    assert 'value="bank"' in page and 'value="upi"' in page
+    assert 'value="gift_voucher"' not in page and 'value="mobile_recharge"' not in page
+    assert 'name="brand"' not in page and 'name="operator"' not in page  # the fields of those methods too
+    # the fake gateway (development) pays all four
+    page = client.get("/wallet/withdraw/").content.decode()
+    assert all(f'value="{m}"' in page for m in ("bank", "upi", "gift_voucher", "mobile_recharge"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "method,details",
+    [("gift_voucher", {"brand": "amazon"}), ("mobile_recharge", {"mobile": "9876543210", "operator": "jio"})],
+)
+def test_a_forged_request_for_a_method_the_gateway_cannot_pay_is_refused_and_changes_nothing(
+    client, shopper, method, details
+):
+    fund(shopper, "1000")
+    client.force_login(shopper)
+    with override_settings(PAYOUT_GATEWAY=RAZORPAYX_GATEWAY):
+        # the service itself
+        with pytest.raises(services.WalletError, match="Choose how to receive the money: Bank transfer or UPI"):
+            services.withdrawal_request(user_id=shopper.pk, amount=Decimal("300"), method=method, details=details)
+        # the API
+        api = client.post(
+            URL,
+            {"amount": "300", "method": method, "details": details},
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=f"forged-{method}",
+        )
+        # the page's form, posted by hand
+        form = client.post("/wallet/withdraw/", {"amount": "300", "method": method, **details, "idempotency_key": "k1"})
+    assert api.status_code == 400 and api.json() == {"method": [f'"{method}" is not a valid choice.']}
+    assert form.status_code == 400 and "Select a valid choice" in form.content.decode()
+    assert Withdrawal.objects.count() == 0 and balance(shopper) == Decimal("1000.00")
+    assert_reconciled()
