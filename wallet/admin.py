@@ -232,13 +232,15 @@ class CashbackEventAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
         "transaction_amount",
         "cashback_amount",
         "status",
+        "held_reason",
         "network",
         "affiliate_transaction_id",
         "created_at",
         "confirmed_at",
         "paid_at",
     )
-    list_filter = ("status", "network", "merchant", "created_at")
+    # Held for review = "held reason: not empty"; staff confirm (releases the hold and pays) or reject them.
+    list_filter = ("status", ("held_reason", admin.EmptyFieldListFilter), "network", "merchant", "created_at")
     search_fields = ("user__email", "affiliate_transaction_id", "click_id", "merchant__name")
     raw_id_fields = ("user", "offer", "merchant")
     actions = ["confirm_selected", "reject_selected", "reverse_selected"]

@@ -166,6 +166,10 @@ class CashbackEvent(TimeStampedModel):
     rate_value = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
     rate_cap = MoneyField()
     rate_source = models.CharField(max_length=20, null=True, blank=True)
+    # Not in the seed: why a network-reported event waits for staff instead of being paid automatically
+    # (its cashback is above CASHBACK_MAX_COMMISSION_MULTIPLE times the reported commission). Set when the
+    # report comes in; only a staff confirmation clears it (wallet.services.cashback_hold_reason).
+    held_reason = models.CharField(max_length=255, null=True, blank=True)
 
     class Meta:
         db_table = "cashback_events"
@@ -196,6 +200,12 @@ class CashbackEvent(TimeStampedModel):
                 condition=Q(paid_at__isnull=True) | Q(status__in=["paid", "reversed"]),
                 name="cashback_paid_at_only_when_credited",
             ),
+            # A held event is never credited, whichever path (the service or the auto-confirm batch's SQL)
+            # tries: staff release the hold in the same UPDATE that confirms it.
+            models.CheckConstraint(
+                condition=Q(held_reason__isnull=True) | Q(status__in=["pending", "rejected"]),
+                name="cashback_held_not_credited",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -203,8 +213,9 @@ class CashbackEvent(TimeStampedModel):
 
 
 class UnmatchedConversion(TimeStampedModel):
-    """A well-formed conversion whose click id is not one of our clicks (or has no user): kept for staff
-    review, never dropped and never credited. Staff retry the match once the click is known."""
+    """A well-formed conversion whose click id is not one of our clicks (or has no user, or went to a store of
+    another network): kept for staff review, never dropped and never credited. Staff retry the match once the
+    click is known."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

@@ -418,7 +418,7 @@ def wallet_adjust(*, user_id: int, amount: Decimal, reason: str, actor: Actor) -
 
 @dataclass(frozen=True)
 class IngestResult:
-    outcome: str  # created / updated / confirmed / rejected / reversed / unchanged / unmatched / ignored
+    outcome: str  # created / updated / confirmed / held / rejected / reversed / unchanged / unmatched / ignored
     event_id: int | None = None
     message: str = ""
 
@@ -484,6 +484,35 @@ RECORD_PERMISSIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+def network_mismatch(*, conversion: Conversion, merchant) -> str | None:
+    """Why ``conversion`` may not be matched to a click on ``merchant``, or None. A network is paid only for
+    its own stores, so it can only report sales of those: a vCommission postback for a click that went to a
+    Cuelinks store is somebody's mistake (or a forgery with a leaked secret), never our shopper's earning.
+    Staff entry ("manual") is exempt: the staff member recording it vouches for the store."""
+    if conversion.network == "manual":
+        return None
+    store_network = (merchant.affiliate_network or "").strip().lower()
+    if store_network == conversion.network:
+        return None
+    return f"network mismatch: the click went to {merchant.name}, a store on {store_network or 'no network'}"
+
+
+def cashback_hold_reason(*, conversion: Conversion, cashback: Decimal) -> str | None:
+    """Why a reported conversion's cashback must wait for staff instead of being paid automatically, or None.
+
+    The shopper is promised the advertised rate; the site can afford it only out of the commission the store
+    pays. A cashback above CASHBACK_MAX_COMMISSION_MULTIPLE times the reported commission (no commission
+    reported counts as ₹0) is therefore recorded but held: no network status and no auto-confirm pays it,
+    staff confirm or reject it. Staff entry ("manual") is exempt: the person recording it is the reviewer."""
+    if conversion.network == "manual" or cashback <= 0:
+        return None
+    multiple = settings.CASHBACK_MAX_COMMISSION_MULTIPLE
+    commission = conversion.commission or Decimal("0.00")
+    if cashback <= commission * multiple:
+        return None
+    return f"cashback ₹{cashback} is above {multiple:g}× the reported commission ₹{commission}"
+
+
 def cashback_record(
     *, conversion: Conversion, source: str, actor: Actor, unmatched_id: int | None = None
 ) -> IngestResult:
@@ -492,7 +521,9 @@ def cashback_record(
     ``actor``: SYSTEM for a network's report (postback, import); staff need RECORD_PERMISSIONS.
     Idempotent and order-proof: the event is keyed by (network, transaction id); a repeated report changes
     nothing, a late 'pending' after 'approved' is stale and ignored, 'approved' first creates the event
-    and confirms it at once. Unknown click ids are kept in unmatched_conversions for review."""
+    and confirms it at once. Unknown click ids, and clicks on another network's store, are kept in
+    unmatched_conversions for review; a cashback above the commission cap is recorded but held for staff
+    (cashback_hold_reason)."""
     actor_id = authz.actor_require(actor, *RECORD_PERMISSIONS[conversion.status])
     with authz.acting(actor_id, reason=f"cashback.record ({source})"):
         return _cashback_record(conversion=conversion, source=source, actor_id=actor_id, unmatched_id=unmatched_id)
@@ -510,6 +541,9 @@ def _cashback_record(
     if click.user_id is None:
         return _keep_unmatched(conversion=conversion, reason="the click was made signed out", source=source)
     merchant = click.merchant or click.offer.merchant
+    mismatch = network_mismatch(conversion=conversion, merchant=merchant)
+    if mismatch:
+        return _keep_unmatched(conversion=conversion, reason=mismatch, source=source)
     try:
         with transaction.atomic():
             result = _record_locked(
@@ -545,6 +579,7 @@ def _record_locked(*, click, merchant, conversion: Conversion, source: str, acto
     if event is None:
         rule = _click_rule(click=click, offer=click.offer, merchant=merchant)
         amount = rule.amount_for(conversion.sale_amount)
+        held = cashback_hold_reason(conversion=conversion, cashback=amount)
         event = CashbackEvent.objects.create(
             user_id=click.user_id,
             offer_id=click.offer_id,
@@ -561,6 +596,7 @@ def _record_locked(*, click, merchant, conversion: Conversion, source: str, acto
             rate_value=rule.value,
             rate_cap=rule.cap,
             rate_source=rule.source,
+            held_reason=held,
         )
         User.all_objects.filter(pk=click.user_id).update(pending_cashback=F("pending_cashback") + amount)
         audit_log(
@@ -568,9 +604,14 @@ def _record_locked(*, click, merchant, conversion: Conversion, source: str, acto
             action="cashback.tracked",
             entity_type="cashback_event",
             entity_id=event.pk,
-            metadata={"source": source, "network": conversion.network, "rule": rule.display or "no cashback"},
+            metadata={
+                "source": source,
+                "network": conversion.network,
+                "rule": rule.display or "no cashback",
+                "held": held or "",
+            },
         )
-        if conversion.status == PENDING:
+        if conversion.status == PENDING or held:
             notify(
                 user_id=click.user_id,
                 title="Cashback tracked",
@@ -589,17 +630,24 @@ def _record_locked(*, click, merchant, conversion: Conversion, source: str, acto
         amount = _rule_of(event).amount_for(conversion.sale_amount)
         if amount != event.cashback_amount or conversion.sale_amount != event.transaction_amount:
             delta = amount - event.cashback_amount
+            # A revision can put the cashback above the cap (a lower commission); once held, only staff
+            # release it, whatever later revisions say.
+            held = event.held_reason or cashback_hold_reason(conversion=conversion, cashback=amount)
             CashbackEvent.objects.filter(pk=event.pk).update(
                 cashback_amount=amount,
                 transaction_amount=conversion.sale_amount,
                 commission_amount=conversion.commission,
+                held_reason=held,
             )
             if delta:
                 User.all_objects.filter(pk=event.user_id).update(pending_cashback=F("pending_cashback") + delta)
-            event.cashback_amount, event.transaction_amount = amount, conversion.sale_amount
+            event.cashback_amount, event.transaction_amount, event.held_reason = amount, conversion.sale_amount, held
             outcome = "updated"
 
     if conversion.status == CONFIRMED:
+        if status == CashbackEvent.Status.PENDING and event.held_reason:
+            # The network's approval is recorded (network_status); the money waits for staff.
+            return IngestResult("held", event.pk, f"kept for review: {event.held_reason}")
         if status == CashbackEvent.Status.PENDING:
             _confirm_locked(event=event, lock=lock, actor_id=actor_id, source=source)
             return IngestResult("confirmed", event.pk, f"₹{event.cashback_amount} credited")
@@ -627,8 +675,13 @@ def _record_locked(*, click, merchant, conversion: Conversion, source: str, acto
 
 def _confirm_locked(*, event: CashbackEvent, lock: WalletBalance, actor_id: int | None, source: str) -> None:
     """pending → confirmed → paid in one transaction: the credit and paid_at come with the confirmation, so
-    no approved cashback can wait uncredited. Caller holds the wallet lock and the event lock."""
+    no approved cashback can wait uncredited. Caller holds the wallet lock and the event lock.
+
+    A held event (held_reason) is confirmed only by a staff member, and that confirmation releases the hold."""
     _check(CASHBACK_TRANSITIONS, event.status, CashbackEvent.Status.CONFIRMED, "This cashback")
+    held = event.held_reason
+    if held and (source != "staff" or actor_id is None):
+        raise IllegalTransition(f"This cashback is held for review ({held}); only staff can confirm it.")
     now = timezone.now()
     if event.cashback_amount > 0:
         wallet_post(
@@ -640,15 +693,17 @@ def _confirm_locked(*, event: CashbackEvent, lock: WalletBalance, actor_id: int 
             description=f"Cashback from {event.merchant.name}",
             lock=lock,
         )
-    CashbackEvent.objects.filter(pk=event.pk).update(status=CashbackEvent.Status.PAID, confirmed_at=now, paid_at=now)
+    CashbackEvent.objects.filter(pk=event.pk).update(
+        status=CashbackEvent.Status.PAID, confirmed_at=now, paid_at=now, held_reason=None
+    )
     User.all_objects.filter(pk=event.user_id).update(pending_cashback=F("pending_cashback") - event.cashback_amount)
-    event.status, event.confirmed_at, event.paid_at = CashbackEvent.Status.PAID, now, now
+    event.status, event.confirmed_at, event.paid_at, event.held_reason = CashbackEvent.Status.PAID, now, now, None
     audit_log(
         actor_id=actor_id,
         action="cashback.confirmed",
         entity_type="cashback_event",
         entity_id=event.pk,
-        metadata={"amount": str(event.cashback_amount), "source": source},
+        metadata={"amount": str(event.cashback_amount), "source": source, "released_hold": held or ""},
     )
     notify(
         user_id=event.user_id,
@@ -788,7 +843,7 @@ def _due_event_ids(cur, *, now: dt.datetime, limit: int, with_debt: bool) -> lis
         SELECT e.id FROM cashback_events e
         JOIN merchants m ON m.id = e.merchant_id
         LEFT JOIN wallet_balances b ON b.user_id = e.user_id
-        WHERE e.status = 'pending'
+        WHERE e.status = 'pending' AND e.held_reason IS NULL
           AND e.created_at <= %(now)s - make_interval(days => m.validation_days)
           AND (coalesce(b.debt, 0) > 0) = %(with_debt)s
         ORDER BY e.created_at, e.id
@@ -835,11 +890,12 @@ def cashback_auto_confirm_batch(*, batch_size: int = 5000, now: dt.datetime | No
             """,
             {"ids": ids},
         )
-        # (3) events, ascending id, re-checked inside the locks (still pending, owner still debt-free)
+        # (3) events, ascending id, re-checked inside the locks (still pending and not held, owner still
+        # debt-free)
         cur.execute(
             """
             SELECT e.id FROM cashback_events e JOIN wallet_balances b ON b.user_id = e.user_id
-            WHERE e.id = ANY(%(ids)s) AND e.status = 'pending' AND b.debt = 0
+            WHERE e.id = ANY(%(ids)s) AND e.status = 'pending' AND e.held_reason IS NULL AND b.debt = 0
             ORDER BY e.id FOR UPDATE OF e
             """,
             {"ids": ids},

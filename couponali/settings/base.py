@@ -469,6 +469,9 @@ WALLET_MIN_WITHDRAWAL = Decimal(env.str("WALLET_MIN_WITHDRAWAL", default="250.00
 WALLET_SECOND_APPROVAL_ABOVE = Decimal(env.str("WALLET_SECOND_APPROVAL_ABOVE", default="10000.00"))
 # Auto-confirmation of pending cashback after the store's validation period: events per set-based batch.
 CASHBACK_AUTO_CONFIRM_BATCH = env.int("CASHBACK_AUTO_CONFIRM_BATCH", default=5000)
+# A reported cashback above this multiple of the reported commission is held for staff review instead of being
+# paid automatically (1 = never more than the store pays us; raise it for boosted offers the site subsidises).
+CASHBACK_MAX_COMMISSION_MULTIPLE = Decimal(env.str("CASHBACK_MAX_COMMISSION_MULTIPLE", default="1"))
 # Affiliate postbacks (/api/v1/postbacks/<network>/): one shared secret per network, "admitad=...,cuelinks=...".
 # No defaults: a network without a secret is refused.
 POSTBACK_SECRETS: dict[str, str] = env.dict("POSTBACK_SECRETS", default={})

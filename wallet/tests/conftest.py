@@ -78,9 +78,11 @@ def finance2(db):
 
 @pytest.fixture
 def store(db):
+    # On Cuelinks, the network most of these tests report through (a network pays only for its own stores).
     return MerchantFactory(
         name="Myntra",
         slug="myntra",
+        affiliate_network="cuelinks",
         default_cashback_type="percentage",
         default_cashback_value=Decimal("5.00"),
         validation_days=30,
@@ -88,7 +90,9 @@ def store(db):
 
 
 def make_click(*, user, merchant=None, offer=None, click_id=None, **offer_kwargs):
-    offer = offer or OfferFactory(merchant=merchant or MerchantFactory(), **offer_kwargs)
+    # Without a store: one on Cuelinks, like the `store` fixture; a test reporting through another network
+    # passes a store of that network.
+    offer = offer or OfferFactory(merchant=merchant or MerchantFactory(affiliate_network="cuelinks"), **offer_kwargs)
     return OfferClickFactory(
         offer=offer, merchant=offer.merchant, user=user, click_id=uuid.UUID(str(click_id)) if click_id else uuid.uuid4()
     )

@@ -97,8 +97,10 @@ def test_admitad_sample_report_imports_as_documented(shopper):
 
 @pytest.mark.django_db
 def test_vcommission_sample_report_imports_as_documented(shopper):
+    # a vCommission store whose offer passes on 5%: the report's payout (all of it, within the commission cap)
+    store = MerchantFactory(affiliate_network="vcommission")
     for n in (11, 12, 13, 14):
-        make_click(user=shopper, click_id=placeholder(n))
+        make_click(user=shopper, merchant=store, click_id=placeholder(n), cashback_value=Decimal("5.00"))
     out = StringIO()
     with pytest.raises(CommandError, match="1 line"):
         call_command(
@@ -113,8 +115,8 @@ def test_vcommission_sample_report_imports_as_documented(shopper):
     events = {e.affiliate_transaction_id: e.status for e in CashbackEvent.objects.filter(network="vcommission")}
     assert events == {"VC-55012": "paid", "VC-55013": "pending", "VC-55014": "rejected"}
     shopper = User.all_objects.get(pk=shopper.pk)
-    assert shopper.wallet_balance == Decimal("77.94")  # 6% of 1299.00
-    assert shopper.pending_cashback == Decimal("147.00")  # 6% of 2450.00
+    assert shopper.wallet_balance == Decimal("64.95")  # 5% of 1299.00
+    assert shopper.pending_cashback == Decimal("122.50")  # 5% of 2450.00
     assert_reconciled()
 
 
@@ -131,6 +133,8 @@ def test_import_refuses_a_file_of_another_network_and_missing_files(tmp_path):
     assert CashbackEvent.objects.count() == 0
 
 
+# The rate each sample passes on: all of the commission it reports (6% of 2499, 5% of 1299, 3.5% of 3499).
+SAMPLE_RATES = {"admitad": Decimal("6.00"), "vcommission": Decimal("5.00"), "cuelinks": Decimal("3.50")}
 SAMPLE_POSTBACKS = {
     "admitad": "subid={click}&order_id=AD-77120&order_sum=2499.00&payment_sum=149.94&currency=INR&status=pending"
     "&action_id=9912",
@@ -142,7 +146,8 @@ SAMPLE_POSTBACKS = {
 @pytest.mark.django_db
 @pytest.mark.parametrize("network", sorted(SAMPLE_POSTBACKS))
 def test_sample_postbacks_work_as_they_are(client, shopper, network):
-    click = make_click(user=shopper)
+    store = MerchantFactory(affiliate_network=network)
+    click = make_click(user=shopper, merchant=store, cashback_value=SAMPLE_RATES[network])
     query = SAMPLE_POSTBACKS[network].format(click=click.click_id)
     secret = settings.POSTBACK_SECRETS[network]
     # when the network calls us (GET, secret in the query string)
@@ -169,7 +174,7 @@ def test_postbacks_by_post_and_signed(client, shopper):
         "sub_id": str(click.click_id),
         "transaction_id": "CL-2001",
         "sale_amount": "1000",
-        "commission": "40",
+        "commission": "60",
         "status": "pending",
     }
     # a signed POST (form body, signature header)
@@ -204,7 +209,7 @@ def test_postbacks_without_the_right_secret_or_with_bad_input_change_nothing(cli
 
 @pytest.mark.django_db
 def test_approved_before_pending_makes_one_event_and_one_credit(client, shopper):
-    click = make_click(user=shopper)
+    click = make_click(user=shopper, merchant=MerchantFactory(affiliate_network="admitad"))
     base = f"subid={click.click_id}&order_id=AD-9&order_sum=1000&payment_sum=60&secret=test-admitad-secret"
     assert client.get(f"/api/v1/postbacks/admitad/?{base}&status=approved").json()["outcome"] == "confirmed"
     late = client.get(f"/api/v1/postbacks/admitad/?{base}&status=pending").json()
@@ -220,7 +225,7 @@ def test_approved_before_pending_makes_one_event_and_one_credit(client, shopper)
 
 @pytest.mark.django_db
 def test_declined_after_payment_reverses_with_a_debit_and_a_debt_when_the_balance_is_short(shopper):
-    click = make_click(user=shopper)
+    click = make_click(user=shopper, merchant=MerchantFactory(affiliate_network="admitad"))
     spec = NETWORKS["admitad"]
     params = {"subid": str(click.click_id), "order_id": "AD-1", "order_sum": "2000", "payment_sum": "120"}
     services.cashback_record(
@@ -268,7 +273,8 @@ def test_unknown_clicks_are_kept_for_review_never_credited_and_can_be_matched_la
     assert (row.network, row.affiliate_transaction_id, row.times_seen) == ("vcommission", "VC-55012", 2)
     assert CashbackEvent.objects.count() == 0 and WalletTransaction.objects.count() == 0
     # when the click turns up (e.g. restored from a late log) staff retry the match
-    make_click(user=shopper, click_id=missing)
+    store = MerchantFactory(affiliate_network="vcommission")
+    make_click(user=shopper, merchant=store, click_id=missing, cashback_value=SAMPLE_RATES["vcommission"])
     staff = grant_permissions(
         UserFactory(is_staff=True),
         "wallet.retry_unmatchedconversion",
@@ -309,7 +315,9 @@ def test_a_click_id_found_twice_goes_to_review_not_to_a_guess(shopper):
 
 @pytest.mark.django_db
 def test_the_rule_advertised_at_click_time_is_honoured(client, shopper):
-    store = MerchantFactory(default_cashback_type="percentage", default_cashback_value=Decimal("3.00"))
+    store = MerchantFactory(
+        affiliate_network="vcommission", default_cashback_type="percentage", default_cashback_value=Decimal("3.00")
+    )
     offer = OfferFactory(
         merchant=store, cashback_type="percentage", cashback_value=Decimal("10.00"), max_cashback=Decimal("500.00")
     )
@@ -332,18 +340,26 @@ def test_the_rule_advertised_at_click_time_is_honoured(client, shopper):
             "status": "approved",
         },
     )
-    services.cashback_record(conversion=conversion, source="test", actor=SYSTEM)
+    result = services.cashback_record(conversion=conversion, source="test", actor=SYSTEM)
     event = CashbackEvent.objects.get()
-    # then the shopper gets the advertised 10% (rounded down to the paisa), not 2% and not capped by commission
+    # then the shopper is owed the advertised 10% (rounded down to the paisa), not 2% ...
     assert event.cashback_amount == Decimal("199.99")
     assert (event.rate_type, event.rate_value, event.rate_source) == ("percentage", Decimal("10.0000"), "offer")
+    # ... but more than the commission is not paid automatically: it waits for staff
+    assert result.outcome == "held" and event.status == "pending" and credits_for(event) == []
+    assert event.held_reason == "cashback ₹199.99 is above 1× the reported commission ₹20.00"
+    # and a staff confirmation pays the advertised amount
+    staff = grant_permissions(UserFactory(is_staff=True), "wallet.confirm_cashbackevent")
+    services.cashback_confirm(event_id=event.pk, actor=staff)
     assert credits_for(event)[0].amount == Decimal("199.99")
 
 
 @pytest.mark.django_db
 def test_category_commission_then_store_default_apply_when_the_offer_has_no_rule(shopper):
     category = CategoryFactory()
-    store = MerchantFactory(default_cashback_type="fixed", default_cashback_value=Decimal("25.00"))
+    store = MerchantFactory(
+        affiliate_network="cuelinks", default_cashback_type="fixed", default_cashback_value=Decimal("25.00")
+    )
     MerchantCommissionFactory(
         merchant=store,
         category=category,
@@ -462,7 +478,7 @@ def test_postback_works_with_row_level_security_scope(client, shopper):
     """The endpoint runs anonymous (request scope with no user) and acts through an audited bypass."""
     from accounts.models import AuditLog
 
-    click = make_click(user=shopper)
+    click = make_click(user=shopper, cashback_value=SAMPLE_RATES["cuelinks"])
     query = SAMPLE_POSTBACKS["cuelinks"].format(click=click.click_id)
     client.get(f"/api/v1/postbacks/cuelinks/?{query}&secret=test-cl-secret")
     assert AuditLog.objects.filter(action="rls.bypass", metadata__reason="postback from cuelinks").exists()
@@ -494,6 +510,7 @@ def test_a_transaction_id_already_tracked_for_another_click_is_ignored(shopper):
                     "sub_id": str(click.click_id),
                     "transaction_id": "CL-SAME",
                     "sale_amount": "100",
+                    "commission": "6",
                     "status": "validated",
                 },
             ),

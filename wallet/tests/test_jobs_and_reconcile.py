@@ -42,7 +42,14 @@ def record(click, txn, sale="1000", status="pending"):
     return services.cashback_record(
         conversion=conversion_parse(
             NETWORKS["cuelinks"],
-            {"sub_id": str(click.click_id), "transaction_id": txn, "sale_amount": sale, "status": status},
+            {
+                "sub_id": str(click.click_id),
+                "transaction_id": txn,
+                "sale_amount": sale,
+                # the store pays 10%; the offers pass on 6% (within the commission cap)
+                "commission": str(Decimal(sale) / 10),
+                "status": status,
+            },
         ),
         source="test",
         actor=SYSTEM,
@@ -51,7 +58,7 @@ def record(click, txn, sale="1000", status="pending"):
 
 @pytest.mark.django_db
 def test_auto_confirm_credits_only_events_past_their_stores_validation_period(shopper):
-    store = MerchantFactory(validation_days=30)
+    store = MerchantFactory(affiliate_network="cuelinks", validation_days=30)
     due = record(make_click(user=shopper, merchant=store), "DUE").event_id
     fresh = record(make_click(user=shopper, merchant=store), "FRESH").event_id
     zero = record(
@@ -81,7 +88,7 @@ def test_auto_confirm_credits_only_events_past_their_stores_validation_period(sh
 
 @pytest.mark.django_db
 def test_auto_confirm_chains_several_events_of_one_user_and_pays_debts_first(shopper):
-    store = MerchantFactory(validation_days=10)
+    store = MerchantFactory(affiliate_network="cuelinks", validation_days=10)
     # a debt from an earlier reversal
     old = record(make_click(user=shopper, merchant=store), "OLD", status="validated").event_id
     services.cashback_reverse(event_id=old, reason="returned", actor=SYSTEM)

@@ -84,7 +84,7 @@ def test_money_flows_with_row_level_security_on(policies, settings):
     # an affiliate postback (anonymous request) credits through an audited bypass
     response = Client().get(
         f"/api/v1/postbacks/cuelinks/?sub_id={click.click_id}&transaction_id=CL-RLS&sale_amount=5000"
-        "&commission=200&status=validated&secret=test-cl-secret"
+        "&commission=300&status=validated&secret=test-cl-secret"
     )
     assert response.status_code == 200 and response.json()["outcome"] == "confirmed", response.content
 
