@@ -716,13 +716,15 @@ def _lock_remaining(user, key: str) -> int:
     return max(1, int((until - now).total_seconds()))
 
 
-def _signin_failed(user, key: str) -> None:
-    """Count a failure; the one that crosses the limit locks the account (or the unknown address)."""
+def _signin_failed(user, key: str) -> int:
+    """Count a failure; the one that crosses the limit locks the account (or the unknown address). Returns
+    the lock's length in seconds when this failure locked, else 0. For an account, the caller holds the
+    user row's lock (signin_attempt), so failures are counted one at a time."""
     from .models import User
 
     try:
         limit_hit(scope="accounts-signin-failures", key=key, rate=_lockout_rate())
-        return
+        return 0
     except RateLimited:
         pass
     now = timezone.now()
@@ -730,40 +732,46 @@ def _signin_failed(user, key: str) -> None:
     until = now + duration
     if user is None:
         cache.add(f"accounts:signin-lock:{key}", until.timestamp(), int(duration.total_seconds()))
-        raise AccountLocked(int(duration.total_seconds()))
+        return int(duration.total_seconds())
     # Only the request that actually sets the lock writes the audit row and notifies the owner.
-    with transaction.atomic():
-        locked = (
-            User.objects.filter(pk=user.pk)
-            .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
-            .update(locked_until=until)
+    locked = (
+        User.objects.filter(pk=user.pk)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+        .update(locked_until=until)
+    )
+    if locked:
+        audit_log(
+            actor_id=None,
+            action="user.locked",
+            entity_type="user",
+            entity_id=user.pk,
+            metadata={"until": until.isoformat(), "failures": settings.ACCOUNTS_LOCKOUT_FAILURES},
         )
-        if locked:
-            audit_log(
-                actor_id=None,
-                action="user.locked",
-                entity_type="user",
-                entity_id=user.pk,
-                metadata={"until": until.isoformat(), "failures": settings.ACCOUNTS_LOCKOUT_FAILURES},
-            )
-            notify(
-                user_id=user.pk,
-                title="Sign-in to your account was paused",
-                body=f"After {settings.ACCOUNTS_LOCKOUT_FAILURES} wrong passwords we paused sign-in for "
-                f"{int(duration.total_seconds() // 60)} minutes. If this was not you, reset your password.",
-                url="/accounts/password/reset/",
-                email=bool(user.email),
-                sms=not user.email and bool(user.mobile),
-            )
-    raise AccountLocked(int(duration.total_seconds()))
+        notify(
+            user_id=user.pk,
+            title="Sign-in to your account was paused",
+            body=f"After {settings.ACCOUNTS_LOCKOUT_FAILURES} wrong passwords we paused sign-in for "
+            f"{int(duration.total_seconds() // 60)} minutes. If this was not you, reset your password.",
+            url="/accounts/password/reset/",
+            email=bool(user.email),
+            sms=not user.email and bool(user.mobile),
+        )
+    return int(duration.total_seconds())
 
 
 def signin_attempt(*, identifier: str, password: str):
     """Check an e-mail/mobile and password. Returns the user or raises InvalidCredentials / AccountLocked.
+    The one sign-in check of the site: the sign-in page, the API token endpoint and Django's authenticate()
+    (the admin's login) all call it.
 
     Known and unknown addresses are treated alike: same errors, one password hash of work each, and the
     same lockout after repeated failures (unknown addresses are "locked" in Redis only).
+
+    For an account, the lock check, the password verdict and the failure count happen under a lock on the
+    user's row: parallel attempts on one account are decided one at a time, so once the failure that locks
+    is counted no later attempt - the right password included - can sign in, however many arrive at once.
     """
+    from .models import User
     from .selectors import user_by_identifier
     from .validators import clean_identifier
 
@@ -773,16 +781,32 @@ def signin_attempt(*, identifier: str, password: str):
         kind, value = "", (identifier or "").strip().lower()
     user = user_by_identifier(kind=kind, value=value) if kind else None
     key = _lock_key(user, value)
-    remaining = _lock_remaining(user, key)
-    if remaining:
-        _burn_password_hash(password)
-        raise AccountLocked(remaining)
-    if user is not None and user.is_active and user.check_password(password or ""):
-        limit_clear(scope="accounts-signin-failures", key=key, rate=_lockout_rate())
-        return user
     if user is None:
+        # No account to sign in to, so nothing to race for: the Redis lock only keeps the answers alike.
+        remaining = _lock_remaining(None, key)
         _burn_password_hash(password)
-    _signin_failed(user, key)
+        if remaining:
+            raise AccountLocked(remaining)
+        locked_for = _signin_failed(None, key)
+        if locked_for:
+            raise AccountLocked(locked_for)
+        raise InvalidCredentials()
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user.pk).first()
+        if user is None:
+            locked_for, verdict = 0, "gone"  # deleted meanwhile: answered like an unknown address
+        elif remaining := _lock_remaining(user, key):
+            locked_for, verdict = remaining, "locked"
+        elif user.is_active and user.check_password(password or ""):
+            limit_clear(scope="accounts-signin-failures", key=key, rate=_lockout_rate())
+            return user
+        else:
+            # Counted (and the lock set) inside the block: the refusal is raised after it commits.
+            locked_for, verdict = _signin_failed(user, key), "wrong"
+    if verdict != "wrong":
+        _burn_password_hash(password)  # the work a password check would have cost
+    if locked_for:
+        raise AccountLocked(locked_for)
     raise InvalidCredentials()
 
 
