@@ -82,6 +82,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Cache-Control: no-store on wallet, account, API... responses (couponali/cache_headers.py).
     "couponali.cache_headers.NoStoreMiddleware",
+    # 400 for a NUL character anywhere in the input, before anything reads it (couponali/middleware.py);
+    # after the header middleware above, so that its answer carries their headers too.
+    "couponali.middleware.RejectNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # SEO redirects (seo_redirects), an in-memory exact-path lookup before anything else is done.
     "cms.middleware.SeoRedirectMiddleware",
