@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("wallet", "0004_drop_click_rate_snapshots"),
+        ("wallet", "0005_staff_permissions"),
     ]
 
     operations = [
