@@ -36,7 +36,14 @@ def record(click, txn, status="pending", sale="1000"):
     return services.cashback_record(
         conversion=conversion_parse(
             NETWORKS["cuelinks"],
-            {"sub_id": str(click.click_id), "transaction_id": txn, "sale_amount": sale, "status": status},
+            {
+                "sub_id": str(click.click_id),
+                "transaction_id": txn,
+                "sale_amount": sale,
+                # the store pays 10%; the offers pass on 6% (within the commission cap)
+                "commission": str(Decimal(sale) / 10),
+                "status": status,
+            },
         ),
         source="test",
         actor=SYSTEM,
