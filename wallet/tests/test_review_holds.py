@@ -280,3 +280,20 @@ def test_staff_find_held_events_in_the_admin(admin_client, shopper):
     )
     html = admin_client.get("/admin/wallet/cashbackevent/?held_reason__isempty=0").content.decode()
     assert "CL-ADM" in html and "is above 1× the reported commission" in html and "CL-OK" not in html
+
+
+@pytest.mark.django_db
+def test_a_report_line_with_a_nul_byte_is_reported_by_line_and_the_others_import(shopper, tmp_path):
+    store = MerchantFactory(affiliate_network="cuelinks")
+    good, bad = (make_click(user=shopper, merchant=store, cashback_value=Decimal("3.50")) for _ in range(2))
+    report = tmp_path / "cuelinks.csv"
+    report.write_text(
+        "sub_id,transaction_id,sale_amount,commission,status\n"
+        f"{good.click_id},CL-GOOD,3499,122.46,pending\n"
+        f"{bad.click_id},CL-\x00BAD,3499,122.46,pending\n"
+    )
+    out = StringIO()
+    with pytest.raises(CommandError, match="1 line"):
+        call_command("import_cashback", str(report), "--network", "cuelinks", "--no-progress", stdout=out)
+    assert "line 3: transaction_id contains a NUL character" in out.getvalue()
+    assert list(CashbackEvent.objects.values_list("affiliate_transaction_id", flat=True)) == ["CL-GOOD"]
