@@ -68,7 +68,7 @@ def signed_postback(click_id: uuid.UUID, transaction_id: str) -> dict:
         "sub_id": str(click_id),
         "transaction_id": transaction_id,
         "sale_amount": "1000",
-        "commission": "40",
+        "commission": "60",  # covers the offer's 6%: paid without staff review
         "status": "validated",
     }
     signature = postback_signature(settings.POSTBACK_SECRETS["cuelinks"], params)
@@ -87,7 +87,9 @@ def signed_in_as(client: Client, path: str = "/"):
 @pytest.mark.django_db(transaction=True)
 def test_click_outs_postbacks_and_sessions_survive_a_redis_outage(redis_server, caplog):
     # given: a referred shopper signed in, a store with an offer, all with Redis up
-    merchant = MerchantFactory(tracking_url_template="https://t.example.net/?s={click_id}&u={user_id}")
+    merchant = MerchantFactory(
+        affiliate_network="cuelinks", tracking_url_template="https://t.example.net/?s={click_id}&u={user_id}"
+    )
     offer = OfferFactory(merchant=merchant)
     referrer = UserFactory()
     shopper = UserFactory(referred_by_user=referrer)
