@@ -1,7 +1,7 @@
 """Settings for pytest: the real PostgreSQL and Redis, whose URLs `make test` sets (devtools/embedded.py)."""
 
 from .base import *  # noqa: F403
-from .base import cache_settings, env, redis_url_with_db
+from .base import DATABASES, cache_settings, env, redis_url_with_db
 
 DEBUG = False
 # Fixed, whatever PORT or SITE_URL the shell running the tests has.
@@ -49,3 +49,8 @@ DEMO_STAFF_EMAIL = "demo-staff@couponali.test"
 DEMO_SHOPPER_EMAIL = "demo-shopper@couponali.test"
 DEMO_AGENT_EMAIL = "demo-agent@couponali.test"
 DEMO_PASSWORD = "Demo-test-2026"
+
+# The concurrency tests run 16 worker threads beside the main thread, each holding a pooled connection; a pool of
+# exactly 16 (the web default) made one of them wait for another to finish, which on a loaded machine exceeded the
+# pool's 10 s timeout. Tests get headroom; the web's pool size is unchanged.
+DATABASES["default"]["OPTIONS"]["pool"] = {**DATABASES["default"]["OPTIONS"]["pool"], "max_size": 24}
