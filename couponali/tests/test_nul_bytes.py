@@ -164,3 +164,18 @@ def test_only_nul_bytes_are_refused_and_file_contents_are_not_inspected():
     assert nul_byte_location(factory.post("/api/v1/x/", deep, content_type="application/json")) is None
     escaped = factory.post("/api/v1/x/", '{"a\\u0000": 1}', content_type="application/json")
     assert nul_byte_location(escaped) == "the JSON body"
+
+
+@pytest.mark.django_db
+def test_a_json_body_nested_too_deeply_for_the_parser_is_a_400_not_a_500(client):
+    # given a body far deeper than Python's JSON parser follows (it raises RecursionError, not ValueError)
+    deep = "[" * 100_000 + "]" * 100_000
+    before = table_counts()
+    # when it is posted to API routes that parse JSON
+    for path in ("/api/v1/auth/token/", "/api/v1/postbacks/cuelinks/", "/api/v1/wallet/withdrawals/"):
+        response = client.post(path, deep, content_type="application/json")
+        # then each answers a clear 400 (or refuses the anonymous caller first), never a 500, and nothing is written
+        assert response.status_code in (400, 401, 403), (path, response.status_code)
+        if response.status_code == 400:
+            assert "nested too deeply" in response.json()["detail"]
+    assert table_counts() == before
