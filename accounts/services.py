@@ -28,15 +28,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from couponali import rls
+from couponali.codes import UNAMBIGUOUS_ALPHABET as _CODE_ALPHABET
 from couponali.links import absolute_url
 from couponali.ratelimit import RateLimited, limit_clear, limit_hit
 
 from . import authz, crypto, tokens
 from .authz import Actor
-
-# Readable codes: no 0/O/1/I/L, so a code read aloud or typed from a screenshot is unambiguous.
-_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-
 
 # ---------------------------------------------------------------- errors
 

@@ -34,6 +34,8 @@ urlpatterns = [
         name="api-redoc",
     ),
     path("wallet/", include("wallet.urls")),
+    # CouponAli gift cards into the wallet (/wallet/gift-card/) and the owner's voucher reveal (/vouchers/...).
+    path("", include("orders.giftcard_urls")),
     path("referrals/", include("referrals.urls")),
     path("support/", include("cms.urls")),
     path(

@@ -1,12 +1,16 @@
 from django.contrib import admin
 
-from .models import GiftCard, Order, OrderItem, Payment
+from .admin_fulfilment import OrderFulfilmentAdminMixin, OrderItemVouchersMixin
+from .admin_giftcards import GiftCardAdmin  # noqa: F401 - registers CouponAli's gift cards
+from .models import Order, OrderItem, Payment
 
 
-class OrderItemInline(admin.TabularInline):
+class OrderItemInline(OrderItemVouchersMixin, admin.TabularInline):
     model = OrderItem
     extra = 0
     raw_id_fields = ("product", "variant")
+    exclude = ("voucher_codes",)
+    readonly_fields = ("vouchers_masked",)
 
 
 class PaymentInline(admin.TabularInline):
@@ -17,7 +21,7 @@ class PaymentInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(OrderFulfilmentAdminMixin, admin.ModelAdmin):
     list_display = (
         "order_number",
         "user",
@@ -36,11 +40,13 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderItem)
-class OrderItemAdmin(admin.ModelAdmin):
+class OrderItemAdmin(OrderItemVouchersMixin, admin.ModelAdmin):
     list_display = ("order", "product_name", "denomination", "quantity", "total_price", "fulfillment_status")
     list_filter = ("fulfillment_status",)
     search_fields = ("order__order_number", "product_name", "product_sku")
     raw_id_fields = ("order", "product", "variant")
+    exclude = ("voucher_codes",)
+    readonly_fields = ("vouchers_masked",)
 
 
 @admin.register(Payment)
@@ -49,15 +55,3 @@ class PaymentAdmin(admin.ModelAdmin):
     list_filter = ("status", "gateway", "payment_method")
     search_fields = ("uuid", "gateway_order_id", "gateway_payment_id", "order__order_number", "user__email")
     raw_id_fields = ("order", "user")
-
-
-@admin.register(GiftCard)
-class GiftCardAdmin(admin.ModelAdmin):
-    list_display = ("masked_code", "user", "initial_value", "remaining_value", "expires_at", "is_active")
-    list_filter = ("is_active", "expires_at")
-    search_fields = ("code", "user__email")
-    raw_id_fields = ("user",)
-
-    @admin.display(description="code")
-    def masked_code(self, obj):
-        return f"…{obj.code[-4:]}"

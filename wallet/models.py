@@ -26,6 +26,8 @@ class PostingType(models.TextChoices):
     DEBT_RECOVERY = "debt_recovery", "Recovery of an earlier reversal"
     ADMIN_CREDIT = "admin_credit", "Credit by CouponAli"
     ADMIN_DEBIT = "admin_debit", "Debit by CouponAli"
+    # The remaining value of a CouponAli gift card moved into the wallet (orders.services.gift_cards).
+    GIFT_CARD_REDEEMED = "gift_card_redeemed", "Gift card redeemed"
 
 
 CREDIT_TYPES = (
@@ -34,6 +36,7 @@ CREDIT_TYPES = (
     PostingType.ORDER_REFUND,
     PostingType.WITHDRAWAL_REVERSED,
     PostingType.ADMIN_CREDIT,
+    PostingType.GIFT_CARD_REDEEMED,
 )
 DEBIT_TYPES = (
     PostingType.CASHBACK_REVERSED,

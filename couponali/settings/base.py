@@ -498,6 +498,22 @@ REFERRAL_BONUS_PERCENT = Decimal(env.str("REFERRAL_BONUS_PERCENT", default="10")
 REFERRAL_JOINING_BONUS = Decimal(env.str("REFERRAL_JOINING_BONUS", default="50.00"))
 # Extra invariant checks for reconcile_wallets contributed by apps above the wallet.
 WALLET_RECONCILE_CHECKS = ["referrals.reconcile.CHECKS"]
+# ---------------------------------------------------------------- gift cards: CouponAli's own, and fulfilment
+
+# Where the vouchers of a paid order come from (orders/suppliers.py): the local generator, or
+# orders.suppliers.HttpVoucherSupplier for a supplier's JSON API at GIFTCARD_SUPPLIER_URL with a bearer key.
+GIFTCARD_SUPPLIER_BACKEND = env.str("GIFTCARD_SUPPLIER_BACKEND", default="orders.suppliers.LocalVoucherSupplier")
+GIFTCARD_SUPPLIER_URL = env.str("GIFTCARD_SUPPLIER_URL", default="")
+GIFTCARD_SUPPLIER_API_KEY = env.str("GIFTCARD_SUPPLIER_API_KEY", default="")
+GIFTCARD_SUPPLIER_CONNECT_TIMEOUT = env.float("GIFTCARD_SUPPLIER_CONNECT_TIMEOUT", default=5.0)
+GIFTCARD_SUPPLIER_READ_TIMEOUT = env.float("GIFTCARD_SUPPLIER_READ_TIMEOUT", default=20.0)
+# Attempts to redeem or apply a CouponAli gift card code, per shopper and per client address (moving window in
+# Redis); every attempt counts, every refused one is audited.
+GIFTCARD_GUESS_RATE_LIMIT = env.str("GIFTCARD_GUESS_RATE_LIMIT", default="10/hour")
+GIFTCARD_GUESS_IP_RATE_LIMIT = env.str("GIFTCARD_GUESS_IP_RATE_LIMIT", default="30/hour")
+# Staff issue at most this many cards at a time, each worth at most GIFTCARD_MAX_VALUE rupees.
+GIFTCARD_BATCH_MAX = env.int("GIFTCARD_BATCH_MAX", default=1000)
+GIFTCARD_MAX_VALUE = Decimal(env.str("GIFTCARD_MAX_VALUE", default="10000.00"))
 # ---------------------------------------------------------------- shopper site and click-out
 
 # Click-outs per client IP (sliding window in Redis); past it the click-out answers 429 with Retry-After.
