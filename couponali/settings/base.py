@@ -497,7 +497,7 @@ RAZORPAYX_ACCOUNT_NUMBER = env.str("RAZORPAYX_ACCOUNT_NUMBER", default="")
 REFERRAL_BONUS_PERCENT = Decimal(env.str("REFERRAL_BONUS_PERCENT", default="10"))
 REFERRAL_JOINING_BONUS = Decimal(env.str("REFERRAL_JOINING_BONUS", default="50.00"))
 # Extra invariant checks for reconcile_wallets contributed by apps above the wallet.
-WALLET_RECONCILE_CHECKS = ["referrals.reconcile.CHECKS"]
+WALLET_RECONCILE_CHECKS = ["referrals.reconcile.CHECKS", "orders.reconcile_gift_cards.CHECKS"]
 # ---------------------------------------------------------------- gift cards: CouponAli's own, and fulfilment
 
 # Where the vouchers of a paid order come from (orders/suppliers.py): the local generator, or

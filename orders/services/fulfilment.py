@@ -28,7 +28,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts import authz
+from accounts import authz, crypto
 from accounts.services import audit_log, notify
 from accounts.sms import send_sms
 from wallet import services as wallet_services
@@ -304,6 +304,37 @@ def vouchers_void(*, order_item_ids: list[int], actor: authz.Actor) -> int:
             )
             voided += count
     return voided
+
+
+# ---------------------------------------------------------------- key rotation
+
+
+def vouchers_rotate_keys(*, batch_size: int = 500) -> dict[str, int]:
+    """Re-encrypt every voucher code and PIN under the newest key of KYC_ENCRYPTION_KEYS (run it with
+    rotate_kyc_keys before an old key is removed). Batches by id, each in its own transaction with its rows
+    locked; safe to stop and run again."""
+    crypto.fernet()  # fail before touching anything when the keys are wrong
+    rows = values = 0
+    last_id = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                OrderItem.objects.select_for_update()
+                .filter(pk__gt=last_id, voucher_codes__isnull=False)
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                break
+            for item in batch:
+                for entry in item.voucher_codes or []:
+                    for field in ("code", "pin"):
+                        if entry.get(field):
+                            entry[field] = crypto.rotate(entry[field])
+                            values += 1
+            OrderItem.objects.bulk_update(batch, ["voucher_codes"])
+            rows += len(batch)
+            last_id = batch[-1].pk
+    return {"rows": rows, "values": values}
 
 
 # ---------------------------------------------------------------- the owner's reveal

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 import responses
 from celery.exceptions import Retry
+from cryptography.fernet import Fernet
 from django.core import mail
 from django.core.exceptions import PermissionDenied
+from django.core.management import CommandError, call_command
 from django.template.loader import render_to_string
 from django.test import Client
 
@@ -328,3 +331,29 @@ def test_the_admin_shows_vouchers_masked_only(shopper, committed):
     page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
     assert f"XXXX-XXXX-{code[-4:]}" in page and code not in page
     assert Decimal(order.total_amount) > 0
+
+
+# ---------------------------------------------------------------- key rotation
+
+
+def test_rotate_voucher_keys_re_encrypts_codes_and_pins_so_the_old_key_can_go(shopper, settings, committed):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.KYC_ENCRYPTION_KEYS = [old]
+    orders = [paid_order(user=shopper, quantity=2, mobile=None) for _ in range(3)]
+    for order in orders:
+        with committed():
+            tasks.fulfil_order.delay(order.pk)
+    before = {o.pk: [voucher_plain(e) for i in o.items.all() for e in i.voucher_codes] for o in orders}
+
+    settings.KYC_ENCRYPTION_KEYS = [new, old]
+    out = StringIO()
+    call_command("rotate_voucher_keys", "--batch-size", "2", stdout=out)
+
+    assert "Re-encrypted 12 value(s) in 3 order line(s)" in out.getvalue()
+    settings.KYC_ENCRYPTION_KEYS = [new]
+    for order in orders:
+        assert [voucher_plain(e) for i in order.items.all() for e in i.voucher_codes] == before[order.pk]
+    # a key that is gone is reported clearly
+    settings.KYC_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(CommandError, match="Keep every key that may still be in use"):
+        call_command("rotate_voucher_keys", stdout=StringIO())

@@ -20,7 +20,9 @@ from couponali.codes import UNAMBIGUOUS_ALPHABET, group_code
 from orders.factories import GiftCardFactory, OrderFactory
 from orders.models import GiftCard, GiftCardRedemption, Order
 from orders.services import gift_cards
+from wallet.factories import WalletTransactionFactory
 from wallet.models import CREDIT_TYPES, PostingType, WalletBalance, WalletTransaction
+from wallet.reconcile import all_checks, wallet_reconcile
 
 from .conftest import staff_with
 
@@ -318,3 +320,39 @@ def test_admin_issue_page_and_csv_are_refused_without_the_permission():
     assert client.post("/admin/orders/giftcard/issue/", {"count": "1", "value": "100"}).status_code == 403
     assert client.get(f"/admin/orders/giftcard/batch/{card.batch}/csv/").status_code == 403
     assert GiftCard.objects.count() == 1
+
+
+# ---------------------------------------------------------------- reconciliation
+
+
+def test_reconcile_wallets_proves_card_values_and_wallet_credits_and_finds_drift(shopper):
+    card = GiftCardFactory(user=None, initial_value=Decimal("900.00"), remaining_value=Decimal("900.00"))
+    order = OrderFactory(user=shopper)
+    gift_cards.gift_card_apply(code=card.code, user_id=shopper.pk, amount=Decimal("200"), order_id=order.pk)
+    gift_cards.gift_card_redeem(code=card.code, user_id=shopper.pk)
+    checks = [c for c in all_checks() if c.name.startswith("gift_card_")]
+    assert {c.name for c in checks} == {"gift_card_value", "gift_card_wallet_credit"}
+    assert wallet_reconcile(checks=checks)[0] == []
+
+    # given drift only code bypassing the services could make
+    GiftCard.objects.filter(pk=card.pk).update(remaining_value=Decimal("50.00"))
+    WalletTransactionFactory(
+        user=UserFactory(),
+        type=PostingType.GIFT_CARD_REDEEMED,
+        amount=Decimal("25.00"),
+        balance_before=0,
+        balance_after=Decimal("25.00"),
+        reference_type="gift_card",
+        reference_id=987654,
+    )
+
+    problems, counts = wallet_reconcile(checks=checks)
+
+    assert counts == {"gift_card_value": 1, "gift_card_wallet_credit": 1}
+    lines = {p.check: p.message for p in problems}
+    assert lines["gift_card_value"] == (
+        f"gift card {card.pk}: initial ₹900.00, remaining ₹50.00, but its uses add up to ₹900.00"
+    )
+    assert lines["gift_card_wallet_credit"] == (
+        "gift card 987654: redeemed ₹0 into the wallet but the ledger credited ₹25.00"
+    )
