@@ -20,7 +20,7 @@ from .services import fulfilment, gift_cards
 @login_required
 def redeem(request):
     form = GiftCardRedeemForm(request.POST or None)
-    status = 200
+    status, retry_after = 200, None
     if request.method == "POST" and form.is_valid():
         try:
             redemption = gift_cards.gift_card_redeem(
@@ -28,7 +28,7 @@ def redeem(request):
             )
         except gift_cards.GiftCardGuessLimited as exc:
             form.add_error("code", str(exc))
-            status = 429
+            status, retry_after = 429, exc.retry_after
         except gift_cards.GiftCardError as exc:
             form.add_error("code", str(exc))
             status = 400
@@ -38,8 +38,8 @@ def redeem(request):
     elif request.method == "POST":
         status = 400
     response = render(request, "orders/giftcard_redeem.html", {"form": form}, status=status)
-    if status == 429:
-        response["Retry-After"] = "60"
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
     return response
 
 

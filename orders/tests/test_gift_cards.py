@@ -356,3 +356,15 @@ def test_reconcile_wallets_proves_card_values_and_wallet_credits_and_finds_drift
     assert lines["gift_card_wallet_credit"] == (
         "gift card 987654: redeemed ₹0 into the wallet but the ledger credited ₹25.00"
     )
+
+
+def test_the_redeem_page_answers_429_with_retry_after_once_guessing_is_limited(shopper, settings):
+    settings.GIFTCARD_GUESS_RATE_LIMIT = "2/hour"
+    client = Client()
+    client.force_login(shopper)
+    assert [client.post("/wallet/gift-card/", {"code": "CAXXXX"}).status_code for _ in range(2)] == [400, 400]
+
+    response = client.post("/wallet/gift-card/", {"code": "CAXXXX"})
+
+    assert response.status_code == 429 and 0 < int(response["Retry-After"]) <= 3600
+    assert "Too many gift card attempts" in response.content.decode()
