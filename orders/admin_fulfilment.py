@@ -66,7 +66,7 @@ class OrderItemVouchersMixin:
 
     @admin.display(description="vouchers")
     def vouchers_masked(self, obj):
-        entries = obj.voucher_codes or [] if obj is not None else []
+        entries = (obj.voucher_codes or []) if obj is not None else []
         return (
             format_html_join(
                 ", ", "{} ({})", ((masked_code(entry), entry.get("status", "active")) for entry in entries)

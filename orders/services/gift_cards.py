@@ -29,6 +29,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts import authz
+from accounts.models import User
 from accounts.services import audit_log
 from couponali.codes import group_code, normalise_code, random_code
 from couponali.ratelimit import RateLimited, limit_hit
@@ -94,6 +95,8 @@ def gift_cards_issue(
         raise GiftCardError(f"A card is worth between ₹1 and ₹{settings.GIFTCARD_MAX_VALUE}.")
     if expires_at is not None and expires_at <= timezone.now():
         raise GiftCardError("The expiry must be in the future.")
+    if user_id is not None and not User.objects.filter(pk=user_id).exists():
+        raise GiftCardError(f"There is no user with id {user_id}.")
     batch = uuid.uuid4()
     for _attempt in range(3):
         cards = [

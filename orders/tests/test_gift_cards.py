@@ -74,6 +74,7 @@ def test_staff_with_the_permission_issue_a_batch_of_unambiguous_unique_codes():
         ({"count": 1, "value": Decimal("0.50")}, "between ₹1"),
         ({"count": 1, "value": Decimal("100.005")}, "whole paise"),
         ({"count": 1, "value": Decimal("100"), "expires_at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)}, "future"),
+        ({"count": 1, "value": Decimal("100"), "user_id": 987654321}, "no user with id 987654321"),
     ],
 )
 def test_issuing_bad_input_is_refused_with_a_message_and_creates_nothing(kwargs, message):
