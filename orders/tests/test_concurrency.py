@@ -4,6 +4,7 @@ never take more than a card holds; two workers fulfilling one order issue one se
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
@@ -14,8 +15,11 @@ from django.db import connections
 from accounts.factories import UserFactory
 from accounts.models import AuditLog
 from couponali import rls
+from couponali.celery import app as celery_app
+from devtools.testing import celery_worker
+from orders import tasks
 from orders.factories import GiftCardFactory, OrderFactory
-from orders.models import GiftCard, GiftCardRedemption, OrderItem
+from orders.models import GiftCard, GiftCardRedemption, Order, OrderItem
 from orders.services import fulfilment, gift_cards
 from wallet.models import WalletTransaction
 
@@ -88,3 +92,22 @@ def test_two_workers_fulfilling_one_order_at_once_issue_one_set_sent_once():
     assert len(mail.outbox) == 1
     with rls.bypass(reason="test"):
         assert AuditLog.objects.filter(action="order.fulfilled", entity_id=order.pk).count() == 1
+
+
+def test_a_paid_order_queued_by_task_name_is_fulfilled_and_sent_by_a_real_worker():
+    order = paid_order(user=UserFactory(), quantity=2)
+
+    with celery_worker():
+        # as the checkout queues it: by name, after its transaction committed
+        celery_app.signature(tasks.FULFIL_ORDER, kwargs={"order_id": order.pk}).delay()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            order.refresh_from_db()
+            if order.fulfillment_status == Order.FulfillmentStatus.SENT:
+                break
+            time.sleep(0.2)
+
+    assert (order.status, order.fulfillment_status) == ("fulfilled", "sent")
+    assert len(order.items.get().voucher_codes) == 2
+    with rls.bypass(reason="test"):
+        assert AuditLog.objects.filter(action="order.vouchers_sent", entity_id=order.pk).count() == 1
