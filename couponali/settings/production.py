@@ -19,6 +19,12 @@ STAND_IN_BACKENDS = {
         {"accounts.sms.ConsoleSmsBackend", "accounts.sms.FileSmsBackend", "accounts.sms.LocmemSmsBackend"},
         "SMS_BACKEND=accounts.sms.HttpSmsBackend (and SMS_HTTP_URL, SMS_HTTP_API_KEY)",
     ),
+    # The local generator makes up voucher codes that no brand honours: selling them would defraud the buyer.
+    "GIFTCARD_SUPPLIER_BACKEND": (
+        {"orders.suppliers.LocalVoucherSupplier"},
+        "GIFTCARD_SUPPLIER_BACKEND=orders.suppliers.HttpVoucherSupplier (and GIFTCARD_SUPPLIER_URL, "
+        "GIFTCARD_SUPPLIER_API_KEY)",
+    ),
     "EMAIL_BACKEND": (
         {
             "django.core.mail.backends.console.EmailBackend",
@@ -34,6 +40,7 @@ STAND_IN_BACKENDS = {
 BACKEND_SECRETS = {
     "wallet.gateways.RazorpayXGateway": ("RAZORPAYX_KEY_ID", "RAZORPAYX_KEY_SECRET", "RAZORPAYX_ACCOUNT_NUMBER"),
     "accounts.sms.HttpSmsBackend": ("SMS_HTTP_URL", "SMS_HTTP_API_KEY"),
+    "orders.suppliers.HttpVoucherSupplier": ("GIFTCARD_SUPPLIER_URL", "GIFTCARD_SUPPLIER_API_KEY"),
 }
 
 

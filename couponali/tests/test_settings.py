@@ -26,6 +26,9 @@ PRODUCTION_KEYS = {
     "SMS_HTTP_URL": "https://sms.example.net/v1/send",
     "SMS_HTTP_API_KEY": "s" * 24,
     "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "GIFTCARD_SUPPLIER_BACKEND": "orders.suppliers.HttpVoucherSupplier",
+    "GIFTCARD_SUPPLIER_URL": "https://vouchers.example.net/api/v1",
+    "GIFTCARD_SUPPLIER_API_KEY": "g" * 24,
 }
 # A production that would otherwise start (the servers are never connected to by `check`).
 PRODUCTION_ENV = {
@@ -39,7 +42,7 @@ PRODUCTION_ENV = {
 
 # Variables of the shell running the tests that must not leak into the settings under test.
 INHERITED_PREFIXES = ("DJANGO_", "DATABASE_", "REDIS_", "KYC_", "ACCOUNTS_", "SITE_URL", "PORT", "HOST")
-INHERITED_PREFIXES += ("PAYOUT_", "RAZORPAYX_", "SMS_", "EMAIL_")
+INHERITED_PREFIXES += ("PAYOUT_", "RAZORPAYX_", "SMS_", "EMAIL_", "GIFTCARD_")
 
 
 def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
@@ -122,6 +125,11 @@ def test_check_deploy_is_clean_with_production_settings():
         ("SMS_BACKEND", "accounts.sms.FileSmsBackend", "SMS_BACKEND=accounts.sms.HttpSmsBackend"),
         ("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend", "EMAIL_BACKEND=django.core.mail.back"),
         ("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend", "EMAIL_BACKEND=django.core.mail.b"),
+        (
+            "GIFTCARD_SUPPLIER_BACKEND",
+            "orders.suppliers.LocalVoucherSupplier",
+            "GIFTCARD_SUPPLIER_BACKEND=orders.suppliers.HttpVoucherSupplier",
+        ),
     ],
 )
 def test_production_refuses_to_start_with_a_stand_in_backend(setting, stand_in, what_to_set):
@@ -145,6 +153,10 @@ def test_production_defaults_are_stand_ins_so_an_unset_gateway_is_refused():
     [
         ("RAZORPAYX_KEY_SECRET", "PAYOUT_GATEWAY=wallet.gateways.RazorpayXGateway needs RAZORPAYX_KEY_SECRET"),
         ("SMS_HTTP_URL", "SMS_BACKEND=accounts.sms.HttpSmsBackend needs SMS_HTTP_URL"),
+        (
+            "GIFTCARD_SUPPLIER_API_KEY",
+            "GIFTCARD_SUPPLIER_BACKEND=orders.suppliers.HttpVoucherSupplier needs GIFTCARD_SUPPLIER_API_KEY",
+        ),
         ("SITE_URL", "SITE_URL"),
     ],
 )
