@@ -525,6 +525,27 @@ def _tsquery(q: str, corrections: dict[str, str | None]) -> SearchQuery:
     return query
 
 
+def _match_and_rank(
+    q: str, *, searchable: bool, corrections: dict[str, str | None], store_ids: list[int], category_ids: list[int]
+):
+    """The offers a query matches (its words, or a store or category matched by name) and their rank."""
+    tsquery = _tsquery(q, corrections)
+    match = Q(search_vector=tsquery) if searchable else Q(pk__in=[])
+    if store_ids:
+        match |= Q(merchant_id__in=store_ids)
+    if category_ids:
+        match |= Q(category_id__in=category_ids)
+    rank = SearchRank(F("search_vector"), tsquery)
+    if any(corrections.values()):  # the words as typed count too: an exact match comes before a corrected one
+        rank = rank + SearchRank(F("search_vector"), SearchQuery(q, search_type="websearch", config="english"))
+    if store_ids:
+        rank = rank + Case(When(merchant_id__in=store_ids, then=Value(0.5)), default=Value(0.0))
+    if category_ids:
+        rank = rank + Case(When(category_id__in=category_ids, then=Value(0.2)), default=Value(0.0))
+    rank = rank + Case(When(is_featured=True, then=Value(0.05)), default=Value(0.0))
+    return match, rank
+
+
 def search(
     *, raw_query: str, category_slug: str = "", store_slug: str = "", offer_type: str = "", page: int = 1
 ) -> SearchResults:
@@ -573,20 +594,9 @@ def search(
     store_ids = [m.pk for m in stores[:3]]
     category_ids = [i for c in matched_categories[:2] for i in c.descendant_ids()]
     if searchable or store_ids or category_ids:
-        tsquery = _tsquery(q, corrections)
-        match = Q(search_vector=tsquery) if searchable else Q(pk__in=[])
-        if store_ids:
-            match |= Q(merchant_id__in=store_ids)
-        if category_ids:
-            match |= Q(category_id__in=category_ids)
-        rank = SearchRank(F("search_vector"), tsquery)
-        if any(corrections.values()):  # the words as typed count too: an exact match comes before a corrected one
-            rank = rank + SearchRank(F("search_vector"), SearchQuery(q, search_type="websearch", config="english"))
-        if store_ids:
-            rank = rank + Case(When(merchant_id__in=store_ids, then=Value(0.5)), default=Value(0.0))
-        if category_ids:
-            rank = rank + Case(When(category_id__in=category_ids, then=Value(0.2)), default=Value(0.0))
-        rank = rank + Case(When(is_featured=True, then=Value(0.05)), default=Value(0.0))
+        match, rank = _match_and_rank(
+            q, searchable=searchable, corrections=corrections, store_ids=store_ids, category_ids=category_ids
+        )
         qs = live.filter(match).annotate(rank=rank).order_by("-rank", F("expires_at").asc(nulls_last=True), "id")
     else:  # no query, or only stop words: the filtered offers in listing order
         qs = live.order_by(*BROWSE_ORDER)

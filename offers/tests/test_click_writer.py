@@ -41,7 +41,7 @@ class GatedInsert:
             self.calls.append(list(rows))
         if first and self.queued:
             deadline = time.monotonic() + WAIT
-            while len(self.writer_ref()._queue) < self.queued:
+            while self.writer_ref().queued < self.queued:
                 assert time.monotonic() < deadline, "the other writers never queued"
                 time.sleep(0.001)
         if any(self.bad(row) for row in rows):
@@ -85,7 +85,7 @@ def test_writes_that_arrive_during_a_write_share_the_next_statement():
     assert [len(call) for call in insert.calls] == [1, 7]  # one row alone, then the seven that queued meanwhile
     assert sorted(insert.written) == [("row", i) for i in range(8)]
     assert (writer.batches, writer.rows) == (2, 8)
-    assert writer._writing is False and writer._queue == []
+    assert writer.idle
 
 
 def test_a_writer_returns_only_after_its_own_row_is_written():
@@ -127,14 +127,14 @@ def test_a_lost_connection_fails_every_row_of_the_batch_without_retrying():
     assert all(isinstance(r, OperationalError) for r in results)
     assert sum(len(call) for call in insert.calls) == 4  # each row tried once: no row-by-row retry
     assert insert.written == []
-    assert writer._writing is False and writer._queue == []
+    assert writer.idle
 
 
 def test_an_unexpected_error_reaches_every_waiting_thread_and_frees_the_writer():
     writer = GroupCommitWriter(lambda rows: (_ for _ in ()).throw(RuntimeError("boom")))
     with pytest.raises(RuntimeError):
         writer.write(("row", 1))
-    assert writer._writing is False
+    assert writer.idle
     ok = GroupCommitWriter(lambda rows: None)
     ok.write(("row", 2))
     assert (ok.batches, ok.rows) == (1, 1)

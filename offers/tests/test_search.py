@@ -6,7 +6,9 @@ import pytest
 
 from catalog.factories import CategoryFactory, MerchantFactory
 from offers.factories import OfferFactory
+from offers.models import SearchWord
 from offers.selectors import search
+from offers.services import search_words_refresh
 
 
 @pytest.fixture
@@ -83,7 +85,6 @@ def test_filters_category_store_type(shops):
 
 @pytest.mark.django_db
 def test_unknown_words_are_corrected_to_known_ones(shops):
-    from offers.services import search_words_refresh
 
     assert search(raw_query="festivle").offers == []  # the word list is empty: nothing to correct to
     assert search_words_refresh() > 5
@@ -143,8 +144,6 @@ def test_a_query_of_stop_words_lists_the_filtered_offers(shops):
 
 @pytest.mark.django_db
 def test_search_words_list_only_words_of_live_offers(shops):
-    from offers.models import SearchWord
-    from offers.services import search_words_refresh
 
     OfferFactory(merchant=MerchantFactory(is_active=False), title="Invisibleword offer")
     search_words_refresh()
