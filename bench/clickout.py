@@ -5,10 +5,11 @@
 What it does:
 1. creates and migrates a database of its own (`<db>_bench_clickout`) and loads the demo data (700 offers);
 2. starts gunicorn exactly as `make run` does (gunicorn.conf.py, WEB_CONCURRENCY workers, default
-   max(2, 2 x CPUs)) with BENCH_BASELINE_VIEW=1, which routes /go/bench-302/: a view that only returns a 302,
-   behind the same middleware and under the same /go/ prefix as the click-out. The per-IP click-out limit is
-   raised for the run (all load comes from 127.0.0.1); the limiter itself still runs on every click. A second,
-   identical server with CLICKOUT_GROUP_COMMIT=0 (one INSERT per click), run in turn, serves the comparison;
+   max(2, 2 x CPUs)) with the settings bench/settings.py, whose URLconf (bench/urls.py) adds /go/bench-302/: a
+   view that only returns the click-out's 302, behind the same middleware and under the same /go/ prefix. The
+   per-IP click-out limit is raised for the run (all load comes from 127.0.0.1); the limiter itself still runs on
+   every click. A second, identical server with CLICKOUT_GROUP_COMMIT=0 (one INSERT per click), run in turn,
+   serves the comparison;
 3. runs wrk (Debian's `wrk`) on loopback, baseline and click-out alternately for --rounds rounds (the click-out
    rotating over 200 live offers), and compares the rows written to offer_clicks with the 302s wrk counted;
 4. sends exactly --exact-requests click-outs from a Python client (every request completes) and checks that
@@ -182,7 +183,7 @@ def main() -> None:
 
     env = bench_env("clickout")
     env.update(
-        BENCH_BASELINE_VIEW="1",
+        DJANGO_SETTINGS_MODULE="bench.settings",
         CLICKOUT_RATE_LIMIT="100000000/minute",
         GUNICORN_LOG_LEVEL="warning",
         LOG_LEVEL="WARNING",

@@ -352,7 +352,7 @@ def measure(env: dict[str, str], rounds: int) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     settings.ALLOWED_HOSTS = ["*"]
-    from offers.services import search_words_refresh
+    from offers.services import search_words_refresh  # after django.setup(), on the benchmark database
 
     start = time.perf_counter()
     words = search_words_refresh()

@@ -59,6 +59,18 @@ class GroupCommitWriter:
         self.batches = 0
         self.rows = 0
 
+    @property
+    def queued(self) -> int:
+        """Rows waiting for the write in progress to finish."""
+        with self._lock:
+            return len(self._queue)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing being written and nothing waiting."""
+        with self._lock:
+            return not self._writing and not self._queue
+
     def write(self, row: Row) -> None:
         me = _Waiter(row)
         with self._lock:

@@ -26,13 +26,10 @@ from django.utils import timezone
 
 from catalog.cache import listing_generation
 from catalog.models import Merchant, MerchantCommission
+from catalog.networks import link_click_param
 from catalog.selectors import NO_CASHBACK, CashbackRate, cashback_rate_for
 
-from .models import Offer
-
-# Query parameter that carries our click id when an offer has no tracking template; networks publish their own.
-SUBID_PARAMS = {"admitad": "subid", "vcommission": "aff_sub", "cuelinks": "subid"}
-DEFAULT_SUBID_PARAM = "subid"
+from .models import Offer, offer_live_at
 
 
 @dataclass(frozen=True)
@@ -55,11 +52,12 @@ class ClickTarget:
     rate: CashbackRate = NO_CASHBACK
 
     def is_live(self, now: datetime) -> bool:
-        return (
-            not self.deleted
-            and self.merchant_active
-            and (self.starts_at is None or self.starts_at <= now)
-            and (self.expires_at is None or self.expires_at > now)
+        return offer_live_at(
+            now,
+            deleted=self.deleted,
+            store_listed=self.merchant_active,
+            starts_at=self.starts_at,
+            expires_at=self.expires_at,
         )
 
     def url_for(self, *, click_id: str, user_id: int | None) -> str | None:
@@ -109,7 +107,7 @@ def build_url_pattern(
             .replace("{user_id}", _USER)
         )
     elif destination and is_safe_external_url(destination):
-        url = add_query_param(destination, SUBID_PARAMS.get(network.lower(), DEFAULT_SUBID_PARAM), _CLICK)
+        url = add_query_param(destination, link_click_param(network), _CLICK)
     else:
         return None
     return url if is_safe_external_url(url) else None
@@ -119,27 +117,6 @@ def fill_url_pattern(pattern: str | None, *, click_id: str, user_id: int | None)
     if pattern is None:
         return None
     return pattern.replace(_CLICK, quote(click_id, safe="")).replace(_USER, "" if user_id is None else str(user_id))
-
-
-def build_tracking_url(
-    *,
-    template: str,
-    affiliate_url: str,
-    website_url: str,
-    affiliate_id: str,
-    network: str,
-    click_id: str,
-    user_id: int | None,
-) -> str | None:
-    """build_url_pattern and fill_url_pattern in one go."""
-    pattern = build_url_pattern(
-        template=template,
-        affiliate_url=affiliate_url,
-        website_url=website_url,
-        affiliate_id=affiliate_id,
-        network=network,
-    )
-    return fill_url_pattern(pattern, click_id=click_id, user_id=user_id)
 
 
 # ---------------------------------------------------------------- device type

@@ -186,6 +186,22 @@ def _limited(raw: dict, key: str, limit: int, reasons: list[str], *, required: b
     return value
 
 
+def _cashback(raw: dict, reasons: list[str]) -> tuple[str, Decimal | None, Decimal | None]:
+    """The line's cashback type, value and cap; what is wrong with them goes to ``reasons``."""
+    cashback_type = _text(raw, "cashback_type").lower()
+    if cashback_type and cashback_type not in CashbackType.values:
+        reasons.append(f"cashback_type {cashback_type!r} is not one of {', '.join(CashbackType.values)}")
+    cashback_value = _money(raw, "cashback_value", reasons)
+    max_cashback = _money(raw, "max_cashback", reasons)
+    if cashback_type and cashback_value is None and not _text(raw, "cashback_value"):
+        reasons.append("cashback_value is missing for the cashback_type")
+    if cashback_value is not None and not cashback_type:
+        reasons.append("cashback_type is missing for the cashback_value")
+    if cashback_type == CashbackType.PERCENTAGE and cashback_value is not None and cashback_value > 100:
+        reasons.append(f"a percentage cashback_value cannot exceed 100 ({cashback_value})")
+    return cashback_type, cashback_value, max_cashback
+
+
 def parse_feed_row(raw: dict) -> FeedOffer:
     """A validated feed line, or FeedRowError with every reason it is bad."""
     if raw.get("__invalid__"):
@@ -204,17 +220,7 @@ def parse_feed_row(raw: dict) -> FeedOffer:
     coupon_code = _limited(raw, "coupon_code", 100, reasons)
     if offer_type == Offer.Type.CODE and not coupon_code:
         reasons.append("coupon_code is missing for a code offer")
-    cashback_type = _text(raw, "cashback_type").lower()
-    if cashback_type and cashback_type not in CashbackType.values:
-        reasons.append(f"cashback_type {cashback_type!r} is not one of {', '.join(CashbackType.values)}")
-    cashback_value = _money(raw, "cashback_value", reasons)
-    max_cashback = _money(raw, "max_cashback", reasons)
-    if cashback_type and cashback_value is None and not _text(raw, "cashback_value"):
-        reasons.append("cashback_value is missing for the cashback_type")
-    if cashback_value is not None and not cashback_type:
-        reasons.append("cashback_type is missing for the cashback_value")
-    if cashback_type == CashbackType.PERCENTAGE and cashback_value is not None and cashback_value > 100:
-        reasons.append(f"a percentage cashback_value cannot exceed 100 ({cashback_value})")
+    cashback_type, cashback_value, max_cashback = _cashback(raw, reasons)
     affiliate_url = _text(raw, "affiliate_url")
     if affiliate_url and not is_safe_external_url(affiliate_url):
         reasons.append(f"affiliate_url {affiliate_url[:80]!r} is not an http(s) URL")

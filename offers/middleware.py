@@ -4,9 +4,11 @@ The click-out is the site's hottest request and, for a shopper who is not signed
 middleware below this one: no session, no user, no messages, no CSRF, no RLS scope (offer_clicks has no
 row-level security). So, like WhiteNoise for static files, this middleware answers it itself, right after
 SecurityMiddleware (whose headers still apply) and WhiteNoise: GET /go/<offer uuid>/ without a session cookie,
-on an allowed host, goes to offers.views.click_out_lean. Everything else, and every case that lean path does not
-handle (signed-in shoppers, whose clicks carry their user id; over the rate limit; expired or unknown offers;
-store-level click-outs), continues down the full stack to offers.views.go_offer / go_store.
+on an allowed host, goes to offers.views.click_out_lean, which answers the click on a live offer with a usable
+link (the 302, or the 429 past the rate limit). Everything else (signed-in shoppers, whose clicks carry their user
+id; expired, removed or unknown offers; store-level click-outs) continues down the full stack to
+offers.views.go_offer / go_store, untouched: the lean path hands a request over before it counts it, so each
+click-out meets the rate limit once, in offers.views._click_out, whichever path answers it.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ come with their store in one query, the cashback rule's commissions for all the 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -61,28 +62,9 @@ BROWSE_ORDER = ("-is_featured", F("expires_at").asc(nulls_last=True), "id")
 
 
 def offers_live(*, now: datetime | None = None) -> QuerySet[Offer]:
-    """Listed offers: not deleted, started, not expired, of an active, not deleted store; never the hidden
-    store-visit offers. The generated search column is left out (it is only read inside SQL)."""
-    now = now or timezone.now()
-    return (
-        Offer.objects.filter(merchant__is_active=True, merchant__deleted_at__isnull=True, is_store_visit=False)
-        .filter(Q(starts_at__isnull=True) | Q(starts_at__lte=now))
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .defer("search_vector")
-    )
-
-
-def offer_is_live(offer: Offer, *, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    merchant = offer.merchant
-    return (
-        offer.deleted_at is None
-        and not offer.is_store_visit
-        and merchant.is_active
-        and merchant.deleted_at is None
-        and (offer.starts_at is None or offer.starts_at <= now)
-        and (offer.expires_at is None or offer.expires_at > now)
-    )
+    """Listed offers (OfferQuerySet.listed: live, never the hidden store-visit offers). The generated search
+    column is left out (it is only read inside SQL)."""
+    return Offer.objects.listed(now or timezone.now()).defer("search_vector")
 
 
 # ---------------------------------------------------------------- cards
@@ -131,7 +113,7 @@ def _store_card(merchant: Merchant, commissions: Sequence[MerchantCommission], o
     )
 
 
-def offer_cards(offers: Iterable[Offer], *, commissions: dict[int, list[MerchantCommission]] | None = None):
+def offer_cards(*, offers: Iterable[Offer], commissions: dict[int, list[MerchantCommission]] | None = None):
     """Cards for offers fetched with their merchant. One query for the commissions unless passed in."""
     offers = list(offers)
     if commissions is None:
@@ -165,7 +147,7 @@ def offer_cards(offers: Iterable[Offer], *, commissions: dict[int, list[Merchant
     return cards
 
 
-def with_usage(cards: Sequence[OfferCard]) -> list[OfferCard]:
+def with_usage(*, cards: Sequence[OfferCard]) -> list[OfferCard]:
     """The cards with today's "N used today" (one Redis read for the whole list)."""
     counts = buffers.used_today([c.id for c in cards])
     return [replace(c, used_today=counts.get(c.id, 0)) for c in cards]
@@ -173,9 +155,8 @@ def with_usage(cards: Sequence[OfferCard]) -> list[OfferCard]:
 
 def _live_count_subquery(now: datetime) -> Subquery:
     live = (
-        Offer.objects.filter(merchant=OuterRef("pk"), is_store_visit=False)
-        .filter(Q(starts_at__isnull=True) | Q(starts_at__lte=now))
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        Offer.objects.listed(now)
+        .filter(merchant=OuterRef("pk"))
         .order_by()
         .values("merchant")
         .annotate(n=Count("*"))
@@ -191,7 +172,7 @@ def _cards_page(qs: QuerySet[Offer], page: int, per_page: int = PER_PAGE, extra_
     has_next = len(rows) > per_page
     rows = rows[:per_page]
     commissions = commissions_by_merchant([*(o.merchant_id for o in rows), *extra_merchants])
-    return offer_cards(rows, commissions=commissions), has_next, commissions
+    return offer_cards(offers=rows, commissions=commissions), has_next, commissions
 
 
 # ---------------------------------------------------------------- home
@@ -238,9 +219,9 @@ def _home_data(now: datetime) -> HomeData:
     )
     commissions = commissions_by_merchant([*(o.merchant_id for o in rows), *(s.pk for s in stores)])
     return HomeData(
-        featured=offer_cards(sections[0], commissions=commissions),
-        exclusive=offer_cards(sections[1], commissions=commissions),
-        ending_soon=offer_cards(sections[2], commissions=commissions),
+        featured=offer_cards(offers=sections[0], commissions=commissions),
+        exclusive=offer_cards(offers=sections[1], commissions=commissions),
+        ending_soon=offer_cards(offers=sections[2], commissions=commissions),
         top_stores=[_store_card(s, commissions.get(s.pk, []), s.live_offers) for s in stores],
         categories=category_tree().roots,
     )
@@ -308,7 +289,7 @@ class StorePage:
     similar: list[StoreCard]
 
 
-def store_page(merchant: Merchant, *, page: int = 1, offer_type: str = "") -> StorePage:
+def store_page(*, merchant: Merchant, page: int = 1, offer_type: str = "") -> StorePage:
     now = timezone.now()
     qs = offers_live(now=now).filter(merchant=merchant)
     if offer_type:
@@ -359,7 +340,7 @@ class CategoryPage:
     stores: list[StoreCard]
 
 
-def category_page(node: CategoryNode, *, page: int = 1, offer_type: str = "") -> CategoryPage:
+def category_page(*, node: CategoryNode, page: int = 1, offer_type: str = "") -> CategoryPage:
     tree = category_tree()
     now = timezone.now()
     ids = node.descendant_ids()
@@ -400,7 +381,7 @@ def categories_index() -> list[tuple[CategoryNode, int]]:
 # ---------------------------------------------------------------- offer page
 
 
-def offer_for_page(offer_uuid) -> Offer | None:
+def offer_for_page(*, offer_uuid: uuid.UUID) -> Offer | None:
     """The offer behind /offers/<uuid>/ whatever its state (deleted and expired ones get the friendly page)."""
     return (
         Offer.all_objects.select_related("merchant", "category")
@@ -421,7 +402,7 @@ def offer_alternatives(*, merchant_id: int | None, category_id: int | None, excl
         rows = list(live.filter(category_id=category_id).order_by("-is_featured", "expires_at", "id")[:limit])
     if not rows:
         rows = list(live.order_by(*BROWSE_ORDER)[:limit])
-    return offer_cards(rows)
+    return offer_cards(offers=rows)
 
 
 # ---------------------------------------------------------------- search
@@ -449,7 +430,7 @@ _SPACES = re.compile(r"\s+")
 _WORDS = re.compile(r"[^\W\d_]{4,}")
 
 
-def normalise_query(raw: str) -> str:
+def normalise_query(*, raw: str) -> str:
     return _SPACES.sub(" ", (raw or "").replace("\x00", "")).strip()[:MAX_QUERY_LENGTH]
 
 
@@ -544,8 +525,29 @@ def _tsquery(q: str, corrections: dict[str, str | None]) -> SearchQuery:
     return query
 
 
+def _match_and_rank(
+    q: str, *, searchable: bool, corrections: dict[str, str | None], store_ids: list[int], category_ids: list[int]
+):
+    """The offers a query matches (its words, or a store or category matched by name) and their rank."""
+    tsquery = _tsquery(q, corrections)
+    match = Q(search_vector=tsquery) if searchable else Q(pk__in=[])
+    if store_ids:
+        match |= Q(merchant_id__in=store_ids)
+    if category_ids:
+        match |= Q(category_id__in=category_ids)
+    rank = SearchRank(F("search_vector"), tsquery)
+    if any(corrections.values()):  # the words as typed count too: an exact match comes before a corrected one
+        rank = rank + SearchRank(F("search_vector"), SearchQuery(q, search_type="websearch", config="english"))
+    if store_ids:
+        rank = rank + Case(When(merchant_id__in=store_ids, then=Value(0.5)), default=Value(0.0))
+    if category_ids:
+        rank = rank + Case(When(category_id__in=category_ids, then=Value(0.2)), default=Value(0.0))
+    rank = rank + Case(When(is_featured=True, then=Value(0.05)), default=Value(0.0))
+    return match, rank
+
+
 def search(
-    raw_query: str, *, category_slug: str = "", store_slug: str = "", offer_type: str = "", page: int = 1
+    *, raw_query: str, category_slug: str = "", store_slug: str = "", offer_type: str = "", page: int = 1
 ) -> SearchResults:
     """Offers, stores and categories for a query, with filters.
 
@@ -553,7 +555,7 @@ def search(
     are corrected to the most similar known word with pg_trgm, "sneekers" -> sneakers), or because their store or
     category matched the query by name (pg_trgm, typo tolerant: "flipcart" finds Flipkart). Without a query, the
     filtered offers in listing order. At most five queries (the category tree is cached)."""
-    q = normalise_query(raw_query)
+    q = normalise_query(raw=raw_query)
     tree = category_tree()
     category = tree.by_slug.get(category_slug) if category_slug else None
     store = merchants_listed().filter(slug=store_slug).first() if store_slug else None
@@ -592,20 +594,9 @@ def search(
     store_ids = [m.pk for m in stores[:3]]
     category_ids = [i for c in matched_categories[:2] for i in c.descendant_ids()]
     if searchable or store_ids or category_ids:
-        tsquery = _tsquery(q, corrections)
-        match = Q(search_vector=tsquery) if searchable else Q(pk__in=[])
-        if store_ids:
-            match |= Q(merchant_id__in=store_ids)
-        if category_ids:
-            match |= Q(category_id__in=category_ids)
-        rank = SearchRank(F("search_vector"), tsquery)
-        if any(corrections.values()):  # the words as typed count too: an exact match comes before a corrected one
-            rank = rank + SearchRank(F("search_vector"), SearchQuery(q, search_type="websearch", config="english"))
-        if store_ids:
-            rank = rank + Case(When(merchant_id__in=store_ids, then=Value(0.5)), default=Value(0.0))
-        if category_ids:
-            rank = rank + Case(When(category_id__in=category_ids, then=Value(0.2)), default=Value(0.0))
-        rank = rank + Case(When(is_featured=True, then=Value(0.05)), default=Value(0.0))
+        match, rank = _match_and_rank(
+            q, searchable=searchable, corrections=corrections, store_ids=store_ids, category_ids=category_ids
+        )
         qs = live.filter(match).annotate(rank=rank).order_by("-rank", F("expires_at").asc(nulls_last=True), "id")
     else:  # no query, or only stop words: the filtered offers in listing order
         qs = live.order_by(*BROWSE_ORDER)
@@ -642,5 +633,5 @@ def categories_for_filter() -> list[tuple[CategoryNode, int]]:
     return out
 
 
-def category_listed_by_slug(slug: str) -> CategoryNode | None:
+def category_listed_by_slug(*, slug: str) -> CategoryNode | None:
     return category_tree().by_slug.get(slug)

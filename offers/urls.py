@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.urls import path
 
 from . import views
@@ -15,10 +14,3 @@ urlpatterns = [
     path("go/<uuid:offer_uuid>/", views.go_offer, name="go-offer"),
     path("robots.txt", views.robots_txt, name="robots-txt"),
 ]
-
-if settings.BENCH_BASELINE_VIEW:  # benchmark runs only (bench/clickout.py); never set in production
-    urlpatterns += [
-        path("go/bench-302/", views.bench_redirect, name="bench-302"),
-        path("bench-302/", views.bench_redirect, name="bench-302-rls"),
-        path("go/bench-orm/<uuid:offer_uuid>/", views.bench_orm_click, name="bench-orm"),
-    ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import IntegrityError
@@ -22,7 +23,7 @@ from couponali.links import absolute_url
 from couponali.ratelimit import RateLimited, client_ip, limit_hit, too_many_requests
 
 from . import clickout, selectors, services
-from .models import Offer, OfferClick
+from .models import Offer
 
 MAX_PAGE = 400
 
@@ -90,9 +91,9 @@ def _page_links(request: HttpRequest, page: int, has_next: bool) -> dict:
 @require_GET
 def home(request):
     data = selectors.home_data()
-    featured = selectors.with_usage(data.featured)
-    exclusive = selectors.with_usage(data.exclusive)
-    ending_soon = selectors.with_usage(data.ending_soon)
+    featured = selectors.with_usage(cards=data.featured)
+    exclusive = selectors.with_usage(cards=data.exclusive)
+    ending_soon = selectors.with_usage(cards=data.ending_soon)
     _impressions(request, [*featured, *exclusive, *ending_soon])
     return render(
         request,
@@ -120,8 +121,8 @@ def store(request, slug: str):
     if merchant is None:
         raise Http404("no such store")
     page, offer_type = _page(request), _offer_type(request)
-    data = selectors.store_page(merchant, page=page, offer_type=offer_type)
-    offers = selectors.with_usage(data.offers)
+    data = selectors.store_page(merchant=merchant, page=page, offer_type=offer_type)
+    offers = selectors.with_usage(cards=data.offers)
     _impressions(request, offers)
     return render(
         request,
@@ -148,12 +149,12 @@ def categories(request):
 
 @require_GET
 def category(request, slug: str):
-    node = selectors.category_listed_by_slug(slug)
+    node = selectors.category_listed_by_slug(slug=slug)
     if node is None:
         raise Http404("no such category")
     page, offer_type = _page(request), _offer_type(request)
-    data = selectors.category_page(node, page=page, offer_type=offer_type)
-    offers = selectors.with_usage(data.offers)
+    data = selectors.category_page(node=node, page=page, offer_type=offer_type)
+    offers = selectors.with_usage(cards=data.offers)
     _impressions(request, offers)
     return render(
         request,
@@ -171,10 +172,10 @@ def category(request, slug: str):
 
 @require_GET
 def offer_detail(request, offer_uuid: uuid.UUID):
-    offer = selectors.offer_for_page(offer_uuid)
+    offer = selectors.offer_for_page(offer_uuid=offer_uuid)
     if offer is None:
         raise Http404("no such offer")
-    if not selectors.offer_is_live(offer):
+    if not offer.is_live_at(timezone.now()):
         return _gone(
             request,
             title=offer.title,
@@ -183,7 +184,7 @@ def offer_detail(request, offer_uuid: uuid.UUID):
             exclude_id=offer.pk,
             reason="removed" if offer.deleted_at else "expired",
         )
-    card = selectors.with_usage(selectors.offer_cards([offer]))[0]
+    card = selectors.with_usage(cards=selectors.offer_cards(offers=[offer]))[0]
     alternatives = selectors.offer_alternatives(merchant_id=offer.merchant_id, category_id=None, exclude_id=offer.pk)
     _impressions(request, [card])
     return render(
@@ -223,13 +224,13 @@ def _gone(request, *, title: str, merchant: Merchant | None, category_id, exclud
 def search(request):
     page, offer_type = _page(request), _offer_type(request)
     results = selectors.search(
-        request.GET.get("q", ""),
+        raw_query=request.GET.get("q", ""),
         category_slug=request.GET.get("category", "")[:100],
         store_slug=request.GET.get("store", "")[:255],
         offer_type=offer_type,
         page=page,
     )
-    offers = selectors.with_usage(results.offers)
+    offers = selectors.with_usage(cards=results.offers)
     _impressions(request, offers)
     return render(
         request,
@@ -262,20 +263,26 @@ def robots_txt(request):
 
 
 # ---------------------------------------------------------------- click-out
+#
+# Two paths answer a click-out. The lean path (click_out_lean, called by offers.middleware before sessions and
+# authentication) answers an anonymous click on a live offer with a usable link; it hands every other request to
+# the full path (go_offer, go_store) untouched, before anything is counted. Both then run _click_out, whose first
+# step is the click-out's one rate-limit decision (clickout_rate_limit): every click-out is counted once.
 
 
-def _rate_limited(request) -> HttpResponse | None:
-    # The lean path (click_out_lean) may have counted this request already; count every click once.
-    exc = getattr(request, "clickout_limited", None)
-    if exc is None and not getattr(request, "clickout_counted", False):
-        try:
-            limit_hit(scope="clickout", key=client_ip(request), rate=settings.CLICKOUT_RATE_LIMIT, strategy="sliding")
-        except RateLimited as limited:
-            exc = limited
-    return too_many_requests(request, exc) if exc is not None else None
+def clickout_rate_limit(request: HttpRequest) -> HttpResponse | None:
+    """The click-out's rate-limit decision: count this click against its client address (a sliding window of
+    CLICKOUT_RATE_LIMIT, shared by offer and store click-outs); the 429 answer past the limit, else None."""
+    try:
+        limit_hit(scope="clickout", key=client_ip(request), rate=settings.CLICKOUT_RATE_LIMIT, strategy="sliding")
+    except RateLimited as exc:
+        return too_many_requests(request, exc)
+    return None
 
 
-def _click_redirect(url: str) -> HttpResponse:
+def click_redirect(url: str) -> HttpResponse:
+    """The click-out's 302 (bench/views.py answers its bare baseline with it too, so that both send the same
+    headers)."""
     response = HttpResponseRedirect(url)
     # The lean path answers before CommonMiddleware, which would add the length; without it the server would
     # send the empty body chunked (a second write per click).
@@ -287,20 +294,13 @@ def _click_redirect(url: str) -> HttpResponse:
 
 def click_out_lean(request, offer_uuid: uuid.UUID) -> HttpResponse | None:
     """The anonymous offer click-out's happy path, answered by offers.middleware.ClickoutLeanPathMiddleware before
-    sessions, authentication, messages and URL resolving: rate limit, cached redirect data, one INSERT
-    (committed: autocommit), 302. Anything else - over the limit, an unknown, expired or removed offer, a missing
-    link, a vanished row - returns None and the full path (go_offer, with its pages) answers, without counting
-    the request against the limit twice."""
-    try:
-        limit_hit(scope="clickout", key=client_ip(request), rate=settings.CLICKOUT_RATE_LIMIT, strategy="sliding")
-    except RateLimited as exc:
-        request.clickout_limited = exc
-        return None
-    request.clickout_counted = True
+    sessions, authentication, messages and URL resolving: cached redirect data, rate limit, one INSERT
+    (committed: autocommit), 302. An unknown, expired or removed offer, or one without a usable link, returns
+    None before the request is counted, and the full path (go_offer, with its pages) answers and counts it."""
     target = clickout.target_for_offer(offer_uuid)
-    if target is None or not target.is_live(timezone.now()):
+    if target is None or target.url_pattern is None or not target.is_live(timezone.now()):
         return None
-    return _record_and_redirect(request, target, user_id=None)
+    return _click_out(request, lambda: target, user_id=None)
 
 
 def _record_and_redirect(request, target: clickout.ClickTarget, *, user_id: int | None) -> HttpResponse | None:
@@ -325,7 +325,7 @@ def _record_and_redirect(request, target: clickout.ClickTarget, *, user_id: int 
     except IntegrityError:
         clickout.clear_cache()
         return None
-    return _click_redirect(url)
+    return click_redirect(url)
 
 
 def _click_out_gone(request, target: clickout.ClickTarget, *, reason: str, status: int = 410) -> HttpResponse:
@@ -340,11 +340,18 @@ def _click_out_gone(request, target: clickout.ClickTarget, *, reason: str, statu
     )
 
 
-def _click_out(request, target: clickout.ClickTarget) -> HttpResponse:
+def _click_out(request, load_target: Callable[[], clickout.ClickTarget], *, user_id: int | None) -> HttpResponse:
+    """Both paths of the click-out: the rate-limit decision first (nothing is read for a client over its limit),
+    then the target (``load_target`` raises Http404 for an unknown one), then the 302 or the page saying why
+    not."""
+    limited = clickout_rate_limit(request)
+    if limited is not None:
+        return limited
+    target = load_target()
     if not target.is_live(timezone.now()):
         reason = "removed" if target.deleted else ("store" if not target.merchant_active else "expired")
         return _click_out_gone(request, target, reason=reason)
-    response = _record_and_redirect(request, target, user_id=_user_id(request))
+    response = _record_and_redirect(request, target, user_id=user_id)
     if response is not None:
         return response
     if target.url_pattern is not None:  # the row was removed for good since this process cached it
@@ -355,55 +362,32 @@ def _click_out(request, target: clickout.ClickTarget) -> HttpResponse:
 @require_GET
 def go_offer(request, offer_uuid: uuid.UUID):
     """GET /go/<offer uuid>/: record the click, then 302 to the offer's stored tracking URL."""
-    limited = _rate_limited(request)
-    if limited is not None:
-        return limited
-    target = clickout.target_for_offer(offer_uuid)
-    if target is None:
-        raise Http404("no such offer")
-    return _click_out(request, target)
+
+    def load_target() -> clickout.ClickTarget:
+        target = clickout.target_for_offer(offer_uuid)
+        if target is None:
+            raise Http404("no such offer")
+        return target
+
+    return _click_out(request, load_target, user_id=_user_id(request))
 
 
 @require_GET
 def go_store(request, slug: str):
     """GET /go/store/<slug>/: the same for a store-level click-out, recorded against the store's hidden
     store-visit offer (created on first use)."""
-    limited = _rate_limited(request)
-    if limited is not None:
-        return limited
-    target = clickout.target_for_store(slug)
-    if target is clickout.MISSING_VISIT_OFFER:
-        merchant = Merchant.objects.filter(slug=slug).first()
-        if merchant is None:
-            raise Http404("no such store")
-        services.offer_store_visit_ensure(merchant_id=merchant.pk)
-        clickout.forget_store(slug)
+
+    def load_target() -> clickout.ClickTarget:
         target = clickout.target_for_store(slug)
-    if not isinstance(target, clickout.ClickTarget):
-        raise Http404("no such store")
-    return _click_out(request, target)
+        if target is clickout.MISSING_VISIT_OFFER:
+            merchant = Merchant.objects.filter(slug=slug).first()
+            if merchant is None:
+                raise Http404("no such store")
+            services.offer_store_visit_ensure(merchant_id=merchant.pk)
+            clickout.forget_store(slug)
+            target = clickout.target_for_store(slug)
+        if not isinstance(target, clickout.ClickTarget):
+            raise Http404("no such store")
+        return target
 
-
-def bench_redirect(request):
-    """Benchmark baseline only (routed when BENCH_BASELINE_VIEW is on, never in production): a bare 302 behind the
-    same middleware, with the same headers as the click-out; routed twice: /go/bench-302/ (under the click-out's
-    prefix, so without the request transaction, like the click-out) and /bench-302/ (inside the request
-    transaction, like every other page)."""
-    return _click_redirect("https://www.example.com/")
-
-
-def bench_orm_click(request, offer_uuid: uuid.UUID):
-    """Benchmark reference only (routed with BENCH_BASELINE_VIEW): the naive click-out, an ORM lookup of the offer
-    and an ORM insert per request, to show what the cache and the lean path buy."""
-    offer = Offer.objects.select_related("merchant").get(uuid=offer_uuid)
-    click = OfferClick.objects.create(
-        offer=offer,
-        merchant=offer.merchant,
-        ip_address=client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        device_type="mobile",
-    )
-    response = HttpResponseRedirect(f"{offer.affiliate_url}?subid={click.click_id}")
-    response["Cache-Control"] = "no-store"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+    return _click_out(request, load_target, user_id=_user_id(request))

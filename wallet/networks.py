@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from catalog.networks import CLICK_PARAMS
+
 PENDING, CONFIRMED, REJECTED = "pending", "confirmed", "rejected"
 MAX_AMOUNT = Decimal("99999999.99")  # DECIMAL(10,2)
 
@@ -24,7 +26,7 @@ class ConversionError(ValueError):
 class Network:
     name: str
     label: str
-    # our field -> the network's parameter / column name
+    # our field -> the network's parameter / column name (the click id's from catalog.networks)
     fields: Mapping[str, str]
     # the network's status (lower case) -> ours
     statuses: Mapping[str, str]
@@ -35,7 +37,7 @@ NETWORKS: dict[str, Network] = {
         name="admitad",
         label="Admitad",
         fields={
-            "click_id": "subid",
+            "click_id": CLICK_PARAMS["admitad"].report,
             "transaction_id": "order_id",
             "sale_amount": "order_sum",
             "commission": "payment_sum",
@@ -48,7 +50,7 @@ NETWORKS: dict[str, Network] = {
         name="vcommission",
         label="vCommission (TUNE)",
         fields={
-            "click_id": "aff_sub",
+            "click_id": CLICK_PARAMS["vcommission"].report,
             "transaction_id": "transaction_id",
             "sale_amount": "sale_amount",
             "commission": "payout",
@@ -61,7 +63,7 @@ NETWORKS: dict[str, Network] = {
         name="cuelinks",
         label="Cuelinks",
         fields={
-            "click_id": "sub_id",
+            "click_id": CLICK_PARAMS["cuelinks"].report,
             "transaction_id": "transaction_id",
             "sale_amount": "sale_amount",
             "commission": "commission",
@@ -81,7 +83,7 @@ NETWORKS: dict[str, Network] = {
         name="manual",
         label="Staff entry",
         fields={
-            "click_id": "click_id",
+            "click_id": CLICK_PARAMS["manual"].report,
             "transaction_id": "transaction_id",
             "sale_amount": "sale_amount",
             "commission": "commission",

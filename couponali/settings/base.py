@@ -530,8 +530,6 @@ CLICKOUT_PREPARED_INSERT = env.bool("CLICKOUT_PREPARED_INSERT", default=True)
 CLICKOUT_GROUP_COMMIT = env.bool("CLICKOUT_GROUP_COMMIT", default=True)
 # Months of offer_clicks partitions kept ready ahead of the current one (beat job and create_partitions).
 CLICK_PARTITION_MONTHS_AHEAD = env.int("CLICK_PARTITION_MONTHS_AHEAD", default=3)
-# Benchmark only: route the bare-302 baseline view /go/bench-302/ (bench/clickout.py). Never on in production.
-BENCH_BASELINE_VIEW = env.bool("BENCH_BASELINE_VIEW", default=False)
 
 # ---------------------------------------------------------------- content, redirects and support
 

@@ -57,7 +57,6 @@ def refuse_stand_ins(namespace: dict) -> None:
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # ImproperlyConfigured when unset: no default on purpose
-BENCH_BASELINE_VIEW = False  # the benchmark's bare-302 view is never routed in production
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

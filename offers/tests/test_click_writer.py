@@ -13,6 +13,7 @@ from django.db import DatabaseError, IntegrityError, OperationalError, connectio
 
 from devtools.testing import database_url
 from offers import services
+from offers.click_sql import insert_click_rows
 from offers.click_writer import GroupCommitWriter
 from offers.clickout import target_for_offer
 from offers.factories import OfferFactory
@@ -40,7 +41,7 @@ class GatedInsert:
             self.calls.append(list(rows))
         if first and self.queued:
             deadline = time.monotonic() + WAIT
-            while len(self.writer_ref()._queue) < self.queued:
+            while self.writer_ref().queued < self.queued:
                 assert time.monotonic() < deadline, "the other writers never queued"
                 time.sleep(0.001)
         if any(self.bad(row) for row in rows):
@@ -84,7 +85,7 @@ def test_writes_that_arrive_during_a_write_share_the_next_statement():
     assert [len(call) for call in insert.calls] == [1, 7]  # one row alone, then the seven that queued meanwhile
     assert sorted(insert.written) == [("row", i) for i in range(8)]
     assert (writer.batches, writer.rows) == (2, 8)
-    assert writer._writing is False and writer._queue == []
+    assert writer.idle
 
 
 def test_a_writer_returns_only_after_its_own_row_is_written():
@@ -126,14 +127,14 @@ def test_a_lost_connection_fails_every_row_of_the_batch_without_retrying():
     assert all(isinstance(r, OperationalError) for r in results)
     assert sum(len(call) for call in insert.calls) == 4  # each row tried once: no row-by-row retry
     assert insert.written == []
-    assert writer._writing is False and writer._queue == []
+    assert writer.idle
 
 
 def test_an_unexpected_error_reaches_every_waiting_thread_and_frees_the_writer():
     writer = GroupCommitWriter(lambda rows: (_ for _ in ()).throw(RuntimeError("boom")))
     with pytest.raises(RuntimeError):
         writer.write(("row", 1))
-    assert writer._writing is False
+    assert writer.idle
     ok = GroupCommitWriter(lambda rows: None)
     ok.write(("row", 2))
     assert (ok.batches, ok.rows) == (1, 1)
@@ -190,10 +191,10 @@ def test_clicks_from_many_threads_are_committed_in_shared_statements(monkeypatch
 
     def insert(rows):
         gated(rows)  # holds the first statement until eleven more clicks wait
-        services._insert_click_rows(rows)
+        insert_click_rows(rows)
 
     writer = GroupCommitWriter(insert)
-    monkeypatch.setattr(services, "click_writer", writer)
+    monkeypatch.setattr(services.clicks, "click_writer", writer)
     ids = [uuid.uuid4() for _ in range(12)]
 
     def record(click_id):
@@ -225,7 +226,7 @@ def test_a_click_on_a_vanished_offer_fails_alone_in_its_batch(monkeypatch):
 
     def insert(rows):
         gated(rows)
-        services._insert_click_rows(rows)
+        insert_click_rows(rows)
 
     writer = GroupCommitWriter(insert)
     good = [uuid.uuid4() for _ in range(3)]
@@ -245,7 +246,7 @@ def test_click_rows_are_never_written_inside_an_open_transaction():
     connection.set_autocommit(False)
     try:
         with pytest.raises(DatabaseError, match="autocommit only"):
-            services._insert_click_rows([_row(offer, uuid.uuid4())])
+            insert_click_rows([_row(offer, uuid.uuid4())])
     finally:
         connection.rollback()
         connection.set_autocommit(True)
@@ -256,8 +257,8 @@ def test_click_rows_are_never_written_inside_an_open_transaction():
 @pytest.mark.parametrize("group_commit", [True, False])
 def test_the_click_out_commits_its_row_with_or_without_group_commit(client, settings, monkeypatch, group_commit):
     settings.CLICKOUT_GROUP_COMMIT = group_commit
-    writer = GroupCommitWriter(services._insert_click_rows)
-    monkeypatch.setattr(services, "click_writer", writer)
+    writer = GroupCommitWriter(insert_click_rows)
+    monkeypatch.setattr(services.clicks, "click_writer", writer)
     offer = OfferFactory()
     for _ in range(3):
         response = client.get(f"/go/{offer.uuid}/")

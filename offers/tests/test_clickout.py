@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
+from unittest import mock
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import psycopg
 import pytest
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
 from accounts.factories import UserFactory
 from catalog.factories import MerchantFactory
+from catalog.networks import link_click_param
 from devtools.testing import database_url
-from offers.clickout import build_tracking_url, device_type, is_safe_external_url
+from offers import clickout
+from offers.clickout import build_url_pattern, device_type, is_safe_external_url
 from offers.factories import OfferFactory
 from offers.models import Offer, OfferClick
 from offers.selectors import offers_live
@@ -204,12 +208,7 @@ def test_safe_url_checks():
         "https://a b.example/",
     ):
         assert not is_safe_external_url(bad), bad
-    assert (
-        build_tracking_url(
-            template="", affiliate_url="", website_url="", affiliate_id="", network="", click_id="c", user_id=None
-        )
-        is None
-    )
+    assert build_url_pattern(template="", affiliate_url="", website_url="", affiliate_id="", network="") is None
 
 
 @pytest.mark.django_db
@@ -326,7 +325,6 @@ def test_the_click_insert_works_prepared_or_not(client, settings, prepared):
 def test_an_offer_stops_redirecting_the_moment_it_expires_even_when_cached(client):
     offer = OfferFactory(expires_at=timezone.now() + timedelta(seconds=2))
     assert client.get(f"/go/{offer.uuid}/").status_code == 302
-    from unittest import mock
 
     later = timezone.now() + timedelta(seconds=3)
     with mock.patch("offers.views.timezone.now", return_value=later):
@@ -366,7 +364,6 @@ def test_device_type(ua, kind):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_forgotten_prepared_statement_is_prepared_again(client):
-    from django.db import connection
 
     offer = OfferFactory()
     assert client.get(f"/go/{offer.uuid}/").status_code == 302
@@ -379,9 +376,6 @@ def test_a_forgotten_prepared_statement_is_prepared_again(client):
 
 @pytest.mark.django_db(transaction=True)
 def test_an_offer_removed_for_good_after_it_was_cached_is_a_404_not_a_500(client):
-    from django.db import connection
-
-    from offers import clickout
 
     offer = OfferFactory()
     assert clickout.target_for_offer(offer.uuid) is not None  # cached by this process
@@ -391,3 +385,44 @@ def test_an_offer_removed_for_good_after_it_was_cached_is_a_404_not_a_500(client
     assert response.status_code == 404
     assert OfferClick.objects.count() == 0
     assert client.get(f"/go/{offer.uuid}/").status_code == 404  # and the stale entry is gone
+
+
+@pytest.mark.django_db
+@override_settings(CLICKOUT_RATE_LIMIT="2/minute")
+def test_every_click_out_meets_the_rate_limit_once_whichever_path_answers(client):
+    # The decision's one home is offers.views.clickout_rate_limit, run first by _click_out on both paths; the lean
+    # path hands a click it cannot answer (an expired offer here) to the full path before counting it.
+    ip = "198.51.100.7"
+    live = OfferFactory()
+    expired = OfferFactory(expires_at=timezone.now() - timedelta(days=1))
+    assert client.get(f"/go/{expired.uuid}/", REMOTE_ADDR=ip).status_code == 410  # full path: counted once
+    assert client.get(f"/go/{live.uuid}/", REMOTE_ADDR=ip).status_code == 302  # lean path
+    blocked = client.get(f"/go/{live.uuid}/", REMOTE_ADDR=ip)  # the lean path answers the 429 itself
+    assert blocked.status_code == 429 and int(blocked["Retry-After"]) >= 1
+    assert "Too many attempts" in blocked.content.decode()
+    assert client.get(f"/go/{expired.uuid}/", REMOTE_ADDR=ip).status_code == 429
+    assert len(clicks()) == 1
+
+
+@pytest.mark.django_db
+def test_the_benchmark_routes_exist_only_in_the_bench_urlconf(client, settings):
+    offer = OfferFactory()
+    assert client.get("/go/bench-302/").status_code == 404
+    assert client.get("/bench-302/").status_code == 404
+    settings.ROOT_URLCONF = "bench.urls"
+    bare = client.get("/go/bench-302/")
+    click = client.get(f"/go/{offer.uuid}/")
+    assert bare.status_code == click.status_code == 302
+    # the bare baseline is built by the click-out's own response builder: the same headers
+    for header in ("Content-Length", "Cache-Control", "X-Robots-Tag"):
+        assert bare[header] == click[header], header
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("network", ["admitad", "vcommission", "cuelinks", "unknown-net"])
+def test_a_link_without_template_carries_the_click_id_in_the_networks_link_parameter(client, network):
+    merchant = MerchantFactory(tracking_url_template="", affiliate_network=network)
+    offer = OfferFactory(merchant=merchant, affiliate_url="https://shop.example.in/sale?x=1")
+    query = dict(parse_qsl(urlsplit(client.get(f"/go/{offer.uuid}/")["Location"]).query))
+    assert query[link_click_param(network)] == str(clicks()[-1].click_id)
+    assert query["x"] == "1"

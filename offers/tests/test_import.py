@@ -14,7 +14,7 @@ from accounts.models import AuditLog
 from catalog.factories import CategoryFactory, MerchantFactory
 from catalog.models import Merchant
 from devtools.testing import shared_path
-from offers.models import Offer
+from offers.models import Offer, SearchWord
 
 SAMPLES = shared_path("samples")
 CSV_FEED = SAMPLES / "offers_feed.csv"
@@ -79,7 +79,6 @@ def test_csv_sample_imports_good_lines_and_reports_exactly_the_bad_ones():
     audit = AuditLog.objects.get(action="offers.import_feed")
     assert audit.metadata["bad_lines"] == [7, 8, 9, 10]
     # and the search word list was rebuilt (words of live offers of active stores)
-    from offers.models import SearchWord
 
     assert SearchWord.objects.filter(word="echo").exists()
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from devtools.testing import celery_worker
 from offers import buffers, services, tasks
 from offers.factories import OfferClickFactory, OfferFactory
 from offers.models import ImpressionBatch, Offer, OfferView
@@ -120,9 +122,6 @@ def test_tasks_are_scheduled():
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
 def test_impressions_flush_through_a_real_worker(client):
-    import time
-
-    from devtools.testing import celery_worker
 
     offer = OfferFactory()
     client.get(f"/offers/{offer.uuid}/")

@@ -6,10 +6,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import RequestFactory
 from django.utils import timezone
 
 from accounts.factories import UserFactory
 from catalog.factories import CategoryFactory, MerchantCommissionFactory, MerchantFactory
+from couponali.views import error_500
 from offers.factories import OfferFactory
 from offers.models import Offer
 from offers.selectors import offers_live
@@ -192,9 +194,6 @@ def test_offer_page_reveals_the_code_and_expired_ones_get_the_friendly_page(clie
 @pytest.mark.django_db
 def test_404_and_500_pages_still_work(client):
     assert "We couldn't find that page" in client.get("/offers/not-a-uuid/").content.decode()
-    from django.test import RequestFactory
-
-    from couponali.views import error_500
 
     response = error_500(RequestFactory().get("/"))
     assert response.status_code == 500

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from io import StringIO
 
 import pytest
@@ -48,14 +48,14 @@ def test_the_app_role_creates_partitions_and_rows_move_out_of_the_default():
     june = OfferClickFactory(created_at=datetime(2031, 6, 1, 0, 0, tzinfo=UTC))
     assert {partition_of(c) for c in (early, late, june)} == {"offer_clicks_default"}
     # when the partition for May 2031 is created
-    made = click_partitions_ensure(months=0, start=datetime(2031, 5, 17).date())
+    made = click_partitions_ensure(months=0, start=date(2031, 5, 17))
     # then May's rows moved into it, June's stayed in the default, and nothing was lost
     assert made == [("offer_clicks_y2031m05", True)]
     assert partition_of(early) == partition_of(late) == "offer_clicks_y2031m05"
     assert partition_of(june) == "offer_clicks_default"
     # and a new May click is routed there directly; running again creates nothing
     assert partition_of(OfferClickFactory(created_at=datetime(2031, 5, 9, tzinfo=UTC))) == "offer_clicks_y2031m05"
-    assert click_partitions_ensure(months=1, start=datetime(2031, 5, 1).date()) == [
+    assert click_partitions_ensure(months=1, start=date(2031, 5, 1)) == [
         ("offer_clicks_y2031m05", False),
         ("offer_clicks_y2031m06", True),
     ]

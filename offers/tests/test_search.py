@@ -6,7 +6,9 @@ import pytest
 
 from catalog.factories import CategoryFactory, MerchantFactory
 from offers.factories import OfferFactory
+from offers.models import SearchWord
 from offers.selectors import search
+from offers.services import search_words_refresh
 
 
 @pytest.fixture
@@ -51,7 +53,7 @@ def titles(results) -> list[str]:
     ],
 )
 def test_store_names_are_found_despite_typos(shops, query, store):
-    results = search(query)
+    results = search(raw_query=query)
     assert results.stores and results.stores[0].name == store
     # and the store's offers come with it
     assert {c.store.name for c in results.offers} >= {store}
@@ -59,14 +61,14 @@ def test_store_names_are_found_despite_typos(shops, query, store):
 
 @pytest.mark.django_db
 def test_offers_are_ranked_title_before_description(shops):
-    assert titles(search("shoes")) == ["Running shoes at flat 40% off", "Kurtas for festive season"]
+    assert titles(search(raw_query="shoes")) == ["Running shoes at flat 40% off", "Kurtas for festive season"]
     # stemming: "shoe" finds "shoes"
-    assert "Running shoes at flat 40% off" in titles(search("shoe"))
+    assert "Running shoes at flat 40% off" in titles(search(raw_query="shoe"))
 
 
 @pytest.mark.django_db
 def test_categories_are_found_by_name_with_typos(shops):
-    results = search("fashon")
+    results = search(raw_query="fashon")
     assert [c.name for c in results.categories] == ["Fashion"]
     # offers of the category and its subcategories
     assert set(titles(results)) == {"Running shoes at flat 40% off", "Kurtas for festive season"}
@@ -74,28 +76,27 @@ def test_categories_are_found_by_name_with_typos(shops):
 
 @pytest.mark.django_db
 def test_filters_category_store_type(shops):
-    assert titles(search("shoes", category_slug="footwear")) == ["Running shoes at flat 40% off"]
-    assert titles(search("", category_slug="fashion", offer_type="code")) != []
-    assert titles(search("off", store_slug="amazon")) == ["Echo Dot with extra 10% off"]
-    assert titles(search("", offer_type="sale")) == ["Big Billion Days on mobiles"]
-    assert search("", store_slug="no-such").store is None
+    assert titles(search(raw_query="shoes", category_slug="footwear")) == ["Running shoes at flat 40% off"]
+    assert titles(search(raw_query="", category_slug="fashion", offer_type="code")) != []
+    assert titles(search(raw_query="off", store_slug="amazon")) == ["Echo Dot with extra 10% off"]
+    assert titles(search(raw_query="", offer_type="sale")) == ["Big Billion Days on mobiles"]
+    assert search(raw_query="", store_slug="no-such").store is None
 
 
 @pytest.mark.django_db
 def test_unknown_words_are_corrected_to_known_ones(shops):
-    from offers.services import search_words_refresh
 
-    assert search("festivle").offers == []  # the word list is empty: nothing to correct to
+    assert search(raw_query="festivle").offers == []  # the word list is empty: nothing to correct to
     assert search_words_refresh() > 5
-    results = search("festivle")
+    results = search(raw_query="festivle")
     assert results.corrected == "festive" and titles(results) == ["Kurtas for festive season"]
-    assert titles(search("runing shoes")) == ["Running shoes at flat 40% off"]
+    assert titles(search(raw_query="runing shoes")) == ["Running shoes at flat 40% off"]
     # known words are left alone; an unknown word still matches as typed (an offer newer than the word list)
     OfferFactory(merchant=shops["amazon"], title="Festivle special")
-    assert titles(search("festivle")) == ["Festivle special", "Kurtas for festive season"]
-    assert search("kurtas").corrected == ""
+    assert titles(search(raw_query="festivle")) == ["Festivle special", "Kurtas for festive season"]
+    assert search(raw_query="kurtas").corrected == ""
     # a word that resembles nothing is left out rather than emptying the results
-    results = search("zzqqx shoes")
+    results = search(raw_query="zzqqx shoes")
     assert results.corrected == "shoes" and "Running shoes at flat 40% off" in titles(results)
 
 
@@ -104,16 +105,16 @@ def test_only_live_offers_and_active_stores_are_found(shops):
     hidden = MerchantFactory(name="Flipshop", is_active=False)
     OfferFactory(merchant=hidden, title="Hidden shoes")
     OfferFactory(merchant=shops["myntra"], title="Old shoes").delete()
-    assert "Hidden shoes" not in titles(search("shoes"))
-    assert "Old shoes" not in titles(search("shoes"))
-    assert "Flipshop" not in [s.name for s in search("flipshop").stores]
+    assert "Hidden shoes" not in titles(search(raw_query="shoes"))
+    assert "Old shoes" not in titles(search(raw_query="shoes"))
+    assert "Flipshop" not in [s.name for s in search(raw_query="flipshop").stores]
 
 
 @pytest.mark.django_db
 def test_pagination(shops):
     for i in range(30):
         OfferFactory(merchant=shops["amazon"], title=f"Laptop deal number {i}")
-    first, second = search("laptop"), search("laptop", page=2)
+    first, second = search(raw_query="laptop"), search(raw_query="laptop", page=2)
     assert len(first.offers) == 24 and first.has_next
     assert len(second.offers) == 6 and not second.has_next
     assert not {c.id for c in first.offers} & {c.id for c in second.offers}
@@ -137,14 +138,12 @@ def test_search_page(client, shops):
 
 @pytest.mark.django_db
 def test_a_query_of_stop_words_lists_the_filtered_offers(shops):
-    assert titles(search("the")) != []  # nothing to full-text search: listing order
-    assert titles(search("off", store_slug="amazon")) == ["Echo Dot with extra 10% off"]
+    assert titles(search(raw_query="the")) != []  # nothing to full-text search: listing order
+    assert titles(search(raw_query="off", store_slug="amazon")) == ["Echo Dot with extra 10% off"]
 
 
 @pytest.mark.django_db
 def test_search_words_list_only_words_of_live_offers(shops):
-    from offers.models import SearchWord
-    from offers.services import search_words_refresh
 
     OfferFactory(merchant=MerchantFactory(is_active=False), title="Invisibleword offer")
     search_words_refresh()

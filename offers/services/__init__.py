@@ -1,0 +1,27 @@
+"""Writes for offers, by topic: click-outs (clicks), store-visit offers, impressions, counters and expiry, the
+search word list, click partitions and feed imports. The public names are re-exported here."""
+
+from .clicks import click_record
+from .counters import COUNTER_LAG, CounterRun, offer_counters_aggregate, offers_expire
+from .feeds import FeedLineError, ImportReport, offers_import_feed
+from .impressions import impressions_flush, impressions_record
+from .partitions import click_partitions_ensure
+from .search_words import search_words_refresh
+from .store_visits import STORE_VISIT_NETWORK, offer_store_visit_ensure
+
+__all__ = [
+    "COUNTER_LAG",
+    "STORE_VISIT_NETWORK",
+    "CounterRun",
+    "FeedLineError",
+    "ImportReport",
+    "click_partitions_ensure",
+    "click_record",
+    "impressions_flush",
+    "impressions_record",
+    "offer_counters_aggregate",
+    "offer_store_visit_ensure",
+    "offers_expire",
+    "offers_import_feed",
+    "search_words_refresh",
+]
