@@ -7,10 +7,11 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from couponali.models import AuditLog
+
 from . import crypto, tokens
 from .models import (
     AccessPermission,
-    AuditLog,
     Department,
     Notification,
     Role,

@@ -10,8 +10,6 @@ from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.models import AnonymousUser
 from django.core.signing import BadSignature
 
-from couponali.ratelimit import client_ip
-
 from . import tokens
 from .backends import prefetched_user
 from .selectors import session_family_active, session_with_user_by_secret
@@ -127,7 +125,3 @@ def referral_code_from(request) -> str:
         return request.get_signed_cookie(REFERRAL_COOKIE, default="", salt=REFERRAL_COOKIE_SALT, max_age=None)
     except BadSignature:
         return ""
-
-
-def request_ip(request) -> str | None:
-    return client_ip(request) or None

@@ -142,25 +142,6 @@ def build_tracking_url(
     return fill_url_pattern(pattern, click_id=click_id, user_id=user_id)
 
 
-# ---------------------------------------------------------------- device type
-
-_BOT = re.compile(r"bot\b|crawl|spider|slurp|headless|curl/|wget/|python-requests|httpclient|^$", re.I)
-_TABLET = re.compile(r"ipad|tablet|kindle|silk/|playbook|android(?!.*mobile)", re.I)
-_MOBILE = re.compile(r"mobi|iphone|ipod|android|windows phone|blackberry|opera mini", re.I)
-
-
-def device_type(user_agent: str) -> str:
-    """ "mobile", "tablet", "desktop" or "bot", from the User-Agent (a few regexes: the click path stays cheap)."""
-    ua = user_agent or ""
-    if _BOT.search(ua):
-        return "bot"
-    if _TABLET.search(ua):
-        return "tablet"
-    if _MOBILE.search(ua):
-        return "mobile"
-    return "desktop"
-
-
 # ---------------------------------------------------------------- the cache
 
 _MISSING = object()

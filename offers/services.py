@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import ipaddress
 import threading
 import uuid
 import weakref
@@ -20,6 +19,8 @@ from psycopg import pq
 from catalog.cache import listing_changed
 from catalog.models import Category, Merchant
 from catalog.services import merchant_get_or_create_for_feed
+from couponali.audit import AuditAction, audit_log
+from couponali.ratelimit import valid_ip
 
 from . import buffers
 from .click_writer import GroupCommitWriter
@@ -195,13 +196,6 @@ def impressions_flush() -> int:
     return written
 
 
-def _valid_ip(value: str | None) -> str | None:
-    try:
-        return str(ipaddress.ip_address(value)) if value else None
-    except ValueError:
-        return None
-
-
 def _insert_views(items) -> int:
     offer_ids = {i[0] for i in items}
     user_ids = {i[1] for i in items if i[1]}
@@ -214,7 +208,7 @@ def _insert_views(items) -> int:
         (
             offer_id,
             user_id if user_id in known_users else None,
-            _valid_ip(ip),
+            valid_ip(ip),
             ua or None,
             datetime.fromtimestamp(ts, tz=UTC),
         )
@@ -508,11 +502,9 @@ def offers_import_feed(
                     setattr(report, outcome, getattr(report, outcome) + 1)
             if on_row is not None:
                 on_row()
-        from accounts.services import audit_log
-
         audit_log(
             actor_id=None,
-            action="offers.import_feed",
+            action=AuditAction.OFFERS_IMPORT_FEED,
             entity_type="offer_feed",
             metadata={
                 "network": network,

@@ -11,10 +11,10 @@ from factory.django import DjangoModelFactory
 
 from accounts.factories import UserFactory
 from catalog.factories import MerchantFactory
+from couponali.models import IdempotencyKey
 
 from .models import (
     CashbackEvent,
-    IdempotencyKey,
     Payout,
     UnmatchedConversion,
     WalletBalance,

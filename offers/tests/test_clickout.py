@@ -11,10 +11,11 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts.devices import device_type
 from accounts.factories import UserFactory
 from catalog.factories import MerchantFactory
 from devtools.testing import database_url
-from offers.clickout import build_tracking_url, device_type, is_safe_external_url
+from offers.clickout import build_tracking_url, is_safe_external_url
 from offers.factories import OfferFactory
 from offers.models import Offer, OfferClick
 from offers.selectors import offers_live
