@@ -185,7 +185,7 @@ class SessionListView(APIView):
 
     @extend_schema(tags=["auth"], responses={200: SessionSerializer(many=True), 401: ERROR})
     def get(self, request):
-        current = getattr(request._request, "session_family_id", None)
+        current = getattr(request, "session_family_id", None)
         rows = list(selectors.sessions_active(user_id=request.user.pk))
         for row in rows:
             row.current = row.family_id == current

@@ -12,6 +12,7 @@ from django.core.signing import BadSignature
 
 from . import tokens
 from .backends import prefetched_user
+from .models import User
 from .selectors import session_family_active, session_with_user_by_secret
 
 SESSION_TOKEN_KEY = "_ca_session"  # noqa: S105 - in Django's server-side session: the secret whose hash is user_sessions.token
@@ -29,8 +30,6 @@ class BearerResult:
 
 def authenticate_bearer(raw: str) -> BearerResult:
     """Verify an access token: a valid signature and expiry, and a token family that is still live."""
-    from .models import User
-
     try:
         claims = tokens.access_token_decode(raw)
     except tokens.InvalidAccessToken as exc:

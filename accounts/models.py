@@ -11,6 +11,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.contrib.postgres.functions import RandomUUID
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from couponali.models import (
     ZERO,
@@ -178,8 +179,6 @@ class UserSession(models.Model):
 
     @property
     def is_active(self) -> bool:
-        from django.utils import timezone
-
         return self.revoked_at is None and self.expires_at > timezone.now()
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from couponali import rls
 from couponali.task_names import Referrals
+from wallet.models import CashbackEvent
 
 from . import services
 
@@ -37,8 +38,6 @@ def cashback_settled(user_ids: list[int]) -> None:
 @shared_task(name="referrals.sweep", ignore_result=True)
 def sweep(days: int = 3) -> None:
     """Hourly safety net: settle referred users whose cashback changed recently (a lost task is redone)."""
-    from wallet.models import CashbackEvent
-
     since = timezone.now() - dt.timedelta(days=days)
     with rls.bypass(reason="referral bonus sweep"):
         user_ids = list(

@@ -12,15 +12,17 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 
 import catalog.selectors
 from accounts import errors
+from accounts.factories import UserFactory
 from couponali import money, task_names
 from couponali.api_errors import exception_handler
 from couponali.audit import AuditAction, AuditLog, audit_log
 from couponali.celery import app, enqueue_on_commit
-from couponali.idempotency import IdempotencyRefused
+from couponali.idempotency import IdempotencyRefused, idempotent
 from couponali.ratelimit import RateLimited, client_ip, client_ip_address, valid_ip
 
 ROOT = Path(settings.BASE_DIR)
@@ -118,7 +120,7 @@ def test_audit_log_writes_one_row_with_the_action():
     audit_log(actor_id=None, action=AuditAction.RLS_BYPASS, metadata={"reason": "test"})
     row = AuditLog.objects.get()
     assert row.action == "rls.bypass" and row.metadata == {"reason": "test"}
-    assert AuditLog._meta.db_table == "audit_logs" and AuditLog._meta.app_label == "couponali"
+    assert AuditLog.__module__ == "couponali.models"  # the kernel's model (table audit_logs, schema-checked)
 
 
 # ---------------------------------------------------------------- API errors
@@ -157,3 +159,29 @@ def test_a_rate_limit_answers_429_with_retry_after():
 
 def test_anything_else_is_left_to_drf():
     assert exception_handler(ValueError("boom"), {}) is None
+
+
+# ---------------------------------------------------------------- idempotency
+
+
+@pytest.mark.django_db
+def test_the_page_decorator_answers_by_the_kind_of_view_not_by_the_path():
+    calls: list[str] = []
+
+    @idempotent
+    def page(request):
+        calls.append(request.POST["amount"])
+        return HttpResponse("done", status=201)
+
+    user = UserFactory()
+
+    def post(amount: str):
+        # an /api/-looking path on purpose: the decorator must not look at it
+        request = RequestFactory().post("/api/v1/anything/", {"amount": amount}, HTTP_IDEMPOTENCY_KEY="k-1")
+        request.user = user
+        return page(request)
+
+    first, again, other = post("300"), post("300"), post("301")
+    assert (first.status_code, again.status_code, again["Idempotent-Replayed"]) == (201, 201, "true")
+    assert calls == ["300"]  # ran once
+    assert other.status_code == 422 and other["Content-Type"].startswith("text/plain")
