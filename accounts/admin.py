@@ -12,7 +12,6 @@ from couponali.admin import SoftDeleteAdmin
 from . import authz, selectors, services
 from .models import (
     AccessPermission,
-    AuditLog,
     Department,
     Notification,
     Role,
@@ -427,22 +426,3 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ("is_read", "created_at")
     search_fields = ("title", "body", "user__email", "user__mobile")
     raw_id_fields = ("user",)
-
-
-@admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
-    """Read-only: the audit log is append-only."""
-
-    list_display = ("created_at", "actor_user", "action", "entity_type", "entity_id")
-    list_filter = ("action", "entity_type", "created_at")
-    search_fields = ("action", "entity_type", "actor_user__email")
-    raw_id_fields = ("actor_user",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

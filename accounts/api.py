@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -10,10 +9,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from couponali.ratelimit import RateLimited, client_ip, limit_hit, too_many_requests
+from couponali.ratelimit import client_ip_address
 
 from . import selectors, services
-from .middleware import request_ip
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -74,10 +72,6 @@ def _pair(pair: services.TokenPair) -> dict:
     }
 
 
-def _limit(request, scope: str) -> None:
-    limit_hit(scope=f"accounts-{scope}", key=client_ip(request), rate=settings.ACCOUNTS_RATE_LIMITS[scope])
-
-
 class TokenView(APIView):
     """Sign in with e-mail or mobile and password; get an access token and a refresh token."""
 
@@ -97,25 +91,17 @@ class TokenView(APIView):
         auth=[],
     )
     def post(self, request):
-        try:
-            _limit(request, "token")
-        except RateLimited as exc:
-            return too_many_requests(request._request, exc)
+        # Refusals (rate limit, wrong password, lock, unverified) are answered by couponali.api_errors.
+        services.limit_request(request, scope="token")
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            user = services.signin_attempt(
-                identifier=data.validated_data["username"], password=data.validated_data["password"]
-            )
-        except services.AccountsError as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_401_UNAUTHORIZED)
-        if not (user.has_verified_contact or user.google_id or user.facebook_id):
-            return Response(
-                {"detail": "Verify your e-mail or mobile number on the website first."},
-                status=status.HTTP_403_FORBIDDEN,
-            )
+        user = services.signin_attempt(
+            identifier=data.validated_data["username"], password=data.validated_data["password"]
+        )
+        if not user.may_sign_in:
+            raise services.VerificationRequired()
         pair = services.token_issue(
-            user_id=user.pk, user_agent=request.headers.get("User-Agent"), ip=request_ip(request._request)
+            user_id=user.pk, user_agent=request.headers.get("User-Agent"), ip=client_ip_address(request)
         )
         return Response(_pair(pair))
 
@@ -140,20 +126,14 @@ class TokenRefreshView(APIView):
         auth=[],
     )
     def post(self, request):
-        try:
-            _limit(request, "token-refresh")
-        except RateLimited as exc:
-            return too_many_requests(request._request, exc)
+        services.limit_request(request, scope="token-refresh")
         data = RefreshRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            pair = services.token_refresh(
-                refresh_token=data.validated_data["refresh"],
-                user_agent=request.headers.get("User-Agent"),
-                ip=request_ip(request._request),
-            )
-        except services.TokenInvalid as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_401_UNAUTHORIZED)
+        pair = services.token_refresh(
+            refresh_token=data.validated_data["refresh"],
+            user_agent=request.headers.get("User-Agent"),
+            ip=client_ip_address(request),
+        )
         return Response(_pair(pair))
 
 
@@ -205,7 +185,7 @@ class SessionListView(APIView):
 
     @extend_schema(tags=["auth"], responses={200: SessionSerializer(many=True), 401: ERROR})
     def get(self, request):
-        current = getattr(request._request, "session_family_id", None)
+        current = getattr(request, "session_family_id", None)
         rows = list(selectors.sessions_active(user_id=request.user.pk))
         for row in rows:
             row.current = row.family_id == current

@@ -5,6 +5,8 @@ from __future__ import annotations
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
+from .middleware import authenticate_bearer
+
 
 class AccessTokenAuthentication(BaseAuthentication):
     """Short-lived JWT access tokens issued by POST /api/v1/auth/token/.
@@ -22,10 +24,9 @@ class AccessTokenAuthentication(BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("The Authorization header must be 'Bearer <access token>'.")
-        result = getattr(request._request, "bearer_auth", None)
+        # Left on the Django request by the session guard (DRF's Request passes the attribute through).
+        result = getattr(request, "bearer_auth", None)
         if result is None:
-            from .middleware import authenticate_bearer
-
             result = authenticate_bearer(parts[1].decode("latin-1"))
         if result.user is None:
             raise exceptions.AuthenticationFailed(result.error or "Invalid access token.")

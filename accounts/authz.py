@@ -59,10 +59,10 @@ class PermissionRefused(PermissionDenied):
 
 def _departments(user) -> frozenset[str]:
     """The user's department slugs, read once per user object (a request's user, or a worker's actor)."""
-    cached = getattr(user, "_authz_departments", None)
+    cached = getattr(user, "authz_departments", None)
     if cached is None:
         cached = frozenset(UserDepartment.objects.filter(user_id=user.pk).values_list("department__slug", flat=True))
-        user._authz_departments = cached
+        user.authz_departments = cached
     return cached
 
 

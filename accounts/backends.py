@@ -6,6 +6,9 @@ import contextvars
 
 from django.contrib.auth.backends import ModelBackend
 
+from .errors import AccountsError
+from .services import signin_attempt
+
 # The user row that the session guard already loaded for this request (with its session, in one query), so
 # that Django's get_user() does not fetch it again. A context variable: one value per request thread.
 prefetched_user: contextvars.ContextVar = contextvars.ContextVar("prefetched_user", default=None)
@@ -23,8 +26,6 @@ class EmailOrMobileBackend(ModelBackend):
         return super().get_user(user_id)
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        from .services import AccountsError, signin_attempt
-
         identifier = (username or kwargs.get("email") or kwargs.get("mobile") or "").strip()
         if not identifier or password is None:
             return None
@@ -33,13 +34,3 @@ class EmailOrMobileBackend(ModelBackend):
         except AccountsError:
             return None
         return user if self.user_can_authenticate(user) else None
-
-
-def normalise_mobile(value: str) -> str:
-    """'+91 98765-43210', '098765 43210' and '9876543210' all become '9876543210'."""
-    digits = "".join(ch for ch in value if ch.isdigit())
-    if len(digits) == 12 and digits.startswith("91"):
-        digits = digits[2:]
-    elif len(digits) == 11 and digits.startswith("0"):
-        digits = digits[1:]
-    return digits

@@ -10,7 +10,6 @@ from factory.django import DjangoModelFactory
 from . import crypto, tokens
 from .models import (
     AccessPermission,
-    AuditLog,
     Department,
     Notification,
     Role,
@@ -201,14 +200,3 @@ class NotificationFactory(DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     title = "Cashback confirmed"
     body = "₹45.00 from Myntra is now in your wallet."
-
-
-class AuditLogFactory(DjangoModelFactory):
-    class Meta:
-        model = AuditLog
-
-    actor_user = factory.SubFactory(StaffUserFactory)
-    action = "user.update"
-    entity_type = "user"
-    entity_id = 1
-    metadata = factory.LazyFunction(dict)

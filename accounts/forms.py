@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.utils import timezone
 
 from . import validators
 from .models import User
@@ -127,8 +128,6 @@ class ProfileForm(forms.Form):
     )
 
     def clean_date_of_birth(self):
-        from django.utils import timezone
-
         dob = self.cleaned_data["date_of_birth"]
         today = timezone.localdate()
         if dob and (dob > today or dob.year < today.year - 120):

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.base_user import BaseUserManager
 
+from couponali.codes import random_code
 from couponali.models import SoftDeleteQuerySet
 
 
@@ -13,15 +16,25 @@ class UserManager(BaseUserManager.from_queryset(SoftDeleteQuerySet)):
     def get_queryset(self):
         return super().get_queryset().filter(deleted_at__isnull=True)
 
-    def _create_user(self, email: str | None, mobile: str | None, password: str | None, **extra):
-        from .services import referral_code_generate
+    def referral_code_generate(self, *, name: str | None = None) -> str:
+        """A unique, readable referral code such as ``PRIYA7K3Q``: up to 5 letters of the name plus 4 random
+        (deleted accounts keep theirs, so they are counted too)."""
+        stem = re.sub(r"[^A-Z]", "", (name or "").split("@")[0].upper())[:5] or "CA"
+        taken = self.model.all_objects.filter
+        for _ in range(20):
+            code = stem + random_code(4)
+            if not taken(referral_code=code).exists():
+                return code
+        # 31^4 codes per stem; after 20 collisions fall back to a longer random tail.
+        return stem + random_code(10)
 
+    def _create_user(self, email: str | None, mobile: str | None, password: str | None, **extra):
         if not email and not mobile:
             raise ValueError("A user needs an email address or a mobile number.")
         email = self.normalize_email(email) if email else None
         if email:
             email = email.lower()
-        extra.setdefault("referral_code", referral_code_generate(name=extra.get("full_name") or email or mobile))
+        extra.setdefault("referral_code", self.referral_code_generate(name=extra.get("full_name") or email or mobile))
         user = self.model(email=email, mobile=mobile or None, **extra)
         if password:
             user.set_password(password)

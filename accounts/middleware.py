@@ -10,10 +10,9 @@ from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.models import AnonymousUser
 from django.core.signing import BadSignature
 
-from couponali.ratelimit import client_ip
-
 from . import tokens
 from .backends import prefetched_user
+from .models import User
 from .selectors import session_family_active, session_with_user_by_secret
 
 SESSION_TOKEN_KEY = "_ca_session"  # noqa: S105 - in Django's server-side session: the secret whose hash is user_sessions.token
@@ -31,8 +30,6 @@ class BearerResult:
 
 def authenticate_bearer(raw: str) -> BearerResult:
     """Verify an access token: a valid signature and expiry, and a token family that is still live."""
-    from .models import User
-
     try:
         claims = tokens.access_token_decode(raw)
     except tokens.InvalidAccessToken as exc:
@@ -127,7 +124,3 @@ def referral_code_from(request) -> str:
         return request.get_signed_cookie(REFERRAL_COOKIE, default="", salt=REFERRAL_COOKIE_SALT, max_age=None)
     except BadSignature:
         return ""
-
-
-def request_ip(request) -> str | None:
-    return client_ip(request) or None

@@ -1,14 +1,17 @@
-"""Users, sessions, KYC, staff access control, notifications and the audit log (seed tables 1-3, 23-25)."""
+"""Users, sessions, KYC, staff access control and notifications (seed tables 1-3, 23-24; the audit log is the
+kernel's: couponali.models.AuditLog)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.postgres.functions import RandomUUID
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from couponali.models import (
     ZERO,
@@ -110,6 +113,18 @@ class User(AbstractBaseUser, PermissionsMixin, SoftDeleteModel, TimeStampedModel
     def has_verified_contact(self) -> bool:
         return bool(self.email_verified_at or self.mobile_verified_at)
 
+    @property
+    def may_sign_in(self) -> bool:
+        """The sign-in gate, the one rule of the sign-in page and the API token endpoint (the password and the
+        lockout are checked before it, by services.signin_attempt): the account's contact is verified, or a
+        social provider verified it, or it is staff.
+
+        The gate exists against squatting: whoever types someone else's address at sign-up must not get a
+        usable account. Staff accounts are exempt on every path because they are not self-made: an operator
+        creates them (createsuperuser, the admin) and only staff with the user-change permission grants
+        is_staff, and Django's admin login signs them in without a verified contact anyway."""
+        return self.has_verified_contact or bool(self.google_id or self.facebook_id) or self.is_staff
+
 
 class UserSession(models.Model):
     """A browser sign-in or one generation of an API refresh token (seed table 2, plus the §29 columns).
@@ -164,8 +179,6 @@ class UserSession(models.Model):
 
     @property
     def is_active(self) -> bool:
-        from django.utils import timezone
-
         return self.revoked_at is None and self.expires_at > timezone.now()
 
 
@@ -295,7 +308,7 @@ class UserDepartment(models.Model):
         return f"{self.user} in {self.department}"
 
 
-# ---------------------------------------------------------------- engagement and audit
+# ---------------------------------------------------------------- engagement
 
 
 class Notification(CreatedModel):
@@ -316,27 +329,6 @@ class Notification(CreatedModel):
 
     def __str__(self) -> str:
         return self.title
-
-
-class AuditLog(CreatedModel):
-    """Append-only: the app role has no UPDATE/DELETE on this table (couponali.db.APPEND_ONLY_TABLES)."""
-
-    actor_user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    action = models.CharField(max_length=120)
-    entity_type = models.CharField(max_length=60, null=True, blank=True)
-    entity_id = models.BigIntegerField(null=True, blank=True)
-    metadata = models.JSONField(null=True, blank=True)
-
-    class Meta:
-        db_table = "audit_logs"
-        indexes = [
-            models.Index(fields=["action"], name="idx_audit_logs_action"),
-            models.Index(fields=["entity_type", "entity_id"], name="idx_audit_logs_entity"),
-        ]
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.entity_type}#{self.entity_id}"
 
 
 class VerificationCode(models.Model):
@@ -385,10 +377,20 @@ class VerificationCode(models.Model):
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} via {self.channel} ({self.pk})"
 
+    def is_usable(self, now: datetime) -> bool:
+        """Whether the code or link can still be used at ``now``: not consumed, not replaced by a newer one,
+        not expired. (Attempts and the decoy rule are checked by the services that consume it.) The same rule
+        as a query condition: :meth:`usable_q`."""
+        return self.consumed_at is None and self.superseded_at is None and self.expires_at > now
+
+    @staticmethod
+    def usable_q(now: datetime) -> Q:
+        """:meth:`is_usable` as a query condition."""
+        return Q(consumed_at__isnull=True, superseded_at__isnull=True, expires_at__gt=now)
+
 
 __all__ = [
     "AccessPermission",
-    "AuditLog",
     "Department",
     "Notification",
     "Role",

@@ -15,8 +15,10 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
+from couponali.ratelimit import client_ip_address
+
 from . import services
-from .middleware import SESSION_TOKEN_KEY, request_ip
+from .middleware import SESSION_TOKEN_KEY
 from .models import UserSession
 
 
@@ -31,7 +33,7 @@ def session_started(sender, request, user, **kwargs):
         user_id=user.pk,
         kind=UserSession.Kind.WEB,
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        ip=request_ip(request),
+        ip=client_ip_address(request),
         ttl=timedelta(seconds=settings.SESSION_COOKIE_AGE),
     )
     request.session[SESSION_TOKEN_KEY] = secret

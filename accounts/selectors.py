@@ -14,6 +14,7 @@ from django.utils import timezone
 from couponali import rls
 
 from . import crypto, tokens
+from .errors import InvalidReferralCode
 from .models import Notification, User, UserKYC, UserSession, VerificationCode
 
 
@@ -24,6 +25,18 @@ def user_by_identifier(*, kind: str, value: str) -> User | None:
     if kind == "mobile":
         return User.objects.filter(mobile=value).first()
     return None
+
+
+def referrer_for_code(*, code: str | None, user_id: int | None = None) -> User | None:
+    """The user whose referral code this is (None for no code); InvalidReferralCode when there is none or it is
+    the user's own."""
+    code = (code or "").strip().upper()
+    if not code:
+        return None
+    referrer = User.objects.filter(referral_code=code).first()
+    if referrer is None or (user_id is not None and referrer.pk == user_id):
+        raise InvalidReferralCode()
+    return referrer
 
 
 # ---------------------------------------------------------------- sessions
@@ -143,10 +156,7 @@ def _live_links(*, token: str, purpose: str) -> QuerySet[VerificationCode]:
         purpose=purpose,
         salt="",
         user__isnull=False,
-        consumed_at__isnull=True,
-        superseded_at__isnull=True,
-        expires_at__gt=timezone.now(),
-    )
+    ).filter(VerificationCode.usable_q(timezone.now()))
 
 
 def mask_target(target: str) -> str:

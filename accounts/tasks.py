@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from couponali.task_names import Accounts
+
 from . import services
 
 
 @shared_task(
-    name="accounts.deliver_verification",
+    name=Accounts.DELIVER_VERIFICATION,
     ignore_result=True,
     autoretry_for=(Exception,),
     retry_backoff=True,
@@ -23,7 +25,7 @@ def deliver_verification(verification_id: int, secret: str) -> None:
 
 
 @shared_task(
-    name="accounts.deliver_notification",
+    name=Accounts.DELIVER_NOTIFICATION,
     ignore_result=True,
     autoretry_for=(Exception,),
     retry_backoff=True,
@@ -34,7 +36,7 @@ def deliver_notification(notification_id: int, channels: list[str]) -> None:
     services.notification_deliver(notification_id=notification_id, channels=channels)
 
 
-@shared_task(name="accounts.purge_expired", ignore_result=True)
+@shared_task(name=Accounts.PURGE_EXPIRED, ignore_result=True)
 def purge_expired() -> dict[str, int]:
     """Delete verification codes a day past expiry and sessions 30 days past expiry or revocation."""
     return services.expired_purge()

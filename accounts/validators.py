@@ -7,14 +7,23 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from .backends import normalise_mobile
-
 MOBILE_RE = re.compile(r"^[6-9]\d{9}$")
 PAN_RE = re.compile(r"^[A-Z]{5}\d{4}[A-Z]$")
 IFSC_RE = re.compile(r"^[A-Z]{4}0[A-Z0-9]{6}$")
 UPI_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,255}@[A-Za-z][A-Za-z0-9]{1,63}$")
 PINCODE_RE = re.compile(r"^[1-9]\d{5}$")
 ACCOUNT_RE = re.compile(r"^\d{9,18}$")
+
+
+def normalise_mobile(value: str) -> str:
+    """'+91 98765-43210', '098765 43210' and '9876543210' all become '9876543210' (digits only, the country
+    code and trunk prefix dropped; :func:`clean_mobile` then checks what is left)."""
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if len(digits) == 12 and digits.startswith("91"):
+        digits = digits[2:]
+    elif len(digits) == 11 and digits.startswith("0"):
+        digits = digits[1:]
+    return digits
 
 
 def clean_mobile(value: str) -> str:

@@ -5,7 +5,6 @@ Thin: parse the form, check limits and access, call one service, render or redir
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -18,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from couponali.ratelimit import RateLimited, client_ip, limit_hit, too_many_requests
+from couponali.ratelimit import RateLimited, too_many_requests
 
 from . import forms, selectors, services
 from .middleware import REFERRAL_COOKIE, referral_code_from
@@ -26,10 +25,6 @@ from .models import VerificationCode
 
 PENDING_KEY = "accounts_pending_verification"
 BACKEND = "accounts.backends.EmailOrMobileBackend"
-
-
-def _limit(request, scope: str, key: str | None = None) -> None:
-    limit_hit(scope=f"accounts-{scope}", key=key or client_ip(request), rate=settings.ACCOUNTS_RATE_LIMITS[scope])
 
 
 def _next_url(request, default: str = "/") -> str:
@@ -63,10 +58,10 @@ def signup(request):
     if request.method == "POST":
         referral = (request.POST.get("referral_code") or "").strip().upper()
         try:
-            _limit(request, "signup")
+            services.limit_request(request, scope="signup")
             if referral:
-                _limit(request, "referral-signup-ip")
-                _limit(request, "referral-signup-code", key=referral)
+                services.limit_request(request, scope="referral-signup-ip")
+                services.limit_request(request, scope="referral-signup-code", key=referral)
         except RateLimited as exc:
             return too_many_requests(request, exc)
         if form.is_valid():
@@ -101,7 +96,7 @@ def signin(request):
     status = 200
     if request.method == "POST":
         try:
-            _limit(request, "signin")
+            services.limit_request(request, scope="signin")
         except RateLimited as exc:
             return too_many_requests(request, exc)
         if form.is_valid():
@@ -113,7 +108,7 @@ def signin(request):
                 form.add_error(None, str(exc))
                 status = 400
             else:
-                if not (user.has_verified_contact or user.google_id or user.facebook_id or user.is_staff):
+                if not user.may_sign_in:
                     try:
                         code = services.signup_verification_restart(user_id=user.pk)
                     except RateLimited as exc:
@@ -156,7 +151,7 @@ def verify(request):
     status = 200
     if request.method == "POST" and row.channel == VerificationCode.Channel.SMS:
         try:
-            _limit(request, "otp-verify")
+            services.limit_request(request, scope="otp-verify")
         except RateLimited as exc:
             return too_many_requests(request, exc)
         if form.is_valid():
@@ -246,7 +241,7 @@ def password_reset(request):
     form = forms.PasswordResetRequestForm(request.POST or None)
     if request.method == "POST":
         try:
-            _limit(request, "password-reset")
+            services.limit_request(request, scope="password-reset")
             if form.is_valid():
                 kind, identifier = form.cleaned_data["identifier"]
                 services.password_reset_request(kind=kind, identifier=identifier)

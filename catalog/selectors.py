@@ -19,10 +19,11 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from couponali.money import PAISA
+
 from .cache import listing_generation
 from .models import CashbackType, Category, Merchant, MerchantCommission
 
-PAISE = Decimal("0.01")
 HUNDRED = Decimal("100")
 CACHE_TTL = 600  # seconds; the generation key makes stale entries unreachable long before this
 
@@ -31,14 +32,14 @@ CACHE_TTL = 600  # seconds; the generation key makes stale entries unreachable l
 
 def format_number(value: Decimal | int | float) -> str:
     """7.00 -> "7", 6.50 -> "6.5", 5.39 -> "5.39" (no float maths)."""
-    d = Decimal(str(value)).quantize(PAISE)
+    d = Decimal(str(value)).quantize(PAISA)
     text = f"{d:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def format_inr(value: Decimal | int) -> str:
     """Rupees with Indian digit grouping: 150 -> "₹150", 150000 -> "₹1,50,000", 99.5 -> "₹99.50"."""
-    d = Decimal(str(value)).quantize(PAISE)
+    d = Decimal(str(value)).quantize(PAISA)
     sign = "-" if d < 0 else ""
     whole, _, paise = f"{abs(d):f}".partition(".")
     head, tail = whole[:-3], whole[-3:]
@@ -91,13 +92,13 @@ class CashbackRate:
         if not self:
             return Decimal("0.00")
         if order_amount is None:
-            return Decimal("0.00") if self.is_percentage else self.value.quantize(PAISE)
+            return Decimal("0.00") if self.is_percentage else self.value.quantize(PAISA)
         if order_amount <= 0:
             return Decimal("0.00")
         if self.is_percentage:
-            amount = (Decimal(order_amount) * self.value / HUNDRED).quantize(PAISE, rounding=ROUND_DOWN)
+            amount = (Decimal(order_amount) * self.value / HUNDRED).quantize(PAISA, rounding=ROUND_DOWN)
             return min(amount, self.cap) if self.cap is not None else amount
-        return self.value.quantize(PAISE)
+        return self.value.quantize(PAISA)
 
 
 NO_CASHBACK = CashbackRate(type=None)
@@ -110,7 +111,7 @@ def _commission_valid(c: MerchantCommission, today: date) -> bool:
 def _commission_rate(c: MerchantCommission) -> CashbackRate:
     """The shopper's share of a commission. An empty cashback_percentage passes the whole commission on."""
     share = c.cashback_percentage if c.cashback_percentage is not None else HUNDRED
-    value = (c.commission_value * share / HUNDRED).quantize(PAISE, rounding=ROUND_DOWN)
+    value = (c.commission_value * share / HUNDRED).quantize(PAISA, rounding=ROUND_DOWN)
     return CashbackRate(type=c.commission_type, value=value, cap=None, source="commission")
 
 

@@ -1,11 +1,14 @@
-"""Admin building blocks shared by the apps: soft deletion with a deleted-rows view and restore; actions
-that answer 403 to a user without their permission."""
+"""Admin building blocks shared by the apps (soft deletion with a deleted-rows view and restore; actions that
+answer 403 to a user without their permission) and the read-only pages of the kernel tables: the audit log and
+the idempotency keys."""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+
+from .models import AuditLog, IdempotencyKey
 
 
 class PermissionCheckedActionsMixin:
@@ -70,3 +73,33 @@ class SoftDeleteAdmin(admin.ModelAdmin):
     def restore_selected(self, request, queryset):
         count = queryset.filter(deleted_at__isnull=False).update(deleted_at=None)
         self.message_user(request, f"Restored {count} row(s).", messages.SUCCESS)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that nobody edits by hand: append-only logs and records written by the code."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyAdmin):
+    """Read-only: the audit log is append-only."""
+
+    list_display = ("created_at", "actor_user", "action", "entity_type", "entity_id")
+    list_filter = ("action", "entity_type", "created_at")
+    search_fields = ("action", "entity_type", "actor_user__email")
+    raw_id_fields = ("actor_user",)
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(ReadOnlyAdmin):
+    list_display = ("key", "user", "response_status", "created_at")
+    list_filter = ("response_status", "created_at")
+    search_fields = ("key", "user__email")

@@ -1,4 +1,6 @@
-"""Model building blocks shared by every app: seed-style timestamps, uuids, money and soft deletion.
+"""Model building blocks shared by every app (seed-style timestamps, uuids, money, soft deletion) and the two
+kernel tables every app writes through the kernel: the audit log (couponali.audit) and the idempotency keys of
+money-moving POSTs (couponali.idempotency).
 
 Every default that the seed puts in the database is also a database default (``db_default``), so SQL
 clients see the same schema as the ORM; the Python ``default`` beside it lets a new instance carry the value
@@ -10,6 +12,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.postgres.functions import RandomUUID
 from django.db import models
 from django.db.models.functions import Now
@@ -118,3 +121,136 @@ class SoftDeleteModel(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+# ---------------------------------------------------------------- kernel tables
+
+
+class AuditLog(CreatedModel):
+    """One row per state change that matters, written by :func:`couponali.audit.audit_log` in the transaction
+    of the change. Append-only: the app role has no UPDATE/DELETE on this table (couponali.db.APPEND_ONLY_TABLES).
+
+    Kept in the kernel (it was accounts' model: same table, moved by a state-only migration) because every
+    layer writes it, couponali.rls included."""
+
+    class Action(models.TextChoices):
+        """Every action written to ``audit_logs.action``: the one list (callers pass a member). Not bound to the
+        column as ``choices``: the seed column is free text, and a new action then needs no migration."""
+
+        # accounts
+        USER_SIGNUP = "user.signup"
+        USER_LINK_SOCIAL = "user.link_social"
+        USER_VERIFY_EMAIL = "user.verify_email"
+        USER_VERIFY_MOBILE = "user.verify_mobile"
+        USER_PASSWORD_RESET = "user.password_reset"  # noqa: S105 - an action name, not a password
+        USER_PASSWORD_CHANGE = "user.password_change"  # noqa: S105 - an action name, not a password
+        USER_LOCKED = "user.locked"
+        USER_UNLOCK = "user.unlock"
+        USER_PROFILE_UPDATE = "user.profile_update"
+        USER_DELETE = "user.delete"
+        SESSION_REVOKE = "session.revoke"
+        SESSION_REVOKE_OTHERS = "session.revoke_others"
+        SESSION_REFRESH_REUSE = "session.refresh_reuse"
+        KYC_SUBMIT = "kyc.submit"
+        KYC_VERIFIED = "kyc.verified"
+        KYC_REJECTED = "kyc.rejected"
+        KYC_REVEAL = "kyc.reveal"
+        KYC_PAYOUT_READ = "kyc.payout_read"
+        # kernel
+        RLS_BYPASS = "rls.bypass"
+        # offers
+        OFFERS_IMPORT_FEED = "offers.import_feed"
+        # wallet
+        WALLET_DEBT_RECORDED = "wallet.debt_recorded"
+        WALLET_ADJUST = "wallet.adjust"
+        WALLET_RECONCILE_FAILED = "wallet.reconcile_failed"
+        CASHBACK_TRACKED = "cashback.tracked"
+        CASHBACK_REFUSED_TRANSITION = "cashback.refused_transition"
+        CASHBACK_CONFIRMED = "cashback.confirmed"
+        CASHBACK_REJECTED = "cashback.rejected"
+        CASHBACK_REVERSED = "cashback.reversed"
+        CASHBACK_UNMATCHED_DISMISSED = "cashback.unmatched_dismissed"
+        CASHBACK_AUTO_CONFIRMED = "cashback.auto_confirmed"
+        WITHDRAWAL_REQUESTED = "withdrawal.requested"
+        WITHDRAWAL_FIRST_APPROVAL = "withdrawal.first_approval"
+        WITHDRAWAL_APPROVED = "withdrawal.approved"
+        WITHDRAWAL_REJECTED = "withdrawal.rejected"
+        WITHDRAWAL_PROCESSING = "withdrawal.processing"
+        WITHDRAWAL_COMPLETED = "withdrawal.completed"
+        WITHDRAWAL_FAILED = "withdrawal.failed"
+        # orders (gift cards and fulfilment)
+        GIFT_CARD_ISSUE = "gift_card.issue"
+        GIFT_CARD_EXPORT = "gift_card.export"
+        GIFT_CARD_ATTEMPT_LIMITED = "gift_card.attempt_limited"
+        GIFT_CARD_ATTEMPT_FAILED = "gift_card.attempt_failed"
+        GIFT_CARD_REDEEM = "gift_card.redeem"
+        GIFT_CARD_APPLY = "gift_card.apply"
+        GIFT_CARD_RELEASE = "gift_card.release"
+        ORDER_FULFILLED = "order.fulfilled"
+        ORDER_FULFILMENT_FAILED = "order.fulfilment_failed"
+        ORDER_FULFILMENT_RETRY = "order.fulfilment_retry"
+        ORDER_VOUCHERS_SENT = "order.vouchers_sent"
+        ORDER_VOUCHERS_RESEND = "order.vouchers_resend"
+        ORDER_VOUCHERS_VOID = "order.vouchers_void"
+        ORDER_VOUCHER_REVEAL = "order.voucher_reveal"
+        # referrals
+        REFERRAL_RECORDED = "referral.recorded"
+        REFERRAL_ACTIVATED = "referral.activated"
+        # cms
+        CMS_PAGE_PUBLISHED = "cms.page_published"
+        CMS_PAGE_UNPUBLISHED = "cms.page_unpublished"
+        SEO_REDIRECT_SAVED = "seo.redirect_saved"
+        SEO_REDIRECT_DELETED = "seo.redirect_deleted"
+        SUPPORT_TICKET_OPENED = "support.ticket_opened"
+        SUPPORT_MISSING_CASHBACK_CLAIM = "support.missing_cashback_claim"
+        SUPPORT_CUSTOMER_REPLIED = "support.customer_replied"
+        SUPPORT_AGENT_REPLIED = "support.agent_replied"
+        SUPPORT_INTERNAL_NOTE = "support.internal_note"
+        SUPPORT_ASSIGNED = "support.assigned"
+        SUPPORT_STATUS_CHANGED = "support.status_changed"
+        SUPPORT_PRIORITY_CHANGED = "support.priority_changed"
+        SUPPORT_CLAIM_APPROVED = "support.claim_approved"
+        SUPPORT_CLAIM_REJECTED = "support.claim_rejected"
+        SUPPORT_ATTACHMENT_VIEWED = "support.attachment_viewed"
+
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=120)
+    entity_type = models.CharField(max_length=60, null=True, blank=True)
+    entity_id = models.BigIntegerField(null=True, blank=True)
+    metadata = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        db_table = "audit_logs"
+        indexes = [
+            models.Index(fields=["action"], name="idx_audit_logs_action"),
+            models.Index(fields=["entity_type", "entity_id"], name="idx_audit_logs_entity"),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.entity_type}#{self.entity_id}"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a money-moving POST sent with an Idempotency-Key: a retry with the same key and
+    the same request replays it; the same key with a different request is refused (couponali.idempotency).
+    Moved from the wallet (same table, state-only migration) with the decorator that writes it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(null=True, blank=True)
+    response_content_type = models.CharField(max_length=100, null=True, blank=True)
+    response_location = models.CharField(max_length=500, null=True, blank=True)
+    created_at = CreatedAtField()
+
+    class Meta:
+        db_table = "idempotency_keys"
+        indexes = [models.Index(fields=["created_at"], name="idx_idempotency_created")]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.key} (user {self.user_id})"

@@ -22,6 +22,7 @@ couponali.redis logger), so that an outage of the limit store never stops click-
 from __future__ import annotations
 
 import functools
+import ipaddress
 import itertools
 import logging
 import math
@@ -119,14 +120,29 @@ def limit_clear(*, scope: str, key: str | int, rate: str) -> None:
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address. Behind a proxy, set RATELIMIT_TRUSTED_PROXIES to the number of proxies that
-    append to X-Forwarded-For; the address is then taken that many hops from the right."""
+    """The client's address: the one rule of the site (rate-limit keys, and through :func:`client_ip_address`
+    the addresses stored with clicks, impressions and sessions). Behind a proxy, set RATELIMIT_TRUSTED_PROXIES
+    to the number of proxies that append to X-Forwarded-For; the address is then taken that many hops from
+    the right."""
     hops = settings.RATELIMIT_TRUSTED_PROXIES
     if hops:
         forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
         if len(forwarded) >= hops:
             return forwarded[-hops]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def valid_ip(value: str | None) -> str | None:
+    """``value`` as a normalised IP address for an inet column, or None when it is not one."""
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None
+
+
+def client_ip_address(request: HttpRequest) -> str | None:
+    """The client's address to store (an inet column), or None when the request carries no valid one."""
+    return valid_ip(client_ip(request))
 
 
 def too_many_requests(request: HttpRequest, exc: RateLimited) -> HttpResponse:

@@ -22,6 +22,8 @@ from collections.abc import Iterable, Iterator
 
 from django.db import connection, transaction
 
+from .audit import AuditAction, audit_log
+
 USER = "app.user_id"
 STAFF_TABLES = "app.staff_tables"
 BYPASS = "app.rls_bypass"
@@ -92,10 +94,8 @@ def scope(*, user_id: int | None, tables: Iterable[str] = ()) -> Iterator[None]:
 @contextlib.contextmanager
 def bypass(*, reason: str, actor_id: int | None = None) -> Iterator[None]:
     """Act for every user: workers, commands, cross-user services. Audited with its reason."""
-    from accounts.services import audit_log
-
     with _scoped(("", "", "on")):
-        audit_log(actor_id=actor_id, action="rls.bypass", metadata={"reason": reason})
+        audit_log(actor_id=actor_id, action=AuditAction.RLS_BYPASS, metadata={"reason": reason})
         yield
 
 

@@ -119,25 +119,6 @@ def fill_url_pattern(pattern: str | None, *, click_id: str, user_id: int | None)
     return pattern.replace(_CLICK, quote(click_id, safe="")).replace(_USER, "" if user_id is None else str(user_id))
 
 
-# ---------------------------------------------------------------- device type
-
-_BOT = re.compile(r"bot\b|crawl|spider|slurp|headless|curl/|wget/|python-requests|httpclient|^$", re.I)
-_TABLET = re.compile(r"ipad|tablet|kindle|silk/|playbook|android(?!.*mobile)", re.I)
-_MOBILE = re.compile(r"mobi|iphone|ipod|android|windows phone|blackberry|opera mini", re.I)
-
-
-def device_type(user_agent: str) -> str:
-    """ "mobile", "tablet", "desktop" or "bot", from the User-Agent (a few regexes: the click path stays cheap)."""
-    ua = user_agent or ""
-    if _BOT.search(ua):
-        return "bot"
-    if _TABLET.search(ua):
-        return "tablet"
-    if _MOBILE.search(ua):
-        return "mobile"
-    return "desktop"
-
-
 # ---------------------------------------------------------------- the cache
 
 _MISSING = object()

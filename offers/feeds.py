@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from catalog.models import CashbackType
+from couponali.money import is_whole_paise
 
 from .clickout import is_safe_external_url
 from .models import Offer
@@ -147,7 +148,7 @@ def _money(raw: dict, key: str, reasons: list[str]) -> Decimal | None:
     if value < 0:
         reasons.append(f"{key} must not be negative ({text})")
         return None
-    if value > MAX_MONEY or value != value.quantize(Decimal("0.01")):
+    if value > MAX_MONEY or not is_whole_paise(value):
         reasons.append(f"{key} {text!r} must have at most 8 digits and 2 decimals")
         return None
     return value

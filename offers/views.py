@@ -5,7 +5,6 @@ Views are thin: they parse the request, call a selector (reads) or a service (wr
 
 from __future__ import annotations
 
-import ipaddress
 import uuid
 from collections.abc import Callable
 
@@ -17,10 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accounts.devices import device_type
 from catalog.models import Merchant
 from catalog.selectors import merchant_listed_by_slug
 from couponali.links import absolute_url
-from couponali.ratelimit import RateLimited, client_ip, limit_hit, too_many_requests
+from couponali.ratelimit import RateLimited, client_ip, client_ip_address, limit_hit, too_many_requests
 
 from . import clickout, selectors, services
 from .models import Offer
@@ -41,14 +41,6 @@ def _offer_type(request: HttpRequest) -> str:
     return value if value in Offer.Type.values else ""
 
 
-def _ip(request: HttpRequest) -> str | None:
-    ip = client_ip(request)
-    try:
-        return str(ipaddress.ip_address(ip))
-    except ValueError:
-        return None
-
-
 def _user_id(request: HttpRequest) -> int | None:
     user = request.user
     return user.pk if user.is_authenticated else None
@@ -58,7 +50,7 @@ def _impressions(request: HttpRequest, cards) -> None:
     services.impressions_record(
         [c.id for c in cards],
         user_id=_user_id(request),
-        ip_address=_ip(request),
+        ip_address=client_ip_address(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
 
@@ -317,10 +309,10 @@ def _record_and_redirect(request, target: clickout.ClickTarget, *, user_id: int 
             target=target,
             click_id=click_id,
             user_id=user_id,
-            ip_address=_ip(request),
+            ip_address=client_ip_address(request),
             user_agent=user_agent,
             referrer=request.META.get("HTTP_REFERER", ""),
-            device_type=clickout.device_type(user_agent),
+            device_type=device_type(user_agent),
         )
     except IntegrityError:
         clickout.clear_cache()

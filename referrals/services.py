@@ -23,7 +23,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.services import audit_log, notify
+from accounts.services import notify
+from couponali.audit import AuditAction, audit_log
 from wallet.models import CashbackEvent, WalletTransaction
 from wallet.services import cashback_amount_floor, wallet_claw_back, wallet_lock, wallet_post
 
@@ -73,7 +74,7 @@ def referral_record_signup(*, user_id: int) -> Referral | None:
             referral = Referral.objects.create(referrer_user_id=referrer_id, referred_user_id=user_id)
             audit_log(
                 actor_id=user_id,
-                action="referral.recorded",
+                action=AuditAction.REFERRAL_RECORDED,
                 entity_type="referral",
                 entity_id=referral.pk,
                 metadata={"referrer_id": referrer_id},
@@ -132,7 +133,9 @@ def referral_bonuses_settle(*, referred_user_id: int) -> Decimal:
             Referral.objects.filter(pk=referral.pk).update(
                 status=Referral.Status.ACTIVE, activated_at=confirmed[0].paid_at or timezone.now()
             )
-            audit_log(actor_id=None, action="referral.activated", entity_type="referral", entity_id=referral.pk)
+            audit_log(
+                actor_id=None, action=AuditAction.REFERRAL_ACTIVATED, entity_type="referral", entity_id=referral.pk
+            )
             if joining > 0:
                 posting = wallet_post(
                     user_id=referral.referrer_user_id,

@@ -9,15 +9,17 @@ from celery import shared_task
 from django.utils import timezone
 
 from couponali import rls
+from couponali.task_names import Referrals
+from wallet.models import CashbackEvent
 
 from . import services
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="referrals.record_signup", ignore_result=True)
+@shared_task(name=Referrals.RECORD_SIGNUP, ignore_result=True)
 def record_signup(user_id: int) -> None:
-    """Queued by the sign-up (issue 4) after it commits: create the pending referral."""
+    """Queued by the sign-up after it commits: create the pending referral."""
     with rls.bypass(reason=f"referral of new user {user_id}"):
         try:
             services.referral_record_signup(user_id=user_id)
@@ -25,7 +27,7 @@ def record_signup(user_id: int) -> None:
             log.warning("referral of user %s refused: %s", user_id, exc)
 
 
-@shared_task(name="referrals.cashback_settled", ignore_result=True)
+@shared_task(name=Referrals.CASHBACK_SETTLED, ignore_result=True)
 def cashback_settled(user_ids: list[int]) -> None:
     """Queued by the wallet after cashback of referred users was confirmed or reversed."""
     for user_id in user_ids:
@@ -36,8 +38,6 @@ def cashback_settled(user_ids: list[int]) -> None:
 @shared_task(name="referrals.sweep", ignore_result=True)
 def sweep(days: int = 3) -> None:
     """Hourly safety net: settle referred users whose cashback changed recently (a lost task is redone)."""
-    from wallet.models import CashbackEvent
-
     since = timezone.now() - dt.timedelta(days=days)
     with rls.bypass(reason="referral bonus sweep"):
         user_ids = list(

@@ -22,7 +22,6 @@ from . import services
 from .gateways import payout_gateway
 from .models import (
     CashbackEvent,
-    IdempotencyKey,
     Payout,
     UnmatchedConversion,
     WalletBalance,
@@ -497,10 +496,3 @@ class PayoutAdmin(ReadOnlyAdmin):
     list_filter = ("method", "gateway", "created_at")
     search_fields = ("user__email", "reference", "gateway_payout_id")
     raw_id_fields = ("user", "withdrawal")
-
-
-@admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(ReadOnlyAdmin):
-    list_display = ("key", "user", "response_status", "created_at")
-    list_filter = ("response_status", "created_at")
-    search_fields = ("key", "user__email")

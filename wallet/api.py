@@ -17,9 +17,9 @@ from rest_framework.views import APIView
 
 from accounts.authz import SYSTEM
 from couponali import rls
+from couponali.idempotency import idempotent_api
 
 from . import selectors, services
-from .idempotency import run_idempotent
 from .models import WalletTransaction, Withdrawal
 from .networks import NETWORKS, ConversionError, conversion_parse
 
@@ -181,12 +181,8 @@ class WithdrawalListView(APIView):
         },
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
     )
+    @idempotent_api
     def post(self, request):
-        return run_idempotent(
-            request, user_id=request.user.pk, handler=lambda: self.finalize_response(request, self._create(request))
-        )
-
-    def _create(self, request):
         serializer = WithdrawalRequestSerializer(data=request.data)
         if not serializer.is_valid():
             return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)

@@ -14,7 +14,6 @@ from catalog.factories import MerchantFactory
 
 from .models import (
     CashbackEvent,
-    IdempotencyKey,
     Payout,
     UnmatchedConversion,
     WalletBalance,
@@ -108,15 +107,3 @@ class WalletDebtFactory(DjangoModelFactory):
     reason = "cashback reversed after payment"
     reference_type = "cashback_event"
     reference_id = factory.Sequence(lambda n: n + 1)
-
-
-class IdempotencyKeyFactory(DjangoModelFactory):
-    class Meta:
-        model = IdempotencyKey
-
-    user = factory.SubFactory(UserFactory)
-    key = factory.LazyFunction(lambda: str(uuid.uuid4()))
-    request_hash = "0" * 64
-    response_status = 201
-    response_body = "{}"
-    response_content_type = "application/json"

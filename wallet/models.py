@@ -1,6 +1,6 @@
 """The wallet ledger, cashback events, withdrawals and payouts (seed tables 14-16, 19, 21), plus what the
 money flows need around them: conversions that matched no click, the cashback rate seen at click time,
-recoverable debts, and idempotency keys of money-moving POSTs.
+and recoverable debts (the idempotency keys of money-moving POSTs are the kernel's: couponali.models).
 
 Invariants are enforced by the database (constraints here, triggers in migrations 0002): see the README's
 "Wallet and cashback" section for the list and wallet/services.py for the lock order.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
-from couponali.models import ZERO, CreatedAtField, CreatedModel, MoneyField, TimeStampedModel, UuidField, counter
+from couponali.models import ZERO, CreatedModel, MoneyField, TimeStampedModel, UuidField, counter
 
 
 class PostingType(models.TextChoices):
@@ -384,25 +384,3 @@ class Payout(CreatedModel):
 
     def __str__(self) -> str:
         return f"payout ₹{self.amount} to user {self.user_id}"
-
-
-class IdempotencyKey(models.Model):
-    """The first answer to a money-moving POST sent with an Idempotency-Key: a retry with the same key and
-    the same request replays it; the same key with a different request is refused (wallet.idempotency)."""
-
-    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+", db_index=False)
-    key = models.CharField(max_length=255)
-    request_hash = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.TextField(null=True, blank=True)
-    response_content_type = models.CharField(max_length=100, null=True, blank=True)
-    response_location = models.CharField(max_length=500, null=True, blank=True)
-    created_at = CreatedAtField()
-
-    class Meta:
-        db_table = "idempotency_keys"
-        indexes = [models.Index(fields=["created_at"], name="idx_idempotency_created")]
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_uniq")]
-
-    def __str__(self) -> str:
-        return f"{self.key} (user {self.user_id})"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from catalog.networks import CLICK_PARAMS
+from couponali.money import quantize_paise
 
 PENDING, CONFIRMED, REJECTED = "pending", "confirmed", "rejected"
 MAX_AMOUNT = Decimal("99999999.99")  # DECIMAL(10,2)
@@ -168,7 +169,7 @@ def _amount(params: Mapping[str, str], name: str, *, required: bool) -> Decimal 
     if amount > MAX_AMOUNT:
         raise ConversionError(f"{name} {value} is too large")
     # Networks send paise at most; anything finer is rounded half-up to the paisa, explicitly.
-    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return quantize_paise(amount, rounding=ROUND_HALF_UP)
 
 
 def conversion_parse(network: Network, params: Mapping[str, str]) -> Conversion:

@@ -11,6 +11,8 @@ from django.conf import settings
 
 from accounts.authz import SYSTEM
 from couponali import rls
+from couponali.audit import AuditAction, audit_log
+from couponali.task_names import Wallet
 
 from . import services
 from .gateways import payout_gateway
@@ -41,7 +43,7 @@ def _bypass(reason: str):
     return lambda: rls.bypass(reason=reason)
 
 
-@shared_task(name="wallet.pay_withdrawal", ignore_result=True)
+@shared_task(name=Wallet.PAY_WITHDRAWAL, ignore_result=True)
 def pay_withdrawal(withdrawal_id: int) -> None:
     services.withdrawal_pay(
         withdrawal_id=withdrawal_id,
@@ -76,8 +78,6 @@ def process_payouts() -> None:
 @shared_task(name="wallet.reconcile_wallets")
 def reconcile_wallets() -> dict:
     """Nightly: every invariant of the ledger. Breaks are logged as errors and audited."""
-    from accounts.services import audit_log
-
     from .reconcile import wallet_reconcile
 
     with rls.bypass(reason="nightly wallet reconciliation"):
@@ -85,7 +85,7 @@ def reconcile_wallets() -> dict:
         if problems:
             audit_log(
                 actor_id=None,
-                action="wallet.reconcile_failed",
+                action=AuditAction.WALLET_RECONCILE_FAILED,
                 metadata={"counts": counts, "first": [p.message for p in problems[:20]]},
             )
     for problem in problems:

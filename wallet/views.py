@@ -13,9 +13,10 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from couponali.idempotency import idempotent
+
 from . import selectors, services
 from .forms import StatementFilterForm, WithdrawalForm
-from .idempotency import run_idempotent
 
 
 @login_required
@@ -81,30 +82,31 @@ def withdraw(request):
     summary = selectors.wallet_summary(user=request.user)
     if request.method != "POST":
         return render(request, "wallet/withdraw.html", {"form": WithdrawalForm(), "summary": summary})
+    return _withdraw_post(request, summary)
 
-    def handle():
-        form = WithdrawalForm(request.POST)
-        if form.is_valid():
-            try:
-                withdrawal = services.withdrawal_request(
-                    user_id=request.user.pk,
-                    amount=form.cleaned_data["amount"],
-                    method=form.cleaned_data["method"],
-                    details=form.details(),
-                )
-            except services.WalletError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(
-                    request, f"Withdrawal of ₹{withdrawal.amount} requested. We will let you know when it is paid."
-                )
-                return redirect("wallet:home")
-        # The corrected form is a new request: it gets a new key (this one keeps answering with this page).
-        form.data = form.data.copy()
-        form.data["idempotency_key"] = str(uuid.uuid4())
-        return render(request, "wallet/withdraw.html", {"form": form, "summary": summary}, status=400)
 
-    return run_idempotent(request, user_id=request.user.pk, handler=handle)
+@idempotent
+def _withdraw_post(request, summary):
+    form = WithdrawalForm(request.POST)
+    if form.is_valid():
+        try:
+            withdrawal = services.withdrawal_request(
+                user_id=request.user.pk,
+                amount=form.cleaned_data["amount"],
+                method=form.cleaned_data["method"],
+                details=form.details(),
+            )
+        except services.WalletError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, f"Withdrawal of ₹{withdrawal.amount} requested. We will let you know when it is paid."
+            )
+            return redirect("wallet:home")
+    # The corrected form is a new request: it gets a new key (this one keeps answering with this page).
+    form.data = form.data.copy()
+    form.data["idempotency_key"] = str(uuid.uuid4())
+    return render(request, "wallet/withdraw.html", {"form": form, "summary": summary}, status=400)
 
 
 @login_required

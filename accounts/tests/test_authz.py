@@ -21,9 +21,10 @@ from accounts.factories import (
     UserSessionFactory,
     grant_permissions,
 )
-from accounts.models import AuditLog, UserKYC
+from accounts.models import UserKYC
 from cms.factories import SupportTicketFactory
 from couponali import rls
+from couponali.models import AuditLog
 from wallet.factories import WalletTransactionFactory
 
 PAN = "ABCPK1234F"

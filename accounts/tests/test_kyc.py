@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from accounts import crypto, forms, selectors, services
 from accounts.factories import StaffUserFactory, UserFactory, UserKYCFactory
-from accounts.models import AuditLog, Notification, UserKYC
+from accounts.models import Notification, UserKYC
 from couponali import rls
+from couponali.models import AuditLog
 
 PAN, ACCOUNT, UPI = "ABCPK1234F", "001234567890", "priya.sharma@okhdfcbank"
 VALID = {

@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.factories import UserFactory
-from accounts.models import AuditLog, Notification, User
+from accounts.models import Notification, User
 from accounts.tests.conftest import PASSWORD
+from couponali.models import AuditLog
 
 LIMITS = {
     "signin": "3/minute",

@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from accounts import crypto
 from accounts.factories import NotificationFactory, UserFactory, UserKYCFactory
-from accounts.models import AuditLog, User, UserKYC, UserSession
+from accounts.models import User, UserKYC, UserSession
 from accounts.tests.conftest import PASSWORD, link_from
 from couponali import rls
+from couponali.models import AuditLog
 
 NEW = "Monsoon-Mangoes-42"
 

@@ -15,9 +15,9 @@ from django.apps import apps
 from django.db import DatabaseError, connection, transaction
 
 from accounts.factories import StaffUserFactory, UserFactory, UserKYCFactory, UserSessionFactory
-from accounts.models import AuditLog
 from cms.factories import SupportTicketFactory
 from couponali import rls
+from couponali.models import AuditLog
 from wallet.factories import WalletTransactionFactory
 
 TABLES = ["user_sessions", "user_kyc", "wallet_transactions", "support_tickets"]

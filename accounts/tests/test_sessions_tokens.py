@@ -14,9 +14,10 @@ from django.utils import timezone
 
 from accounts import services, tokens
 from accounts.factories import UserFactory
-from accounts.models import AuditLog, Notification, UserSession
+from accounts.models import Notification, UserSession
 from accounts.tests.conftest import PASSWORD
 from couponali import rls
+from couponali.models import AuditLog
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"

@@ -9,9 +9,10 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.factories import UserFactory
-from accounts.models import AuditLog, Notification, User, UserSession, VerificationCode
+from accounts.models import Notification, User, UserSession, VerificationCode
 from accounts.tests.conftest import PASSWORD, link_from, otp_from
 from couponali import rls
+from couponali.models import AuditLog
 from referrals.models import Referral
 
 NEW_PASSWORD = "Monsoon-Mangoes-42"

@@ -13,9 +13,10 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.factories import UserFactory
-from accounts.models import AuditLog, User, UserSession
+from accounts.models import User, UserSession
 from accounts.tests.conftest import PASSWORD
 from couponali import rls
+from couponali.models import AuditLog
 from referrals.models import Referral
 
 GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.services import audit_log
+from couponali.audit import AuditAction, audit_log
 
 from ..models import CmsPage
 
@@ -27,7 +27,9 @@ def cms_page_publish(*, page_id: int, actor) -> CmsPage:
             page.is_published = True
             page.published_at = page.published_at or timezone.now()
             page.save(update_fields=["is_published", "published_at", "updated_at"])
-            audit_log(actor_id=actor.pk, action="cms.page_published", entity_type="cms_page", entity_id=page.pk)
+            audit_log(
+                actor_id=actor.pk, action=AuditAction.CMS_PAGE_PUBLISHED, entity_type="cms_page", entity_id=page.pk
+            )
     return page
 
 
@@ -38,5 +40,7 @@ def cms_page_unpublish(*, page_id: int, actor) -> CmsPage:
         if page.is_published:
             page.is_published = False
             page.save(update_fields=["is_published", "updated_at"])
-            audit_log(actor_id=actor.pk, action="cms.page_unpublished", entity_type="cms_page", entity_id=page.pk)
+            audit_log(
+                actor_id=actor.pk, action=AuditAction.CMS_PAGE_UNPUBLISHED, entity_type="cms_page", entity_id=page.pk
+            )
     return page

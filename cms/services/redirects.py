@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from django.db import connection, transaction
 
-from accounts.services import audit_log
+from couponali.audit import AuditAction, audit_log
 
 from ..models import SeoRedirect
 from ..redirect_table import redirects_changed
@@ -151,7 +151,7 @@ def _save_locked(*, plan: Plan, is_active: bool, redirect_id: int | None, actor_
         SeoRedirect.objects.filter(pk__in=plan.repoint).update(target_path=plan.target)
     audit_log(
         actor_id=actor_id,
-        action="seo.redirect_saved",
+        action=AuditAction.SEO_REDIRECT_SAVED,
         entity_type="seo_redirect",
         entity_id=row.pk,
         metadata={**fields, "repointed": plan.repoint},
@@ -192,7 +192,7 @@ def seo_redirect_delete(*, redirect_ids: list[int], actor_id: int | None) -> int
         for r in rows:
             audit_log(
                 actor_id=actor_id,
-                action="seo.redirect_deleted",
+                action=AuditAction.SEO_REDIRECT_DELETED,
                 entity_type="seo_redirect",
                 entity_id=r["pk"],
                 metadata={"source_path": r["source_path"], "target_path": r["target_path"]},

@@ -18,7 +18,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Department, UserDepartment
-from accounts.services import audit_log, notify
+from accounts.services import notify
+from couponali.audit import AuditAction, audit_log
 from offers.models import OfferClick
 from wallet import services as wallet_services
 from wallet.models import CashbackEvent
@@ -188,7 +189,12 @@ def ticket_open(*, user_id: int, subject: str, category: str, body: str, files=(
             waiting_since=now,
         )
         _add_message(ticket=ticket, author_id=user_id, body=body, from_staff=False, internal=False, files=checked)
-        audit_log(actor_id=user_id, action="support.ticket_opened", entity_type="support_ticket", entity_id=ticket.pk)
+        audit_log(
+            actor_id=user_id,
+            action=AuditAction.SUPPORT_TICKET_OPENED,
+            entity_type="support_ticket",
+            entity_id=ticket.pk,
+        )
         notify(
             user_id=user_id,
             title="Ticket received",
@@ -252,7 +258,7 @@ def missing_cashback_claim_create(
             _add_message(ticket=ticket, author_id=user_id, body=body, from_staff=False, internal=False, files=checked)
             audit_log(
                 actor_id=user_id,
-                action="support.missing_cashback_claim",
+                action=AuditAction.SUPPORT_MISSING_CASHBACK_CLAIM,
                 entity_type="support_ticket",
                 entity_id=ticket.pk,
                 metadata={"click_id": str(click.click_id), "order": order_reference},
@@ -284,7 +290,10 @@ def ticket_reply_by_customer(*, user_id: int, ticket_id: int, body: str, files=(
             ticket=ticket, author_id=user_id, body=body, from_staff=False, internal=False, files=checked
         )
         audit_log(
-            actor_id=user_id, action="support.customer_replied", entity_type="support_ticket", entity_id=ticket.pk
+            actor_id=user_id,
+            action=AuditAction.SUPPORT_CUSTOMER_REPLIED,
+            entity_type="support_ticket",
+            entity_id=ticket.pk,
         )
     return message
 
@@ -326,7 +335,7 @@ def ticket_reply_by_agent(
             _tell_customer(ticket, body)
         audit_log(
             actor_id=actor.pk,
-            action="support.internal_note" if internal else "support.agent_replied",
+            action=AuditAction.SUPPORT_INTERNAL_NOTE if internal else "support.agent_replied",
             entity_type="support_ticket",
             entity_id=ticket.pk,
         )
@@ -342,7 +351,7 @@ def ticket_assign_to_self(*, actor, ticket_id: int) -> SupportTicket:
         ticket.save(update_fields=["assigned_to", "updated_at"])
         audit_log(
             actor_id=actor.pk,
-            action="support.assigned",
+            action=AuditAction.SUPPORT_ASSIGNED,
             entity_type="support_ticket",
             entity_id=ticket.pk,
             metadata={"from": previous, "to": actor.pk},
@@ -359,7 +368,7 @@ def ticket_set_status(*, actor, ticket_id: int, status: str) -> SupportTicket:
         ticket.save(update_fields=["status", "resolved_at", "waiting_since", "updated_at"])
         audit_log(
             actor_id=actor.pk,
-            action="support.status_changed",
+            action=AuditAction.SUPPORT_STATUS_CHANGED,
             entity_type="support_ticket",
             entity_id=ticket.pk,
             metadata={"from": previous, "to": status},
@@ -378,7 +387,7 @@ def ticket_set_priority(*, actor, ticket_id: int, priority: str) -> SupportTicke
         ticket.save(update_fields=["priority", "updated_at"])
         audit_log(
             actor_id=actor.pk,
-            action="support.priority_changed",
+            action=AuditAction.SUPPORT_PRIORITY_CHANGED,
             entity_type="support_ticket",
             entity_id=ticket.pk,
             metadata={"from": previous, "to": priority},
@@ -437,7 +446,7 @@ def claim_cashback_create(*, actor, ticket_id: int, sale_amount: Decimal | None 
         )
         audit_log(
             actor_id=actor.pk,
-            action="support.claim_approved",
+            action=AuditAction.SUPPORT_CLAIM_APPROVED,
             entity_type="support_ticket",
             entity_id=ticket.pk,
             metadata={"cashback_event_id": event.pk, "sale_amount": str(amount)},
@@ -460,7 +469,7 @@ def claim_reject(*, actor, ticket_id: int, reason: str) -> SupportTicket:
         ticket.save(update_fields=["claim_rejected_reason", "status", "resolved_at", "waiting_since", "updated_at"])
         audit_log(
             actor_id=actor.pk,
-            action="support.claim_rejected",
+            action=AuditAction.SUPPORT_CLAIM_REJECTED,
             entity_type="support_ticket",
             entity_id=ticket.pk,
             metadata={"reason": reason},
@@ -484,7 +493,7 @@ def attachment_open(*, viewer, attachment_id: int) -> SupportTicketAttachment:
     support_access_check(actor=viewer, ticket=ticket)
     audit_log(
         actor_id=viewer.pk,
-        action="support.attachment_viewed",
+        action=AuditAction.SUPPORT_ATTACHMENT_VIEWED,
         entity_type="support_ticket",
         entity_id=ticket.pk,
         metadata={"attachment_id": row.pk},

@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.factories import StaffUserFactory, UserFactory
-from accounts.models import AuditLog
 from cms.factories import CmsPageFactory
 from cms.markdown import markdown_to_html
 from cms.models import CmsPage
+from couponali.models import AuditLog
 
 HOSTILE = """\
 # Offers

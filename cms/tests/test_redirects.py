@@ -10,11 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.factories import StaffUserFactory
-from accounts.models import AuditLog
 from catalog.factories import CategoryFactory, MerchantFactory
 from catalog.models import Merchant
 from cms.models import SeoRedirect
 from cms.services import RedirectRefused, seo_redirect_save
+from couponali.models import AuditLog
 
 pytestmark = pytest.mark.django_db
 

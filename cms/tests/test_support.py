@@ -14,12 +14,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.factories import DepartmentFactory, UserDepartmentFactory, UserFactory
-from accounts.models import AuditLog, Notification
+from accounts.models import Notification
 from catalog.factories import MerchantFactory
 from cms import services
 from cms.models import CannedAnswer, SupportTicket, SupportTicketAttachment, SupportTicketMessage
 from cms.testing import pdf_bytes, png_bytes
 from couponali import rls
+from couponali.models import AuditLog
 from offers.factories import OfferClickFactory, OfferFactory
 from wallet.models import CashbackEvent
 

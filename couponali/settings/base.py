@@ -350,6 +350,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # Refusals of the services become HTTP answers here, from the status their exception classes declare.
+    "EXCEPTION_HANDLER": "couponali.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CouponAli API",

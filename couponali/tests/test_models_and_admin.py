@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-PROJECT_APPS = ["accounts", "catalog", "offers", "orders", "wallet", "referrals", "cms"]
+PROJECT_APPS = ["couponali", "accounts", "catalog", "offers", "orders", "wallet", "referrals", "cms"]
 
 
 def project_models():

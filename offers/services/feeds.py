@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from django.db import DatabaseError, transaction
 
-from accounts.services import audit_log
 from catalog.cache import listing_changed
 from catalog.models import Category, Merchant
 from catalog.services import merchant_get_or_create_for_feed
+from couponali.audit import AuditAction, audit_log
 
 from ..feeds import FeedOffer, FeedRowError, parse_feed_row
 from ..models import Offer
@@ -153,7 +153,7 @@ def offers_import_feed(
                 on_row()
         audit_log(
             actor_id=None,
-            action="offers.import_feed",
+            action=AuditAction.OFFERS_IMPORT_FEED,
             entity_type="offer_feed",
             metadata={
                 "network": network,

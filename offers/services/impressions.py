@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+
+from couponali.ratelimit import valid_ip
 
 from .. import buffers
 from ..models import ImpressionBatch, Offer
@@ -37,13 +38,6 @@ def impressions_flush() -> int:
     return written
 
 
-def _valid_ip(value: str | None) -> str | None:
-    try:
-        return str(ipaddress.ip_address(value)) if value else None
-    except ValueError:
-        return None
-
-
 def _insert_views(items) -> int:
     offer_ids = {i[0] for i in items}
     user_ids = {i[1] for i in items if i[1]}
@@ -54,7 +48,7 @@ def _insert_views(items) -> int:
         (
             offer_id,
             user_id if user_id in known_users else None,
-            _valid_ip(ip),
+            valid_ip(ip),
             ua or None,
             datetime.fromtimestamp(ts, tz=UTC),
         )

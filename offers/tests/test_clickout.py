@@ -13,12 +13,13 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts.devices import device_type
 from accounts.factories import UserFactory
 from catalog.factories import MerchantFactory
 from catalog.networks import link_click_param
 from devtools.testing import database_url
 from offers import clickout
-from offers.clickout import build_url_pattern, device_type, is_safe_external_url
+from offers.clickout import build_url_pattern, is_safe_external_url
 from offers.factories import OfferFactory
 from offers.models import Offer, OfferClick
 from offers.selectors import offers_live

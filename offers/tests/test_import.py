@@ -10,9 +10,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from accounts.models import AuditLog
 from catalog.factories import CategoryFactory, MerchantFactory
 from catalog.models import Merchant
+from couponali.models import AuditLog
 from devtools.testing import shared_path
 from offers.models import Offer, SearchWord
 

@@ -13,9 +13,9 @@ from django.core import mail
 from django.db import connections
 
 from accounts.factories import UserFactory
-from accounts.models import AuditLog
 from couponali import rls
 from couponali.celery import app as celery_app
+from couponali.models import AuditLog
 from devtools.testing import celery_worker
 from orders import tasks
 from orders.factories import GiftCardFactory, OrderFactory

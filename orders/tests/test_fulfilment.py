@@ -20,7 +20,7 @@ from django.test import Client
 
 from accounts import authz, crypto, sms
 from accounts.factories import UserFactory
-from accounts.models import AuditLog
+from couponali.models import AuditLog
 from orders import tasks
 from orders.models import Order, OrderItem
 from orders.services import fulfilment

@@ -15,8 +15,8 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.factories import UserFactory
-from accounts.models import AuditLog
 from couponali.codes import UNAMBIGUOUS_ALPHABET, group_code
+from couponali.models import AuditLog
 from orders.factories import GiftCardFactory, OrderFactory
 from orders.models import GiftCard, GiftCardRedemption, Order
 from orders.services import gift_cards

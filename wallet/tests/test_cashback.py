@@ -476,7 +476,7 @@ def test_every_network_maps_the_same_fields():
 @pytest.mark.django_db
 def test_postback_works_with_row_level_security_scope(client, shopper):
     """The endpoint runs anonymous (request scope with no user) and acts through an audited bypass."""
-    from accounts.models import AuditLog
+    from couponali.models import AuditLog
 
     click = make_click(user=shopper, cashback_value=SAMPLE_RATES["cuelinks"])
     query = SAMPLE_POSTBACKS["cuelinks"].format(click=click.click_id)

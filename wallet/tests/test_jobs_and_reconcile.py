@@ -223,7 +223,7 @@ def test_the_beat_schedule_runs_the_wallet_jobs():
 
 @pytest.mark.django_db
 def test_the_nightly_task_audits_breaks(caplog):
-    from accounts.models import AuditLog
+    from couponali.models import AuditLog
 
     assert tasks.reconcile_wallets()["snapshot"] == 0
     WithdrawalFactory()

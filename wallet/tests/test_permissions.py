@@ -20,7 +20,7 @@ from django.test import Client
 
 from accounts.authz import SYSTEM, PermissionRefused, actor_require
 from accounts.factories import UserFactory, grant_permissions
-from accounts.models import AuditLog
+from couponali.models import AuditLog
 from wallet import services
 from wallet.gateways import FakePayoutGateway
 from wallet.models import CashbackEvent, UnmatchedConversion, WalletTransaction, Withdrawal

@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from accounts.authz import SYSTEM
 from accounts.factories import UserFactory, grant_permissions
-from accounts.models import AuditLog, Notification, User
+from accounts.models import Notification, User
 from catalog.factories import MerchantFactory
+from couponali.models import AuditLog
 from devtools.testing import shared_path
 from wallet import services, tasks
 from wallet.api import postback_signature

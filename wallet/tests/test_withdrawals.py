@@ -13,9 +13,10 @@ from django.test import override_settings
 from accounts.authz import SYSTEM, PermissionRefused
 from accounts.factories import UserFactory, UserKYCFactory
 from accounts.models import Notification
+from couponali.models import IdempotencyKey
 from wallet import services
 from wallet.gateways import FakePayoutGateway, RazorpayXGateway
-from wallet.models import IdempotencyKey, Payout, WalletBalance, WalletTransaction, Withdrawal
+from wallet.models import Payout, WalletBalance, WalletTransaction, Withdrawal
 from wallet.reconcile import wallet_reconcile
 
 T = WalletTransaction.Type

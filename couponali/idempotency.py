@@ -1,6 +1,10 @@
-"""Idempotency-Key for POSTs that move money (the API's `Idempotency-Key` header, or the forms' hidden
-`idempotency_key` field): the same key with the same request replays the first answer; the same key with a
+"""Idempotency-Key for POSTs that move money (the API's ``Idempotency-Key`` header, or the forms' hidden
+``idempotency_key`` field): the same key with the same request replays the first answer; the same key with a
 different request is refused (422).
+
+Two view decorators, one per kind of view, so that nothing here looks at URL paths: :func:`idempotent` for a
+page (a refusal is plain text) and :func:`idempotent_api` for a DRF view method (a refusal is raised as
+:class:`IdempotencyRefused` and answered by the API's one exception handler, couponali.api_errors).
 
 The key row is inserted in the request's own transaction (RowLevelSecurityMiddleware opens one), so it
 commits or rolls back together with the money it guards. Two requests with the same key at the same time:
@@ -10,23 +14,34 @@ failed (5xx, rolled back), the second runs as if it were first.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
 
 from django.db import connection, transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 
 from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 FORM_FIELD = "idempotency_key"
 _IGNORED_FORM_FIELDS = {"csrfmiddlewaretoken", FORM_FIELD}
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+GUARDED_METHODS = ("POST",)
+
+
+class IdempotencyRefused(Exception):
+    """The key cannot be used for this request (too long, used for another request, still in flight)."""
+
+    def __init__(self, message: str, *, http_status: int):
+        super().__init__(message)
+        self.http_status = http_status
 
 
 def request_key(request) -> str | None:
     key = request.headers.get(HEADER)
-    if not key and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if not key and request.content_type in _FORM_TYPES:
         key = request.POST.get(FORM_FIELD)
     return (key or "").strip() or None
 
@@ -41,7 +56,7 @@ def request_hash(request) -> str:
             h.update(body.encode())
         except ValueError:
             h.update(request.body)
-    elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    elif request.content_type in _FORM_TYPES:
         items = sorted((k, v) for k in request.POST if k not in _IGNORED_FORM_FIELDS for v in request.POST.getlist(k))
         h.update(json.dumps(items).encode())
     else:
@@ -59,19 +74,13 @@ def _replay(row: IdempotencyKey) -> HttpResponse:
     return response
 
 
-def _refusal(request, status: int, message: str) -> HttpResponse:
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message}, status=status)
-    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
-
-
 def run_idempotent(request, *, user_id: int, handler: Callable[[], HttpResponse]) -> HttpResponse:
-    """Run ``handler`` once per (user, key); without a key it simply runs."""
+    """Run ``handler`` once per (user, key); without a key it simply runs. Raises IdempotencyRefused."""
     key = request_key(request)
     if key is None:
         return handler()
     if len(key) > 255:
-        return _refusal(request, 400, f"{HEADER} is longer than 255 characters.")
+        raise IdempotencyRefused(f"{HEADER} is longer than 255 characters.", http_status=400)
     digest = request_hash(request)
     with transaction.atomic():
         with connection.cursor() as cur:
@@ -84,9 +93,9 @@ def run_idempotent(request, *, user_id: int, handler: Callable[[], HttpResponse]
         if inserted is None:
             row = IdempotencyKey.objects.get(user_id=user_id, key=key)
             if row.request_hash != digest:
-                return _refusal(request, 422, f"This {HEADER} was already used for a different request.")
+                raise IdempotencyRefused(f"This {HEADER} was already used for a different request.", http_status=422)
             if row.response_status is None:  # pragma: no cover - only inside the first request's transaction
-                return _refusal(request, 409, "A request with this key is still being processed.")
+                raise IdempotencyRefused("A request with this key is still being processed.", http_status=409)
             return _replay(row)
         response = handler()
         if hasattr(response, "render") and not getattr(response, "is_rendered", True):
@@ -101,3 +110,39 @@ def run_idempotent(request, *, user_id: int, handler: Callable[[], HttpResponse]
         else:
             transaction.set_rollback(True)
         return response
+
+
+def idempotent(view):
+    """For a page (a function view of a signed-in user): its POSTs run once per key; a refused key is answered
+    in plain text with the refusal's status."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method not in GUARDED_METHODS:
+            return view(request, *args, **kwargs)
+        try:
+            return run_idempotent(request, user_id=request.user.pk, handler=lambda: view(request, *args, **kwargs))
+        except IdempotencyRefused as exc:
+            return HttpResponse(str(exc), status=exc.http_status, content_type="text/plain; charset=utf-8")
+
+    return wrapped
+
+
+def idempotent_api(method):
+    """For a DRF APIView method (``post``) of an authenticated user: runs once per key. What the method raises is
+    turned into its answer inside (the view's exception handler), so that a refusal is stored and replayed too;
+    a refused key raises IdempotencyRefused for the API's exception handler."""
+
+    @functools.wraps(method)
+    def wrapped(self, request, *args, **kwargs):
+        def handler() -> HttpResponse:
+            try:
+                response = method(self, request, *args, **kwargs)
+            except Exception as exc:
+                # Answered as DRF would answer it (an unhandled one is re-raised there and rolls the key back).
+                response = self.handle_exception(exc)
+            return self.finalize_response(request, response, *args, **kwargs)
+
+        return run_idempotent(request, user_id=request.user.pk, handler=handler)
+
+    return wrapped

@@ -1,0 +1,25 @@
+"""Money amounts: rupees as ``Decimal`` with two decimals (the seed's DECIMAL(n, 2)). The one home of the
+quantum and of the rounding rules; rounding is always explicit.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+PAISA = Decimal("0.01")
+"""The smallest amount: one paisa."""
+
+
+def quantize_paise(value: Decimal | int | str, *, rounding: str = ROUND_HALF_UP) -> Decimal:
+    """``value`` rounded to the paisa (half up unless told otherwise: say which rounding a rule needs)."""
+    return Decimal(value).quantize(PAISA, rounding=rounding)
+
+
+def is_whole_paise(value: Decimal) -> bool:
+    """Whether ``value`` has no fraction of a paisa (an amount to accept as it is, not to round)."""
+    return value == value.quantize(PAISA)
+
+
+def cashback_amount_floor(value: Decimal | int | str) -> Decimal:
+    """Round down to the paisa: what the shopper (or a referrer) earns never rounds up in their favour."""
+    return quantize_paise(value, rounding=ROUND_DOWN)
