@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Wallet benchmarks (issue 5), each printed beside its baseline, in one run, on one scratch database.
+"""Wallet benchmarks, each printed beside its baseline, in one run, on one scratch database.
 
 1. Ledger postings per second through wallet.services.wallet_post() with 16 concurrent clients (separate
    processes, each posting in its own transaction inside a shopper's row-level-security scope, like a
@@ -15,6 +15,8 @@ Usage (with the worktree's DATABASE_URL / DATABASE_OWNER_URL / REDIS_URL exporte
 It creates the database <name>_bench (dropped afterwards unless --keep), migrates it, and runs pgbench as the
 owner role (pgbench tables are created there and dropped with the database).
 """
+
+# ruff: noqa: PLC0415 - each child process imports the project after django_setup() (its own connection settings)
 
 from __future__ import annotations
 

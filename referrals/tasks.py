@@ -9,6 +9,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from couponali import rls
+from wallet.models import CashbackEvent
 
 from . import services
 
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 
 @shared_task(name="referrals.record_signup", ignore_result=True)
 def record_signup(user_id: int) -> None:
-    """Queued by the sign-up (issue 4) after it commits: create the pending referral."""
+    """Queued by the sign-up (accounts) after it commits: create the pending referral."""
     with rls.bypass(reason=f"referral of new user {user_id}"):
         try:
             services.referral_record_signup(user_id=user_id)
@@ -36,8 +37,6 @@ def cashback_settled(user_ids: list[int]) -> None:
 @shared_task(name="referrals.sweep", ignore_result=True)
 def sweep(days: int = 3) -> None:
     """Hourly safety net: settle referred users whose cashback changed recently (a lost task is redone)."""
-    from wallet.models import CashbackEvent
-
     since = timezone.now() - dt.timedelta(days=days)
     with rls.bypass(reason="referral bonus sweep"):
         user_ids = list(

@@ -7,8 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import audit_log
-
-from ..models import CmsPage
+from cms.models import CmsPage
 
 PUBLISH_PERMISSION = "cms.change_cmspage"
 
