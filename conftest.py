@@ -4,15 +4,15 @@ as the app role, exactly as the web app and the workers do (so row-level securit
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import setup_databases, teardown_databases
+
+from couponali.db import as_owner, grant_app_privileges
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(request, django_test_environment, django_db_blocker):
-    from django.db import connection
-    from django.test.utils import setup_databases, teardown_databases
-
-    from couponali.db import as_owner, grant_app_privileges
-
     with django_db_blocker.unblock():
         app_user = connection.settings_dict["USER"]
         with as_owner():
@@ -31,7 +31,5 @@ def django_db_setup(request, django_test_environment, django_db_blocker):
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Each test starts with an empty cache/rate-limit store (the test settings use their own Redis db)."""
-    from django.core.cache import cache
-
     cache.clear()
     yield

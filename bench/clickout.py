@@ -164,7 +164,7 @@ def exact_run(port: int, paths: list[str], total: int, connections: int) -> dict
     return counts
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
@@ -180,7 +180,11 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: sudo apt-get install wrk")
+    return args
 
+
+def main() -> None:
+    args = arguments()
     env = bench_env("clickout")
     env.update(
         DJANGO_SETTINGS_MODULE="bench.settings",
@@ -188,7 +192,26 @@ def main() -> None:
         GUNICORN_LOG_LEVEL="warning",
         LOG_LEVEL="WARNING",
     )
-    created = ensure_database(env, fresh=args.fresh)
+    paths, path_file, orm_file = prepare(env, fresh=args.fresh)
+    variants = {
+        "bare302_go": None,
+        "bare302_page": None,
+        "orm": orm_file,
+        "clickout": path_file,
+        "clickout_single": path_file,
+    }
+    try:
+        results = measure(args, env, paths, variants)
+    finally:
+        path_file.unlink(missing_ok=True)
+        orm_file.unlink(missing_ok=True)
+    report(results, kinds=list(variants), json_path=args.json)
+
+
+def prepare(env: dict[str, str], *, fresh: bool) -> tuple[list[str], Path, Path]:
+    """The benchmark database migrated and seeded with an empty click table; the click-out paths to request
+    (in a file for wrk), and the same offers through the naive ORM view."""
+    created = ensure_database(env, fresh=fresh)
     print(f"database {env['BENCH_DB_NAME']} ({'created' if created else 'reused'}); migrating and seeding", flush=True)
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "seed_demo", "--quiet-logins")
@@ -210,13 +233,12 @@ def main() -> None:
     path_file.write_text("\n".join(paths) + "\n")
     orm_file = Path(tempfile.mkstemp(prefix="bench-orm-", suffix=".txt")[1])
     orm_file.write_text("\n".join(f"/go/bench-orm/{u}/" for u in uuids) + "\n")
-    variants = {
-        "bare302_go": None,
-        "bare302_page": None,
-        "orm": orm_file,
-        "clickout": path_file,
-        "clickout_single": path_file,
-    }
+    return paths, path_file, orm_file
+
+
+def measure(args: argparse.Namespace, env: dict[str, str], paths: list[str], variants: dict) -> dict:
+    """The rounds (every variant, in rotating order), the exact run and the half-peak run."""
+    path_file = variants["clickout"]
 
     # "single" is the same server with one INSERT per click instead of group commit (CLICKOUT_GROUP_COMMIT=0), for
     # comparison. One server runs at a time (both at once would need twice the database connections); switching
@@ -291,29 +313,36 @@ def main() -> None:
         results["exact"] = {"requests": args.exact_requests, "status": exact, "rows": exact_rows}
         print(f"exact run: {exact} answered, {exact_rows} rows written", flush=True)
 
-        peak = max(r["clickout"]["rps"] for r in results["rounds"])
-        target = peak / 2
-        mean_ms = statistics.mean(r["clickout"]["latency_us"]["mean"] for r in results["rounds"]) / 1000
-        delay_ms = max(0.0, args.connections * 1000 / target - mean_ms)
-        half = None
-        for _attempt in range(5):
-            half = run("clickout", args.seconds * 2, delay_ms)
-            print(
-                f"half-peak try: target {target:.0f} req/s, delay {delay_ms:.1f} ms -> {half['rps']:.0f} req/s, "
-                f"p99 {half['latency_us']['p99'] / 1000:.1f} ms",
-                flush=True,
-            )
-            if abs(half["rps"] - target) / target < 0.1:
-                break
-            # each connection sends one request per (delay + latency): solve for the delay at the target rate
-            delay_ms = max(0.0, args.connections * 1000 / target - half["latency_us"]["mean"] / 1000)
-        results["half_peak"] = {"target_rps": target, "delay_ms": delay_ms, **half}
+        results["half_peak"] = half_peak(run, results["rounds"], connections=args.connections, seconds=args.seconds)
     finally:
         if serving["proc"] is not None:
             processes.stop(serving["proc"])
-        path_file.unlink(missing_ok=True)
-        orm_file.unlink(missing_ok=True)
+    return results
 
+
+def half_peak(run, rounds: list[dict], *, connections: int, seconds: int) -> dict:
+    """Click-outs at half the best round's rate (wrk's per-connection delay tuned until the rate is within
+    10%), for the latency at a load the server is not saturated by."""
+    peak = max(r["clickout"]["rps"] for r in rounds)
+    target = peak / 2
+    mean_ms = statistics.mean(r["clickout"]["latency_us"]["mean"] for r in rounds) / 1000
+    delay_ms = max(0.0, connections * 1000 / target - mean_ms)
+    half = None
+    for _attempt in range(5):
+        half = run("clickout", seconds * 2, delay_ms)
+        print(
+            f"half-peak try: target {target:.0f} req/s, delay {delay_ms:.1f} ms -> {half['rps']:.0f} req/s, "
+            f"p99 {half['latency_us']['p99'] / 1000:.1f} ms",
+            flush=True,
+        )
+        if abs(half["rps"] - target) / target < 0.1:
+            break
+        # each connection sends one request per (delay + latency): solve for the delay at the target rate
+        delay_ms = max(0.0, connections * 1000 / target - half["latency_us"]["mean"] / 1000)
+    return {"target_rps": target, "delay_ms": delay_ms, **half}
+
+
+def report(results: dict, *, kinds: list[str], json_path: str | None) -> None:
     rounds = results["rounds"]
     ratios = [r["ratio"] for r in rounds]
     print(
@@ -342,12 +371,12 @@ def main() -> None:
     )
     if rounds and rounds[0]["clickout"]["cpu_us"]:
         print("\nmedian CPU per request (microseconds):")
-        for kind in variants:
+        for kind in kinds:
             per = {g: statistics.median(r[kind]["cpu_us"][g] for r in rounds) for g in rounds[0][kind]["cpu_us"]}
             parts = ", ".join(f"{g} {us:.0f}" for g, us in per.items())
             print(f"  {kind}: {parts}, total {sum(per.values()):.0f}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+    if json_path:
+        Path(json_path).write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

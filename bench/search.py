@@ -24,7 +24,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import django
 import psycopg
+from django.utils.text import slugify
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import BASE_DIR, bench_env, ensure_database, manage, percentile
@@ -239,8 +241,6 @@ def load(env: dict[str, str]) -> None:
         taken = {r[0].lower() for r in conn.execute("SELECT name FROM merchants")}
         names = _names(rng, TARGET_MERCHANTS - merchants, taken)
         print(f"loading {len(names)} stores", flush=True)
-        from django.utils.text import slugify
-
         with conn.cursor().copy(
             "COPY merchants (name, slug, description, website_url, logo_url, affiliate_network, affiliate_id, "
             "tracking_url_template, default_cashback_type, default_cashback_value, is_active, is_featured, priority, "
@@ -343,16 +343,14 @@ def load(env: dict[str, str]) -> None:
 def measure(env: dict[str, str], rounds: int) -> dict:
     os.environ.update(env)
     sys.path.insert(0, str(BASE_DIR))
-    import django
-
     django.setup()
-    from django.conf import settings
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from django.conf import settings  # noqa: PLC0415 - settings come from this script's environment
+    from django.db import connection  # noqa: PLC0415 - settings come from this script's environment
+    from django.test import Client  # noqa: PLC0415 - settings come from this script's environment
+    from django.test.utils import CaptureQueriesContext  # noqa: PLC0415 - settings come from this script's environment
 
     settings.ALLOWED_HOSTS = ["*"]
-    from offers.services import search_words_refresh  # after django.setup(), on the benchmark database
+    from offers.services import search_words_refresh  # noqa: PLC0415 - imported once Django is set up
 
     start = time.perf_counter()
     words = search_words_refresh()

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Wallet benchmarks (issue 5), each printed beside its baseline, in one run, on one scratch database.
+"""Wallet benchmarks, each printed beside its baseline, in one run, on one scratch database.
 
 1. Ledger postings per second through wallet.services.wallet_post() with 16 concurrent clients (separate
    processes, each posting in its own transaction inside a shopper's row-level-security scope, like a
@@ -54,20 +54,20 @@ def bench_env(args) -> dict:
 
 def django_setup(pool: bool = False):
     sys.path.insert(0, str(ROOT))
-    from django.conf import settings
+    from django.conf import settings  # noqa: PLC0415 - settings come from this script's environment
 
     if not pool:
         settings.DATABASES["default"]["OPTIONS"].pop("pool", None)  # one plain connection per process
-    import django
+    import django  # noqa: PLC0415 - settings come from this script's environment
 
     django.setup()
 
 
 def _ledger_client(seconds: float, user_ids: list[int], seed: int) -> tuple[int, int]:
     """One client: post for ``seconds``, each posting its own transaction in the shopper's RLS scope."""
-    from couponali import rls
-    from wallet.models import WalletTransaction
-    from wallet.services import InsufficientBalance, wallet_post
+    from couponali import rls  # noqa: PLC0415 - imported once Django is set up
+    from wallet.models import WalletTransaction  # noqa: PLC0415 - imported once Django is set up
+    from wallet.services import InsufficientBalance, wallet_post  # noqa: PLC0415 - imported once Django is set up
 
     rng = random.Random(seed)
     posted = refused = 0
@@ -94,10 +94,10 @@ def _ledger_client(seconds: float, user_ids: list[int], seed: int) -> tuple[int,
 def _ledger_process(threads: int, seconds: float, user_ids: list[int], seed: int) -> tuple[int, int]:
     """A worker process with ``threads`` clients, each with its own database connection (like a gunicorn
     worker with threads)."""
-    import threading
+    import threading  # noqa: PLC0415 - imported once Django is set up
 
     django_setup()
-    from django.db import connections
+    from django.db import connections  # noqa: PLC0415 - settings come from this script's environment
 
     results: list[tuple[int, int]] = []
 
@@ -117,10 +117,10 @@ def _ledger_process(threads: int, seconds: float, user_ids: list[int], seed: int
 
 def phase_ledger(args) -> None:
     django_setup()
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415 - imported once Django is set up
+    from multiprocessing import get_context  # noqa: PLC0415 - imported once Django is set up
 
-    from django.db import connection
+    from django.db import connection  # noqa: PLC0415 - settings come from this script's environment
 
     tag = os.urandom(3).hex()
     with connection.cursor() as cur:
@@ -132,9 +132,9 @@ def phase_ledger(args) -> None:
         )
         user_ids = [r[0] for r in cur.fetchall()]
     # opening balances, through the service like everything else (not timed)
-    from couponali import rls
-    from wallet.models import WalletTransaction
-    from wallet.services import wallet_post
+    from couponali import rls  # noqa: PLC0415 - imported once Django is set up
+    from wallet.models import WalletTransaction  # noqa: PLC0415 - imported once Django is set up
+    from wallet.services import wallet_post  # noqa: PLC0415 - imported once Django is set up
 
     with rls.bypass(reason="bench opening balances"):
         for user_id in user_ids:
@@ -160,14 +160,14 @@ def phase_ledger(args) -> None:
 
 def phase_autoconfirm(args) -> None:
     django_setup(pool=True)
-    from django.db import connection
+    from django.db import connection  # noqa: PLC0415 - settings come from this script's environment
 
-    from accounts.authz import SYSTEM
-    from couponali import rls
-    from devtools import processes
-    from devtools.testing import process_env
-    from wallet import services, tasks
-    from wallet.testing import pending_events_create
+    from accounts.authz import SYSTEM  # noqa: PLC0415 - imported once Django is set up
+    from couponali import rls  # noqa: PLC0415 - imported once Django is set up
+    from devtools import processes  # noqa: PLC0415 - imported once Django is set up
+    from devtools.testing import process_env  # noqa: PLC0415 - imported once Django is set up
+    from wallet import services, tasks  # noqa: PLC0415 - imported once Django is set up
+    from wallet.testing import pending_events_create  # noqa: PLC0415 - imported once Django is set up
 
     # baseline: one transaction per event (the staff path), on a sample
     with rls.bypass(reason="bench baseline"):
@@ -191,7 +191,7 @@ def phase_autoconfirm(args) -> None:
         notes_before = cur.fetchone()[0]
     connection.close()
 
-    from couponali.celery import app
+    from couponali.celery import app  # noqa: PLC0415 - imported once Django is set up
 
     env = process_env()
     env.update({k: os.environ[k] for k in ("DATABASE_URL", "DATABASE_OWNER_URL")})
@@ -242,8 +242,8 @@ def phase_autoconfirm(args) -> None:
 
 def phase_reconcile(args) -> None:
     django_setup()
-    from couponali import rls
-    from wallet.reconcile import wallet_reconcile
+    from couponali import rls  # noqa: PLC0415 - imported once Django is set up
+    from wallet.reconcile import wallet_reconcile  # noqa: PLC0415 - imported once Django is set up
 
     with rls.bypass(reason="bench reconcile"):
         problems, _counts = wallet_reconcile()

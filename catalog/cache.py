@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from typing import TypedDict
 
 from django.core.cache import cache
 from django.db import transaction
@@ -22,7 +23,14 @@ from django.db import transaction
 GENERATION_KEY = "listing:generation"
 
 _lock = threading.Lock()
-_local: dict[str, object] = {"token": None, "read_at": 0.0}
+
+
+class _LocalCopy(TypedDict):
+    token: str | None
+    read_at: float
+
+
+_local: _LocalCopy = {"token": None, "read_at": 0.0}
 
 
 def listing_generation(*, max_age: float = 0.0) -> str:
@@ -30,7 +38,7 @@ def listing_generation(*, max_age: float = 0.0) -> str:
     if max_age > 0:
         token, read_at = _local["token"], _local["read_at"]
         if token is not None and time.monotonic() - read_at < max_age:
-            return token  # type: ignore[return-value]
+            return token
     token = cache.get(GENERATION_KEY)
     if token is None:
         fresh = uuid.uuid4().hex

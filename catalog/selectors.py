@@ -43,7 +43,7 @@ def format_inr(value: Decimal | int) -> str:
     sign = "-" if d < 0 else ""
     whole, _, paise = f"{abs(d):f}".partition(".")
     head, tail = whole[:-3], whole[-3:]
-    groups = []
+    groups: list[str] = []
     while len(head) > 2:
         groups.insert(0, head[-2:])
         head = head[:-2]
@@ -115,13 +115,9 @@ def _commission_rate(c: MerchantCommission) -> CashbackRate:
     return CashbackRate(type=c.commission_type, value=value, cap=None, source="commission")
 
 
-def _pick(commissions: Iterable[MerchantCommission]) -> MerchantCommission | None:
+def _pick(commissions: list[MerchantCommission]) -> MerchantCommission:
     # Several valid rows for one category: the most recent (latest valid_from, then the newest row) wins.
-    best = None
-    for c in commissions:
-        if best is None or ((c.valid_from or date.min), c.pk or 0) > ((best.valid_from or date.min), best.pk or 0):
-            best = c
-    return best
+    return max(commissions, key=lambda c: (c.valid_from or date.min, c.pk or 0))
 
 
 def cashback_rate_for(
@@ -218,12 +214,13 @@ def merchant_rates_by_category(
     out: list[CategoryRate] = []
     seen: set[int] = set()
     for c in sorted(valid, key=lambda c: c.category.name if c.category else ""):
-        if c.category_id is None or c.category_id in seen or c.category.deleted_at is not None:
+        category = c.category
+        if category is None or category.pk in seen or category.deleted_at is not None:
             continue
-        seen.add(c.category_id)
-        rate = cashback_rate_for(merchant, c.category_id, commissions=valid, parents={}, today=today)
+        seen.add(category.pk)
+        rate = cashback_rate_for(merchant, category.pk, commissions=valid, parents={}, today=today)
         if rate:
-            out.append(CategoryRate(c.category.name, c.category.slug, rate))
+            out.append(CategoryRate(category.name, category.slug, rate))
     fallback = cashback_rate_for(merchant, None, commissions=valid, parents={}, today=today)
     if fallback:
         out.append(CategoryRate("Everything else" if out else "All purchases", None, fallback))
@@ -273,7 +270,8 @@ class CategoryTree:
         return {i: n.parent_id for i, n in self.by_id.items()}
 
     def ancestors(self, node: CategoryNode) -> list[CategoryNode]:
-        out, seen = [], {node.id}
+        out: list[CategoryNode] = []
+        seen = {node.id}
         current = self.by_id.get(node.parent_id) if node.parent_id else None
         while current is not None and current.id not in seen:
             out.insert(0, current)

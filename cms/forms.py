@@ -35,7 +35,8 @@ class MissingCashbackClaimForm(forms.Form):
     description = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, label="Anything we should know?"
     )
-    files = MultipleFileField(required=False, label=f"Invoice ({ACCEPTED}, up to 5 MB)")
+    # Typed as BaseForm.files (the uploads) too; at run time the form's metaclass moves the field to base_fields.
+    files = MultipleFileField(required=False, label=f"Invoice ({ACCEPTED}, up to 5 MB)")  # type: ignore[assignment]
 
 
 class TicketForm(forms.Form):
@@ -45,9 +46,11 @@ class TicketForm(forms.Form):
         choices=[c for c in SupportTicket.Category.choices if c[0] != SupportTicket.Category.MISSING_CASHBACK],
     )
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), max_length=10000, label="Message")
-    files = MultipleFileField(required=False, label=ATTACHMENTS_LABEL)
+    # Typed as BaseForm.files (the uploads) too; at run time the form's metaclass moves the field to base_fields.
+    files = MultipleFileField(required=False, label=ATTACHMENTS_LABEL)  # type: ignore[assignment]
 
 
 class CustomerReplyForm(forms.Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=10000, label="Your reply")
-    files = MultipleFileField(required=False, label=ATTACHMENTS_LABEL)
+    # Typed as BaseForm.files (the uploads) too; at run time the form's metaclass moves the field to base_fields.
+    files = MultipleFileField(required=False, label=ATTACHMENTS_LABEL)  # type: ignore[assignment]

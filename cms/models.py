@@ -128,7 +128,7 @@ class SupportTicket(TimeStampedModel):
     order_reference = models.CharField(max_length=100, null=True, blank=True)
     order_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     order_date = models.DateField(null=True, blank=True)
-    # Not in the seed (the support desk, issue 13): routing, assignment, the SLA clock and a claim's outcome.
+    # Not in the seed (the support desk): routing, assignment, the SLA clock and a claim's outcome.
     category = models.CharField(
         max_length=30, choices=Category.choices, default=Category.OTHER, db_default=Category.OTHER
     )

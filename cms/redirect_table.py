@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from cms.models import SeoRedirect
+
 GENERATION_KEY = "seo:redirects:generation"
 
 
@@ -40,8 +42,6 @@ def _current_token() -> str:
 
 
 def _load() -> dict[str, Hit]:
-    from .models import SeoRedirect  # the middleware module is imported before the app registry is ready
-
     rows = SeoRedirect.objects.filter(is_active=True).values_list(
         "source_path", "target_path", "http_status", "keep_query"
     )

@@ -150,11 +150,16 @@ class ClaimFacts:
 def claim_facts(*, ticket: SupportTicket) -> ClaimFacts:
     """Everything an agent needs to settle a missing-cashback claim, in one place: the click, the store's
     tracking, and what the network reported for this click (an event, or a conversion we could not match)."""
+    merchant = ticket.merchant  # None without a query when the ticket names no store
+    tracking = store_tracking(merchant_id=merchant.pk) if merchant else None
+    network = merchant.affiliate_network if merchant else None
+    if ticket.click_id is None:  # a claim always names its click; without one there is nothing to look up
+        return ClaimFacts(click=None, tracking=tracking, events=[], unmatched=[], network=network)
     click = OfferClick.objects.filter(click_id=ticket.click_id).select_related("offer").order_by("created_at").first()
     return ClaimFacts(
         click=click,
-        tracking=store_tracking(merchant_id=ticket.merchant_id) if ticket.merchant_id else None,
+        tracking=tracking,
         events=list(CashbackEvent.objects.filter(click_id=ticket.click_id).order_by("created_at")),
         unmatched=list(UnmatchedConversion.objects.filter(click_ref=str(ticket.click_id)).order_by("-id")[:5]),
-        network=ticket.merchant.affiliate_network if ticket.merchant_id else None,
+        network=network,
     )

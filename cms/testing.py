@@ -13,7 +13,7 @@ def pdf_bytes(*, javascript: str | None = None) -> bytes:
     writer = PdfWriter()
     writer.add_blank_page(width=595, height=842)
     if javascript:
-        writer._root_object[NameObject("/OpenAction")] = DictionaryObject(
+        writer.root_object[NameObject("/OpenAction")] = DictionaryObject(
             {NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject(javascript)}
         )
     out = io.BytesIO()

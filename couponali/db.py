@@ -48,10 +48,6 @@ def as_owner(alias: str = "default") -> Iterator[None]:
         conn.settings_dict.update(saved)
 
 
-def app_role(alias: str = "default") -> str:
-    return connections[alias].settings_dict["USER"]
-
-
 def grant_app_privileges(alias: str = "default", *, role: str) -> None:
     """Give the app role DML on every table and sequence, minus UPDATE/DELETE on append-only tables.
 

@@ -7,6 +7,8 @@ import time
 from django.core.cache import cache
 from django.db import connection
 
+from couponali.celery import app
+
 
 def _timed(check) -> dict:
     started = time.perf_counter()
@@ -25,7 +27,6 @@ def _database():
     with connection.cursor() as cur:
         cur.execute("SELECT 1")
         cur.fetchone()
-    return None
 
 
 def _redis():
@@ -33,12 +34,9 @@ def _redis():
     client = cache.client.get_client(write=True)
     if not client.ping():
         raise RuntimeError("PING failed")
-    return None
 
 
 def _celery():
-    from couponali.celery import app
-
     # limit=1: answer as soon as one worker replies instead of waiting out the timeout for more.
     replies = app.control.ping(timeout=1.0, limit=1) or []
     if not replies:

@@ -8,12 +8,9 @@ requests from many processes and nodes. Two strategies:
 * ``sliding`` - a sliding-window counter (SlidingWindowCounterRateLimiter): O(1) per hit, for hot paths
   such as the click-out.
 
-Usage in a view::
-
-    @rate_limited("clickout", "120/minute", strategy="sliding")
-    def clickout(request, ...): ...
-
-or in a service: ``limit_hit(scope="otp-send", key=user_id, rate="3/10minutes")`` raising ``RateLimited``.
+Usage: ``limit_hit(scope="otp-send", key=user_id, rate="3/10minutes")`` counts one hit and raises
+``RateLimited`` past the rate; a view answers that with ``too_many_requests(request, exc)`` (429 with
+Retry-After, JSON under /api/).
 
 Limits fail open: with Redis unreachable a hit is let through and a warning logged (throttled, on the
 couponali.redis logger), so that an outage of the limit store never stops click-outs, sign-ins or postbacks.
@@ -28,7 +25,6 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -147,34 +143,9 @@ def client_ip_address(request: HttpRequest) -> str | None:
 
 def too_many_requests(request: HttpRequest, exc: RateLimited) -> HttpResponse:
     if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
-        response = JsonResponse({"detail": str(exc), "retry_after": exc.retry_after}, status=429)
+        response: HttpResponse = JsonResponse({"detail": str(exc), "retry_after": exc.retry_after}, status=429)
     else:
         html = render_to_string("429.html", {"retry_after": exc.retry_after}, request=request)
         response = HttpResponse(html, status=429)
     response["Retry-After"] = str(exc.retry_after)
     return response
-
-
-def rate_limited(
-    scope: str,
-    rate: str,
-    *,
-    key: Callable[[HttpRequest], str] = client_ip,
-    methods: tuple[str, ...] | None = None,
-    strategy: str = "moving",
-):
-    """View decorator: answer 429 with Retry-After once ``key(request)`` exceeds ``rate`` in ``scope``."""
-
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if methods is None or request.method in methods:
-                try:
-                    limit_hit(scope=scope, key=key(request), rate=rate, strategy=strategy)
-                except RateLimited as exc:
-                    return too_many_requests(request, exc)
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator

@@ -6,6 +6,7 @@ import time
 
 from celery import shared_task
 from django.core.cache import cache
+from django.db import connection
 
 HEARTBEAT_KEY = "celery:heartbeat"
 
@@ -19,8 +20,6 @@ def heartbeat() -> None:
 @shared_task(name="couponali.tasks.echo")
 def echo(value: str) -> dict:
     """Round-trip probe: returns what it got plus proof that it ran in a worker with the database."""
-    from django.db import connection
-
     with connection.cursor() as cur:
         cur.execute("SELECT current_user")
         (db_user,) = cur.fetchone()

@@ -146,7 +146,7 @@ def _valkey_pid() -> int | None:
     return pid if pid_alive(pid) else None
 
 
-def _port_answers(port: int) -> bool:
+def port_answers(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
             s.sendall(b"PING\r\n")
@@ -155,7 +155,7 @@ def _port_answers(port: int) -> bool:
         return False
 
 
-def _free_port(preferred: int | None) -> int:
+def free_port(preferred: int | None) -> int:
     """``preferred`` (the port of the last start) when it is free, else any free loopback port."""
     for port in (preferred, 0):
         if port is None:
@@ -183,7 +183,7 @@ def ensure_redis() -> str:
             return _redis_url(port_file.read_text().strip())
         VALKEY_DIR.mkdir(parents=True, exist_ok=True)
         previous = port_file.read_text().strip() if port_file.exists() else ""
-        port = _free_port(int(previous) if previous.isdigit() else None)
+        port = free_port(int(previous) if previous.isdigit() else None)
         # A cache, broker and rate-limit store for development: nothing is saved to disk.
         options = {"port": port, "bind": "127.0.0.1", "daemonize": "yes", "pidfile": VALKEY_DIR / "valkey.pid"}
         options |= {"dir": VALKEY_DIR, "logfile": VALKEY_DIR / "valkey.log", "save": "", "appendonly": "no"}
@@ -193,7 +193,7 @@ def ensure_redis() -> str:
             args += [f"--{name}", str(value)]
         subprocess.run(args, check=True, capture_output=True)
         deadline = time.monotonic() + 10
-        while not _port_answers(port):
+        while not port_answers(port):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"embedded Valkey did not start; see {VALKEY_DIR / 'valkey.log'}")
             time.sleep(0.05)

@@ -117,7 +117,7 @@ class ThrowawayRedis:
 
     def __init__(self, directory: Path):
         self.directory = directory
-        self.port = embedded._free_port(None)
+        self.port = embedded.free_port(None)
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._proc: subprocess.Popen | None = None
 
@@ -132,7 +132,7 @@ class ThrowawayRedis:
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
-        while not embedded._port_answers(self.port):
+        while not embedded.port_answers(self.port):
             if self._proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"throwaway Valkey on port {self.port} did not start")
             time.sleep(0.02)
@@ -151,8 +151,9 @@ def celery_broker(url: str) -> Iterator[None]:
     saved = app.conf.broker_url, app.conf.task_always_eager
 
     def reset_pools() -> None:
-        app._pool = None
-        app.amqp._producer_pool = None
+        # Celery has no public call to forget the pools it built for the broker URL it first used.
+        app._pool = None  # noqa: SLF001
+        app.amqp._producer_pool = None  # noqa: SLF001
 
     reset_pools()
     app.conf.broker_url, app.conf.task_always_eager = url, False

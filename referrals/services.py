@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import notify
 from couponali.audit import AuditAction, audit_log
-from wallet.models import CashbackEvent, WalletTransaction
+from wallet.models import CashbackEvent, WalletBalance, WalletTransaction
 from wallet.services import cashback_amount_floor, wallet_claw_back, wallet_lock, wallet_post
 
 from .models import Referral
@@ -41,16 +41,18 @@ class ReferralRefused(Exception):
 
 def _would_loop(*, referrer_id: int, referred_id: int) -> bool:
     """True when ``referred_id`` already sits up the referrer's chain (A→B→...→referrer)."""
-    seen, current = set(), referrer_id
+    seen: set[int] = set()
+    current = referrer_id
     for _ in range(MAX_CHAIN):
         if current == referred_id:
             return True
         if current in seen:
             return True
         seen.add(current)
-        current = Referral.objects.filter(referred_user_id=current).values_list("referrer_user_id", flat=True).first()
-        if current is None:
+        parent = Referral.objects.filter(referred_user_id=current).values_list("referrer_user_id", flat=True).first()
+        if parent is None:
             return False
+        current = parent
     return True
 
 
@@ -165,20 +167,9 @@ def referral_bonuses_settle(*, referred_user_id: int) -> Decimal:
             )
             if posting.created:
                 net += amount
-        for event in events:
-            if event.status == CashbackEvent.Status.REVERSED and event.pk in bonus_of and event.pk not in clawed:
-                amount = bonus_of[event.pk]
-                wallet_claw_back(
-                    user_id=referral.referrer_user_id,
-                    amount=amount,
-                    type=T.REFERRAL_BONUS_REVERSED,
-                    reference_type="cashback_event",
-                    reference_id=event.pk,
-                    description="Referral bonus taken back: your friend's cashback was reversed",
-                    reason=f"cashback event {event.pk} reversed",
-                    lock=lock,
-                )
-                net -= amount
+        net -= _bonuses_claw_back(
+            referrer_id=referral.referrer_user_id, events=events, bonus_of=bonus_of, clawed=clawed, lock=lock
+        )
         if net:
             Referral.objects.filter(pk=referral.pk).update(total_earned=F("total_earned") + net)
             if net > 0:
@@ -188,3 +179,31 @@ def referral_bonuses_settle(*, referred_user_id: int) -> Decimal:
                     body=f"₹{net} referral bonus is now in your wallet.",
                 )
     return net
+
+
+def _bonuses_claw_back(
+    *,
+    referrer_id: int,
+    events: list[CashbackEvent],
+    bonus_of: dict[int | None, Decimal],
+    clawed: set[int | None],
+    lock: WalletBalance,
+) -> Decimal:
+    """Take back the bonus of each reversed cashback that had one and was not clawed back yet (inside the
+    caller's transaction and wallet lock); returns the total taken back."""
+    total = Decimal("0.00")
+    for event in events:
+        if event.status == CashbackEvent.Status.REVERSED and event.pk in bonus_of and event.pk not in clawed:
+            amount = bonus_of[event.pk]
+            wallet_claw_back(
+                user_id=referrer_id,
+                amount=amount,
+                type=T.REFERRAL_BONUS_REVERSED,
+                reference_type="cashback_event",
+                reference_id=event.pk,
+                description="Referral bonus taken back: your friend's cashback was reversed",
+                reason=f"cashback event {event.pk} reversed",
+                lock=lock,
+            )
+            total += amount
+    return total

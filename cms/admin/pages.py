@@ -7,9 +7,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from .. import selectors
-from ..models import CmsPage
-from ..services import cms_page_publish, cms_page_unpublish
+from cms import selectors
+from cms.models import CmsPage
+from cms.services import cms_page_publish, cms_page_unpublish
 
 
 @admin.register(CmsPage)

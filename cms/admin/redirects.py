@@ -17,9 +17,8 @@ from django.urls import path, reverse
 
 from catalog.admin import CategoryAdmin, MerchantAdmin
 from catalog.models import Category, Merchant
-
-from ..models import SeoRedirect
-from ..services import (
+from cms.models import SeoRedirect
+from cms.services import (
     ImportRefused,
     RedirectRefused,
     seo_redirect_check,
@@ -82,8 +81,8 @@ class SeoRedirectAdmin(admin.ModelAdmin):
             redirect_id=obj.pk if change else None,
             actor_id=request.user.pk,
         )
+        # The admin goes on with `obj` (its change message, log entry and redirect): give it what was saved.
         obj.pk, obj.target_path, obj.created_at = saved.pk, saved.target_path, saved.created_at
-        obj._state.adding = False
 
     def delete_model(self, request, obj):
         seo_redirect_delete(redirect_ids=[obj.pk], actor_id=request.user.pk)

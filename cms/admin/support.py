@@ -16,11 +16,10 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from cms import selectors, services
+from cms.forms import MultipleFileField
+from cms.models import CannedAnswer, SupportTicket, SupportTicketAttachment, SupportTicketMessage
 from wallet.services import WalletError
-
-from .. import selectors, services
-from ..forms import MultipleFileField
-from ..models import CannedAnswer, SupportTicket, SupportTicketAttachment, SupportTicketMessage
 
 
 class ReplyForm(forms.Form):
@@ -32,7 +31,8 @@ class ReplyForm(forms.Form):
     )
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "cols": 80}), required=False, label="Message")
     internal = forms.BooleanField(required=False, label="Internal note (the shopper never sees it)")
-    files = MultipleFileField(required=False, label="Attachments (PDF, JPG or PNG, up to 5 MB each)")
+    # Typed as BaseForm.files (the uploads) too; at run time the form's metaclass moves the field to base_fields.
+    files = MultipleFileField(required=False, label="Attachments (PDF, JPG or PNG, up to 5 MB each)")  # type: ignore[assignment]
 
 
 class ApproveForm(forms.Form):

@@ -1,8 +1,8 @@
 """Writes of the cms app, one module per topic; import them from here."""
 
-from ..attachments import AttachmentRefused
-from .pages import cms_page_publish, cms_page_unpublish
-from .redirects import (
+from cms.attachments import AttachmentRefused
+from cms.services.pages import cms_page_publish, cms_page_unpublish
+from cms.services.redirects import (
     ImportRefused,
     RedirectRefused,
     seo_redirect_check,
@@ -11,7 +11,7 @@ from .redirects import (
     seo_redirect_save,
     seo_redirects_import,
 )
-from .support import (
+from cms.services.support import (
     ROUTING,
     TICKET_TRANSITIONS,
     ClaimRefused,

@@ -6,9 +6,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from cms.models import CmsPage
 from couponali.audit import AuditAction, audit_log
-
-from ..models import CmsPage
 
 PUBLISH_PERMISSION = "cms.change_cmspage"
 

@@ -17,10 +17,9 @@ from urllib.parse import urlsplit
 
 from django.db import connection, transaction
 
+from cms.models import SeoRedirect
+from cms.redirect_table import redirects_changed
 from couponali.audit import AuditAction, audit_log
-
-from ..models import SeoRedirect
-from ..redirect_table import redirects_changed
 
 STATUSES = {s.value for s in SeoRedirect.Status}
 MAX_HOPS = 50  # the table is flat by construction; this only bounds a walk over rows written by hand
@@ -85,7 +84,7 @@ def _plan(
         for row in SeoRedirect.objects.filter(is_active=True).exclude(pk=redirect_id).only("source_path", "target_path")
     }
     # Forward: follow the target through other redirects to its end; coming back to `source` is a loop.
-    seen = {source}
+    seen: set[str | None] = {source}
     hop = _local_path(target)
     for _ in range(MAX_HOPS):
         if hop is None or hop not in active:

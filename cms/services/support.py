@@ -19,14 +19,13 @@ from django.utils import timezone
 
 from accounts.models import Department, UserDepartment
 from accounts.services import notify
+from cms.attachments import CheckedFile, attachments_check
+from cms.models import SupportTicket, SupportTicketAttachment, SupportTicketMessage
 from couponali.audit import AuditAction, audit_log
 from offers.models import OfferClick
 from wallet import services as wallet_services
 from wallet.models import CashbackEvent
 from wallet.networks import PENDING, Conversion
-
-from ..attachments import CheckedFile, attachments_check
-from ..models import SupportTicket, SupportTicketAttachment, SupportTicketMessage
 
 CLAIM_WINDOW_DAYS = 120  # clicks older than this cannot be claimed (the networks' own limit)
 S = SupportTicket.Status
@@ -395,6 +394,10 @@ def ticket_set_priority(*, actor, ticket_id: int, priority: str) -> SupportTicke
     return ticket
 
 
+def _store_name(ticket: SupportTicket) -> str:
+    return ticket.merchant.name if ticket.merchant else "the store"
+
+
 def _open_claim(actor, ticket_id: int) -> SupportTicket:
     ticket = _lock(ticket_id)
     support_access_check(actor=actor, ticket=ticket)
@@ -416,6 +419,7 @@ def claim_cashback_create(*, actor, ticket_id: int, sale_amount: Decimal | None 
         amount = ticket.order_amount if sale_amount is None else sale_amount
         if amount is None or amount <= 0:
             raise ClaimRefused("Enter the sale amount the cashback is computed on.")
+        assert ticket.click_id is not None  # a claim always names its click (CHECK support_claim_complete)
         if CashbackEvent.objects.filter(click_id=ticket.click_id).exists():
             raise ClaimRefused("This store visit already has a cashback event; look it up under Cashback events.")
         conversion = Conversion(
@@ -435,7 +439,7 @@ def claim_cashback_create(*, actor, ticket_id: int, sale_amount: Decimal | None 
         event = CashbackEvent.objects.get(pk=result.event_id)
         ticket.cashback_event_id = event.pk
         text = (
-            f"Good news: we added ₹{event.cashback_amount} cashback for your {ticket.merchant.name} order "
+            f"Good news: we added ₹{event.cashback_amount} cashback for your {_store_name(ticket)} order "
             f"{ticket.order_reference}. It shows as pending in your wallet until the store's return period is over."
         )
         _add_message(ticket=ticket, author_id=actor.pk, body=text, from_staff=True, internal=False, files=[])
@@ -463,7 +467,7 @@ def claim_reject(*, actor, ticket_id: int, reason: str) -> SupportTicket:
     with transaction.atomic():
         ticket = _open_claim(actor, ticket_id)
         ticket.claim_rejected_reason = reason
-        text = f"We could not approve your claim for {ticket.merchant.name} order {ticket.order_reference}: {reason}"
+        text = f"We could not approve your claim for {_store_name(ticket)} order {ticket.order_reference}: {reason}"
         _add_message(ticket=ticket, author_id=actor.pk, body=text, from_staff=True, internal=False, files=[])
         _transition(ticket, S.RESOLVED)
         ticket.save(update_fields=["claim_rejected_reason", "status", "resolved_at", "waiting_since", "updated_at"])

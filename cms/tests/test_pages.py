@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.factories import StaffUserFactory, UserFactory
+from cms import demo_content
 from cms.factories import CmsPageFactory
 from cms.markdown import markdown_to_html
 from cms.models import CmsPage
@@ -112,8 +113,6 @@ def test_blog_lists_published_posts_newest_first_with_pagination(client):
 
 @pytest.mark.django_db
 def test_footer_links_the_demo_pages_which_have_real_text(client):
-    from cms import demo_content
-
     assert demo_content.pages_load() == len(demo_content.PAGES) + len(demo_content.BLOG_POSTS)
     assert demo_content.pages_load() == 0  # idempotent
     home = client.get("/").content.decode()

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -28,19 +29,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def private_root(settings, tmp_path):
-    # the storage is built when the model is imported; point its location at a fresh directory
-    from cms.models import SupportTicketAttachment
-
-    storage = SupportTicketAttachment._meta.get_field("file").storage
-    old = storage.location
-    storage._location = str(tmp_path)
-    storage.__dict__.pop("base_location", None)
-    storage.__dict__.pop("location", None)
-    yield tmp_path
-    storage._location = old
-    storage.__dict__.pop("base_location", None)
-    storage.__dict__.pop("location", None)
+def private_root(monkeypatch, tmp_path):
+    # the field's storage is built when the model is imported: give it one rooted in a fresh directory (a
+    # FieldFile takes its storage from the field when the row is loaded or created)
+    field = SupportTicketAttachment._meta.get_field("file")
+    monkeypatch.setattr(field, "storage", FileSystemStorage(location=str(tmp_path), base_url=None))
+    return tmp_path
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Row-level security by permission, not by being staff (issue 9).
+"""Row-level security by permission, not by being staff.
 
 Until now a request of any staff user (app.is_staff = 'on') saw and could write every row of the four
 protected tables. Now a row is visible and writable only when (couponali/rls.py sets these per transaction):

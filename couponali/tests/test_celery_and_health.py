@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from couponali import tasks
 from devtools.testing import celery_worker
@@ -17,8 +18,6 @@ def test_celery_round_trip_through_a_real_worker_and_broker(client):
         # then a worker process ran it against the test database, as the app role
         payload = result.get(timeout=30)
         assert payload["value"] == "namaste"
-        from django.db import connection
-
         assert payload["db_user"] == connection.settings_dict["USER"]
 
         # and /healthz sees database, Redis and the worker up

@@ -1,14 +1,13 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
+
+from offers.factories import OfferFactory
 
 
 @pytest.mark.django_db
 def test_home_page_lists_live_offers_only(client):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from offers.factories import OfferFactory
-
     OfferFactory(title="Live Myntra deal")
     OfferFactory(title="Expired Ajio deal", expires_at=timezone.now() - timedelta(days=1))
     response = client.get("/")

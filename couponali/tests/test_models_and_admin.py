@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import importlib
+import re
 from datetime import timedelta
 
 import factory
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+
+from catalog.factories import CategoryFactory, MerchantFactory
+from catalog.models import Category, Merchant
+from couponali import rls
+from devtools.testing import shared_path
 
 PROJECT_APPS = ["couponali", "accounts", "catalog", "offers", "orders", "wallet", "referrals", "cms"]
 
@@ -32,10 +39,6 @@ def factory_for(model):
 
 
 def test_all_33_seed_tables_have_a_model():
-    import re
-
-    from devtools.testing import shared_path
-
     seed = next(shared_path("seed").glob("*.txt")).read_text(encoding="utf-8")
     seed_tables = set(re.findall(r"CREATE TABLE\s+(\w+)\s*\(", seed, flags=re.I))
     tables = {m._meta.db_table for m in project_models()}
@@ -47,8 +50,6 @@ def test_all_33_seed_tables_have_a_model():
 @pytest.mark.parametrize("model", project_models(), ids=lambda m: m._meta.db_table)
 @pytest.mark.django_db
 def test_every_model_has_a_factory_that_saves_a_row(model):
-    from couponali import rls
-
     factory_cls = factory_for(model)
     assert factory_cls is not None, f"no factory for {model.__name__}"
     with rls.bypass(reason="test"):
@@ -59,10 +60,8 @@ def test_every_model_has_a_factory_that_saves_a_row(model):
 @pytest.mark.parametrize("model", project_models(), ids=lambda m: m._meta.db_table)
 @pytest.mark.django_db
 def test_every_model_is_in_the_admin_with_a_working_changelist(model, admin_client):
-    from couponali import rls
-
-    model_admin = admin.site._registry.get(model)
-    assert model_admin is not None, f"{model.__name__} is not registered in the admin"
+    assert admin.site.is_registered(model), f"{model.__name__} is not registered in the admin"
+    model_admin = admin.site.get_model_admin(model)
     assert model_admin.list_display != ("__str__",), "list_display must show useful columns"
     assert model_admin.search_fields, "search_fields must be set"
     assert model_admin.get_list_filter(None), "list_filter must be set"
@@ -77,9 +76,6 @@ def test_every_model_is_in_the_admin_with_a_working_changelist(model, admin_clie
 
 @pytest.mark.django_db
 def test_soft_delete_hides_rows_and_the_admin_can_restore_them(admin_client):
-    from catalog.factories import MerchantFactory
-    from catalog.models import Merchant
-
     # given a live store
     store = MerchantFactory(name="Myntra", slug="myntra")
     changelist = reverse("admin:catalog_merchant_changelist")
@@ -100,9 +96,6 @@ def test_soft_delete_hides_rows_and_the_admin_can_restore_them(admin_client):
 
 @pytest.mark.django_db
 def test_queryset_delete_is_soft_and_hard_delete_is_explicit():
-    from catalog.factories import CategoryFactory
-    from catalog.models import Category
-
     a, b = CategoryFactory(), CategoryFactory()
     Category.objects.filter(pk=a.pk).delete()
     assert Category.all_objects.filter(pk=a.pk, deleted_at__isnull=False).exists()
@@ -112,9 +105,6 @@ def test_queryset_delete_is_soft_and_hard_delete_is_explicit():
 
 @pytest.mark.django_db
 def test_updated_at_is_maintained_by_the_database_on_queryset_update():
-    from catalog.factories import MerchantFactory
-    from catalog.models import Merchant
-
     store = MerchantFactory()
     long_ago = timezone.now() - timedelta(days=3)
     Merchant.objects.filter(pk=store.pk).update(updated_at=long_ago, priority=5)
@@ -125,8 +115,6 @@ def test_updated_at_is_maintained_by_the_database_on_queryset_update():
 
 @pytest.mark.django_db
 def test_new_rows_get_database_defaults_when_inserted_by_sql():
-    from django.db import connection
-
     with connection.cursor() as cur:
         cur.execute(
             "INSERT INTO merchants (name, slug) VALUES ('Ajio', 'ajio-sql') "

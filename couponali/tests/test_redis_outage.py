@@ -1,5 +1,5 @@
 """Redis goes away mid-run and comes back: the click-out, postbacks and pages keep answering and recording, and
-nobody is signed out (issue 9, part D).
+nobody is signed out.
 
 The test runs its own Valkey (devtools.testing.ThrowawayRedis) and points every Redis user at it: the cache
 (and so the sessions' cache and the listing generation), the rate limits, the impression buffers and the Celery

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 
 from devtools.testing import owner_database_url, shared_path
 
@@ -54,8 +55,6 @@ def test_models_and_migrations_agree():
 
 @pytest.mark.django_db
 def test_offer_clicks_is_partitioned_by_month_with_a_default_partition():
-    from django.db import connection
-
     with connection.cursor() as cur:
         cur.execute("SELECT partstrat FROM pg_partitioned_table WHERE partrelid = 'offer_clicks'::regclass")
         assert cur.fetchone() == ("r",)

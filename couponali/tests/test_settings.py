@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from couponali.settings import base
 
@@ -41,8 +42,8 @@ PRODUCTION_ENV = {
 }
 
 # Variables of the shell running the tests that must not leak into the settings under test.
-INHERITED_PREFIXES = ("DJANGO_", "DATABASE_", "REDIS_", "KYC_", "ACCOUNTS_", "SITE_URL", "PORT", "HOST")
-INHERITED_PREFIXES += ("PAYOUT_", "RAZORPAYX_", "SMS_", "EMAIL_", "GIFTCARD_")
+INHERITED_PREFIXES: tuple[str, ...] = ("DJANGO_", "DATABASE_", "REDIS_", "KYC_", "ACCOUNTS_", "SITE_URL", "PORT")
+INHERITED_PREFIXES += ("HOST", "PAYOUT_", "RAZORPAYX_", "SMS_", "EMAIL_", "GIFTCARD_")
 
 
 def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
@@ -198,8 +199,6 @@ def test_database_connections_use_tcp_keepalives_unless_the_url_sets_them():
 
 
 def test_the_live_connection_carries_the_keepalive_settings(db):
-    from django.db import connection
-
     connection.ensure_connection()
     params = connection.connection.info.get_parameters()
     assert params.get("keepalives_idle") == "30"

@@ -19,7 +19,7 @@ def _name(raw: str) -> str:
 
 
 def _pins(path: Path) -> dict[str, str]:
-    pins = {}
+    pins: dict[str, str] = {}
     for line in path.read_text().splitlines():
         if line.startswith("-r "):
             pins |= _pins(path.parent / line[3:].strip())

@@ -54,7 +54,7 @@ def record(user, txn, status, sale="1000"):
 
 def signup(referrer):
     friend = UserFactory(referred_by_user=referrer)
-    # what issue 4's sign-up does after commit: queue the task by its name
+    # what the accounts sign-up does after commit: queue the task by its name
     current_app.tasks["referrals.record_signup"].delay(user_id=friend.pk)
     return friend
 

@@ -20,7 +20,9 @@ PASSWORD = "Monsoon-Mangoes-42"
 
 def _otp() -> str:
     body = [m for m in sms.outbox if m.to == "9876501234"][-1].body
-    return re.search(r"\b(\d{6})\b", body).group(1)
+    code = re.search(r"\b(\d{6})\b", body)
+    assert code, f"no code in the SMS: {body}"
+    return code.group(1)
 
 
 @pytest.mark.browser

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect, sync_playwright
 
 from accounts import crypto
 from accounts.factories import DepartmentFactory, UserDepartmentFactory, UserFactory, UserKYCFactory
@@ -24,6 +25,8 @@ from devtools.testing import celery_worker
 from offers.factories import OfferFactory
 from tests.browser import chromium
 from wallet.api import postback_signature
+from wallet.models import CashbackEvent, Payout, Withdrawal
+from wallet.reconcile import wallet_reconcile
 
 PASSWORD = "correct horse battery"
 SECRET = "test-admitad-secret"  # couponali/settings/test.py POSTBACK_SECRETS
@@ -40,8 +43,6 @@ def _postback(base_url: str, params: dict) -> int:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_click_postback_confirm_withdraw_approve_pay(live_server):
-    from playwright.sync_api import expect, sync_playwright
-
     # given a store with a ₹400 flat-cashback deal, a shopper with verified KYC, and a finance staff member
     fashion = CategoryFactory(name="Fashion", slug="fashion")
     myntra = MerchantFactory(
@@ -160,9 +161,6 @@ def test_click_postback_confirm_withdraw_approve_pay(live_server):
             expect(statement).to_contain_text("100.00")
         finally:
             browser.close()
-
-    from wallet.models import CashbackEvent, Payout, Withdrawal
-    from wallet.reconcile import wallet_reconcile
 
     with rls.bypass(reason="test checks"):
         event = CashbackEvent.objects.get(click_id=click_id)

@@ -4,7 +4,14 @@ the API docs included, and an inline script (what an injected <script> would be)
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
+from playwright.sync_api import sync_playwright
 
+from accounts import crypto
+from accounts.factories import UserFactory, UserKYCFactory
+from catalog.factories import MerchantFactory
+from couponali import rls
+from offers.factories import OfferFactory
 from tests.browser import chromium
 
 PASSWORD = "correct horse battery"
@@ -35,15 +42,6 @@ def _sign_in(page, base_url: str, email: str, *, admin: bool = False) -> None:
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_key_pages_and_the_admin_raise_no_csp_violation(live_server):
-    from django.utils import timezone
-    from playwright.sync_api import sync_playwright
-
-    from accounts import crypto
-    from accounts.factories import UserFactory, UserKYCFactory
-    from catalog.factories import MerchantFactory
-    from couponali import rls
-    from offers.factories import OfferFactory
-
     store = MerchantFactory(name="Myntra", slug="myntra", is_featured=True)
     offer = OfferFactory(merchant=store, title="Flat 40% off", coupon_code="MYN40")
     now = timezone.now()

@@ -6,19 +6,17 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from playwright.sync_api import sync_playwright
 
+from catalog.factories import CategoryFactory, MerchantFactory
+from offers.factories import OfferFactory
+from offers.models import OfferClick
 from tests.browser import chromium
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_search_with_a_typo_then_get_code_reveals_it_and_tracks_the_click(live_server):
-    from playwright.sync_api import sync_playwright
-
-    from catalog.factories import CategoryFactory, MerchantFactory
-    from offers.factories import OfferFactory
-    from offers.models import OfferClick
-
     electronics = CategoryFactory(name="Electronics", slug="electronics")
     flipkart = MerchantFactory(
         name="Flipkart",

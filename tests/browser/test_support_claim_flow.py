@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
+from playwright.sync_api import expect, sync_playwright
 
 from accounts.factories import DepartmentFactory, UserDepartmentFactory, UserFactory
 from catalog.factories import MerchantFactory
@@ -27,8 +28,6 @@ PASSWORD = "correct horse battery"
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_claim_with_invoice_agent_replies_and_approves_shopper_sees_reply_and_pending_cashback(live_server, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
-
     # given a shopper's store visit that never tracked, and a support agent (staff, not a superuser)
     now = timezone.now()
     shopper = UserFactory(email="priya@example.in", full_name="Priya Sharma", email_verified_at=now)

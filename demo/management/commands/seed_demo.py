@@ -21,7 +21,12 @@ from cms.models import CmsPage
 from couponali import rls
 from demo import data
 from offers.models import Offer, OfferClick
+from offers.services import search_words_refresh
+from referrals.services import referral_bonuses_settle, referral_record_signup
+from wallet import services as wallet
+from wallet.gateways import FakePayoutGateway
 from wallet.models import CashbackEvent, WalletTransaction
+from wallet.networks import NETWORKS, conversion_parse
 
 DEMO_NETWORK = "demo"
 OFFERS_PER_STORE = 10
@@ -56,8 +61,6 @@ class Command(BaseCommand):
             self._pages()
             staff, shopper = self._users()
             self._wallet_history(staff, shopper, merchants, rng)
-        from offers.services import search_words_refresh
-
         search_words_refresh()  # the words search corrects typos against (a beat job keeps them current)
         self.stdout.write(
             self.style.SUCCESS(
@@ -184,7 +187,7 @@ class Command(BaseCommand):
         return len(new)
 
     def _gift_cards(self, merchants, categories) -> None:
-        store_category = {m[0]: categories[m[2]] for m in data.MERCHANTS}
+        store_category: dict[str | None, Category] = {m[0]: categories[m[2]] for m in data.MERCHANTS}
         for n, (stem, name, merchant_slug, denominations, discount) in enumerate(data.GIFT_CARDS):
             product, _ = Product.all_objects.get_or_create(
                 sku=f"EGV{stem}{n + 1:03d}",
@@ -289,11 +292,6 @@ class Command(BaseCommand):
     def _wallet_history(self, staff: User, shopper: User, merchants, rng: random.Random) -> None:
         """The shopper's cashback, a welcome bonus and a paid withdrawal, all through the wallet services (so
         the ledger, snapshots and reconcile_wallets agree), plus a referred friend with a confirmed cashback."""
-        from referrals.services import referral_bonuses_settle, referral_record_signup
-        from wallet import services as wallet
-        from wallet.gateways import FakePayoutGateway
-        from wallet.networks import NETWORKS, conversion_parse
-
         if CashbackEvent.objects.filter(user=shopper, network="manual").exists():
             return
         finance = Department.objects.get(slug="finance")
