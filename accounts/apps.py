@@ -6,4 +6,5 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
-        from . import checks, receivers, schema  # noqa: F401 - registers signal receivers, checks, schema hooks
+        # Django app loading: these register receivers, checks and schema hooks once the models are ready.
+        from . import checks, receivers, schema  # noqa: F401, PLC0415

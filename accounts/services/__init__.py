@@ -14,9 +14,7 @@ sign-in, a refresh token, a password-reset link), the service writes that user's
 
 from __future__ import annotations
 
-from couponali.audit import audit_log
-
-from ..errors import (
+from accounts.errors import (
     AccountLocked,
     AccountsError,
     CodeExpired,
@@ -27,6 +25,8 @@ from ..errors import (
     TooManyAttempts,
     VerificationRequired,
 )
+from couponali.audit import audit_log
+
 from .kyc import KYC_PLAIN_FIELDS, kyc_payout_details, kyc_reveal, kyc_review, kyc_rotate_keys, kyc_submit
 from .limits import limit_request, limit_target
 from .notifications import (

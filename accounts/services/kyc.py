@@ -9,13 +9,13 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import authz, crypto
+from accounts.authz import Actor
+from accounts.errors import AccountsError
+from accounts.models import UserKYC
 from couponali import rls
 from couponali.audit import AuditAction, audit_log
 
-from .. import authz, crypto
-from ..authz import Actor
-from ..errors import AccountsError
-from ..models import UserKYC
 from .notifications import notify
 
 KYC_PLAIN_FIELDS = (

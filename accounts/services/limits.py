@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest
 
+from accounts import tokens
 from couponali.ratelimit import client_ip, limit_hit
-
-from .. import tokens
 
 
 def limit_accounts(*, scope: str, key: str) -> None:

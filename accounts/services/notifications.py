@@ -7,13 +7,12 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Notification
+from accounts.selectors import notifications_unread_key
+from accounts.sms import send_sms
 from couponali.celery import enqueue_on_commit
 from couponali.links import absolute_url
 from couponali.task_names import Accounts
-
-from ..models import Notification
-from ..selectors import notifications_unread_key
-from ..sms import send_sms
 
 
 def notify(

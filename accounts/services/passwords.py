@@ -7,11 +7,11 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import tokens
+from accounts.models import User, UserSession, VerificationCode
+from accounts.selectors import user_by_identifier
 from couponali.audit import AuditAction, audit_log
 
-from .. import tokens
-from ..models import User, UserSession, VerificationCode
-from ..selectors import user_by_identifier
 from .limits import limit_target
 from .notifications import notify
 from .sessions import as_user, sessions_revoke

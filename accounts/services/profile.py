@@ -7,9 +7,9 @@ from allauth.socialaccount.models import SocialAccount
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Notification, User, UserKYC, UserSession, VerificationCode
 from couponali.audit import AuditAction, audit_log
 
-from ..models import Notification, User, UserKYC, UserSession, VerificationCode
 from .sessions import sessions_revoke
 
 

@@ -18,14 +18,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts import tokens
+from accounts.devices import device_info
+from accounts.errors import TokenInvalid
+from accounts.models import UserSession, VerificationCode
+from accounts.selectors import session_by_secret
 from couponali import rls
 from couponali.audit import AuditAction, audit_log
 
-from .. import tokens
-from ..devices import device_info
-from ..errors import TokenInvalid
-from ..models import UserSession, VerificationCode
-from ..selectors import session_by_secret
 from .notifications import notify
 
 

@@ -17,14 +17,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts import tokens
+from accounts.errors import AccountLocked, InvalidCredentials
+from accounts.models import User
+from accounts.selectors import user_by_identifier
+from accounts.validators import clean_identifier
 from couponali.audit import AuditAction, audit_log
 from couponali.ratelimit import RateLimited, limit_clear, limit_hit
 
-from .. import tokens
-from ..errors import AccountLocked, InvalidCredentials
-from ..models import User
-from ..selectors import user_by_identifier
-from ..validators import clean_identifier
 from .notifications import notify
 
 _FAILURES = "accounts-signin-failures"

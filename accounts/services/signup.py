@@ -7,13 +7,13 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.errors import InvalidReferralCode
+from accounts.models import User, UserSession, VerificationCode
+from accounts.selectors import referrer_for_code, user_by_identifier
 from couponali.audit import AuditAction, audit_log
 from couponali.celery import enqueue_on_commit
 from couponali.task_names import Referrals
 
-from ..errors import InvalidReferralCode
-from ..models import User, UserSession, VerificationCode
-from ..selectors import referrer_for_code, user_by_identifier
 from .limits import limit_target
 from .notifications import notify
 from .sessions import as_user, sessions_revoke

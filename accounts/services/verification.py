@@ -14,15 +14,15 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import tokens
+from accounts.errors import AccountsError, CodeExpired, CodeInvalid, TooManyAttempts
+from accounts.models import User, VerificationCode
+from accounts.sms import send_sms
 from couponali.audit import AuditAction, audit_log
 from couponali.celery import enqueue_on_commit
 from couponali.links import absolute_url
 from couponali.task_names import Accounts
 
-from .. import tokens
-from ..errors import AccountsError, CodeExpired, CodeInvalid, TooManyAttempts
-from ..models import User, VerificationCode
-from ..sms import send_sms
 from .limits import limit_target
 
 

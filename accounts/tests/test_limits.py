@@ -3,11 +3,13 @@ and API sign-in; account lockout after failed sign-ins, also under parallel atte
 
 from __future__ import annotations
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.db import close_old_connections
 from django.test import Client
 from django.utils import timezone
@@ -122,7 +124,6 @@ def test_signin_limit_holds_under_parallel_requests(tight_limits):
 
 @pytest.mark.django_db
 def test_account_is_locked_after_five_failures_and_the_owner_is_told(client, django_capture_on_commit_callbacks):
-    from django.core import mail
 
     user = UserFactory(email="owner@example.in", email_verified_at=timezone.now())
     for _ in range(4):
@@ -203,9 +204,6 @@ def test_admin_login_is_protected_by_the_lockout_too(client):
 
 @pytest.mark.django_db
 def test_a_password_reset_lifts_the_lock_and_forgets_old_failures(client, django_capture_on_commit_callbacks):
-    import re
-
-    from django.core import mail
 
     user = UserFactory(email="owner@example.in", email_verified_at=timezone.now())
     for _ in range(5):

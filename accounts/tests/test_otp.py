@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from accounts import services
@@ -111,7 +111,6 @@ def test_a_new_code_replaces_the_old_one(sms_outbox, django_capture_on_commit_ca
 
 @pytest.mark.django_db
 def test_no_column_holds_the_code(sms_outbox, django_capture_on_commit_callbacks):
-    from django.db import connection
 
     user = UserFactory(mobile="9811122233")
     with django_capture_on_commit_callbacks(execute=True):

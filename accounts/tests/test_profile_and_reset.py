@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts import crypto
 from accounts.factories import NotificationFactory, UserFactory, UserKYCFactory
-from accounts.models import User, UserKYC, UserSession
+from accounts.models import User, UserKYC, UserSession, VerificationCode
 from accounts.tests.conftest import PASSWORD, link_from
 from couponali import rls
 from couponali.models import AuditLog
@@ -89,7 +89,6 @@ def test_password_reset_answers_the_same_for_unknown_addresses(client, shopper, 
 
 @pytest.mark.django_db
 def test_expired_reset_link_is_refused(client, shopper, django_capture_on_commit_callbacks):
-    from accounts.models import VerificationCode
 
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/accounts/password/reset/", {"identifier": "priya@example.in"})

@@ -13,11 +13,16 @@ import uuid
 import pytest
 from django.apps import apps
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from psycopg_pool import ConnectionPool
 
+from accounts import tokens
 from accounts.factories import StaffUserFactory, UserFactory, UserKYCFactory, UserSessionFactory
+from accounts.selectors import session_by_secret
 from cms.factories import SupportTicketFactory
 from couponali import rls
 from couponali.models import AuditLog
+from devtools.testing import database_url
 from wallet.factories import WalletTransactionFactory
 
 TABLES = ["user_sessions", "user_kyc", "wallet_transactions", "support_tickets"]
@@ -188,9 +193,6 @@ def test_the_app_role_is_not_superuser_has_no_bypassrls_and_owns_nothing():
 @pytest.mark.django_db(transaction=True)
 def test_settings_do_not_leak_to_the_next_transaction_on_a_pooled_connection():
     """set_config(..., true) lasts one transaction: the next user of the same pooled connection sees nothing."""
-    from psycopg_pool import ConnectionPool
-
-    from devtools.testing import database_url
 
     a = UserFactory()
     with rls.bypass(reason="test setup"):
@@ -210,7 +212,6 @@ def test_settings_do_not_leak_to_the_next_transaction_on_a_pooled_connection():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_request_leaves_nothing_behind_on_djangos_pooled_connection(client):
-    from django.utils import timezone
 
     user = UserFactory(email_verified_at=timezone.now())
     client.force_login(user)
@@ -233,8 +234,6 @@ def test_nested_scopes_put_the_outer_user_back():
 
 @pytest.mark.django_db
 def test_session_lookup_function_finds_one_row_by_hash_and_restores_the_bypass_setting():
-    from accounts import tokens
-    from accounts.selectors import session_by_secret
 
     user = UserFactory()
     with rls.bypass(reason="test setup"):

@@ -7,6 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import jwt
 import pytest
 from django.db import close_old_connections
 from django.test import Client
@@ -225,7 +226,6 @@ def test_sign_out_from_the_app_revokes_the_family(client, user):
 
 @pytest.mark.django_db
 def test_expired_or_forged_access_tokens_are_refused(client, user, settings):
-    import jwt
 
     pair = _token(client, user).json()
     claims = jwt.decode(pair["access"], options={"verify_signature": False})

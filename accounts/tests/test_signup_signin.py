@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
@@ -224,7 +225,6 @@ def test_every_browser_sign_in_stores_only_a_hash_with_device_info(client, verif
         HTTP_USER_AGENT=ua,
         REMOTE_ADDR="49.36.120.15",
     )
-    import hashlib
 
     secret = client.session["_ca_session"]
     with rls.scope(user_id=verified_user.pk):

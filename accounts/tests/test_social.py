@@ -12,7 +12,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from accounts.factories import UserFactory
+from accounts.factories import UserFactory, UserSessionFactory
 from accounts.models import User, UserSession
 from accounts.tests.conftest import PASSWORD
 from couponali import rls
@@ -113,8 +113,6 @@ def test_google_takes_an_unverified_squatted_address_back_for_its_owner(client):
     password and sessions are dropped."""
     squatter_account = UserFactory(email="asha.g@gmail.com", email_verified_at=None)
     with rls.bypass(reason="test setup"):
-        from accounts.factories import UserSessionFactory
-
         UserSessionFactory(user=squatter_account)
     assert _google_sign_in(client).status_code == 302
     squatter_account.refresh_from_db()

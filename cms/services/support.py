@@ -334,7 +334,7 @@ def ticket_reply_by_agent(
             _tell_customer(ticket, body)
         audit_log(
             actor_id=actor.pk,
-            action=AuditAction.SUPPORT_INTERNAL_NOTE if internal else "support.agent_replied",
+            action=AuditAction.SUPPORT_INTERNAL_NOTE if internal else AuditAction.SUPPORT_AGENT_REPLIED,
             entity_type="support_ticket",
             entity_id=ticket.pk,
         )

@@ -107,7 +107,7 @@ def _literal_audit_actions() -> set[str]:
             if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "audit_log":
                 for keyword in node.keywords:
                     if keyword.arg == "action" and isinstance(keyword.value, ast.Constant):
-                        found.add(keyword.value.value)
+                        found.add(str(keyword.value.value))
     return found
 
 

@@ -7,9 +7,9 @@ import uuid
 from django.conf import settings
 from django.db import connection
 
-from ..click_sql import INSERT_CLICK, insert_click_rows
-from ..click_writer import GroupCommitWriter
-from ..clickout import ClickTarget
+from offers.click_sql import INSERT_CLICK, insert_click_rows
+from offers.click_writer import GroupCommitWriter
+from offers.clickout import ClickTarget
 
 click_writer = GroupCommitWriter(insert_click_rows)
 

@@ -9,9 +9,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.cache import listing_changed
-
-from .. import buffers
-from ..models import CounterWatermark, Offer
+from offers import buffers
+from offers.models import CounterWatermark, Offer
 
 COUNTER_LAG = timedelta(minutes=1)  # rows younger than this may still be in flight; the next run takes them
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)

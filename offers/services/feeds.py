@@ -11,9 +11,8 @@ from catalog.cache import listing_changed
 from catalog.models import Category, Merchant
 from catalog.services import merchant_get_or_create_for_feed
 from couponali.audit import AuditAction, audit_log
-
-from ..feeds import FeedOffer, FeedRowError, parse_feed_row
-from ..models import Offer
+from offers.feeds import FeedOffer, FeedRowError, parse_feed_row
+from offers.models import Offer
 
 
 @dataclass

@@ -9,9 +9,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
 from couponali.ratelimit import valid_ip
-
-from .. import buffers
-from ..models import ImpressionBatch, Offer
+from offers import buffers
+from offers.models import ImpressionBatch, Offer
 
 
 def impressions_record(offer_ids: Iterable[int], *, user_id: int | None, ip_address: str | None, user_agent: str):

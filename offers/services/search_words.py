@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
-from ..models import LISTED_OFFER_SQL
+from offers.models import LISTED_OFFER_SQL
 
 # Set-based in SQL (ts_stat over every listed offer); the listed-offer condition is models.LISTED_OFFER_SQL, which
 # a test ties to OfferQuerySet.listed.

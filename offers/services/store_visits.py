@@ -5,8 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from catalog.models import Merchant
-
-from ..models import Offer
+from offers.models import Offer
 
 STORE_VISIT_NETWORK = "couponali"
 
