@@ -247,7 +247,7 @@ def test_a_bad_period_is_a_clear_error_not_a_500(client, query):
 def test_the_app_role_refreshes_only_through_the_function():
     # the app role owns no view (nor, on PostgreSQL 17+, holds MAINTAIN), so a direct REFRESH is refused...
     assert connection.settings_dict["USER"] != settings.DATABASE_OWNER["USER"]
-    with pytest.raises(ProgrammingError, match="permission denied|must be owner"), transaction.atomic():
+    with pytest.raises(ProgrammingError, match=r"permission denied|must be owner"), transaction.atomic():
         connection.cursor().execute("REFRESH MATERIALIZED VIEW CONCURRENTLY mv_top_merchants")
     # ...the function refreshes the analytics views, and nothing else
     with pytest.raises(Exception, match="not an analytics view"), transaction.atomic():
