@@ -10,9 +10,12 @@ PIP_VERSION := 26.3
 # Commands that need PostgreSQL and Redis run through this: it starts the embedded ones that have no URL in the
 # environment, sets DATABASE_URL / DATABASE_OWNER_URL / REDIS_URL for the command, and stops what it started.
 WITH_SERVICES := $(BIN)/python -m devtools.embedded run --
+# Front-end libraries come from the npm registry at install time (package.json + package-lock.json, `npm ci`) and are
+# copied into static/vendor/ (git-ignored), where collectstatic and WhiteNoise serve them: no CDN, no committed copy.
+VENDOR_JS := static/vendor/chart.umd.min.js
 LOCK := $(BIN)/uv pip compile --quiet --generate-hashes --universal --python-version 3.11 --custom-compile-command "make lock"
 
-.PHONY: run test install install-dev lint lock manage services stop browsers clean help
+.PHONY: run test install install-dev lint lock manage services stop browsers node clean help
 
 help:
 	@echo "make run    - install, start embedded services if needed, migrate, seed, serve on http://127.0.0.1:$${PORT:-8000}"
@@ -34,8 +37,26 @@ $(DEV_STAMP): requirements.lock requirements-dev.lock | $(BIN)/python
 	$(BIN)/pip install -q --require-hashes -r requirements-dev.lock
 	touch $@ $(RUN_STAMP)
 
-install: $(RUN_STAMP)
-install-dev: $(DEV_STAMP)
+# Chart.js for the admin's analytics dashboard (its source map too: collectstatic's manifest follows the reference).
+$(VENDOR_JS): package.json package-lock.json | node
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	mkdir -p static/vendor
+	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map static/vendor/
+	touch $@
+
+# npm comes with Debian's nodejs: installed when missing and we are root (CI), like Chromium below.
+node:
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's nodejs and npm for the front-end libraries"; \
+	    (apt-get install -y -q nodejs npm >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q nodejs npm >/dev/null)); \
+	  else \
+	    echo "Installing the front-end libraries needs npm: run 'sudo apt-get install nodejs npm'" >&2; exit 1; \
+	  fi; \
+	fi
+
+install: $(RUN_STAMP) $(VENDOR_JS)
+install-dev: $(DEV_STAMP) $(VENDOR_JS)
 
 # After changing a pin in requirements.txt / requirements-dev.txt; `make lock UPGRADE=certifi` moves one
 # package (a dependency of a dependency) to its newest release and leaves the others where they are.
@@ -81,4 +102,4 @@ test: install-dev lint browsers
 	$(WITH_SERVICES) $(BIN)/pytest --ds=couponali.settings.test $(PYTEST_ARGS)
 
 clean: stop
-	rm -rf var staticfiles
+	rm -rf var staticfiles node_modules static/vendor

@@ -1,9 +1,11 @@
+from django import forms
 from django.contrib import admin
 
 from couponali.admin import SoftDeleteAdmin
 
 from .cache import listing_changed
 from .models import Category, Inventory, Merchant, MerchantCommission, Product, ProductVariant
+from .selectors import commission_share, format_number
 
 
 class ListingCacheAdminMixin:
@@ -41,8 +43,45 @@ class CategoryAdmin(ListingCacheAdminMixin, SoftDeleteAdmin):
     list_editable = ("display_order", "is_featured", "is_active")
 
 
-class MerchantCommissionInline(admin.TabularInline):
+class MerchantCommissionForm(forms.ModelForm):
+    """Staff name the shopper's share on every row they add or edit: an empty share falls back to the site
+    default (CASHBACK_DEFAULT_SHARE_PERCENT), which is meant for old rows, not as a choice."""
+
+    cashback_percentage = forms.DecimalField(
+        label="Shopper's share (%)",
+        min_value=0,
+        max_value=100,
+        max_digits=5,
+        decimal_places=2,
+        help_text="Percent of the commission paid to the shopper as cashback.",
+    )
+
+    class Meta:
+        model = MerchantCommission
+        fields = (
+            "merchant",
+            "category",
+            "commission_type",
+            "commission_value",
+            "cashback_percentage",
+            "valid_from",
+            "valid_until",
+        )
+
+
+class EffectiveShareMixin:
+    @admin.display(description="effective share")
+    def effective_share(self, obj: MerchantCommission) -> str:
+        if obj.pk is None:
+            return "-"
+        share, is_default = commission_share(obj)
+        return f"{format_number(share)}%" + (" (site default)" if is_default else "")
+
+
+class MerchantCommissionInline(EffectiveShareMixin, admin.TabularInline):
     model = MerchantCommission
+    form = MerchantCommissionForm
+    readonly_fields = ("effective_share",)
     extra = 0
 
 
@@ -65,13 +104,15 @@ class MerchantAdmin(ListingCacheAdminMixin, SoftDeleteAdmin):
 
 
 @admin.register(MerchantCommission)
-class MerchantCommissionAdmin(ListingCacheAdminMixin, admin.ModelAdmin):
+class MerchantCommissionAdmin(EffectiveShareMixin, ListingCacheAdminMixin, admin.ModelAdmin):
+    form = MerchantCommissionForm
+    readonly_fields = ("effective_share",)
     list_display = (
         "merchant",
         "category",
         "commission_type",
         "commission_value",
-        "cashback_percentage",
+        "effective_share",
         "valid_from",
         "valid_until",
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -108,9 +109,18 @@ def _commission_valid(c: MerchantCommission, today: date) -> bool:
     return (c.valid_from is None or c.valid_from <= today) and (c.valid_until is None or c.valid_until >= today)
 
 
+def commission_share(c: MerchantCommission) -> tuple[Decimal, bool]:
+    """The percentage of a commission passed on to the shopper, and whether it is the site default: the row's
+    cashback_percentage, else CASHBACK_DEFAULT_SHARE_PERCENT (an empty share once passed the whole commission
+    on, which gave away the site's margin)."""
+    if c.cashback_percentage is not None:
+        return c.cashback_percentage, False
+    return Decimal(settings.CASHBACK_DEFAULT_SHARE_PERCENT), True
+
+
 def _commission_rate(c: MerchantCommission) -> CashbackRate:
-    """The shopper's share of a commission. An empty cashback_percentage passes the whole commission on."""
-    share = c.cashback_percentage if c.cashback_percentage is not None else HUNDRED
+    """The shopper's share of a commission (:func:`commission_share`)."""
+    share, _default = commission_share(c)
     value = (c.commission_value * share / HUNDRED).quantize(PAISA, rounding=ROUND_DOWN)
     return CashbackRate(type=c.commission_type, value=value, cap=None, source="commission")
 
@@ -135,7 +145,7 @@ def cashback_rate_for(
     1. the offer's own rule (``offer.cashback_type`` and ``cashback_value``; ``max_cashback`` caps a percentage);
     2. the store's commission for the category, else for its parent, grandparent..., else a store-wide commission
        (category empty); only commissions valid today count, and the shopper gets ``cashback_percentage`` percent
-       of the commission (all of it when empty);
+       of the commission (CASHBACK_DEFAULT_SHARE_PERCENT when empty, :func:`commission_share`);
     3. the store's default cashback;
     4. no cashback.
 

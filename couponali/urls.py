@@ -16,6 +16,8 @@ sitemaps = {**SITEMAPS, **CMS_SITEMAPS}
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    # The analytics dashboard and its CSV export, in the admin (before the admin's own catch-all).
+    path("admin/analytics/", include("analytics.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("accounts/social/", include("accounts.social_urls")),

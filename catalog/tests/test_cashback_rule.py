@@ -14,6 +14,7 @@ from catalog.factories import CategoryFactory, MerchantCommissionFactory, Mercha
 from catalog.selectors import (
     CashbackRate,
     cashback_rate_for,
+    commission_share,
     format_inr,
     format_number,
     merchant_headline_rate,
@@ -98,9 +99,10 @@ def test_the_closest_category_commission_wins_over_the_parent_and_store_wide_one
     parent = CategoryFactory()
     child = CategoryFactory(parent=parent)
     merchant = MerchantFactory()
-    MerchantCommissionFactory(merchant=merchant, category=parent, commission_value=D("4"), cashback_percentage=None)
-    MerchantCommissionFactory(merchant=merchant, category=child, commission_value=D("10"), cashback_percentage=None)
-    MerchantCommissionFactory(merchant=merchant, category=None, commission_value=D("1"), cashback_percentage=None)
+    full = D("100")
+    MerchantCommissionFactory(merchant=merchant, category=parent, commission_value=D("4"), cashback_percentage=full)
+    MerchantCommissionFactory(merchant=merchant, category=child, commission_value=D("10"), cashback_percentage=full)
+    MerchantCommissionFactory(merchant=merchant, category=None, commission_value=D("1"), cashback_percentage=full)
     parents = {parent.pk: None, child.pk: parent.pk}
     assert cashback_rate_for(merchant, child, parents=parents).value == D("10.00")
     assert cashback_rate_for(merchant, parent, parents=parents).value == D("4.00")
@@ -111,13 +113,21 @@ def test_the_closest_category_commission_wins_over_the_parent_and_store_wide_one
 
 
 @pytest.mark.django_db
-def test_an_empty_cashback_percentage_passes_the_whole_commission_on():
+def test_an_empty_cashback_percentage_gives_the_site_default_share_not_the_whole_commission(settings):
     category = CategoryFactory()
     merchant = MerchantFactory()
-    MerchantCommissionFactory(
+    row = MerchantCommissionFactory(
         merchant=merchant, category=category, commission_value=D("5.50"), cashback_percentage=None
     )
-    assert cashback_rate_for(merchant, category.pk, parents={}).value == D("5.50")
+    # the default share (70%) of 5.50, rounded down to the paisa
+    assert cashback_rate_for(merchant, category.pk, parents={}).value == D("3.85")
+    assert commission_share(row) == (D("70"), True)
+    settings.CASHBACK_DEFAULT_SHARE_PERCENT = D("50")
+    assert cashback_rate_for(merchant, category.pk, parents={}).value == D("2.75")
+    # a share on the row wins over the default
+    row.cashback_percentage = D("100")
+    assert cashback_rate_for(merchant, category.pk, commissions=[row], parents={}).value == D("5.50")
+    assert commission_share(row) == (D("100"), False)
 
 
 @pytest.mark.django_db

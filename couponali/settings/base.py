@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "orders",
     "referrals",
     "cms",
+    # Reads the other apps' tables through materialized views (the admin's dashboard).
+    "analytics",
     # On top of every app: it builds its data through their services.
     "demo",
 ]
@@ -332,6 +334,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "wallet-process-payouts": {"task": "wallet.process_payouts", "schedule": timedelta(minutes=1)},
     "wallet-reconcile-nightly": {"task": "wallet.reconcile_wallets", "schedule": crontab(hour=2, minute=30)},
     "referrals-sweep": {"task": "referrals.sweep", "schedule": timedelta(hours=1)},
+    # analytics: recompute the dashboard's materialized views (concurrently: pages keep reading them)
+    "analytics-refresh-views": {"task": "analytics.refresh_views", "schedule": timedelta(minutes=15)},
 }
 
 # ---------------------------------------------------------------- REST API
@@ -482,6 +486,9 @@ CASHBACK_AUTO_CONFIRM_BATCH = env.int("CASHBACK_AUTO_CONFIRM_BATCH", default=500
 # A reported cashback above this multiple of the reported commission is held for staff review instead of being
 # paid automatically (1 = never more than the store pays us; raise it for boosted offers the site subsidises).
 CASHBACK_MAX_COMMISSION_MULTIPLE = Decimal(env.str("CASHBACK_MAX_COMMISSION_MULTIPLE", default="1"))
+# The shopper's share (percent) of a store commission whose row names none (merchant_commissions.cashback_percentage
+# empty): catalog.selectors.cashback_rate_for applies it; the admin requires a share on new and edited rows.
+CASHBACK_DEFAULT_SHARE_PERCENT = Decimal(env.str("CASHBACK_DEFAULT_SHARE_PERCENT", default="70"))
 # Affiliate postbacks (/api/v1/postbacks/<network>/): one shared secret per network, "admitad=...,cuelinks=...".
 # No defaults: a network without a secret is refused.
 POSTBACK_SECRETS: dict[str, str] = env.dict("POSTBACK_SECRETS", default={})

@@ -15,6 +15,7 @@ from django.utils.text import slugify
 
 from accounts.authz import SYSTEM
 from accounts.models import Department, Role, User, UserDepartment, UserKYC
+from analytics.services import analytics_refresh
 from catalog.models import Category, Merchant, MerchantCommission, Product, ProductVariant
 from cms import demo_content as cms_demo_content
 from cms.models import CmsPage
@@ -62,6 +63,7 @@ class Command(BaseCommand):
             staff, shopper = self._users()
             self._wallet_history(staff, shopper, merchants, rng)
         search_words_refresh()  # the words search corrects typos against (a beat job keeps them current)
+        analytics_refresh()  # the admin's dashboard shows the demo's clicks and cashback at once
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Category.objects.count()} categories, {Merchant.objects.count()} stores, "
