@@ -24,6 +24,8 @@ urlpatterns = [
     path("wallet/", include("wallet.urls")),
     path("referrals/", include("referrals.urls")),
     path("support/", include("cms.urls")),
+    # The gift-card store: /gift-cards/, /cart/, /checkout/, /orders/ (orders/urls.py).
+    path("", include("orders.urls")),
     path(
         "sitemap.xml",
         cache_page(900)(sitemap_views.index),

@@ -393,7 +393,7 @@ RAZORPAYX_ACCOUNT_NUMBER = env.str("RAZORPAYX_ACCOUNT_NUMBER", default="")
 REFERRAL_BONUS_PERCENT = Decimal(env.str("REFERRAL_BONUS_PERCENT", default="10"))
 REFERRAL_JOINING_BONUS = Decimal(env.str("REFERRAL_JOINING_BONUS", default="50.00"))
 # Extra invariant checks for reconcile_wallets contributed by apps above the wallet.
-WALLET_RECONCILE_CHECKS = ["referrals.reconcile.CHECKS"]
+WALLET_RECONCILE_CHECKS = ["referrals.reconcile.CHECKS", "orders.reconcile.CHECKS"]
 CELERY_BEAT_SCHEDULE.update(
     {
         "wallet-auto-confirm-cashback": {"task": "wallet.auto_confirm_cashback", "schedule": timedelta(hours=1)},
@@ -423,6 +423,30 @@ CLICKOUT_GROUP_COMMIT = env.bool("CLICKOUT_GROUP_COMMIT", default=True)
 CLICK_PARTITION_MONTHS_AHEAD = env.int("CLICK_PARTITION_MONTHS_AHEAD", default=3)
 # Benchmark only: route the bare-302 baseline view /go/bench-302/ (bench/clickout.py). Never on in production.
 BENCH_BASELINE_VIEW = env.bool("BENCH_BASELINE_VIEW", default=False)
+
+# ---------------------------------------------------------------- gift-card store (issue 11)
+
+# Razorpay (orders/gateway.py). With no keys, the local fake checkout plays the gateway where
+# RAZORPAY_FAKE_CHECKOUT allows it (development and tests only); otherwise only wallet payment works.
+RAZORPAY_KEY_ID = env.str("RAZORPAY_KEY_ID", default="")
+RAZORPAY_KEY_SECRET = env.str("RAZORPAY_KEY_SECRET", default="")
+RAZORPAY_WEBHOOK_SECRET = env.str("RAZORPAY_WEBHOOK_SECRET", default="")
+RAZORPAY_FAKE_CHECKOUT = env.bool("RAZORPAY_FAKE_CHECKOUT", default=False)
+RAZORPAY_FAKE_SECRET = env.str("RAZORPAY_FAKE_SECRET", default="")
+RAZORPAY_CONNECT_TIMEOUT = env.float("RAZORPAY_CONNECT_TIMEOUT", default=5.0)
+RAZORPAY_READ_TIMEOUT = env.float("RAZORPAY_READ_TIMEOUT", default=20.0)
+# GST or other tax on gift cards, in percent of the discounted subtotal (orders/services/checkout.py).
+ORDER_TAX_RATE_PERCENT = Decimal(env.str("ORDER_TAX_RATE_PERCENT", default="0"))
+# Most units of gift cards in one order (all lines together).
+ORDER_MAX_UNITS = env.int("ORDER_MAX_UNITS", default=10)
+# Unpaid orders older than this are cancelled by the beat job (stock released, wallet part posted back).
+ORDER_ABANDON_AFTER_MINUTES = env.int("ORDER_ABANDON_AFTER_MINUTES", default=30)
+# Dotted path of the function that applies a CouponAli gift-card code at checkout (orders/services/checkout.py
+# documents its contract); empty: codes are refused with a message.
+ORDER_GIFT_CARD_APPLIER = env.str("ORDER_GIFT_CARD_APPLIER", default="")
+CELERY_BEAT_SCHEDULE |= {
+    "orders-release-abandoned": {"task": "orders.release_abandoned", "schedule": timedelta(minutes=5)},
+}
 
 # ---------------------------------------------------------------- business settings
 

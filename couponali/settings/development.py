@@ -17,4 +17,8 @@ POSTBACK_SECRETS = env.dict(
     default={"admitad": "dev-admitad-secret", "vcommission": "dev-vc-secret", "cuelinks": "dev-cl-secret"},
 )
 
+# No Razorpay keys: the local fake checkout signs payments with this throw-away secret (orders/gateway.py).
+RAZORPAY_FAKE_CHECKOUT = True
+RAZORPAY_FAKE_SECRET = "dev-only-fake-razorpay-secret-4e7b1c9a"
+
 configure_services(globals())

@@ -35,4 +35,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Affiliate postback secrets used by the tests (sent as ?secret= or signed).
 POSTBACK_SECRETS = {"admitad": "test-admitad-secret", "vcommission": "test-vc-secret", "cuelinks": "test-cl-secret"}
 
+# No Razorpay keys: the local fake checkout signs payments with this throw-away secret (orders/gateway.py).
+RAZORPAY_FAKE_CHECKOUT = True
+RAZORPAY_FAKE_SECRET = "test-only-fake-razorpay-secret-9d2f6a1e"
+
 configure_services(globals())
