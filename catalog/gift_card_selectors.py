@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import DecimalField, Exists, ExpressionWrapper, F, Max, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Floor
 
 from .models import Category, Merchant, Product, ProductVariant
 from .stock import stock_available
@@ -133,17 +135,64 @@ def gift_card_page(slug: str) -> GiftCardPage | None:
     return GiftCardPage(product=product, denominations=rows, best_saving=_card(product).best_saving)
 
 
+def _cards_in_one_query(products: QuerySet[Product], limit: int) -> list[GiftCardCard]:
+    """Cards for a strip or search hits without the per-product denominations: price and best saving are
+    aggregated in the same query (one query in all)."""
+    on_sale = Q(variants__is_available=True)
+    saving = ExpressionWrapper(
+        Floor((F("variants__denomination") - F("variants__selling_price")) * 100 / F("variants__denomination")),
+        output_field=DecimalField(),
+    )
+    rows = products.prefetch_related(None).annotate(
+        from_price=Min("variants__selling_price", filter=on_sale),
+        best=Max(saving, filter=on_sale & Q(variants__denomination__gt=0)),
+    )[:limit]
+    return [
+        GiftCardCard(
+            product=p,
+            from_price=p.from_price,
+            best_saving=max(int(p.best or 0), int(p.discount_percentage or 0), 0),
+        )
+        for p in rows
+    ]
+
+
+INDEX_KEY = "giftcards:index"
+INDEX_SECONDS = 900  # the beat job refreshes it every 5 minutes; a product change shows within that time
+INDEX_MAX = 1000
+
+
+def gift_card_index_refresh() -> list[GiftCardCard]:
+    """Build the gift-card index (every listed card, listing order) into Redis; one query."""
+    cards = _cards_in_one_query(gift_cards_listed(), INDEX_MAX)
+    cache.set(INDEX_KEY, cards, INDEX_SECONDS)
+    return cards
+
+
+def gift_card_index(*, build: bool) -> list[GiftCardCard]:
+    """The cached index; with ``build`` a missing index is built now (one query), else it reads as empty until
+    the beat job or a home page view builds it (site search must not add a query to its budget)."""
+    cards = cache.get(INDEX_KEY)
+    if cards is None:
+        cards = gift_card_index_refresh() if build else []
+    return cards
+
+
 def gift_cards_for_home(*, limit: int = 8) -> list[GiftCardCard]:
-    """The home page strip: featured and bestselling cards first (2 queries)."""
-    return [_card(p) for p in gift_cards_listed()[:limit]]
+    """The home page strip: featured and bestselling cards first, from the index."""
+    return gift_card_index(build=True)[:limit]
 
 
 def gift_cards_matching(q: str, *, limit: int = 6) -> list[GiftCardCard]:
-    """Search hits: cards whose name or brand contains every word of the query (2 queries)."""
-    words = [w for w in (q or "").split() if w][:5]
+    """Search hits from the index (no query): cards whose name or brand contains every word of the query."""
+    words = [w.casefold() for w in (q or "").split() if w][:5]
     if not words:
         return []
-    condition = Q()
-    for word in words:
-        condition &= Q(name__icontains=word) | Q(merchant__name__icontains=word)
-    return [_card(p) for p in gift_cards_listed().filter(condition)[:limit]]
+    hits = []
+    for card in gift_card_index(build=False):
+        text = f"{card.product.name} {card.product.merchant.name if card.product.merchant else ''}".casefold()
+        if all(w in text for w in words):
+            hits.append(card)
+            if len(hits) == limit:
+                break
+    return hits

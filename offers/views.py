@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from catalog.gift_card_selectors import gift_cards_for_home, gift_cards_matching
 from catalog.models import Merchant
 from catalog.selectors import merchant_listed_by_slug
 from couponali.ratelimit import RateLimited, client_ip, limit_hit, too_many_requests
@@ -102,6 +103,7 @@ def home(request):
             "ending_soon": ending_soon,
             "stores": data.top_stores,
             "categories": data.categories,
+            "gift_cards": gift_cards_for_home(),
             "canonical_url": f"{settings.SITE_URL}/",
         },
     )
@@ -236,6 +238,7 @@ def search(request):
         {
             "results": results,
             "offers": offers,
+            "gift_cards": gift_cards_matching(results.query) if page == 1 else [],
             "category_options": selectors.categories_for_filter(),
             "type_choices": Offer.Type.choices,
             **_page_links(request, page, results.has_next),

@@ -7,6 +7,7 @@ import logging
 
 from celery import shared_task
 
+from catalog.gift_card_selectors import gift_card_index_refresh
 from couponali import rls
 
 from .services import checkout, refunds
@@ -32,3 +33,9 @@ def refund_late_capture(order_id: int) -> None:
     """A payment captured after its order was closed goes back through the gateway (no wallet rows are
     touched, so no RLS bypass; the gateway call must not run inside a transaction)."""
     refunds.refund_late_capture(order_id=order_id)
+
+
+@shared_task(name="orders.refresh_gift_card_index", ignore_result=True)
+def refresh_gift_card_index() -> int:
+    """The cached gift-card index behind the home strip and site search (catalog/gift_card_selectors.py)."""
+    return len(gift_card_index_refresh())

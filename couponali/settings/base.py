@@ -446,6 +446,7 @@ ORDER_ABANDON_AFTER_MINUTES = env.int("ORDER_ABANDON_AFTER_MINUTES", default=30)
 ORDER_GIFT_CARD_APPLIER = env.str("ORDER_GIFT_CARD_APPLIER", default="")
 CELERY_BEAT_SCHEDULE |= {
     "orders-release-abandoned": {"task": "orders.release_abandoned", "schedule": timedelta(minutes=5)},
+    "orders-refresh-gift-card-index": {"task": "orders.refresh_gift_card_index", "schedule": timedelta(minutes=5)},
 }
 
 # ---------------------------------------------------------------- business settings
