@@ -204,7 +204,6 @@ def order_place(
 
     with transaction.atomic():
         lock = wallet_services.wallet_lock(user_id=user.pk) if use_wallet else None  # lock step 1
-        stock.stock_reserve(lines=lines)  # step 3 (step 2, the order, does not exist yet)
         number = next_order_number()
         discount = (
             apply_gift_card(code=code, user_id=user.pk, order_number=number, amount_due=subtotal) if code else PAISA * 0
@@ -271,6 +270,9 @@ def order_place(
             entity_id=order.pk,
             metadata={"order_number": number, "total": str(total), "wallet_used": str(wallet_used)},
         )
+        # Step 3 last: a popular variant's stock row is then locked only for the end of the transaction, not
+        # for all of it (orders of one hot card queue on that row). A sold-out card rolls everything back.
+        stock.stock_reserve(lines=lines)
         due = total - wallet_used
         if due == 0:
             mark_paid_locked(order=order, actor_id=user.pk, source="wallet")

@@ -191,3 +191,21 @@ def test_admin_refund_needs_confirmation_and_the_permission(
     out = io.StringIO()
     call_command("reconcile_wallets", stdout=out)
     assert "checks pass" in out.getvalue()
+
+
+def test_reconcile_catches_store_breaks(razorpay, shopper, limited, refunder):
+    # given a paid order of 2 tracked units and a clean reconcile
+    order = paid_order(shopper, limited, wallet="100")
+    assert_reconciled()
+    # when stock or payment rows stop matching what was sold and paid (as a bad manual fix would do)
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("UPDATE inventory SET sold = sold + 1, quantity = quantity + 1 WHERE variant_id = %s", [limited.pk])
+        cur.execute("UPDATE payments SET refund_amount = 5 WHERE order_id = %s AND gateway IS NOT NULL", [order.pk])
+    with rls.bypass(reason="test"):
+        problems, _ = wallet_reconcile()
+    # then both are reported
+    text = "\n".join(p.message for p in problems)
+    assert f"variant {limited.pk}: inventory sold 3 but paid orders hold 2" in text
+    assert "refund_amount ₹5.00 but the refunds add up to ₹0" in text
