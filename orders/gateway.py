@@ -141,6 +141,13 @@ class FakeRazorpayGateway(RazorpayGateway):
         return hmac.new(key, f"{order_id}|{payment_id}".encode(), hashlib.sha256).hexdigest()
 
 
+def online_payment_available() -> bool:
+    return bool(
+        (settings.RAZORPAY_KEY_ID and settings.RAZORPAY_KEY_SECRET)
+        or (settings.RAZORPAY_FAKE_CHECKOUT and settings.RAZORPAY_FAKE_SECRET)
+    )
+
+
 def get_gateway() -> RazorpayGateway:
     if settings.RAZORPAY_KEY_ID and settings.RAZORPAY_KEY_SECRET:
         return RazorpayGateway(

@@ -21,8 +21,7 @@ FULFIL_ORDER = checkout.FULFIL_TASK
 @shared_task(name="orders.release_abandoned", ignore_result=True)
 def release_abandoned() -> int:
     """Cancel unpaid orders older than ORDER_ABANDON_AFTER_MINUTES: stock released, wallet part posted back."""
-    with rls.bypass(reason="release abandoned checkouts"):
-        done = checkout.orders_release_abandoned()
+    done = checkout.orders_release_abandoned(scope=lambda: rls.bypass(reason="release an abandoned checkout"))
     if done:
         log.info("closed %s abandoned orders", done)
     return done

@@ -18,7 +18,7 @@ POSTBACK_SECRETS = env.dict(
 )
 
 # No Razorpay keys: the local fake checkout signs payments with this throw-away secret (orders/gateway.py).
-RAZORPAY_FAKE_CHECKOUT = True
-RAZORPAY_FAKE_SECRET = "dev-only-fake-razorpay-secret-4e7b1c9a"
+RAZORPAY_FAKE_CHECKOUT = env.bool("RAZORPAY_FAKE_CHECKOUT", default=True)
+RAZORPAY_FAKE_SECRET = env.str("RAZORPAY_FAKE_SECRET", default="dev-only-fake-razorpay-secret-4e7b1c9a")
 
 configure_services(globals())

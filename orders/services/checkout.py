@@ -16,7 +16,8 @@ the wallet payment row written, audit row. What the gateway must collect is aske
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -38,6 +39,7 @@ from catalog.models import Product, ProductVariant
 from wallet import services as wallet_services
 from wallet.models import WalletTransaction
 
+from .. import gateway
 from ..models import Order, OrderItem, Payment
 from ..status import ORDER_PAYMENT_TRANSITIONS, ORDER_TRANSITIONS, check_move
 
@@ -274,6 +276,8 @@ def order_place(
         # for all of it (orders of one hot card queue on that row). A sold-out card rolls everything back.
         stock.stock_reserve(lines=lines)
         due = total - wallet_used
+        if due > 0 and not gateway.online_payment_available():
+            raise CheckoutError("Online payment is not available right now; pay the whole amount from your wallet.")
         if due == 0:
             mark_paid_locked(order=order, actor_id=user.pk, source="wallet")
     return Placed(order=order, amount_due=due)
@@ -377,12 +381,19 @@ def order_abandon(*, order_id: int, older_than: dt.datetime) -> bool:
     return True
 
 
-def orders_release_abandoned(*, now: dt.datetime | None = None, limit: int = 500) -> int:
-    """Close unpaid orders older than settings.ORDER_ABANDON_AFTER_MINUTES; safe to run twice or in parallel."""
+def orders_release_abandoned(
+    *, now: dt.datetime | None = None, limit: int = 500, scope: Callable[[], AbstractContextManager] = nullcontext
+) -> int:
+    """Close unpaid orders older than settings.ORDER_ABANDON_AFTER_MINUTES, one transaction each (entered through
+    ``scope``, e.g. the job's RLS bypass); safe to run twice or in parallel."""
     cutoff = (now or timezone.now()) - dt.timedelta(minutes=settings.ORDER_ABANDON_AFTER_MINUTES)
     ids = (
         Order.objects.filter(status=Order.Status.PENDING, created_at__lt=cutoff)
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )
-    return sum(order_abandon(order_id=order_id, older_than=cutoff) for order_id in ids)
+    done = 0
+    for order_id in list(ids):
+        with scope():
+            done += order_abandon(order_id=order_id, older_than=cutoff)
+    return done

@@ -186,3 +186,25 @@ def test_abandoned_checkouts_are_released_after_the_configured_age(settings, sho
     assert Inventory.objects.get(variant=limited).reserved == 1
     shopper.refresh_from_db()
     assert shopper.wallet_balance == Decimal("100.00")
+
+
+def test_the_beat_job_closes_abandoned_orders_by_name(settings, shopper, limited):
+    from celery import current_app
+
+    assert settings.CELERY_BEAT_SCHEDULE["orders-release-abandoned"]["task"] == "orders.release_abandoned"
+    order = checkout.order_place(user=shopper, lines={limited.pk: 2}, email="a@b.in").order
+    Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - dt.timedelta(hours=2))
+    assert current_app.signature("orders.release_abandoned").delay().get() == 1
+    order.refresh_from_db()
+    assert order.status == "cancelled" and Inventory.objects.get(variant=limited).reserved == 0
+
+
+def test_without_a_gateway_only_orders_the_wallet_covers_are_taken(settings, shopper, card):
+    settings.RAZORPAY_FAKE_CHECKOUT = False
+    fund(shopper, "500")
+    with pytest.raises(checkout.CheckoutError, match="Online payment is not available"):
+        checkout.order_place(user=shopper, lines={card["v500"].pk: 2}, email="a@b.in", use_wallet=True)
+    shopper.refresh_from_db()
+    assert shopper.wallet_balance == Decimal("500.00") and not Order.objects.exists()
+    order = checkout.order_place(user=shopper, lines={card["v500"].pk: 1}, email="a@b.in", use_wallet=True).order
+    assert order.status == "paid"
