@@ -128,6 +128,11 @@ class OrderAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # orders are placed by shoppers through checkout
 
+    def save_model(self, request, obj, form, change):
+        # Only the staff notes are edited here; statuses and amounts move through the services. Writing just this
+        # column never writes back a status read before a concurrent payment committed.
+        Order.objects.filter(pk=obj.pk).update(admin_notes=obj.admin_notes)
+
     def has_delete_permission(self, request, obj=None):
         return False
 
@@ -218,6 +223,12 @@ class PaymentAdmin(admin.ModelAdmin):
     list_filter = ("status", "gateway", "payment_method")
     search_fields = ("uuid", "gateway_order_id", "gateway_payment_id", "order__order_number", "user__email")
     raw_id_fields = ("order", "user")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]  # payments change only through the gateway's answers
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(OrderRefund)

@@ -209,3 +209,28 @@ def test_reconcile_catches_store_breaks(razorpay, shopper, limited, refunder):
     text = "\n".join(p.message for p in problems)
     assert f"variant {limited.pk}: inventory sold 3 but paid orders hold 2" in text
     assert "refund_amount ₹5.00 but the refunds add up to ₹0" in text
+
+
+def test_staff_notes_are_saved_without_touching_statuses(razorpay, shopper, card, admin_client):
+    order = checkout.order_place(user=shopper, lines={card["v500"].pk: 1}, email="a@b.in").order
+    change = reverse("admin:orders_order_change", args=[order.pk])
+    assert admin_client.get(change).status_code == 200  # staff open the page while the order is pending
+    payment = payments.payment_start(order_id=order.pk, user_id=shopper.pk).payment
+    payments.payment_callback(
+        params={
+            "razorpay_order_id": payment.gateway_order_id,
+            "razorpay_payment_id": "pay_STALE1",
+            "razorpay_signature": checkout_signature(payment.gateway_order_id, "pay_STALE1"),
+        }
+    )
+    response = admin_client.post(change, {"admin_notes": "Called the shopper", **inline_management()})
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert (order.status, order.admin_notes) == ("paid", "Called the shopper")
+
+
+def inline_management() -> dict:
+    data = {}
+    for prefix in ("items", "payments", "refunds"):
+        data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "0"}
+    return data
