@@ -5,12 +5,13 @@ LOCK ORDER of the store (every write follows it, so two writers never wait for e
   1. the shopper's wallet_balances row (wallet_services.wallet_lock), when the write posts to the wallet;
   2. the order row (select_for_update): every change to an order, its payments and its refunds happens
      under it, so the browser's callback, repeated webhooks and staff can race safely;
-  3. inventory rows, ascending variant id (catalog.stock);
-  4. a CouponAli gift card row, when the applier locks one.
+  3. a CouponAli gift card row, when the applier locks one (or a service gives value back to it);
+  4. inventory rows, ascending variant id (catalog.stock), then their products (sales_count), always last: a
+     popular card's rows are then held only for the end of a transaction.
 
-An order is placed in one transaction: wallet part posted (order_payment), stock reserved, order, items and
-the wallet payment row written, audit row. What the gateway must collect is asked for afterwards
-(payments.payment_start), outside any transaction, because it is an HTTP call.
+An order is placed in one transaction: gift-card discount applied, order, items, wallet part (order_payment),
+wallet payment row and audit row written, stock reserved last. What the gateway must collect is asked for
+afterwards (payments.payment_start), outside any transaction, because it is an HTTP call.
 """
 
 from __future__ import annotations
@@ -327,7 +328,6 @@ def mark_paid_locked(*, order: Order, actor_id: int | None, source: str) -> None
 def _close_unpaid_locked(*, order: Order, status: str, actor_id: int | None, reason: str) -> None:
     """pending -> cancelled/failed: release the stock and post the wallet part back (order_refund)."""
     _move(order, status=status, cancelled_at=timezone.now())
-    stock.stock_release(lines=order_lines(order))
     if order.wallet_used > 0:
         wallet_services.wallet_post(
             user_id=order.user_id,
@@ -349,6 +349,7 @@ def _close_unpaid_locked(*, order: Order, status: str, actor_id: int | None, rea
         entity_id=order.pk,
         metadata={"reason": reason},
     )
+    stock.stock_release(lines=order_lines(order))  # lock step 4, last
 
 
 def order_cancel(*, order_id: int, actor: User, reason: str = "Cancelled by the shopper") -> Order:
