@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -8,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 
 from couponali.admin import SoftDeleteAdmin
 
-from . import selectors, services
+from . import authz, selectors, services
 from .models import (
     AccessPermission,
     AuditLog,
@@ -173,7 +174,8 @@ class UserKYCReviewForm(forms.ModelForm):
 class UserKYCAdmin(admin.ModelAdmin):
     """KYC review. PAN, account number and UPI id are always masked here; staff holding the
     'Can reveal an unmasked KYC value' permission can reveal one value at a time, and each reveal is audited.
-    Changing the status runs services.kyc_review (audit row + the user is notified)."""
+    Changing the status runs services.kyc_review (audit row + the user is notified) and needs
+    accounts.review_userkyc; without it the page is read-only and a forged POST gets 403."""
 
     form = UserKYCReviewForm
     list_display = (
@@ -200,6 +202,9 @@ class UserKYCAdmin(admin.ModelAdmin):
         "ifsc_code",
         "bank_name",
         "upi_field",
+        "pan_masked",
+        "account_masked",
+        "upi_masked",
         "address",
         "pan_verified",
         "verified_at",
@@ -220,6 +225,21 @@ class UserKYCAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # users submit their own KYC
+
+    def has_change_permission(self, request, obj=None):
+        return authz.actor_may(request.user, "accounts.review_userkyc")
+
+    def has_reveal_permission(self, request):
+        return authz.actor_may(request.user, "accounts.reveal_userkyc")
+
+    def get_fieldsets(self, request, obj=None):
+        if self.has_reveal_permission(request):
+            return self.fieldsets
+        # no "Reveal…" links for staff who cannot use them
+        masked = {"pan_field": "pan_masked", "account_field": "account_masked", "upi_field": "upi_masked"}
+        return tuple(
+            (name, {**opts, "fields": tuple(masked.get(f, f) for f in opts["fields"])}) for name, opts in self.fieldsets
+        )
 
     def get_urls(self):
         custom = [
@@ -283,9 +303,11 @@ class UserKYCAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change and {"status", "notes"} & set(form.changed_data):
-            services.kyc_review(kyc_id=obj.pk, actor_id=request.user.pk, decision=obj.status, notes=obj.notes)
+            services.kyc_review(kyc_id=obj.pk, actor=request.user, decision=obj.status, notes=obj.notes)
 
     def reveal_view(self, request, kyc_id: int, field: str):
+        if not self.has_reveal_permission(request):
+            raise PermissionDenied
         if request.method != "POST":
             kyc = UserKYC.objects.filter(pk=kyc_id).first()
             if kyc is None or field not in UserKYC.ENCRYPTED_FIELDS:
@@ -297,7 +319,6 @@ class UserKYCAdmin(admin.ModelAdmin):
                 "field": UserKYC._meta.get_field(field).verbose_name,
                 "masked": self._masked(kyc, field),
                 "value": None,
-                "can_reveal": request.user.has_perm("accounts.reveal_userkyc"),
                 "opts": self.model._meta,
             }
             return TemplateResponse(request, "admin/accounts/userkyc/reveal.html", context)
@@ -314,7 +335,6 @@ class UserKYCAdmin(admin.ModelAdmin):
             "kyc": kyc,
             "field": UserKYC._meta.get_field(field).verbose_name,
             "value": value,
-            "can_reveal": True,
             "opts": self.model._meta,
         }
         response = TemplateResponse(request, "admin/accounts/userkyc/reveal.html", context)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import secrets
 
 import factory
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
@@ -44,6 +45,15 @@ class StaffUserFactory(UserFactory):
     is_staff = True
     is_superuser = True
     role = User.Role.ADMIN
+
+
+def grant_permissions(user: User, *perms: str) -> User:
+    """Give the user these Django permissions (``app.codename``). Returns the user fetched again: Django
+    caches a user's permissions on the instance, and a request loads its own instance anyway."""
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return User.all_objects.get(pk=user.pk)
 
 
 class _KeepsPlaintext(DjangoModelFactory):

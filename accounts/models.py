@@ -203,7 +203,10 @@ class UserKYC(TimeStampedModel):
         db_table = "user_kyc"
         verbose_name = "user KYC"
         verbose_name_plural = "user KYC"
-        permissions = [("reveal_userkyc", "Can reveal an unmasked KYC value (each reveal is audited)")]
+        permissions = [
+            ("reveal_userkyc", "Can reveal an unmasked KYC value (each reveal is audited)"),
+            ("review_userkyc", "Can verify or reject a KYC"),
+        ]
 
     def __str__(self) -> str:
         return f"KYC of user {self.user_id} ({self.status})"

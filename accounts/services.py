@@ -21,19 +21,19 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from couponali import rls
+from couponali.codes import UNAMBIGUOUS_ALPHABET as _CODE_ALPHABET
+from couponali.links import absolute_url
 from couponali.ratelimit import RateLimited, limit_clear, limit_hit
 
-from . import crypto, tokens
-
-# Readable codes: no 0/O/1/I/L, so a code read aloud or typed from a screenshot is unambiguous.
-_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-
+from . import authz, crypto, tokens
+from .authz import Actor
 
 # ---------------------------------------------------------------- errors
 
@@ -152,9 +152,8 @@ def notifications_unread_forget(*, user_ids: list[int]) -> None:
 
     keys = [notifications_unread_key(uid) for uid in set(user_ids)]
     if keys:
-        # Now, so this request already shows the new count, and again after commit, in case another request
-        # cached the old count in between.
-        cache.delete_many(keys)
+        # After commit only (at once in autocommit): a count cached before the commit is dropped then, and no
+        # Redis call runs inside the caller's transaction, which may hold wallet locks (cashback, payouts).
         transaction.on_commit(lambda: cache.delete_many(keys))
 
 
@@ -174,7 +173,7 @@ def notification_deliver(*, notification_id: int, channels: list[str]) -> list[s
             return sent
         user = notification.user
         now = timezone.now()
-        link = f"\n\n{settings.SITE_URL}{notification.url}" if notification.url else ""
+        link = f"\n\n{absolute_url(notification.url)}" if notification.url else ""
         if "email" in channels and notification.emailed_at is None and user.email:
             send_mail(notification.title, notification.body + link, None, [user.email])
             notification.emailed_at = now
@@ -575,7 +574,7 @@ def verification_deliver(*, verification_id: int, secret: str) -> bool:
         return False
     minutes = int(_verification_ttl(row.purpose, row.channel).total_seconds() // 60)
     if row.purpose == VerificationCode.Purpose.PASSWORD_RESET:
-        link = f"{settings.SITE_URL}/accounts/password/reset/{secret}/"
+        link = absolute_url(reverse("accounts:password_reset_confirm", args=[secret]))
         if row.channel == VerificationCode.Channel.SMS:
             send_sms(to=row.target, body=f"Reset your CouponAli password: {link} (valid {minutes} min).")
         else:
@@ -593,7 +592,7 @@ def verification_deliver(*, verification_id: int, secret: str) -> bool:
             "Never share it with anyone.",
         )
     else:
-        link = f"{settings.SITE_URL}/accounts/verify/email/{secret}/"
+        link = absolute_url(reverse("accounts:verify_email", args=[secret]))
         send_mail(
             "Confirm your e-mail address for CouponAli",
             f"Open this link to confirm your e-mail address:\n{link}\n\nIt works once, within {minutes // 60} hours."
@@ -714,13 +713,15 @@ def _lock_remaining(user, key: str) -> int:
     return max(1, int((until - now).total_seconds()))
 
 
-def _signin_failed(user, key: str) -> None:
-    """Count a failure; the one that crosses the limit locks the account (or the unknown address)."""
+def _signin_failed(user, key: str) -> int:
+    """Count a failure; the one that crosses the limit locks the account (or the unknown address). Returns
+    the lock's length in seconds when this failure locked, else 0. For an account, the caller holds the
+    user row's lock (signin_attempt), so failures are counted one at a time."""
     from .models import User
 
     try:
         limit_hit(scope="accounts-signin-failures", key=key, rate=_lockout_rate())
-        return
+        return 0
     except RateLimited:
         pass
     now = timezone.now()
@@ -728,40 +729,46 @@ def _signin_failed(user, key: str) -> None:
     until = now + duration
     if user is None:
         cache.add(f"accounts:signin-lock:{key}", until.timestamp(), int(duration.total_seconds()))
-        raise AccountLocked(int(duration.total_seconds()))
+        return int(duration.total_seconds())
     # Only the request that actually sets the lock writes the audit row and notifies the owner.
-    with transaction.atomic():
-        locked = (
-            User.objects.filter(pk=user.pk)
-            .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
-            .update(locked_until=until)
+    locked = (
+        User.objects.filter(pk=user.pk)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+        .update(locked_until=until)
+    )
+    if locked:
+        audit_log(
+            actor_id=None,
+            action="user.locked",
+            entity_type="user",
+            entity_id=user.pk,
+            metadata={"until": until.isoformat(), "failures": settings.ACCOUNTS_LOCKOUT_FAILURES},
         )
-        if locked:
-            audit_log(
-                actor_id=None,
-                action="user.locked",
-                entity_type="user",
-                entity_id=user.pk,
-                metadata={"until": until.isoformat(), "failures": settings.ACCOUNTS_LOCKOUT_FAILURES},
-            )
-            notify(
-                user_id=user.pk,
-                title="Sign-in to your account was paused",
-                body=f"After {settings.ACCOUNTS_LOCKOUT_FAILURES} wrong passwords we paused sign-in for "
-                f"{int(duration.total_seconds() // 60)} minutes. If this was not you, reset your password.",
-                url="/accounts/password/reset/",
-                email=bool(user.email),
-                sms=not user.email and bool(user.mobile),
-            )
-    raise AccountLocked(int(duration.total_seconds()))
+        notify(
+            user_id=user.pk,
+            title="Sign-in to your account was paused",
+            body=f"After {settings.ACCOUNTS_LOCKOUT_FAILURES} wrong passwords we paused sign-in for "
+            f"{int(duration.total_seconds() // 60)} minutes. If this was not you, reset your password.",
+            url="/accounts/password/reset/",
+            email=bool(user.email),
+            sms=not user.email and bool(user.mobile),
+        )
+    return int(duration.total_seconds())
 
 
 def signin_attempt(*, identifier: str, password: str):
     """Check an e-mail/mobile and password. Returns the user or raises InvalidCredentials / AccountLocked.
+    The one sign-in check of the site: the sign-in page, the API token endpoint and Django's authenticate()
+    (the admin's login) all call it.
 
     Known and unknown addresses are treated alike: same errors, one password hash of work each, and the
     same lockout after repeated failures (unknown addresses are "locked" in Redis only).
+
+    For an account, the lock check, the password verdict and the failure count happen under a lock on the
+    user's row: parallel attempts on one account are decided one at a time, so once the failure that locks
+    is counted no later attempt - the right password included - can sign in, however many arrive at once.
     """
+    from .models import User
     from .selectors import user_by_identifier
     from .validators import clean_identifier
 
@@ -771,16 +778,32 @@ def signin_attempt(*, identifier: str, password: str):
         kind, value = "", (identifier or "").strip().lower()
     user = user_by_identifier(kind=kind, value=value) if kind else None
     key = _lock_key(user, value)
-    remaining = _lock_remaining(user, key)
-    if remaining:
-        _burn_password_hash(password)
-        raise AccountLocked(remaining)
-    if user is not None and user.is_active and user.check_password(password or ""):
-        limit_clear(scope="accounts-signin-failures", key=key, rate=_lockout_rate())
-        return user
     if user is None:
+        # No account to sign in to, so nothing to race for: the Redis lock only keeps the answers alike.
+        remaining = _lock_remaining(None, key)
         _burn_password_hash(password)
-    _signin_failed(user, key)
+        if remaining:
+            raise AccountLocked(remaining)
+        locked_for = _signin_failed(None, key)
+        if locked_for:
+            raise AccountLocked(locked_for)
+        raise InvalidCredentials()
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user.pk).first()
+        if user is None:
+            locked_for, verdict = 0, "gone"  # deleted meanwhile: answered like an unknown address
+        elif remaining := _lock_remaining(user, key):
+            locked_for, verdict = remaining, "locked"
+        elif user.is_active and user.check_password(password or ""):
+            limit_clear(scope="accounts-signin-failures", key=key, rate=_lockout_rate())
+            return user
+        else:
+            # Counted (and the lock set) inside the block: the refusal is raised after it commits.
+            locked_for, verdict = _signin_failed(user, key), "wrong"
+    if verdict != "wrong":
+        _burn_password_hash(password)  # the work a password check would have cost
+    if locked_for:
+        raise AccountLocked(locked_for)
     raise InvalidCredentials()
 
 
@@ -1002,7 +1025,10 @@ def token_revoke(*, refresh_token: str) -> bool:
 
 
 def expired_purge(*, now: datetime | None = None) -> dict[str, int]:
-    """Housekeeping (Celery beat): codes a day past expiry, sessions 30 days past expiry or revocation."""
+    """Housekeeping (Celery beat): codes a day past expiry, sessions 30 days past expiry or revocation, and
+    Django's expired session rows (the cached_db session store keeps every session in django_session)."""
+    from django.contrib.sessions.models import Session
+
     from .models import UserSession, VerificationCode
 
     now = now or timezone.now()
@@ -1010,7 +1036,8 @@ def expired_purge(*, now: datetime | None = None) -> dict[str, int]:
     old = now - timedelta(days=30)
     with rls.bypass(reason="accounts.expired_purge"):
         sessions, _ = UserSession.objects.filter(Q(expires_at__lt=old) | Q(revoked_at__lt=old)).delete()
-    return {"verification_codes": codes, "user_sessions": sessions}
+    django_sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
+    return {"verification_codes": codes, "user_sessions": sessions, "django_sessions": django_sessions}
 
 
 # ---------------------------------------------------------------- profile and account deletion
@@ -1152,16 +1179,18 @@ def kyc_submit(*, user_id: int, data: dict):
     return kyc
 
 
-def kyc_review(*, kyc_id: int, actor_id: int, decision: str, notes: str | None):
-    """Staff verify or reject a KYC with notes; the user is told (in-app and by e-mail)."""
+def kyc_review(*, kyc_id: int, actor: Actor, decision: str, notes: str | None):
+    """Staff holding accounts.review_userkyc verify or reject a KYC with notes; the user is told (in-app and
+    by e-mail)."""
     from .models import UserKYC
 
+    actor_id = authz.actor_require(actor, "accounts.review_userkyc")
     if decision not in (UserKYC.Status.VERIFIED, UserKYC.Status.REJECTED):
         raise AccountsError("Choose verified or rejected.")
     if decision == UserKYC.Status.REJECTED and not (notes or "").strip():
         raise AccountsError("Say why the KYC is rejected: the user sees the notes.")
     now = timezone.now()
-    with transaction.atomic():
+    with authz.acting(actor_id, reason="kyc.review"):
         kyc = UserKYC.objects.select_for_update().get(pk=kyc_id)
         previous = kyc.status
         kyc.status = decision
@@ -1184,20 +1213,19 @@ def kyc_review(*, kyc_id: int, actor_id: int, decision: str, notes: str | None):
     return kyc
 
 
-def kyc_reveal(*, kyc_id: int, field: str, actor) -> str:
+def kyc_reveal(*, kyc_id: int, field: str, actor: Actor) -> str:
     """The plain value of one encrypted KYC field, for staff holding accounts.reveal_userkyc. Audited (the
     audit row names the field, never the value)."""
     from .models import UserKYC
 
+    actor_id = authz.actor_require(actor, "accounts.reveal_userkyc")
     if field not in UserKYC.ENCRYPTED_FIELDS:
         raise AccountsError("Only PAN, account number and UPI id are encrypted.")
-    if not (actor.is_active and actor.is_staff and actor.has_perm("accounts.reveal_userkyc")):
-        raise PermissionDenied("Revealing KYC values needs the 'Can reveal an unmasked KYC value' permission.")
-    with transaction.atomic():
+    with authz.acting(actor_id, reason="kyc.reveal"):
         kyc = UserKYC.objects.get(pk=kyc_id)
         value = crypto.decrypt(getattr(kyc, field)) or ""
         audit_log(
-            actor_id=actor.pk,
+            actor_id=actor_id,
             action="kyc.reveal",
             entity_type="user_kyc",
             entity_id=kyc.pk,

@@ -4,7 +4,7 @@
 
 What it does:
 1. creates and migrates a database of its own (`<db>_bench_clickout`) and loads the demo data (700 offers);
-2. starts gunicorn exactly as `make run` does (couponali/gunicorn_conf.py, WEB_CONCURRENCY workers, default
+2. starts gunicorn exactly as `make run` does (gunicorn.conf.py, WEB_CONCURRENCY workers, default
    max(2, 2 x CPUs)) with BENCH_BASELINE_VIEW=1, which routes /go/bench-302/: a view that only returns a 302,
    behind the same middleware and under the same /go/ prefix as the click-out. The per-IP click-out limit is
    raised for the run (all load comes from 127.0.0.1); the limiter itself still runs on every click. A second,
@@ -25,7 +25,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,8 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import BASE_DIR, bench_env, ensure_database, manage
 
+from devtools import processes  # importable once common has put the checkout on sys.path
+
 LUA = Path(__file__).resolve().parent / "wrk_counts.lua"
 BASELINES = {"bare302_go": "/go/bench-302/", "bare302_page": "/bench-302/"}
 
@@ -49,13 +50,13 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.P
         str(BASE_DIR / ".venv" / "bin" / "gunicorn"),
         "couponali.wsgi:application",
         "--config",
-        str(BASE_DIR / "couponali" / "gunicorn_conf.py"),
+        str(BASE_DIR / "gunicorn.conf.py"),
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
         str(workers),
     ]
-    proc = subprocess.Popen(args, cwd=BASE_DIR, env=env, start_new_session=True)
+    proc = processes.start(args, cwd=BASE_DIR, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -64,18 +65,8 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.P
                     return proc
         except OSError:
             time.sleep(0.3)
-    stop(proc)
+    processes.stop(proc)
     raise SystemExit("gunicorn did not answer within 60 s")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def wrk(url: str, *, seconds: int, connections: int, threads: int, paths: Path | None = None, delay_ms=0) -> dict:
@@ -237,7 +228,7 @@ def main() -> None:
         if serving["name"] == name:
             return
         if serving["proc"] is not None:
-            stop(serving["proc"])
+            processes.stop(serving["proc"])
             serving["proc"] = serving["name"] = None
         serving["proc"] = start_gunicorn(servers[name], args.port, args.workers)
         serving["name"] = name
@@ -318,7 +309,7 @@ def main() -> None:
         results["half_peak"] = {"target_rps": target, "delay_ms": delay_ms, **half}
     finally:
         if serving["proc"] is not None:
-            stop(serving["proc"])
+            processes.stop(serving["proc"])
         path_file.unlink(missing_ok=True)
         orm_file.unlink(missing_ok=True)
 

@@ -17,6 +17,10 @@ import psycopg
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+# The scripts run as `python bench/<name>.py`; the checkout's packages (devtools, the Django project) import
+# from its root.
+if str(BASE_DIR) not in sys.path:
+    sys.path.insert(0, str(BASE_DIR))
 
 
 def _with_db(url: str, name: str) -> str:

@@ -140,7 +140,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
-        from couponali import embedded
+        from devtools import embedded
 
         app, owner = embedded.ensure_postgres()
         os.environ.setdefault("DATABASE_URL", app)

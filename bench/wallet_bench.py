@@ -162,8 +162,10 @@ def phase_autoconfirm(args) -> None:
     django_setup(pool=True)
     from django.db import connection
 
+    from accounts.authz import SYSTEM
     from couponali import rls
-    from couponali.testing import process_env
+    from devtools import processes
+    from devtools.testing import process_env
     from wallet import services, tasks
     from wallet.testing import pending_events_create
 
@@ -176,7 +178,7 @@ def phase_autoconfirm(args) -> None:
     started = time.monotonic()
     for event_id in sample_ids:
         with rls.bypass(reason="bench baseline"):
-            services.cashback_confirm(event_id=event_id, source="bench")
+            services.cashback_confirm(event_id=event_id, actor=SYSTEM, source="bench")
     per_event = (time.monotonic() - started) / len(sample_ids)
 
     with rls.bypass(reason="bench setup"):
@@ -195,7 +197,7 @@ def phase_autoconfirm(args) -> None:
     env.update({k: os.environ[k] for k in ("DATABASE_URL", "DATABASE_OWNER_URL")})
     env["DJANGO_SETTINGS_MODULE"] = "couponali.settings.development"
     hostname = f"bench-{os.getpid()}@localhost"
-    worker = subprocess.Popen(
+    worker = processes.start(
         [
             PYTHON,
             "-m",
@@ -214,7 +216,6 @@ def phase_autoconfirm(args) -> None:
         ],
         cwd=ROOT,
         env=env,
-        start_new_session=True,
         stdout=subprocess.DEVNULL,
     )
     try:
@@ -226,8 +227,7 @@ def phase_autoconfirm(args) -> None:
         confirmed = tasks.auto_confirm_cashback.delay().get(timeout=600)
         elapsed = time.monotonic() - started
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        processes.stop(worker, timeout=30)
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM notifications")
         notified = cur.fetchone()[0] - notes_before

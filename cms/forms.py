@@ -4,8 +4,28 @@ from decimal import Decimal
 
 from django import forms
 
-ALLOWED_EXTENSIONS = (".pdf", ".jpg", ".jpeg", ".png")
-MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+from .attachments import ACCEPTED
+from .models import SupportTicket
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; the content checks are the service's (cms.attachments)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data if d]
+        return [super().clean(data, initial)] if data else []
+
+
+ATTACHMENTS_LABEL = f"Attachments ({ACCEPTED}, up to 5 MB each, at most 3)"
 
 
 class MissingCashbackClaimForm(forms.Form):
@@ -15,13 +35,19 @@ class MissingCashbackClaimForm(forms.Form):
     description = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, label="Anything we should know?"
     )
-    attachment = forms.FileField(required=False, label="Invoice (PDF, JPG or PNG, up to 5 MB)")
+    files = MultipleFileField(required=False, label=f"Invoice ({ACCEPTED}, up to 5 MB)")
 
-    def clean_attachment(self):
-        f = self.cleaned_data.get("attachment")
-        if f:
-            if not f.name.lower().endswith(ALLOWED_EXTENSIONS):
-                raise forms.ValidationError("Upload a PDF, JPG or PNG file.")
-            if f.size > MAX_ATTACHMENT_BYTES:
-                raise forms.ValidationError("The file is larger than 5 MB.")
-        return f
+
+class TicketForm(forms.Form):
+    subject = forms.CharField(max_length=255)
+    category = forms.ChoiceField(
+        label="What is it about?",
+        choices=[c for c in SupportTicket.Category.choices if c[0] != SupportTicket.Category.MISSING_CASHBACK],
+    )
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), max_length=10000, label="Message")
+    files = MultipleFileField(required=False, label=ATTACHMENTS_LABEL)
+
+
+class CustomerReplyForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=10000, label="Your reply")
+    files = MultipleFileField(required=False, label=ATTACHMENTS_LABEL)

@@ -1,9 +1,24 @@
-"""Admin building blocks shared by the apps: soft deletion with a deleted-rows view and restore."""
+"""Admin building blocks shared by the apps: soft deletion with a deleted-rows view and restore; actions
+that answer 403 to a user without their permission."""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+
+
+class PermissionCheckedActionsMixin:
+    """Actions declare their permissions (``@admin.action(permissions=[...])`` and ``has_<x>_permission``):
+    Django then offers only the ones the user may use. A POST naming any other action - a forged form, or
+    a page left open after the permission was withdrawn - is answered 403 instead of Django's silent "No
+    action selected", so that a refusal is visible; the service behind the action checks again anyway."""
+
+    def changelist_view(self, request, extra_context=None):
+        name = request.POST.get("action") if request.method == "POST" else None
+        if name and name not in self.get_actions(request):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
 
 
 class DeletedFilter(admin.SimpleListFilter):

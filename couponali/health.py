@@ -29,7 +29,8 @@ def _database():
 
 
 def _redis():
-    client = cache._cache.get_client(write=True)  # the cache's own Redis connection pool
+    # The cache's own Redis client (django-redis): unlike the cache calls, it raises when Redis is down.
+    client = cache.client.get_client(write=True)
     if not client.ping():
         raise RuntimeError("PING failed")
     return None

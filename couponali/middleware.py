@@ -2,9 +2,81 @@
 
 from __future__ import annotations
 
+import json
+
 from django.db import transaction
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 
 from couponali import rls
+
+NUL = "\x00"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _shown(name: str) -> str:
+    return name.replace(NUL, "%00")[:60]
+
+
+def _json_has_nul(value) -> bool:
+    # Iterative: a deeply nested body must not exhaust the stack here.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if NUL in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+def nul_byte_location(request) -> str | None:
+    """Where the request carries a NUL character, in words for the error message, or None."""
+    if NUL in request.path:
+        return "the address"
+    for key, values in request.GET.lists():
+        if NUL in key or any(NUL in v for v in values):
+            return f"the query parameter '{_shown(key)}'"
+    content_type = request.content_type or ""
+    if content_type in FORM_TYPES:
+        for key, values in request.POST.lists():
+            if NUL in key or any(NUL in v for v in values):
+                return f"the form field '{_shown(key)}'"
+    elif content_type == "application/json" or content_type.endswith("+json"):
+        try:
+            data = json.loads(request.body)
+        except (ValueError, RecursionError):
+            return None  # not JSON: the view refuses it with its own message
+        if _json_has_nul(data):
+            return "the JSON body"
+    return None
+
+
+class RejectNulBytesMiddleware:
+    """Answer 400 to any request with a NUL character (%00, or \\u0000 in JSON) in its path, query string, form
+    fields or JSON body. No valid input contains one, and PostgreSQL refuses it in text ("A string literal
+    cannot contain NUL"), which would otherwise surface as a 500 wherever a value reaches a query. Checked
+    once, here, early in the stack: before the click-out's lean path, sessions and every view. Uploaded files
+    are not inspected (an invoice is binary; Django cleans their names)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        where = nul_byte_location(request)
+        if where is None:
+            return self.get_response(request)
+        message = (
+            f"The request has a NUL character (%00) in {where}. That is never valid input; remove it and try again."
+        )
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message}, status=400)
+        # Rendered without the request: no session, user or database is needed to refuse it.
+        return HttpResponse(render_to_string("400.html", {"message": message}), status=400)
 
 
 class RowLevelSecurityMiddleware:
@@ -28,7 +100,10 @@ class RowLevelSecurityMiddleware:
             return self.get_response(request)
         user = getattr(request, "user", None)
         authenticated = bool(user is not None and user.is_authenticated)
-        with rls.scope(user_id=user.pk if authenticated else None, staff=authenticated and user.is_staff):
+        # A staff request sees the protected tables it holds the view permission of (computed once, from the
+        # user's permission cache that the admin then reuses); a shopper only their own rows.
+        tables = rls.tables_visible_to(user) if authenticated else ()
+        with rls.scope(user_id=user.pk if authenticated else None, tables=tables):
             response = self.get_response(request)
             if response.status_code >= 500:
                 transaction.set_rollback(True)

@@ -14,11 +14,16 @@ Usage in a view::
     def clickout(request, ...): ...
 
 or in a service: ``limit_hit(scope="otp-send", key=user_id, rate="3/10minutes")`` raising ``RateLimited``.
+
+Limits fail open: with Redis unreachable a hit is let through and a warning logged (throttled, on the
+couponali.redis logger), so that an outage of the limit store never stops click-outs, sign-ins or postbacks.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
+import logging
 import math
 import threading
 import time
@@ -26,11 +31,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from limits import RateLimitItem, parse
+from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
+
+log = logging.getLogger("couponali.redis")
 
 
 class RateLimited(Exception):
@@ -44,9 +54,13 @@ class RateLimited(Exception):
 class _Limiters:
     moving: MovingWindowRateLimiter
     sliding: SlidingWindowCounterRateLimiter
+    generation: int
 
 
 _local = threading.local()
+# Bumped when the storage settings change (tests): every thread then builds its limiters again.
+_generations = itertools.count(1)
+_generation = next(_generations)
 # Storage schemes that are one plain Redis/Valkey server (sentinel and cluster clients take other options).
 _PLAIN_REDIS = {"redis", "rediss", "redis+unix", "valkey", "valkeys", "valkey+unix"}
 
@@ -54,15 +68,27 @@ _PLAIN_REDIS = {"redis", "rediss", "redis+unix", "valkey", "valkeys", "valkey+un
 def _limiters() -> _Limiters:
     """This thread's limiters. Each thread keeps one Redis connection of its own for them (redis-py's
     single-connection client) instead of taking one from a shared pool and checking it on every hit: the
-    click-out pays one round trip and nothing more."""
+    click-out pays one round trip and nothing more. The connection options (settings.REDIS_CONNECTION_OPTIONS)
+    make that connection reconnect by itself after Redis restarts."""
     limiters = getattr(_local, "limiters", None)
-    if limiters is None:
+    if limiters is None or limiters.generation != _generation:
         url = settings.RATELIMIT_STORAGE_URL
-        options = {"single_connection_client": True} if url.split("://", 1)[0] in _PLAIN_REDIS else {}
-        storage = storage_from_string(url, key_prefix=settings.RATELIMIT_KEY_PREFIX, **options)
-        limiters = _Limiters(MovingWindowRateLimiter(storage), SlidingWindowCounterRateLimiter(storage))
+        options = (
+            {"single_connection_client": True, **settings.REDIS_CONNECTION_OPTIONS}
+            if url.split("://", 1)[0] in _PLAIN_REDIS
+            else {}
+        )
+        storage = storage_from_string(url, key_prefix=settings.RATELIMIT_KEY_PREFIX, wrap_exceptions=True, **options)
+        limiters = _Limiters(MovingWindowRateLimiter(storage), SlidingWindowCounterRateLimiter(storage), _generation)
         _local.limiters = limiters
     return limiters
+
+
+@receiver(setting_changed)
+def _storage_changed(*, setting: str, **kwargs) -> None:
+    global _generation
+    if setting in ("RATELIMIT_STORAGE_URL", "RATELIMIT_KEY_PREFIX", "REDIS_CONNECTION_OPTIONS"):
+        _generation = next(_generations)
 
 
 @functools.cache
@@ -74,15 +100,22 @@ def limit_hit(*, scope: str, key: str | int, rate: str, strategy: str = "moving"
     """Count one hit of ``key`` in ``scope``; raise RateLimited (with Retry-After seconds) past ``rate``."""
     item = _parse(rate)
     limiter = getattr(_limiters(), strategy)
-    if limiter.hit(item, scope, str(key), cost=cost):
+    try:
+        if limiter.hit(item, scope, str(key), cost=cost):
+            return
+        stats = limiter.get_window_stats(item, scope, str(key))
+    except StorageError as exc:
+        log.warning("rate limits are not enforced: the limit store is unreachable (%s)", exc.storage_error)
         return
-    stats = limiter.get_window_stats(item, scope, str(key))
     raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())), scope)
 
 
 def limit_clear(*, scope: str, key: str | int, rate: str) -> None:
     """Forget the hits of ``key`` (e.g. after a successful sign-in)."""
-    _limiters().moving.clear(_parse(rate), scope, str(key))
+    try:
+        _limiters().moving.clear(_parse(rate), scope, str(key))
+    except StorageError as exc:
+        log.warning("rate limits are not enforced: the limit store is unreachable (%s)", exc.storage_error)
 
 
 def client_ip(request: HttpRequest) -> str:

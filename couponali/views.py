@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.contrib.sitemaps import views as sitemap_views
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from couponali import health
+from couponali.links import absolute_url
 
 
 @never_cache
@@ -23,3 +25,13 @@ def error_404(request, exception=None):
 
 def error_500(request):
     return render(request, "500.html", status=500)
+
+
+def sitemap_index(request, **kwargs):
+    """Django's sitemap index, with the section URLs on SITE_URL: Django builds them on the host the index was
+    fetched from (the sections themselves use SITE_URL through offers.sitemaps)."""
+    response = sitemap_views.index(request, **kwargs)
+    here = f"{request.scheme}://{request.get_host()}"
+    for item in response.context_data["sitemaps"]:
+        item.location = absolute_url(item.location.removeprefix(here))
+    return response

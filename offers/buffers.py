@@ -21,6 +21,8 @@ from datetime import date
 
 import redis
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils import timezone
 
 USED_TODAY_TTL = 2 * 24 * 3600
@@ -30,7 +32,14 @@ IMPRESSIONS_MAX = 2_000_000
 
 @functools.cache
 def redis_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    # The shared options reconnect by themselves after a Redis restart and give up fast while it is down.
+    return redis.Redis.from_url(settings.REDIS_URL, **settings.REDIS_CONNECTION_OPTIONS)
+
+
+@receiver(setting_changed)
+def _redis_changed(*, setting: str, **kwargs) -> None:
+    if setting in ("REDIS_URL", "REDIS_CONNECTION_OPTIONS"):
+        redis_client.cache_clear()
 
 
 def _key(name: str) -> str:

@@ -1,27 +1,28 @@
 """sitemap.xml sections of the shopper site (the index is at /sitemap.xml, see couponali/urls.py).
 
-URLs are absolute on SITE_URL, whatever host the sitemap was fetched from.
+URLs are absolute on SITE_URL (couponali.links), whatever host the sitemap was fetched from; the index is
+couponali.views.sitemap_index.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
 from catalog.selectors import categories_listed, merchants_listed
+from couponali.links import site_url
 
 from .selectors import offers_live
 
 
 class _SiteSitemap(Sitemap):
     def get_domain(self, site=None):
-        return urlsplit(settings.SITE_URL).netloc
+        return urlsplit(site_url()).netloc
 
     def get_protocol(self, protocol=None):
-        return urlsplit(settings.SITE_URL).scheme or "https"
+        return urlsplit(site_url()).scheme
 
 
 class PagesSitemap(_SiteSitemap):

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from catalog.gift_card_selectors import gift_cards_for_home, gift_cards_matching
 from catalog.models import Merchant
 from catalog.selectors import merchant_listed_by_slug
+from couponali.links import absolute_url
 from couponali.ratelimit import RateLimited, client_ip, limit_hit, too_many_requests
 
 from . import clickout, selectors, services
@@ -63,7 +64,7 @@ def _impressions(request: HttpRequest, cards) -> None:
 
 
 def _canonical(request: HttpRequest, page: int = 1) -> str:
-    return f"{settings.SITE_URL}{request.path}" + (f"?page={page}" if page > 1 else "")
+    return absolute_url(request.path + (f"?page={page}" if page > 1 else ""))
 
 
 def _page_links(request: HttpRequest, page: int, has_next: bool) -> dict:
@@ -104,7 +105,7 @@ def home(request):
             "stores": data.top_stores,
             "categories": data.categories,
             "gift_cards": gift_cards_for_home(),
-            "canonical_url": f"{settings.SITE_URL}/",
+            "canonical_url": absolute_url("/"),
         },
     )
 
@@ -195,7 +196,7 @@ def offer_detail(request, offer_uuid: uuid.UUID):
             "card": card,
             "reveal": request.GET.get("reveal") == "1",
             "more": alternatives,
-            "canonical_url": f"{settings.SITE_URL}{reverse('offer', args=[offer.uuid])}",
+            "canonical_url": absolute_url(reverse("offer", args=[offer.uuid])),
         },
     )
 
@@ -257,7 +258,7 @@ def robots_txt(request):
         "Disallow: /accounts/",
         "Disallow: /healthz",
         "",
-        f"Sitemap: {settings.SITE_URL}/sitemap.xml",
+        f"Sitemap: {absolute_url(reverse('sitemap'))}",
         "",
     ]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -10,11 +10,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from . import selectors
-from .models import GiftCard, Order, OrderItem, OrderRefund, Payment, PaymentWebhookEvent
+from .admin_fulfilment import OrderFulfilmentAdminMixin, OrderItemVouchersMixin
+from .admin_giftcards import GiftCardAdmin  # noqa: F401 - registers CouponAli's gift cards
+from .models import Order, OrderItem, OrderRefund, Payment, PaymentWebhookEvent
 from .services import refunds
 
 
-class OrderItemInline(admin.TabularInline):
+class OrderItemInline(OrderItemVouchersMixin, admin.TabularInline):
     model = OrderItem
     extra = 0
     fields = (
@@ -25,6 +27,7 @@ class OrderItemInline(admin.TabularInline):
         "unit_price",
         "total_price",
         "fulfillment_status",
+        "vouchers_masked",
     )
     readonly_fields = fields
     can_delete = False
@@ -75,7 +78,7 @@ class OrderRefundInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(OrderFulfilmentAdminMixin, admin.ModelAdmin):
     list_display = (
         "order_number",
         "user",
@@ -120,7 +123,19 @@ class OrderAdmin(admin.ModelAdmin):
             "Amounts",
             {"fields": ("subtotal", "discount_amount", "promo_code", "tax_amount", "total_amount", "wallet_used")},
         ),
-        ("Delivery", {"fields": ("delivery_email", "delivery_mobile", "delivery_address", "notes")}),
+        (
+            "Delivery",
+            {
+                "fields": (
+                    "delivery_email",
+                    "delivery_mobile",
+                    "delivery_address",
+                    "notes",
+                    "fulfillment_attempts",
+                    "fulfillment_error",
+                )
+            },
+        ),
         ("Staff", {"fields": ("admin_notes",)}),
         ("Timeline", {"fields": ("created_at", "completed_at", "cancelled_at", "timeline")}),
     )
@@ -210,11 +225,13 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderItem)
-class OrderItemAdmin(admin.ModelAdmin):
+class OrderItemAdmin(OrderItemVouchersMixin, admin.ModelAdmin):
     list_display = ("order", "product_name", "denomination", "quantity", "total_price", "fulfillment_status")
     list_filter = ("fulfillment_status",)
     search_fields = ("order__order_number", "product_name", "product_sku")
     raw_id_fields = ("order", "product", "variant")
+    exclude = ("voucher_codes",)
+    readonly_fields = ("vouchers_masked",)
 
 
 @admin.register(Payment)
@@ -269,15 +286,3 @@ class PaymentWebhookEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-@admin.register(GiftCard)
-class GiftCardAdmin(admin.ModelAdmin):
-    list_display = ("masked_code", "user", "initial_value", "remaining_value", "expires_at", "is_active")
-    list_filter = ("is_active", "expires_at")
-    search_fields = ("code", "user__email")
-    raw_id_fields = ("user",)
-
-    @admin.display(description="code")
-    def masked_code(self, obj):
-        return f"…{obj.code[-4:]}"

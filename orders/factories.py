@@ -8,7 +8,8 @@ from factory.django import DjangoModelFactory
 from accounts.factories import UserFactory
 from catalog.factories import ProductFactory, ProductVariantFactory
 
-from .models import GiftCard, Order, OrderItem, OrderRefund, Payment, PaymentWebhookEvent
+from .models import GiftCard, GiftCardRedemption, Order, OrderItem, OrderRefund, Payment, PaymentWebhookEvent
+from .services.gift_cards import gift_card_code_generate
 
 
 class OrderFactory(DjangoModelFactory):
@@ -53,7 +54,7 @@ class GiftCardFactory(DjangoModelFactory):
     class Meta:
         model = GiftCard
 
-    code = factory.Sequence(lambda n: f"CAGC{n:012d}")
+    code = factory.LazyFunction(gift_card_code_generate)
     initial_value = Decimal("1000.00")
     remaining_value = Decimal("1000.00")
     user = factory.SubFactory(UserFactory)
@@ -78,3 +79,15 @@ class PaymentWebhookEventFactory(DjangoModelFactory):
     event_id = factory.Sequence(lambda n: f"evt_{n:014d}")
     event = "payment.captured"
     payload = factory.LazyFunction(lambda: {"event": "payment.captured", "payload": {}})
+
+
+class GiftCardRedemptionFactory(DjangoModelFactory):
+    """A card's value moved into a wallet (rows are made by orders.services.gift_cards; this is for tests)."""
+
+    class Meta:
+        model = GiftCardRedemption
+
+    gift_card = factory.SubFactory(GiftCardFactory)
+    user = factory.SelfAttribute("gift_card.user")
+    kind = GiftCardRedemption.Kind.WALLET
+    amount = Decimal("100.00")

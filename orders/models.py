@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from catalog.models import Product, ProductVariant
-from couponali.models import ZERO, CreatedAtField, CreatedModel, MoneyField, TimeStampedModel, UuidField, flag
+from couponali.models import ZERO, CreatedAtField, CreatedModel, MoneyField, TimeStampedModel, UuidField, counter, flag
 
 
 class Order(TimeStampedModel):
@@ -57,9 +57,19 @@ class Order(TimeStampedModel):
     admin_notes = models.TextField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Not in the seed: what the last fulfilment attempt ran into and how many attempts there were, so staff
+    # see a stuck order in the admin (orders.services.fulfilment).
+    fulfillment_error = models.TextField(null=True, blank=True)
+    fulfillment_attempts = counter()
 
     class Meta:
         db_table = "orders"
+        permissions = [
+            ("retry_fulfilment", "Can retry the fulfilment of an order (audited)"),
+            ("resend_vouchers", "Can send an order's vouchers again (audited)"),
+            ("void_vouchers", "Can void the vouchers of refunded items (audited)"),
+            ("refund_order", "Can refund an order (gateway and wallet)"),
+        ]
         indexes = [
             models.Index(fields=["user"], name="idx_orders_user"),
             models.Index(fields=["status"], name="idx_orders_status"),
@@ -75,7 +85,6 @@ class Order(TimeStampedModel):
                 condition=Q(wallet_used__lte=models.F("total_amount")), name="orders_wallet_within_total"
             ),
         ]
-        permissions = [("refund_order", "Can refund an order (gateway and wallet)")]
 
     def __str__(self) -> str:
         return self.order_number
@@ -219,6 +228,9 @@ class PaymentWebhookEvent(models.Model):
 
 
 class GiftCard(CreatedModel):
+    """A CouponAli gift card: staff issue it (orders.services.gift_cards), a shopper redeems its remaining value
+    into the wallet or applies it at checkout. ``remaining_value`` only changes under the row's lock."""
+
     code = models.CharField(max_length=50, unique=True)
     initial_value = models.DecimalField(max_digits=10, decimal_places=2)
     remaining_value = models.DecimalField(max_digits=10, decimal_places=2)
@@ -227,10 +239,16 @@ class GiftCard(CreatedModel):
     )
     expires_at = models.DateTimeField(null=True, blank=True)
     is_active = flag(True)
+    # Not in the seed: the batch a card was issued in (one issue = one batch, exported as one CSV).
+    batch = models.UUIDField(null=True, blank=True)
 
     class Meta:
         db_table = "gift_cards"
-        indexes = [models.Index(fields=["user"], name="idx_gift_cards_user")]
+        indexes = [
+            models.Index(fields=["user"], name="idx_gift_cards_user"),
+            models.Index(fields=["batch"], name="idx_gift_cards_batch"),
+        ]
+        permissions = [("issue_giftcard", "Can issue CouponAli gift cards and export their codes (audited)")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(remaining_value__gte=0) & Q(remaining_value__lte=models.F("initial_value")),
@@ -240,3 +258,48 @@ class GiftCard(CreatedModel):
 
     def __str__(self) -> str:
         return f"gift card …{self.code[-4:]}"
+
+
+class GiftCardRedemption(CreatedModel):
+    """Not in the seed: each use of a gift card's value, so that what left a card is accounted for (and given
+    back when an order fails). Into the wallet: one row per card, credited by one gift_card_redeemed posting.
+    At checkout: one live row per (card, order); releasing it returns the amount to the card."""
+
+    class Kind(models.TextChoices):
+        WALLET = "wallet", "Into the wallet"
+        ORDER = "order", "At checkout"
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        RELEASED = "released", "Released"
+
+    gift_card = models.ForeignKey(GiftCard, on_delete=models.PROTECT, related_name="redemptions")
+    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+", db_index=False)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="gift_card_redemptions"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.APPLIED, db_default=Status.APPLIED)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "gift_card_redemptions"
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="gift_card_redemption_amount_positive"),
+            models.CheckConstraint(
+                condition=(Q(kind="order") & Q(order__isnull=False)) | (Q(kind="wallet") & Q(order__isnull=True)),
+                name="gift_card_redemption_order_iff_checkout",
+            ),
+            # A card's value goes into a wallet once (the posting's unique reference says the same).
+            models.UniqueConstraint(
+                fields=["gift_card"], condition=Q(kind="wallet"), name="gift_card_one_wallet_redemption"
+            ),
+            # Applying the same card to the same order twice (a re-submitted checkout) takes its value once.
+            models.UniqueConstraint(
+                fields=["gift_card", "order"], condition=Q(status="applied"), name="gift_card_one_live_use_per_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"₹{self.amount} of {self.gift_card} ({self.kind}, {self.status})"

@@ -8,6 +8,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Sum
 
+from couponali.links import absolute_url
+
 from .models import Referral
 
 
@@ -38,7 +40,7 @@ def referral_overview(*, user) -> ReferralOverview:
     totals = Referral.objects.filter(referrer_user_id=user.pk).aggregate(earned=Sum("total_earned"))
     return ReferralOverview(
         code=user.referral_code,
-        share_link=f"{settings.SITE_URL.rstrip('/')}/accounts/signup/?ref={user.referral_code}",
+        share_link=absolute_url(f"/accounts/signup/?ref={user.referral_code}"),
         friends=friends,
         joined=len(friends),
         active=sum(1 for r in friends if r.status == Referral.Status.ACTIVE),

@@ -1,17 +1,22 @@
 """The wallet in the back office. Every change goes through wallet.services (audited there): the ledger is
 read-only here; staff record conversions, confirm/reject/reverse cashback, approve/reject withdrawals (with
-reasons) and post manual adjustments through the forms and actions below."""
+reasons) and post manual adjustments through the forms and actions below.
+
+Each page and action declares the permission its service checks (accounts.authz, the one place that
+answers): without it the button is not shown and a forged POST gets 403 before any service is called."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from accounts.authz import FINANCE, actor_may
 from couponali import rls
+from couponali.admin import PermissionCheckedActionsMixin
 
 from . import services
 from .gateways import payout_gateway
@@ -114,8 +119,12 @@ class WalletTransactionAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     change_list_template = "admin/wallet/wallettransaction/change_list.html"
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
+    def has_adjust_permission(self, request):
+        return actor_may(request.user, "wallet.adjust_wallettransaction", department=FINANCE)
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"can_adjust": self.has_adjust_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, extra)
 
     def get_urls(self):
         return [
@@ -124,6 +133,8 @@ class WalletTransactionAdmin(ReadOnlyAdmin):
         ]
 
     def adjust_view(self, request):
+        if not self.has_adjust_permission(request):
+            raise PermissionDenied
         form = AdjustmentForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -131,7 +142,7 @@ class WalletTransactionAdmin(ReadOnlyAdmin):
                     user_id=form.cleaned_data["user_id"],
                     amount=form.cleaned_data["amount"],
                     reason=form.cleaned_data["reason"],
-                    actor_id=request.user.pk,
+                    actor=request.user,
                 )
             except (services.WalletError, ObjectDoesNotExist) as exc:
                 form.add_error(None, str(exc))
@@ -213,7 +224,7 @@ class ConversionForm(forms.Form):
 
 
 @admin.register(CashbackEvent)
-class CashbackEventAdmin(admin.ModelAdmin):
+class CashbackEventAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "user",
@@ -221,13 +232,15 @@ class CashbackEventAdmin(admin.ModelAdmin):
         "transaction_amount",
         "cashback_amount",
         "status",
+        "held_reason",
         "network",
         "affiliate_transaction_id",
         "created_at",
         "confirmed_at",
         "paid_at",
     )
-    list_filter = ("status", "network", "merchant", "created_at")
+    # Held for review = "held reason: not empty"; staff confirm (releases the hold and pays) or reject them.
+    list_filter = ("status", ("held_reason", admin.EmptyFieldListFilter), "network", "merchant", "created_at")
     search_fields = ("user__email", "affiliate_transaction_id", "click_id", "merchant__name")
     raw_id_fields = ("user", "offer", "merchant")
     actions = ["confirm_selected", "reject_selected", "reverse_selected"]
@@ -242,6 +255,23 @@ class CashbackEventAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    # The permissions of the services behind the page and the actions (wallet.services checks them again).
+    def has_record_permission(self, request):
+        return actor_may(request.user, "wallet.record_cashbackevent")
+
+    def has_confirm_permission(self, request):
+        return actor_may(request.user, "wallet.confirm_cashbackevent")
+
+    def has_reject_permission(self, request):
+        return actor_may(request.user, "wallet.reject_cashbackevent")
+
+    def has_reverse_permission(self, request):
+        return actor_may(request.user, "wallet.reverse_cashbackevent")
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"can_record": self.has_record_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, extra)
+
     def get_urls(self):
         return [
             path("record/", self.admin_site.admin_view(self.record_view), name="wallet_cashbackevent_record"),
@@ -249,7 +279,15 @@ class CashbackEventAdmin(admin.ModelAdmin):
         ]
 
     def record_view(self, request):
+        if not self.has_record_permission(request):
+            raise PermissionDenied
+        # Only the statuses the user may record are offered; one they may not is refused (403) like the service
+        # would refuse it, rather than reported as an invalid choice.
+        allowed = {s for s, perms in services.RECORD_PERMISSIONS.items() if actor_may(request.user, *perms)}
+        if request.method == "POST" and request.POST.get("status") in services.RECORD_PERMISSIONS.keys() - allowed:
+            raise PermissionDenied
         form = ConversionForm(request.POST or None)
+        form.fields["status"].choices = [c for c in form.fields["status"].choices if c[0] in allowed]
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             network = NETWORKS[data["network"]]
@@ -265,7 +303,7 @@ class CashbackEventAdmin(admin.ModelAdmin):
             except ConversionError as exc:
                 form.add_error(None, str(exc))
             else:
-                result = services.cashback_record(conversion=conversion, source="staff", actor_id=request.user.pk)
+                result = services.cashback_record(conversion=conversion, source="staff", actor=request.user)
                 level = messages.WARNING if result.outcome in ("unmatched", "ignored") else messages.SUCCESS
                 self.message_user(request, f"Conversion {result.outcome}. {result.message}".strip(), level)
                 if result.event_id:
@@ -282,17 +320,17 @@ class CashbackEventAdmin(admin.ModelAdmin):
             },
         )
 
-    @admin.action(description="Confirm selected cashback (credit the wallet)")
+    @admin.action(description="Confirm selected cashback (credit the wallet)", permissions=["confirm"])
     def confirm_selected(self, request, queryset):
         _run(
             self,
             request,
             queryset,
-            lambda e: services.cashback_confirm(event_id=e.pk, actor_id=request.user.pk),
+            lambda e: services.cashback_confirm(event_id=e.pk, actor=request.user),
             "Confirmed",
         )
 
-    @admin.action(description="Reject selected cashback (pending only)")
+    @admin.action(description="Reject selected cashback (pending only)", permissions=["reject"])
     def reject_selected(self, request, queryset):
         return _with_reason(
             self,
@@ -300,11 +338,13 @@ class CashbackEventAdmin(admin.ModelAdmin):
             queryset,
             action="reject_selected",
             title="Reject cashback",
-            call=lambda e, r: services.cashback_reject(event_id=e.pk, reason=r, actor_id=request.user.pk),
+            call=lambda e, r: services.cashback_reject(event_id=e.pk, reason=r, actor=request.user),
             done="Rejected",
         )
 
-    @admin.action(description="Reverse selected cashback (after payment: takes the money back)")
+    @admin.action(
+        description="Reverse selected cashback (after payment: takes the money back)", permissions=["reverse"]
+    )
     def reverse_selected(self, request, queryset):
         return _with_reason(
             self,
@@ -312,13 +352,13 @@ class CashbackEventAdmin(admin.ModelAdmin):
             queryset,
             action="reverse_selected",
             title="Reverse cashback",
-            call=lambda e, r: services.cashback_reverse(event_id=e.pk, reason=r, actor_id=request.user.pk),
+            call=lambda e, r: services.cashback_reverse(event_id=e.pk, reason=r, actor=request.user),
             done="Reversed",
         )
 
 
 @admin.register(UnmatchedConversion)
-class UnmatchedConversionAdmin(admin.ModelAdmin):
+class UnmatchedConversionAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "network",
@@ -352,26 +392,33 @@ class UnmatchedConversionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Retry the match (once the click is known)")
+    def has_retry_permission(self, request):
+        # a retry records the conversion: the record permission is needed as well
+        return actor_may(request.user, "wallet.retry_unmatchedconversion", "wallet.record_cashbackevent")
+
+    def has_dismiss_permission(self, request):
+        return actor_may(request.user, "wallet.dismiss_unmatchedconversion")
+
+    @admin.action(description="Retry the match (once the click is known)", permissions=["retry"])
     def retry_selected(self, request, queryset):
         for row in queryset.filter(status=UnmatchedConversion.Status.OPEN).order_by("pk"):
             try:
-                result = services.unmatched_retry(unmatched_id=row.pk, actor_id=request.user.pk)
+                result = services.unmatched_retry(unmatched_id=row.pk, actor=request.user)
             except (services.WalletError, ValueError) as exc:
                 self.message_user(request, f"#{row.pk}: {exc}", messages.ERROR)
                 continue
             level = messages.SUCCESS if result.event_id else messages.WARNING
             self.message_user(request, f"#{row.pk}: {result.outcome}. {result.message}".strip(), level)
 
-    @admin.action(description="Dismiss (not ours / duplicate)")
+    @admin.action(description="Dismiss (not ours / duplicate)", permissions=["dismiss"])
     def dismiss_selected(self, request, queryset):
         for row in queryset:
-            services.unmatched_dismiss(unmatched_id=row.pk, actor_id=request.user.pk)
+            services.unmatched_dismiss(unmatched_id=row.pk, actor=request.user)
         self.message_user(request, "Dismissed.", messages.SUCCESS)
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(admin.ModelAdmin):
+class WithdrawalAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
     list_display = (
         "uuid",
         "user",
@@ -398,17 +445,28 @@ class WithdrawalAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Approve selected (finance; large amounts need two different approvers)")
+    def has_approve_permission(self, request):
+        return actor_may(request.user, "wallet.approve_withdrawal", department=FINANCE)
+
+    def has_reject_permission(self, request):
+        return actor_may(request.user, "wallet.reject_withdrawal", department=FINANCE)
+
+    def has_pay_permission(self, request):
+        return actor_may(request.user, "wallet.pay_withdrawal", department=FINANCE)
+
+    @admin.action(
+        description="Approve selected (finance; large amounts need two different approvers)", permissions=["approve"]
+    )
     def approve_selected(self, request, queryset):
         _run(
             self,
             request,
             queryset,
-            lambda w: services.withdrawal_approve(withdrawal_id=w.pk, actor_id=request.user.pk),
+            lambda w: services.withdrawal_approve(withdrawal_id=w.pk, actor=request.user),
             "Approved",
         )
 
-    @admin.action(description="Reject selected (finance; the money goes back to the wallet)")
+    @admin.action(description="Reject selected (finance; the money goes back to the wallet)", permissions=["reject"])
     def reject_selected(self, request, queryset):
         return _with_reason(
             self,
@@ -416,17 +474,18 @@ class WithdrawalAdmin(admin.ModelAdmin):
             queryset,
             action="reject_selected",
             title="Reject withdrawals",
-            call=lambda w, r: services.withdrawal_reject(withdrawal_id=w.pk, actor_id=request.user.pk, reason=r),
+            call=lambda w, r: services.withdrawal_reject(withdrawal_id=w.pk, actor=request.user, reason=r),
             done="Rejected",
         )
 
-    @admin.action(description="Ask the payout gateway now (processing ones)")
+    @admin.action(description="Ask the payout gateway now (processing ones)", permissions=["pay"])
     def reconcile_selected(self, request, queryset):
         gateway = payout_gateway()
         for w in queryset.filter(status=Withdrawal.Status.PROCESSING):
             services.withdrawal_payout_reconcile(
                 withdrawal_id=w.pk,
                 gateway=gateway,
+                actor=request.user,
                 scope=lambda: rls.bypass(reason="staff payout check", actor_id=request.user.pk),
             )
         self.message_user(request, "Asked the gateway.", messages.SUCCESS)

@@ -15,6 +15,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authz import SYSTEM
 from couponali import rls
 
 from . import selectors, services
@@ -65,7 +66,8 @@ class PostbackView(APIView):
         except ConversionError as exc:
             return Response({"status": "error", "detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
         with rls.bypass(reason=f"postback from {network}"):
-            result = services.cashback_record(conversion=conversion, source="postback")
+            # SYSTEM: the network, authenticated by its secret above, reports; no person acts.
+            result = services.cashback_record(conversion=conversion, source="postback", actor=SYSTEM)
         return Response({"status": "ok", "outcome": result.outcome, "event": result.event_id, "detail": result.message})
 
     @extend_schema(
@@ -121,6 +123,10 @@ class WithdrawalRequestSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
     method = serializers.ChoiceField(choices=Withdrawal.Method.choices)
     details = serializers.DictField(child=serializers.CharField(), required=False, default=dict)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["method"].choices = selectors.payout_method_choices()  # what the payout gateway can pay
 
 
 class WalletView(APIView):

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django import forms
 
 from .models import WalletTransaction, Withdrawal
+from .selectors import payout_method_choices
 from .services import GIFT_VOUCHER_BRANDS, MOBILE_OPERATORS
 
 
@@ -22,6 +23,18 @@ class WithdrawalForm(forms.Form):
     operator = forms.ChoiceField(required=False, choices=[("", "—"), *MOBILE_OPERATORS.items()], label="Operator")
     # A fresh key per form render: a double-clicked or re-sent form replays the first answer.
     idempotency_key = forms.CharField(widget=forms.HiddenInput, initial=lambda: str(uuid.uuid4()))
+    # The fields only one method uses: dropped with their method when the payout gateway cannot pay it.
+    METHOD_FIELDS = {"upi": ["vpa"], "gift_voucher": ["brand"], "mobile_recharge": ["mobile", "operator"]}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = payout_method_choices()
+        self.fields["method"].choices = choices
+        offered = {value for value, _label in choices}
+        for method, names in self.METHOD_FIELDS.items():
+            if method not in offered:
+                for name in names:
+                    del self.fields[name]
 
     def details(self) -> dict:
         d = self.cleaned_data

@@ -52,6 +52,10 @@ class PayoutResult:
 
 class PayoutGateway:
     name = "base"
+    # The withdrawal methods (wallet.models.Withdrawal.Method values) this gateway can pay. Shoppers are offered
+    # only these (wallet.selectors.payout_method_choices) and withdrawal_request refuses any other, so that a
+    # withdrawal is never taken that the gateway must fail and refund.
+    methods: frozenset[str] = frozenset()
 
     def create_payout(self, request: PayoutRequest) -> PayoutResult:  # pragma: no cover - interface
         raise NotImplementedError
@@ -63,6 +67,11 @@ class PayoutGateway:
 
 def payout_gateway() -> PayoutGateway:
     return import_string(settings.PAYOUT_GATEWAY)()
+
+
+def payout_gateway_methods() -> frozenset[str]:
+    """What the configured gateway can pay (its class attribute: no client is built)."""
+    return import_string(settings.PAYOUT_GATEWAY).methods
 
 
 # ---------------------------------------------------------------- fake
@@ -77,6 +86,7 @@ class FakePayoutGateway(PayoutGateway):
     """
 
     name = "fake"
+    methods = frozenset({"bank", "upi", "gift_voucher", "mobile_recharge"})
     PREFIX = "fakepayout:"
 
     @classmethod
@@ -169,6 +179,7 @@ class RazorpayXGateway(PayoutGateway):
     """
 
     name = "razorpayx"
+    methods = frozenset({"bank", "upi"})  # IMPS to a bank account, UPI to a VPA; no vouchers or recharges
     STATUS = {
         "processed": PROCESSED,
         "queued": PROCESSING,

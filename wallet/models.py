@@ -26,6 +26,8 @@ class PostingType(models.TextChoices):
     DEBT_RECOVERY = "debt_recovery", "Recovery of an earlier reversal"
     ADMIN_CREDIT = "admin_credit", "Credit by CouponAli"
     ADMIN_DEBIT = "admin_debit", "Debit by CouponAli"
+    # The remaining value of a CouponAli gift card moved into the wallet (orders.services.gift_cards).
+    GIFT_CARD_REDEEMED = "gift_card_redeemed", "Gift card redeemed"
 
 
 CREDIT_TYPES = (
@@ -34,6 +36,7 @@ CREDIT_TYPES = (
     PostingType.ORDER_REFUND,
     PostingType.WITHDRAWAL_REVERSED,
     PostingType.ADMIN_CREDIT,
+    PostingType.GIFT_CARD_REDEEMED,
 )
 DEBIT_TYPES = (
     PostingType.CASHBACK_REVERSED,
@@ -65,6 +68,9 @@ class WalletTransaction(CreatedModel):
 
     class Meta:
         db_table = "wallet_transactions"
+        permissions = [
+            ("adjust_wallettransaction", "Can post a manual wallet adjustment (finance)"),
+        ]
         indexes = [
             models.Index(fields=["user"], name="idx_wallet_user"),
             models.Index(fields=["-created_at"], name="idx_wallet_created"),
@@ -163,9 +169,19 @@ class CashbackEvent(TimeStampedModel):
     rate_value = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
     rate_cap = MoneyField()
     rate_source = models.CharField(max_length=20, null=True, blank=True)
+    # Not in the seed: why a network-reported event waits for staff instead of being paid automatically
+    # (its cashback is above CASHBACK_MAX_COMMISSION_MULTIPLE times the reported commission). Set when the
+    # report comes in; only a staff confirmation clears it (wallet.services.cashback_hold_reason).
+    held_reason = models.CharField(max_length=255, null=True, blank=True)
 
     class Meta:
         db_table = "cashback_events"
+        permissions = [
+            ("record_cashbackevent", "Can record a conversion (staff entry)"),
+            ("confirm_cashbackevent", "Can confirm cashback (credits the wallet)"),
+            ("reject_cashbackevent", "Can reject pending cashback"),
+            ("reverse_cashbackevent", "Can reverse paid cashback (takes the money back)"),
+        ]
         indexes = [
             models.Index(fields=["user"], name="idx_cashback_user"),
             models.Index(fields=["status"], name="idx_cashback_status"),
@@ -187,6 +203,12 @@ class CashbackEvent(TimeStampedModel):
                 condition=Q(paid_at__isnull=True) | Q(status__in=["paid", "reversed"]),
                 name="cashback_paid_at_only_when_credited",
             ),
+            # A held event is never credited, whichever path (the service or the auto-confirm batch's SQL)
+            # tries: staff release the hold in the same UPDATE that confirms it.
+            models.CheckConstraint(
+                condition=Q(held_reason__isnull=True) | Q(status__in=["pending", "rejected"]),
+                name="cashback_held_not_credited",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -194,8 +216,9 @@ class CashbackEvent(TimeStampedModel):
 
 
 class UnmatchedConversion(TimeStampedModel):
-    """A well-formed conversion whose click id is not one of our clicks (or has no user): kept for staff
-    review, never dropped and never credited. Staff retry the match once the click is known."""
+    """A well-formed conversion whose click id is not one of our clicks (or has no user, or went to a store of
+    another network): kept for staff review, never dropped and never credited. Staff retry the match once the
+    click is known."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -220,6 +243,10 @@ class UnmatchedConversion(TimeStampedModel):
 
     class Meta:
         db_table = "unmatched_conversions"
+        permissions = [
+            ("retry_unmatchedconversion", "Can retry matching an unmatched conversion"),
+            ("dismiss_unmatchedconversion", "Can dismiss an unmatched conversion"),
+        ]
         indexes = [models.Index(fields=["status", "-created_at"], name="idx_unmatched_status")]
         constraints = [
             models.UniqueConstraint(fields=["network", "affiliate_transaction_id"], name="unmatched_network_txn_uniq")
@@ -307,6 +334,11 @@ class Withdrawal(TimeStampedModel):
 
     class Meta:
         db_table = "withdrawals"
+        permissions = [
+            ("approve_withdrawal", "Can approve a withdrawal (finance)"),
+            ("reject_withdrawal", "Can reject a withdrawal (finance)"),
+            ("pay_withdrawal", "Can ask the payout gateway about a withdrawal (finance)"),
+        ]
         indexes = [
             models.Index(fields=["user"], name="idx_withdrawals_user"),
             models.Index(fields=["status"], name="idx_withdrawals_status"),

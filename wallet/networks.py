@@ -142,7 +142,11 @@ def network_get(name: str) -> Network:
 
 def _text(params: Mapping[str, str], name: str) -> str:
     value = params.get(name)
-    return "" if value is None else str(value).strip()
+    text = "" if value is None else str(value).strip()
+    # Requests with one are refused earlier (couponali.middleware); a report file is not a request.
+    if "\x00" in text:
+        raise ConversionError(f"{name} contains a NUL character")
+    return text
 
 
 def _amount(params: Mapping[str, str], name: str, *, required: bool) -> Decimal | None:

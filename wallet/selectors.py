@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from .gateways import payout_gateway_methods
 from .models import CashbackEvent, WalletBalance, WalletTransaction, Withdrawal
 
 
@@ -123,3 +124,9 @@ def click_history(*, user_id: int, days: int = 120, limit: int = 50):
 
 def withdrawals_of(*, user_id: int, limit: int = 50) -> QuerySet[Withdrawal]:
     return Withdrawal.objects.filter(user_id=user_id).order_by("-created_at")[:limit]
+
+
+def payout_method_choices() -> list[tuple[str, str]]:
+    """The withdrawal methods offered to shoppers: those the configured payout gateway can pay (model order)."""
+    payable = payout_gateway_methods()
+    return [(value, label) for value, label in Withdrawal.Method.choices if value in payable]

@@ -16,8 +16,14 @@ starts where the previous ended, the snapshot equals the last posting, lifecycle
 app role cannot UPDATE or DELETE postings. These services are written to never trip those guards; a guard
 that fires is a bug, and the transaction rolls back.
 
-Callers set the row-level-security scope: views run in the request's scope (the shopper, or staff),
-tasks and commands wrap their work in couponali.rls.bypass(reason=...).
+Callers set the row-level-security scope: views run in the request's scope (the shopper), tasks and
+commands wrap their work in couponali.rls.bypass(reason=...).
+
+AUTHORISATION: every service that staff can call takes ``actor`` (the acting User, or accounts.authz.SYSTEM
+for postbacks, jobs and network reports) and checks it itself with accounts.authz.actor_require before it
+writes anything, whoever calls it; a refusal raises authz.PermissionRefused (403) and changes nothing.
+Once allowed, a person's action that writes another user's ledger runs in an audited bypass naming them
+(authz.acting): the service's own check, not the request's table view permissions, decides.
 """
 
 from __future__ import annotations
@@ -34,11 +40,14 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts import authz
 from accounts import crypto as kyc_crypto
 from accounts import services as account_services
-from accounts.models import User, UserDepartment, UserKYC
+from accounts.authz import FINANCE, Actor
+from accounts.models import User, UserKYC
 from accounts.services import audit_log, notify
 from catalog.selectors import NO_CASHBACK, CashbackRate, cashback_rate_for
+from couponali.celery import enqueue
 
 from .gateways import FAILED, PROCESSED, GatewayError, GatewayTimeout, PayoutGateway, PayoutRequest, PayoutResult
 from .models import (
@@ -52,6 +61,7 @@ from .models import (
     Withdrawal,
 )
 from .networks import CONFIRMED, PENDING, REJECTED, Conversion
+from .selectors import payout_method_choices
 
 PAISA = Decimal("0.01")
 T = WalletTransaction.Type
@@ -118,10 +128,9 @@ def _check(transitions: dict[str, set[str]], current: str, target: str, what: st
 def enqueue_task(name: str, **kwargs) -> None:
     """Queue a task by name once the current transaction commits (the wallet never imports the apps above
     it, e.g. referrals). Every app's tasks are registered at start-up (couponali.apps), so the signature
-    resolves to the task itself: eager mode in tests runs it inline."""
-    from celery import current_app
-
-    transaction.on_commit(lambda: current_app.signature(name, kwargs=kwargs).delay())
+    resolves to the task itself: eager mode in tests runs it inline. With the broker down the committed work
+    stands and the task is left to its sweep (couponali.celery.enqueue)."""
+    transaction.on_commit(lambda: enqueue(name, **kwargs))
 
 
 # ---------------------------------------------------------------- the ledger
@@ -377,16 +386,16 @@ def wallet_claw_back(
     return ClawBack(posting, debt)
 
 
-def wallet_adjust(*, user_id: int, amount: Decimal, reason: str, actor_id: int) -> WalletTransaction:
+def wallet_adjust(*, user_id: int, amount: Decimal, reason: str, actor: Actor) -> WalletTransaction:
     """A manual credit (amount > 0) or debit (< 0) by finance staff, with the reason kept and audited."""
-    _require_finance(actor_id)
+    actor_id = authz.actor_require(actor, "wallet.adjust_wallettransaction", department=FINANCE)
     reason = (reason or "").strip()
     if not reason:
         raise WalletError("Say why: a reason is required for a manual adjustment.")
     amount = _money(amount)
     if amount == 0:
         raise WalletError("The amount must not be zero.")
-    with transaction.atomic():
+    with authz.acting(actor_id, reason="wallet.adjust"):
         posting = wallet_post(
             user_id=user_id,
             amount=amount,
@@ -409,7 +418,7 @@ def wallet_adjust(*, user_id: int, amount: Decimal, reason: str, actor_id: int) 
 
 @dataclass(frozen=True)
 class IngestResult:
-    outcome: str  # created / updated / confirmed / rejected / reversed / unchanged / unmatched / ignored
+    outcome: str  # created / updated / confirmed / held / rejected / reversed / unchanged / unmatched / ignored
     event_id: int | None = None
     message: str = ""
 
@@ -466,14 +475,63 @@ def _find_clicks(click_id) -> list:
     )
 
 
+# Recording a status applies it, so staff need the permission of every move it can cause: 'approved'
+# confirms and credits, 'declined' rejects a pending event or reverses a paid one.
+RECORD_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    PENDING: ("wallet.record_cashbackevent",),
+    CONFIRMED: ("wallet.record_cashbackevent", "wallet.confirm_cashbackevent"),
+    REJECTED: ("wallet.record_cashbackevent", "wallet.reject_cashbackevent", "wallet.reverse_cashbackevent"),
+}
+
+
+def network_mismatch(*, conversion: Conversion, merchant) -> str | None:
+    """Why ``conversion`` may not be matched to a click on ``merchant``, or None. A network is paid only for
+    its own stores, so it can only report sales of those: a vCommission postback for a click that went to a
+    Cuelinks store is somebody's mistake (or a forgery with a leaked secret), never our shopper's earning.
+    Staff entry ("manual") is exempt: the staff member recording it vouches for the store."""
+    if conversion.network == "manual":
+        return None
+    store_network = (merchant.affiliate_network or "").strip().lower()
+    if store_network == conversion.network:
+        return None
+    return f"network mismatch: the click went to {merchant.name}, a store on {store_network or 'no network'}"
+
+
+def cashback_hold_reason(*, conversion: Conversion, cashback: Decimal) -> str | None:
+    """Why a reported conversion's cashback must wait for staff instead of being paid automatically, or None.
+
+    The shopper is promised the advertised rate; the site can afford it only out of the commission the store
+    pays. A cashback above CASHBACK_MAX_COMMISSION_MULTIPLE times the reported commission (no commission
+    reported counts as ₹0) is therefore recorded but held: no network status and no auto-confirm pays it,
+    staff confirm or reject it. Staff entry ("manual") is exempt: the person recording it is the reviewer."""
+    if conversion.network == "manual" or cashback <= 0:
+        return None
+    multiple = settings.CASHBACK_MAX_COMMISSION_MULTIPLE
+    commission = conversion.commission or Decimal("0.00")
+    if cashback <= commission * multiple:
+        return None
+    return f"cashback ₹{cashback} is above {multiple:g}× the reported commission ₹{commission}"
+
+
 def cashback_record(
-    *, conversion: Conversion, source: str, actor_id: int | None = None, unmatched_id: int | None = None
+    *, conversion: Conversion, source: str, actor: Actor, unmatched_id: int | None = None
 ) -> IngestResult:
     """The one way a conversion enters the wallet: postbacks, CSV imports and staff entry all call this.
 
+    ``actor``: SYSTEM for a network's report (postback, import); staff need RECORD_PERMISSIONS.
     Idempotent and order-proof: the event is keyed by (network, transaction id); a repeated report changes
     nothing, a late 'pending' after 'approved' is stale and ignored, 'approved' first creates the event
-    and confirms it at once. Unknown click ids are kept in unmatched_conversions for review."""
+    and confirms it at once. Unknown click ids, and clicks on another network's store, are kept in
+    unmatched_conversions for review; a cashback above the commission cap is recorded but held for staff
+    (cashback_hold_reason)."""
+    actor_id = authz.actor_require(actor, *RECORD_PERMISSIONS[conversion.status])
+    with authz.acting(actor_id, reason=f"cashback.record ({source})"):
+        return _cashback_record(conversion=conversion, source=source, actor_id=actor_id, unmatched_id=unmatched_id)
+
+
+def _cashback_record(
+    *, conversion: Conversion, source: str, actor_id: int | None, unmatched_id: int | None
+) -> IngestResult:
     clicks = _find_clicks(conversion.click_id)
     if not clicks:
         return _keep_unmatched(conversion=conversion, reason="no click with this id", source=source)
@@ -483,6 +541,9 @@ def cashback_record(
     if click.user_id is None:
         return _keep_unmatched(conversion=conversion, reason="the click was made signed out", source=source)
     merchant = click.merchant or click.offer.merchant
+    mismatch = network_mismatch(conversion=conversion, merchant=merchant)
+    if mismatch:
+        return _keep_unmatched(conversion=conversion, reason=mismatch, source=source)
     try:
         with transaction.atomic():
             result = _record_locked(
@@ -518,6 +579,7 @@ def _record_locked(*, click, merchant, conversion: Conversion, source: str, acto
     if event is None:
         rule = _click_rule(click=click, offer=click.offer, merchant=merchant)
         amount = rule.amount_for(conversion.sale_amount)
+        held = cashback_hold_reason(conversion=conversion, cashback=amount)
         event = CashbackEvent.objects.create(
             user_id=click.user_id,
             offer_id=click.offer_id,
@@ -534,6 +596,7 @@ def _record_locked(*, click, merchant, conversion: Conversion, source: str, acto
             rate_value=rule.value,
             rate_cap=rule.cap,
             rate_source=rule.source,
+            held_reason=held,
         )
         User.all_objects.filter(pk=click.user_id).update(pending_cashback=F("pending_cashback") + amount)
         audit_log(
@@ -541,9 +604,14 @@ def _record_locked(*, click, merchant, conversion: Conversion, source: str, acto
             action="cashback.tracked",
             entity_type="cashback_event",
             entity_id=event.pk,
-            metadata={"source": source, "network": conversion.network, "rule": rule.display or "no cashback"},
+            metadata={
+                "source": source,
+                "network": conversion.network,
+                "rule": rule.display or "no cashback",
+                "held": held or "",
+            },
         )
-        if conversion.status == PENDING:
+        if conversion.status == PENDING or held:
             notify(
                 user_id=click.user_id,
                 title="Cashback tracked",
@@ -562,17 +630,24 @@ def _record_locked(*, click, merchant, conversion: Conversion, source: str, acto
         amount = _rule_of(event).amount_for(conversion.sale_amount)
         if amount != event.cashback_amount or conversion.sale_amount != event.transaction_amount:
             delta = amount - event.cashback_amount
+            # A revision can put the cashback above the cap (a lower commission); once held, only staff
+            # release it, whatever later revisions say.
+            held = event.held_reason or cashback_hold_reason(conversion=conversion, cashback=amount)
             CashbackEvent.objects.filter(pk=event.pk).update(
                 cashback_amount=amount,
                 transaction_amount=conversion.sale_amount,
                 commission_amount=conversion.commission,
+                held_reason=held,
             )
             if delta:
                 User.all_objects.filter(pk=event.user_id).update(pending_cashback=F("pending_cashback") + delta)
-            event.cashback_amount, event.transaction_amount = amount, conversion.sale_amount
+            event.cashback_amount, event.transaction_amount, event.held_reason = amount, conversion.sale_amount, held
             outcome = "updated"
 
     if conversion.status == CONFIRMED:
+        if status == CashbackEvent.Status.PENDING and event.held_reason:
+            # The network's approval is recorded (network_status); the money waits for staff.
+            return IngestResult("held", event.pk, f"kept for review: {event.held_reason}")
         if status == CashbackEvent.Status.PENDING:
             _confirm_locked(event=event, lock=lock, actor_id=actor_id, source=source)
             return IngestResult("confirmed", event.pk, f"₹{event.cashback_amount} credited")
@@ -600,8 +675,13 @@ def _record_locked(*, click, merchant, conversion: Conversion, source: str, acto
 
 def _confirm_locked(*, event: CashbackEvent, lock: WalletBalance, actor_id: int | None, source: str) -> None:
     """pending → confirmed → paid in one transaction: the credit and paid_at come with the confirmation, so
-    no approved cashback can wait uncredited. Caller holds the wallet lock and the event lock."""
+    no approved cashback can wait uncredited. Caller holds the wallet lock and the event lock.
+
+    A held event (held_reason) is confirmed only by a staff member, and that confirmation releases the hold."""
     _check(CASHBACK_TRANSITIONS, event.status, CashbackEvent.Status.CONFIRMED, "This cashback")
+    held = event.held_reason
+    if held and (source != "staff" or actor_id is None):
+        raise IllegalTransition(f"This cashback is held for review ({held}); only staff can confirm it.")
     now = timezone.now()
     if event.cashback_amount > 0:
         wallet_post(
@@ -613,15 +693,17 @@ def _confirm_locked(*, event: CashbackEvent, lock: WalletBalance, actor_id: int 
             description=f"Cashback from {event.merchant.name}",
             lock=lock,
         )
-    CashbackEvent.objects.filter(pk=event.pk).update(status=CashbackEvent.Status.PAID, confirmed_at=now, paid_at=now)
+    CashbackEvent.objects.filter(pk=event.pk).update(
+        status=CashbackEvent.Status.PAID, confirmed_at=now, paid_at=now, held_reason=None
+    )
     User.all_objects.filter(pk=event.user_id).update(pending_cashback=F("pending_cashback") - event.cashback_amount)
-    event.status, event.confirmed_at, event.paid_at = CashbackEvent.Status.PAID, now, now
+    event.status, event.confirmed_at, event.paid_at, event.held_reason = CashbackEvent.Status.PAID, now, now, None
     audit_log(
         actor_id=actor_id,
         action="cashback.confirmed",
         entity_type="cashback_event",
         entity_id=event.pk,
-        metadata={"amount": str(event.cashback_amount), "source": source},
+        metadata={"amount": str(event.cashback_amount), "source": source, "released_hold": held or ""},
     )
     notify(
         user_id=event.user_id,
@@ -693,15 +775,17 @@ def _locked_event(event_id: int) -> tuple[CashbackEvent, WalletBalance]:
     return event, lock
 
 
-def cashback_confirm(*, event_id: int, actor_id: int | None = None, source: str = "staff") -> CashbackEvent:
+def cashback_confirm(*, event_id: int, actor: Actor, source: str = "staff") -> CashbackEvent:
     """Confirm one pending cashback (staff in the admin, or the auto-confirm job for users with a debt)."""
-    with transaction.atomic():
+    actor_id = authz.actor_require(actor, "wallet.confirm_cashbackevent")
+    with authz.acting(actor_id, reason="cashback.confirm"):
         event, lock = _locked_event(event_id)
         _confirm_locked(event=event, lock=lock, actor_id=actor_id, source=source)
     return event
 
 
-def cashback_reject(*, event_id: int, reason: str, actor_id: int | None = None) -> CashbackEvent:
+def cashback_reject(*, event_id: int, reason: str, actor: Actor) -> CashbackEvent:
+    actor_id = authz.actor_require(actor, "wallet.reject_cashbackevent")
     if not (reason or "").strip():
         raise WalletError("A reason is required to reject a cashback.")
     with transaction.atomic():
@@ -710,26 +794,30 @@ def cashback_reject(*, event_id: int, reason: str, actor_id: int | None = None) 
     return event
 
 
-def cashback_reverse(*, event_id: int, reason: str, actor_id: int | None = None) -> CashbackEvent:
+def cashback_reverse(*, event_id: int, reason: str, actor: Actor) -> CashbackEvent:
+    actor_id = authz.actor_require(actor, "wallet.reverse_cashbackevent")
     if not (reason or "").strip():
         raise WalletError("A reason is required to reverse a cashback.")
-    with transaction.atomic():
+    with authz.acting(actor_id, reason="cashback.reverse"):
         event, lock = _locked_event(event_id)
         _reverse_locked(event=event, lock=lock, reason=reason.strip(), actor_id=actor_id)
     return event
 
 
-def unmatched_retry(*, unmatched_id: int, actor_id: int | None) -> IngestResult:
-    """Staff: try an unmatched conversion again (e.g. once the click is found)."""
+def unmatched_retry(*, unmatched_id: int, actor: Actor) -> IngestResult:
+    """Staff: try an unmatched conversion again (e.g. once the click is found). Recording it then needs the
+    permissions of cashback_record as well."""
+    authz.actor_require(actor, "wallet.retry_unmatchedconversion")
     row = UnmatchedConversion.objects.get(pk=unmatched_id)
     if row.status != UnmatchedConversion.Status.OPEN:
         raise IllegalTransition(f"This conversion is already {row.status}.")
     conversion = Conversion.from_payload(network=row.network, payload=row.payload)
-    result = cashback_record(conversion=conversion, source="review", actor_id=actor_id, unmatched_id=row.pk)
+    result = cashback_record(conversion=conversion, source="review", actor=actor, unmatched_id=row.pk)
     return result
 
 
-def unmatched_dismiss(*, unmatched_id: int, actor_id: int, note: str = "") -> None:
+def unmatched_dismiss(*, unmatched_id: int, actor: Actor, note: str = "") -> None:
+    actor_id = authz.actor_require(actor, "wallet.dismiss_unmatchedconversion")
     with transaction.atomic():
         updated = UnmatchedConversion.objects.filter(pk=unmatched_id, status=UnmatchedConversion.Status.OPEN).update(
             status=UnmatchedConversion.Status.DISMISSED, resolved_by_id=actor_id, resolved_at=timezone.now()
@@ -755,7 +843,7 @@ def _due_event_ids(cur, *, now: dt.datetime, limit: int, with_debt: bool) -> lis
         SELECT e.id FROM cashback_events e
         JOIN merchants m ON m.id = e.merchant_id
         LEFT JOIN wallet_balances b ON b.user_id = e.user_id
-        WHERE e.status = 'pending'
+        WHERE e.status = 'pending' AND e.held_reason IS NULL
           AND e.created_at <= %(now)s - make_interval(days => m.validation_days)
           AND (coalesce(b.debt, 0) > 0) = %(with_debt)s
         ORDER BY e.created_at, e.id
@@ -802,11 +890,12 @@ def cashback_auto_confirm_batch(*, batch_size: int = 5000, now: dt.datetime | No
             """,
             {"ids": ids},
         )
-        # (3) events, ascending id, re-checked inside the locks (still pending, owner still debt-free)
+        # (3) events, ascending id, re-checked inside the locks (still pending and not held, owner still
+        # debt-free)
         cur.execute(
             """
             SELECT e.id FROM cashback_events e JOIN wallet_balances b ON b.user_id = e.user_id
-            WHERE e.id = ANY(%(ids)s) AND e.status = 'pending' AND b.debt = 0
+            WHERE e.id = ANY(%(ids)s) AND e.status = 'pending' AND e.held_reason IS NULL AND b.debt = 0
             ORDER BY e.id FOR UPDATE OF e
             """,
             {"ids": ids},
@@ -900,7 +989,7 @@ def cashback_auto_confirm_singles(*, limit: int = 500, now: dt.datetime | None =
     done = 0
     for event_id in ids:
         try:
-            cashback_confirm(event_id=event_id, source="auto")
+            cashback_confirm(event_id=event_id, actor=authz.SYSTEM, source="auto")
             done += 1
         except IllegalTransition:
             continue  # confirmed by someone else meanwhile
@@ -915,15 +1004,13 @@ GIFT_VOUCHER_BRANDS = {"amazon": "Amazon Pay", "flipkart": "Flipkart", "myntra":
 MOBILE_OPERATORS = {"jio": "Jio", "airtel": "Airtel", "vi": "Vi", "bsnl": "BSNL"}
 
 
-def _require_finance(actor_id: int) -> None:
-    actor = User.all_objects.filter(pk=actor_id, is_active=True, is_staff=True).first()
-    if actor is None or not UserDepartment.objects.filter(user_id=actor_id, department__slug="finance").exists():
-        raise NotAllowed("Only staff in the finance department can do this.")
-
-
 def _destination(*, user_id: int, method: str, details: dict) -> dict:
     """Check and normalise where the money goes. Bank payouts go to the verified KYC account, whose number
     is read (and decrypted by accounts) only when paying; here we keep what the user may see."""
+    offered = payout_method_choices()
+    if method not in {value for value, _label in offered}:
+        # Also a method the configured gateway cannot pay (a forged form or API call): refused before any write.
+        raise WalletError(f"Choose how to receive the money: {' or '.join(label for _v, label in offered)}.")
     details = details or {}
     if method == Withdrawal.Method.UPI:
         vpa = str(details.get("vpa") or details.get("upi_id") or "").strip()
@@ -960,7 +1047,7 @@ def _destination(*, user_id: int, method: str, details: dict) -> dict:
         if operator not in MOBILE_OPERATORS:
             raise WalletError(f"Choose the operator: {', '.join(MOBILE_OPERATORS.values())}.")
         return {"mobile": mobile, "operator": operator}
-    raise WalletError("Choose how to receive the money: bank, UPI, gift voucher or mobile recharge.")
+    raise WalletError(f"Choose how to receive the money: {' or '.join(label for _v, label in offered)}.")
 
 
 def withdrawal_request(*, user_id: int, amount: Decimal, method: str, details: dict | None = None) -> Withdrawal:
@@ -1017,10 +1104,10 @@ def _locked_withdrawal(withdrawal_id: int) -> tuple[Withdrawal, WalletBalance]:
     return Withdrawal.objects.select_for_update().get(pk=withdrawal_id), lock
 
 
-def withdrawal_approve(*, withdrawal_id: int, actor_id: int) -> Withdrawal:
+def withdrawal_approve(*, withdrawal_id: int, actor: Actor) -> Withdrawal:
     """Finance approves. Above settings.WALLET_SECOND_APPROVAL_ABOVE two different people must approve:
     the first approval is recorded and the withdrawal stays pending until a second approver acts."""
-    _require_finance(actor_id)
+    actor_id = authz.actor_require(actor, "wallet.approve_withdrawal", department=FINANCE)
     with transaction.atomic():
         withdrawal, _lock = _locked_withdrawal(withdrawal_id)
         _check(WITHDRAWAL_TRANSITIONS, withdrawal.status, Withdrawal.Status.APPROVED, "This withdrawal")
@@ -1060,13 +1147,13 @@ def _return_money(*, withdrawal: Withdrawal, lock: WalletBalance, why: str) -> N
     )
 
 
-def withdrawal_reject(*, withdrawal_id: int, actor_id: int, reason: str) -> Withdrawal:
+def withdrawal_reject(*, withdrawal_id: int, actor: Actor, reason: str) -> Withdrawal:
     """Finance rejects (before payment) with a reason; the money goes back to the wallet at once."""
-    _require_finance(actor_id)
+    actor_id = authz.actor_require(actor, "wallet.reject_withdrawal", department=FINANCE)
     reason = (reason or "").strip()
     if not reason:
         raise WalletError("A reason is required to reject a withdrawal.")
-    with transaction.atomic():
+    with authz.acting(actor_id, reason="withdrawal.reject"):
         withdrawal, lock = _locked_withdrawal(withdrawal_id)
         _check(WITHDRAWAL_TRANSITIONS, withdrawal.status, Withdrawal.Status.REJECTED, "This withdrawal")
         Withdrawal.objects.filter(pk=withdrawal.pk).update(
@@ -1213,12 +1300,13 @@ def _note_gateway_trouble(*, withdrawal_id: int, status: str) -> None:
 
 
 def withdrawal_pay(
-    *, withdrawal_id: int, gateway: PayoutGateway, scope: Scope = contextlib.nullcontext
+    *, withdrawal_id: int, gateway: PayoutGateway, actor: Actor, scope: Scope = contextlib.nullcontext
 ) -> Withdrawal | None:
-    """Pay one approved withdrawal through the gateway (the Celery job's work).
+    """Pay one approved withdrawal through the gateway (the Celery job's work, actor SYSTEM).
 
     Three steps, each its own transaction (``scope()`` opens each, e.g. an audited rls.bypass): claim it
     (approved → processing, committed), call the gateway outside any transaction, record the answer."""
+    authz.actor_require(actor, "wallet.pay_withdrawal", department=FINANCE)
     with scope():
         withdrawal = withdrawal_payout_start(withdrawal_id=withdrawal_id, gateway_name=gateway.name)
         if withdrawal is None:
@@ -1237,10 +1325,12 @@ def withdrawal_pay(
 
 
 def withdrawal_payout_reconcile(
-    *, withdrawal_id: int, gateway: PayoutGateway, scope: Scope = contextlib.nullcontext
+    *, withdrawal_id: int, gateway: PayoutGateway, actor: Actor, scope: Scope = contextlib.nullcontext
 ) -> Withdrawal | None:
     """A payout left 'processing' (timeout, crash, or queued at the bank): ask the gateway what it knows.
-    If it never received the request, ask again with the same idempotency key (exactly once either way)."""
+    If it never received the request, ask again with the same idempotency key (exactly once either way).
+    The payout job (SYSTEM) or finance staff holding wallet.pay_withdrawal."""
+    authz.actor_require(actor, "wallet.pay_withdrawal", department=FINANCE)
     with scope():
         withdrawal = Withdrawal.objects.filter(pk=withdrawal_id, status=Withdrawal.Status.PROCESSING).first()
         if withdrawal is None:

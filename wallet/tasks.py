@@ -9,6 +9,7 @@ import time
 from celery import shared_task
 from django.conf import settings
 
+from accounts.authz import SYSTEM
 from couponali import rls
 
 from . import services
@@ -43,7 +44,10 @@ def _bypass(reason: str):
 @shared_task(name="wallet.pay_withdrawal", ignore_result=True)
 def pay_withdrawal(withdrawal_id: int) -> None:
     services.withdrawal_pay(
-        withdrawal_id=withdrawal_id, gateway=payout_gateway(), scope=_bypass(f"payout of withdrawal {withdrawal_id}")
+        withdrawal_id=withdrawal_id,
+        gateway=payout_gateway(),
+        actor=SYSTEM,
+        scope=_bypass(f"payout of withdrawal {withdrawal_id}"),
     )
 
 
@@ -52,6 +56,7 @@ def reconcile_payout(withdrawal_id: int) -> None:
     services.withdrawal_payout_reconcile(
         withdrawal_id=withdrawal_id,
         gateway=payout_gateway(),
+        actor=SYSTEM,
         scope=_bypass(f"payout reconciliation of withdrawal {withdrawal_id}"),
     )
 

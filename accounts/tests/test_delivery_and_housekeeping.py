@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import responses
+from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from accounts import services, sms
@@ -64,8 +65,13 @@ def test_purge_removes_only_long_expired_codes_and_sessions():
         UserSessionFactory(user=user, expires_at=old)
         UserSessionFactory(user=user, revoked_at=old)
         live = UserSessionFactory(user=user)
+    Session.objects.create(session_key="expired-session-key", session_data="", expire_date=timezone.now())
+    live_django = Session.objects.create(
+        session_key="live-session-key", session_data="", expire_date=timezone.now() + timedelta(days=1)
+    )
     result = purge_expired.delay().get()
-    assert result == {"verification_codes": 1, "user_sessions": 2}
+    assert result == {"verification_codes": 1, "user_sessions": 2, "django_sessions": 1}
+    assert list(Session.objects.values_list("pk", flat=True)) == [live_django.pk]
     assert list(VerificationCode.objects.values_list("pk", flat=True)) == [fresh_code.pk]
     with rls.bypass(reason="test check"):
         assert list(UserSession.objects.values_list("pk", flat=True)) == [live.pk]

@@ -7,6 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.conf import settings
 from django.db import close_old_connections
 from django.test import Client
 from django.utils import timezone
@@ -218,3 +219,74 @@ def test_a_password_reset_lifts_the_lock_and_forgets_old_failures(client, django
     client.post("/accounts/login/", {"identifier": "owner@example.in", "password": "wrong-one"})
     response = client.post("/accounts/login/", {"identifier": "owner@example.in", "password": "Monsoon-Mangoes-42"})
     assert response.status_code == 302
+
+
+BURST_WRONG = 36
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_a_parallel_burst_never_signs_in_after_the_locking_failure(monkeypatch):
+    """36 wrong passwords and the right one at once, through the page and the API, 20 times: the right one
+    signs in only if it was decided before the fifth failure, and no password is checked once locked."""
+    failures = settings.ACCOUNTS_LOCKOUT_FAILURES
+    # The order in which passwords are checked, recorded as they are checked. Under the row lock that is
+    # the order of the verdicts; without it the checks overlap and this order shows the race.
+    verdicts: list[bool] = []
+    record = threading.Lock()
+    real_check = User.check_password
+
+    def check_password(user, raw):
+        ok = real_check(user, raw)
+        with record:
+            verdicts.append(ok)
+        return ok
+
+    monkeypatch.setattr(User, "check_password", check_password)
+
+    def attempt(trial: int, n: int, email: str, password: str, barrier: threading.Barrier) -> bool:
+        """One sign-in, half through the page and half through the API, each from its own address."""
+        client = Client(REMOTE_ADDR=f"10.{trial}.{n // 250}.{n % 250}")
+        try:
+            barrier.wait(timeout=30)
+            if n % 2:
+                response = client.post(
+                    "/api/v1/auth/token/", {"username": email, "password": password}, content_type="application/json"
+                )
+                assert response.status_code in (200, 401), response.content
+                return response.status_code == 200
+            response = client.post("/accounts/login/", {"identifier": email, "password": password})
+            assert response.status_code in (302, 400), response.status_code
+            return response.status_code == 302
+        finally:
+            close_old_connections()
+
+    signed_in_trials = 0
+    with ThreadPoolExecutor(max_workers=BURST_WRONG + 1) as pool:
+        for trial in range(20):
+            user = UserFactory(email=f"burst{trial}@example.in", email_verified_at=timezone.now())
+            verdicts.clear()
+            barrier = threading.Barrier(BURST_WRONG + 1)
+            right_at = trial % (BURST_WRONG + 1)  # the right password's place in the burst moves each trial
+            futures = [
+                pool.submit(attempt, trial, n, user.email, PASSWORD if n == right_at else "wrong-one", barrier)
+                for n in range(BURST_WRONG + 1)
+            ]
+            signed_in = [f.result() for f in futures]
+            # only the right password can ever sign in
+            assert not any(ok for n, ok in enumerate(signed_in) if n != right_at)
+            if signed_in[right_at]:
+                signed_in_trials += 1
+                # it was decided while fewer than five failures had been counted ...
+                before = verdicts[: verdicts.index(True)]
+                assert len(before) < failures and not any(before), verdicts
+                # ... and the rest of the burst locked the account again
+                after = verdicts[verdicts.index(True) + 1 :]
+                assert len(after) == failures and not any(after), verdicts
+            else:
+                # the fifth failure locked the account: no password (the right one included) was checked after
+                assert verdicts == [False] * failures, verdicts
+            user.refresh_from_db()
+            assert user.locked_until is not None and user.locked_until > timezone.now()
+    # the burst really raced the right password against the failures (it lost at least once)
+    assert signed_in_trials < 20

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.apps import apps
 from django.db import DatabaseError, connection, transaction
 
 from accounts.factories import StaffUserFactory, UserFactory, UserKYCFactory, UserSessionFactory
@@ -125,11 +126,11 @@ def test_no_user_set_sees_no_rows_and_cannot_insert(two_users, table):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("table", TABLES)
-def test_staff_and_the_audited_bypass_see_every_row(two_users, table):
+def test_staff_with_the_view_permission_and_the_audited_bypass_see_every_row(two_users, table):
     a, b = two_users
-    staff = StaffUserFactory()
+    staff = StaffUserFactory()  # a superuser: every view permission
     with connection.cursor() as cur:
-        with rls.scope(user_id=staff.pk, staff=True):
+        with rls.scope(user_id=staff.pk, tables=rls.tables_visible_to(staff)):
             assert _owners(cur, table) == {a.pk, b.pk}
         before = AuditLog.objects.filter(action="rls.bypass").count()
         with rls.bypass(reason="nightly report"):
@@ -150,7 +151,16 @@ def test_the_four_tables_have_rls_enabled_and_forced_with_using_and_with_check()
     assert flags == {t: (True, True) for t in TABLES}
     for table in TABLES:
         qual, check = policies[table]
-        assert "couponali_rls_allows(user_id)" in qual and "couponali_rls_allows(user_id)" in check
+        call = f"couponali_rls_allows(user_id, '{table}'"
+        assert call in qual and call in check
+
+
+def test_rls_tables_match_the_policies_and_their_models():
+    """couponali.rls.PROTECTED_TABLES (whose view permission opens which table) names exactly the tables with
+    policies, each with the model that is stored in it."""
+    assert set(rls.PROTECTED_TABLES) == set(TABLES)
+    for table, model in rls.PROTECTED_TABLES.items():
+        assert apps.get_model(model)._meta.db_table == table
 
 
 @pytest.mark.django_db
@@ -180,7 +190,7 @@ def test_settings_do_not_leak_to_the_next_transaction_on_a_pooled_connection():
     """set_config(..., true) lasts one transaction: the next user of the same pooled connection sees nothing."""
     from psycopg_pool import ConnectionPool
 
-    from couponali.testing import database_url
+    from devtools.testing import database_url
 
     a = UserFactory()
     with rls.bypass(reason="test setup"):

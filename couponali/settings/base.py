@@ -6,12 +6,20 @@ requires them.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
+
+from couponali.links import development_site_url, validate_site_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -22,7 +30,19 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+
+def site_url_from_env(*, required: bool) -> str:
+    """SITE_URL, the base of every absolute link (couponali.links). Outside production it defaults to where
+    `make run` serves (HOST, PORT); production requires it."""
+    value = env.str("SITE_URL") if required else env.str("SITE_URL", default="") or development_site_url(os.environ)
+    try:
+        return validate_site_url(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
+
+
+SITE_URL = site_url_from_env(required=False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -37,6 +57,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "guardian",
     # Google and Facebook sign-in only (SOCIALACCOUNT_ONLY); email/mobile sign-in is the accounts app's own.
     "allauth",
@@ -52,11 +73,21 @@ INSTALLED_APPS = [
     "orders",
     "referrals",
     "cms",
+    # On top of every app: it builds its data through their services.
+    "demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Cache-Control: no-store on wallet, account, API... responses (couponali/cache_headers.py).
+    "couponali.cache_headers.NoStoreMiddleware",
+    # 400 for a NUL character anywhere in the input, before anything reads it (couponali/middleware.py);
+    # after the header middleware above, so that its answer carries their headers too.
+    "couponali.middleware.RejectNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # SEO redirects (seo_redirects), an in-memory exact-path lookup before anything else is done.
+    "cms.middleware.SeoRedirectMiddleware",
     # Anonymous offer click-outs are answered here, before sessions and authentication (offers/middleware.py).
     "offers.middleware.ClickoutLeanPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -72,6 +103,24 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Content-Security-Policy (django-csp) on every response, the admin and the API docs included. No inline script
+# anywhere: scripts are static files ('self'); where one cannot be avoided, csp.constants.NONCE and
+# {{ request.csp_nonce }}. Inline styles stay allowed: the admin's change list, Swagger UI and ReDoc inject them,
+# and a style cannot run code. Images may come from store networks' https CDNs (merchant logos).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "https:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+    },
+}
 
 ROOT_URLCONF = "couponali.urls"
 WSGI_APPLICATION = "couponali.wsgi.application"
@@ -133,16 +182,18 @@ STORAGES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+# The database holds the sessions and Redis serves the reads: a Redis restart or outage signs nobody out (the next
+# request reads the row and caches it again).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_CACHE_ALIAS = "default"
 
 # ---------------------------------------------------------------- database and Redis
 
 # DATABASE_URL is what the web app and the workers connect as; DATABASE_OWNER_URL (same server and
-# database) is the role that owns the tables and runs migrations. Both default to an embedded server
-# under var/ when DATABASE_URL is unset (see couponali/embedded.py); REDIS_URL likewise.
-EMBEDDED_SERVICES_ALLOWED = True
-# Per process. A gunicorn worker runs GUNICORN_THREADS request threads (couponali/gunicorn_conf.py), each of
+# database) is the role that owns the tables and runs migrations. Settings only read the URLs and never start a
+# server: in a development checkout `make run` and `make test` start embedded ones under var/ and set the URLs
+# (devtools/embedded.py).
+# Per process. A gunicorn worker runs GUNICORN_THREADS request threads (gunicorn.conf.py), each of
 # which may hold a connection: the pool never has fewer connections than that.
 DATABASE_POOL = {
     "min_size": 2,
@@ -152,6 +203,17 @@ DATABASE_POOL = {
 
 
 DATABASE_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+
+
+def required_url(name: str) -> str:
+    value = env.str(name, default="")
+    if not value:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL and REDIS_URL must be set ({name} is not). In a development checkout `make run` and "
+            "`make test` start embedded PostgreSQL and Valkey and set them; run any other command through "
+            "`.venv/bin/python -m devtools.embedded run -- <command>` (e.g. `make manage ARGS=shell`)."
+        )
+    return value
 
 
 def database_config(url: str) -> dict:
@@ -165,23 +227,27 @@ def database_config(url: str) -> dict:
     return cfg
 
 
-def configure_services(namespace: dict) -> None:
-    """Fill DATABASES, DATABASE_OWNER, CACHES and the Celery URLs from the environment or embedded servers."""
-    database_url = env.str("DATABASE_URL", default="")
-    owner_url = env.str("DATABASE_OWNER_URL", default="")
-    redis_url = env.str("REDIS_URL", default="")
-    if not database_url or not redis_url:
-        if not namespace["EMBEDDED_SERVICES_ALLOWED"]:
-            from django.core.exceptions import ImproperlyConfigured
+# Every Redis client of the app (cache, sessions, rate limits, impression buffers) connects with these options.
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=1.0)
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.5)
 
-            raise ImproperlyConfigured("DATABASE_URL and REDIS_URL must be set in production.")
-        from couponali import embedded
 
-        if not database_url:
-            database_url, owner_url = embedded.ensure_postgres()
-        if not redis_url:
-            redis_url = embedded.ensure_redis()
-    default = database_config(database_url)
+# redis-py connection options of our clients. A connection that Redis closed (a restart) fails its next command
+# with ConnectionError: one immediate retry on a new connection makes the restart invisible, and a request that
+# meets a Redis that is really down loses two refused connects, not the seconds of redis-py's default (ten
+# retries with backoff). Timeouts are not retried (a hung or unreachable server would hold the request longer;
+# each call waits at most the timeouts below). The health check PINGs a connection that sat idle before use.
+REDIS_CONNECTION_OPTIONS = {
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "retry": Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
+    "health_check_interval": 30,
+}
+
+
+def database_settings(*, url: str, owner_url: str, pool: dict | None) -> tuple[dict, dict]:
+    """DATABASES (the app role, pooled) and DATABASE_OWNER (the owner role's credentials) for the two URLs."""
+    default = database_config(url)
     # TCP keepalives: a server that vanished without closing the connection (a crashed host, a dropped network
     # path) fails the waiting query within about a minute instead of the kernel's two hours. That bounds how long
     # a request, and the click-outs queued behind a click INSERT (offers/click_writer.py), can hang on it. (libpq
@@ -190,32 +256,45 @@ def configure_services(namespace: dict) -> None:
         default["OPTIONS"].setdefault(key, value)
     default["CONN_MAX_AGE"] = 0  # the pool below keeps connections; Django must not keep its own
     default["CONN_HEALTH_CHECKS"] = False
-    if namespace["DATABASE_POOL"]:
-        default["OPTIONS"]["pool"] = dict(namespace["DATABASE_POOL"])
+    if pool:
+        default["OPTIONS"]["pool"] = dict(pool)
     if env.str("DATABASE_TEST_NAME", default=""):
         default["TEST"] = {"NAME": env.str("DATABASE_TEST_NAME")}
-    namespace["DATABASES"] = {"default": default}
-    owner = database_config(owner_url or database_url)
-    namespace["DATABASE_OWNER"] = {k: owner[k] for k in ("USER", "PASSWORD", "HOST", "PORT")}
-    if namespace.get("REDIS_DB") is not None:
-        # Tests use their own logical database so that flushing it never touches `make run`'s data.
-        base, _, _db = redis_url.rpartition("/")
-        redis_url = (
-            f"{base}/{namespace['REDIS_DB']}" if _db.isdigit() else f"{redis_url.rstrip('/')}/{namespace['REDIS_DB']}"
-        )
-    namespace["REDIS_URL"] = redis_url
-    namespace["CACHES"] = {
+    owner = database_config(owner_url or url)
+    return {"default": default}, {k: owner[k] for k in ("USER", "PASSWORD", "HOST", "PORT")}
+
+
+def redis_url_with_db(url: str, db: int) -> str:
+    """The same Redis server with another logical database."""
+    base, _, current = url.rpartition("/")
+    return f"{base}/{db}" if current.isdigit() else f"{url.rstrip('/')}/{db}"
+
+
+def cache_settings(redis_url: str, *, key_prefix: str) -> dict:
+    return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # django-redis: with IGNORE_EXCEPTIONS an unreachable Redis is a cache miss (reads fall back to the
+            # database) and a skipped write, logged (throttled) on the couponali.redis logger, never a 500.
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": redis_url,
-            "KEY_PREFIX": namespace.get("CACHE_KEY_PREFIX", "ca"),
+            "KEY_PREFIX": key_prefix,
             "TIMEOUT": 300,
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "CONNECTION_POOL_KWARGS": REDIS_CONNECTION_OPTIONS,
+            },
         }
     }
-    namespace["CELERY_BROKER_URL"] = env.str("CELERY_BROKER_URL", default=redis_url)
-    namespace["CELERY_RESULT_BACKEND"] = env.str("CELERY_RESULT_BACKEND", default=redis_url)
-    namespace["RATELIMIT_STORAGE_URL"] = env.str("RATELIMIT_STORAGE_URL", default=redis_url)
 
+
+DATABASES, DATABASE_OWNER = database_settings(
+    url=required_url("DATABASE_URL"), owner_url=env.str("DATABASE_OWNER_URL", default=""), pool=DATABASE_POOL
+)
+REDIS_URL = required_url("REDIS_URL")
+CACHES = cache_settings(REDIS_URL, key_prefix="ca")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+RATELIMIT_STORAGE_URL = env.str("RATELIMIT_STORAGE_URL", default=REDIS_URL)
 
 # ---------------------------------------------------------------- Celery
 
@@ -227,27 +306,32 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = timedelta(hours=6)
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    "healthcheck-heartbeat": {
-        "task": "couponali.tasks.heartbeat",
-        "schedule": timedelta(minutes=1),
-    },
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    # With the broker down, publishing a task gives up within about a second (the request that queued it goes on;
+    # see couponali.celery.enqueue) instead of waiting on a connection.
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "health_check_interval": 30,
 }
-# Apps add their periodic jobs to CELERY_BEAT_SCHEDULE here, one block each, so that the whole schedule
-# reads in one place.
-CELERY_BEAT_SCHEDULE |= {
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# The whole periodic schedule, one block per app.
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "healthcheck-heartbeat": {"task": "couponali.tasks.heartbeat", "schedule": timedelta(minutes=1)},
     # accounts: drop spent verification codes and sessions long past their expiry.
     "accounts-purge-expired": {"task": "accounts.purge_expired", "schedule": timedelta(hours=6)},
-}
-
-# offers (issue 3): impressions, counters, expiry, click partitions
-CELERY_BEAT_SCHEDULE |= {
+    # offers: impressions, counters, expiry, click partitions, the words search corrects typos against
     "offers-flush-impressions": {"task": "offers.tasks.flush_impressions", "schedule": timedelta(seconds=30)},
     "offers-aggregate-counters": {"task": "offers.tasks.aggregate_counters", "schedule": timedelta(minutes=5)},
     "offers-expire": {"task": "offers.tasks.expire_offers", "schedule": timedelta(minutes=1)},
     "offers-click-partitions": {"task": "offers.tasks.ensure_click_partitions", "schedule": timedelta(hours=12)},
     "offers-search-words": {"task": "offers.tasks.refresh_search_words", "schedule": timedelta(minutes=30)},
+    # wallet and referrals: cashback past its validation period, payouts, the nightly invariant check, and
+    # the sweep that catches referral messages lost on the way
+    "wallet-auto-confirm-cashback": {"task": "wallet.auto_confirm_cashback", "schedule": timedelta(hours=1)},
+    "wallet-process-payouts": {"task": "wallet.process_payouts", "schedule": timedelta(minutes=1)},
+    "wallet-reconcile-nightly": {"task": "wallet.reconcile_wallets", "schedule": crontab(hour=2, minute=30)},
+    "referrals-sweep": {"task": "referrals.sweep", "schedule": timedelta(hours=1)},
 }
 
 # ---------------------------------------------------------------- REST API
@@ -259,6 +343,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "couponali.api_parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
@@ -275,13 +364,19 @@ SPECTACULAR_SETTINGS = {
 
 # ---------------------------------------------------------------- logging
 
+# Redis outages are logged on couponali.redis (cache reads and writes skipped by django-redis, rate limits let
+# through, tasks not queued): throttled to one line per message per interval, with the count of lines held back,
+# so that an outage under load is visible without flooding the log.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "couponali.redis"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"throttle": {"()": "couponali.logs.Throttle", "seconds": 30}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "couponali.redis": {"filters": ["throttle"]}},
 }
 
 # ---------------------------------------------------------------- rate limits (couponali.ratelimit)
@@ -328,6 +423,12 @@ SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
 SMS_HTTP_API_KEY = env.str("SMS_HTTP_API_KEY", default="")
 SMS_SENDER_ID = env.str("SMS_SENDER_ID", default="CPNALI")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CouponAli <no-reply@couponali.in>")
+# The SMTP server of django.core.mail.backends.smtp.EmailBackend (production's e-mail backend).
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 # KYC encryption (accounts/crypto.py): KYC_ENCRYPTION_KEYS are Fernet keys, newest first (MultiFernet);
 # KYC_BLIND_INDEX_KEY keys the HMAC that finds duplicate PANs. Never derived from SECRET_KEY; no default
 # here: development.py and test.py set throw-away keys, production.py requires them.
@@ -369,13 +470,16 @@ def social_providers() -> dict:
 
 
 SOCIALACCOUNT_PROVIDERS = social_providers()
-# ---------------------------------------------------------------- wallet, cashback, referrals, payouts (issue 5)
+# ---------------------------------------------------------------- wallet, cashback, referrals, payouts
 
 # Withdrawals: the smallest amount (rupees), and above which amount two different finance approvers are needed.
 WALLET_MIN_WITHDRAWAL = Decimal(env.str("WALLET_MIN_WITHDRAWAL", default="250.00"))
 WALLET_SECOND_APPROVAL_ABOVE = Decimal(env.str("WALLET_SECOND_APPROVAL_ABOVE", default="10000.00"))
 # Auto-confirmation of pending cashback after the store's validation period: events per set-based batch.
 CASHBACK_AUTO_CONFIRM_BATCH = env.int("CASHBACK_AUTO_CONFIRM_BATCH", default=5000)
+# A reported cashback above this multiple of the reported commission is held for staff review instead of being
+# paid automatically (1 = never more than the store pays us; raise it for boosted offers the site subsidises).
+CASHBACK_MAX_COMMISSION_MULTIPLE = Decimal(env.str("CASHBACK_MAX_COMMISSION_MULTIPLE", default="1"))
 # Affiliate postbacks (/api/v1/postbacks/<network>/): one shared secret per network, "admitad=...,cuelinks=...".
 # No defaults: a network without a secret is refused.
 POSTBACK_SECRETS: dict[str, str] = env.dict("POSTBACK_SECRETS", default={})
@@ -393,19 +497,28 @@ RAZORPAYX_ACCOUNT_NUMBER = env.str("RAZORPAYX_ACCOUNT_NUMBER", default="")
 REFERRAL_BONUS_PERCENT = Decimal(env.str("REFERRAL_BONUS_PERCENT", default="10"))
 REFERRAL_JOINING_BONUS = Decimal(env.str("REFERRAL_JOINING_BONUS", default="50.00"))
 # Extra invariant checks for reconcile_wallets contributed by apps above the wallet.
-WALLET_RECONCILE_CHECKS = ["referrals.reconcile.CHECKS", "orders.reconcile.CHECKS"]
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "wallet-auto-confirm-cashback": {"task": "wallet.auto_confirm_cashback", "schedule": timedelta(hours=1)},
-        "wallet-process-payouts": {"task": "wallet.process_payouts", "schedule": timedelta(minutes=1)},
-        "wallet-reconcile-nightly": {
-            "task": "wallet.reconcile_wallets",
-            "schedule": crontab(hour=2, minute=30),
-        },
-        "referrals-sweep": {"task": "referrals.sweep", "schedule": timedelta(hours=1)},
-    }
-)
-# ---------------------------------------------------------------- shopper site and click-out (issue 3)
+WALLET_RECONCILE_CHECKS = [
+    "referrals.reconcile.CHECKS",
+    "orders.reconcile_gift_cards.CHECKS",
+    "orders.reconcile.CHECKS",
+]
+# ---------------------------------------------------------------- gift cards: CouponAli's own, and fulfilment
+
+# Where the vouchers of a paid order come from (orders/suppliers.py): the local generator, or
+# orders.suppliers.HttpVoucherSupplier for a supplier's JSON API at GIFTCARD_SUPPLIER_URL with a bearer key.
+GIFTCARD_SUPPLIER_BACKEND = env.str("GIFTCARD_SUPPLIER_BACKEND", default="orders.suppliers.LocalVoucherSupplier")
+GIFTCARD_SUPPLIER_URL = env.str("GIFTCARD_SUPPLIER_URL", default="")
+GIFTCARD_SUPPLIER_API_KEY = env.str("GIFTCARD_SUPPLIER_API_KEY", default="")
+GIFTCARD_SUPPLIER_CONNECT_TIMEOUT = env.float("GIFTCARD_SUPPLIER_CONNECT_TIMEOUT", default=5.0)
+GIFTCARD_SUPPLIER_READ_TIMEOUT = env.float("GIFTCARD_SUPPLIER_READ_TIMEOUT", default=20.0)
+# Attempts to redeem or apply a CouponAli gift card code, per shopper and per client address (moving window in
+# Redis); every attempt counts, every refused one is audited.
+GIFTCARD_GUESS_RATE_LIMIT = env.str("GIFTCARD_GUESS_RATE_LIMIT", default="10/hour")
+GIFTCARD_GUESS_IP_RATE_LIMIT = env.str("GIFTCARD_GUESS_IP_RATE_LIMIT", default="30/hour")
+# Staff issue at most this many cards at a time, each worth at most GIFTCARD_MAX_VALUE rupees.
+GIFTCARD_BATCH_MAX = env.int("GIFTCARD_BATCH_MAX", default=1000)
+GIFTCARD_MAX_VALUE = Decimal(env.str("GIFTCARD_MAX_VALUE", default="10000.00"))
+# ---------------------------------------------------------------- shopper site and click-out
 
 # Click-outs per client IP (sliding window in Redis); past it the click-out answers 429 with Retry-After.
 CLICKOUT_RATE_LIMIT = env.str("CLICKOUT_RATE_LIMIT", default="60/minute")
@@ -449,7 +562,9 @@ CELERY_BEAT_SCHEDULE |= {
     "orders-refresh-gift-card-index": {"task": "orders.refresh_gift_card_index", "schedule": timedelta(minutes=5)},
 }
 
-# ---------------------------------------------------------------- business settings
+# ---------------------------------------------------------------- content, redirects and support
 
-DEMO_STAFF_EMAIL = "admin@couponali.in"
-DEMO_SHOPPER_EMAIL = "shopper@couponali.in"
+# Each process checks at most this often (seconds) whether the SEO redirects changed (cms/redirect_table.py).
+SEO_REDIRECTS_MAX_AGE = env.float("SEO_REDIRECTS_MAX_AGE", default=1.0)
+# Support attachments (invoices): a private directory outside the web root, served only through a checked view.
+SUPPORT_ATTACHMENTS_ROOT = env.path("SUPPORT_ATTACHMENTS_ROOT", default=BASE_DIR / "var" / "private" / "support")

@@ -1,7 +1,7 @@
 """Settings for `make run` and local work. Secrets here are throw-away values, never used in production."""
 
 from .base import *  # noqa: F403
-from .base import configure_services, env
+from .base import env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-not-secret-8c1f2b7e4d9a6e3f0b5c2a7d1e8f4b6a")
@@ -17,8 +17,13 @@ POSTBACK_SECRETS = env.dict(
     default={"admitad": "dev-admitad-secret", "vcommission": "dev-vc-secret", "cuelinks": "dev-cl-secret"},
 )
 
+# Demo logins that `manage.py seed_demo` creates and `make run` prints (devtools/runner.py). Only the development
+# and test settings define them: seed_demo refuses to run without them.
+DEMO_STAFF_EMAIL = "admin@couponali.in"
+DEMO_SHOPPER_EMAIL = "shopper@couponali.in"
+DEMO_AGENT_EMAIL = "support@couponali.in"  # a support-desk agent who is not a superuser
+DEMO_PASSWORD = "CouponAli@2026"
+
 # No Razorpay keys: the local fake checkout signs payments with this throw-away secret (orders/gateway.py).
 RAZORPAY_FAKE_CHECKOUT = env.bool("RAZORPAY_FAKE_CHECKOUT", default=True)
 RAZORPAY_FAKE_SECRET = env.str("RAZORPAY_FAKE_SECRET", default="dev-only-fake-razorpay-secret-4e7b1c9a")
-
-configure_services(globals())

@@ -1,11 +1,62 @@
-"""Production settings: refuse to start without a secret key, DEBUG off, HTTPS everywhere."""
+"""Production settings: refuse to start without a secret key or with a stand-in backend, DEBUG off, HTTPS
+everywhere."""
+
+from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import configure_services, env
+from .base import env, site_url_from_env
+
+# Stand-ins for `make run` and the tests: the fake gateway "pays" nobody, the console and file backends print or
+# write the OTPs and reset links instead of delivering them. Each is refused at start-up, like a missing secret,
+# with what to set instead.
+STAND_IN_BACKENDS = {
+    "PAYOUT_GATEWAY": (
+        {"wallet.gateways.FakePayoutGateway"},
+        "PAYOUT_GATEWAY=wallet.gateways.RazorpayXGateway (and RAZORPAYX_KEY_ID, RAZORPAYX_KEY_SECRET, "
+        "RAZORPAYX_ACCOUNT_NUMBER)",
+    ),
+    "SMS_BACKEND": (
+        {"accounts.sms.ConsoleSmsBackend", "accounts.sms.FileSmsBackend", "accounts.sms.LocmemSmsBackend"},
+        "SMS_BACKEND=accounts.sms.HttpSmsBackend (and SMS_HTTP_URL, SMS_HTTP_API_KEY)",
+    ),
+    # The local generator makes up voucher codes that no brand honours: selling them would defraud the buyer.
+    "GIFTCARD_SUPPLIER_BACKEND": (
+        {"orders.suppliers.LocalVoucherSupplier"},
+        "GIFTCARD_SUPPLIER_BACKEND=orders.suppliers.HttpVoucherSupplier (and GIFTCARD_SUPPLIER_URL, "
+        "GIFTCARD_SUPPLIER_API_KEY)",
+    ),
+    "EMAIL_BACKEND": (
+        {
+            "django.core.mail.backends.console.EmailBackend",
+            "django.core.mail.backends.filebased.EmailBackend",
+            "django.core.mail.backends.locmem.EmailBackend",
+            "django.core.mail.backends.dummy.EmailBackend",
+        },
+        "EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend (and EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, "
+        "EMAIL_HOST_PASSWORD, EMAIL_USE_TLS)",
+    ),
+}
+# What the real backends cannot work without.
+BACKEND_SECRETS = {
+    "wallet.gateways.RazorpayXGateway": ("RAZORPAYX_KEY_ID", "RAZORPAYX_KEY_SECRET", "RAZORPAYX_ACCOUNT_NUMBER"),
+    "accounts.sms.HttpSmsBackend": ("SMS_HTTP_URL", "SMS_HTTP_API_KEY"),
+    "orders.suppliers.HttpVoucherSupplier": ("GIFTCARD_SUPPLIER_URL", "GIFTCARD_SUPPLIER_API_KEY"),
+}
+
+
+def refuse_stand_ins(namespace: dict) -> None:
+    for setting, (stand_ins, instead) in STAND_IN_BACKENDS.items():
+        if namespace[setting] in stand_ins:
+            raise ImproperlyConfigured(
+                f"{setting}={namespace[setting]} is a development stand-in and is refused in production: set {instead}."
+            )
+        missing = [name for name in BACKEND_SECRETS.get(namespace[setting], ()) if not namespace[name]]
+        if missing:
+            raise ImproperlyConfigured(f"{setting}={namespace[setting]} needs {', '.join(missing)} in production.")
+
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # ImproperlyConfigured when unset: no default on purpose
-EMBEDDED_SERVICES_ALLOWED = False
 BENCH_BASELINE_VIEW = False  # the benchmark's bare-302 view is never routed in production
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -23,5 +74,6 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp
 KYC_ENCRYPTION_KEYS = env.list("KYC_ENCRYPTION_KEYS")
 KYC_BLIND_INDEX_KEY = env.str("KYC_BLIND_INDEX_KEY")
 ACCOUNTS_JWT_SIGNING_KEY = env.str("ACCOUNTS_JWT_SIGNING_KEY")
+SITE_URL = site_url_from_env(required=True)  # every absolute link (e-mails, SMS, sitemap); no default on purpose
 
-configure_services(globals())
+refuse_stand_ins(globals())

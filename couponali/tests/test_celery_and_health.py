@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from couponali import tasks
-from couponali.testing import celery_worker
+from devtools.testing import celery_worker
 
 
 @pytest.mark.django_db(transaction=True)

@@ -34,7 +34,7 @@ def factory_for(model):
 def test_all_33_seed_tables_have_a_model():
     import re
 
-    from couponali.testing import shared_path
+    from devtools.testing import shared_path
 
     seed = next(shared_path("seed").glob("*.txt")).read_text(encoding="utf-8")
     seed_tables = set(re.findall(r"CREATE TABLE\s+(\w+)\s*\(", seed, flags=re.I))

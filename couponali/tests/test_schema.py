@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from couponali.testing import owner_database_url, shared_path
+from devtools.testing import owner_database_url, shared_path
 
 
 @pytest.mark.django_db

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from django.db import DatabaseError, IntegrityError, OperationalError, connection
 
-from couponali.testing import database_url
+from devtools.testing import database_url
 from offers import services
 from offers.click_writer import GroupCommitWriter
 from offers.clickout import target_for_offer

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.factories import UserFactory
 from catalog.factories import MerchantFactory
-from couponali.testing import database_url
+from devtools.testing import database_url
 from offers.clickout import build_tracking_url, device_type, is_safe_external_url
 from offers.factories import OfferFactory
 from offers.models import Offer, OfferClick

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from accounts.models import AuditLog
 from catalog.factories import CategoryFactory, MerchantFactory
 from catalog.models import Merchant
-from couponali.testing import shared_path
+from devtools.testing import shared_path
 from offers.models import Offer
 
 SAMPLES = shared_path("samples")

@@ -122,7 +122,7 @@ def test_tasks_are_scheduled():
 def test_impressions_flush_through_a_real_worker(client):
     import time
 
-    from couponali.testing import celery_worker
+    from devtools.testing import celery_worker
 
     offer = OfferFactory()
     client.get(f"/offers/{offer.uuid}/")

@@ -12,13 +12,18 @@ from decimal import Decimal
 import pytest
 import responses
 from celery import current_app, shared_task
-from django.db import connection
+from django.contrib.auth.models import Permission
 
 from accounts.factories import UserFactory
 from catalog.factories import ProductFactory, ProductVariantFactory
 from couponali import rls
+from orders.factories import OrderFactory, OrderItemFactory, PaymentFactory
+from orders.models import Order, Payment
 from wallet import services as wallet_services
 from wallet.models import WalletTransaction
+
+# Non-transactional tests read wallet_transactions (row-level security) with the bypass on, as the wallet's do.
+from wallet.tests.conftest import _see_all_rows  # noqa: F401
 
 KEY_ID = "rzp_test_1DP5mmOlF5G5ag"
 KEY_SECRET = "test-key-secret-a8f3c2"
@@ -33,25 +38,12 @@ def fulfil_recorder(order_id: int) -> None:
     FULFILMENTS.append(order_id)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def fulfilments(monkeypatch):
     """orders.fulfil_order (written by the fulfilment part of the store) replaced by a recorder of its calls."""
     FULFILMENTS.clear()
     monkeypatch.setitem(current_app.tasks, "orders.fulfil_order", fulfil_recorder)
     yield FULFILMENTS
-
-
-@pytest.fixture(autouse=True)
-def _see_all_rows(request):
-    """Non-transactional tests read other users' postings directly (see wallet/tests/conftest.py)."""
-    marker = request.node.get_closest_marker("django_db")
-    if marker is None or marker.kwargs.get("transaction"):
-        yield
-        return
-    request.getfixturevalue("db")
-    with connection.cursor() as cur:
-        cur.execute("SELECT set_config('app.rls_bypass', 'on', true)")
-    yield
 
 
 @pytest.fixture
@@ -144,7 +136,7 @@ def fund(user, amount: str) -> None:
 
 @pytest.fixture
 def shopper(db):
-    return UserFactory(email="priya@example.in")
+    return UserFactory()
 
 
 @pytest.fixture
@@ -165,3 +157,45 @@ def limited(db):
     return ProductVariantFactory(
         product=product, denomination=Decimal("1000"), selling_price=Decimal("950"), stock_quantity=5
     )
+
+
+def staff_with(*codenames: str):
+    """An active staff member (not a superuser) holding only these orders.* permissions."""
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="orders", codename__in=codenames))
+    return type(user).objects.get(pk=user.pk)  # fresh instance: no cached permissions
+
+
+def paid_order(
+    *,
+    user,
+    quantity: int = 2,
+    lines: int = 1,
+    mobile: str | None = "9876543210",
+    status: str = Order.Status.PAID,
+    payment_status: str = Order.PaymentStatus.COMPLETED,
+) -> Order:
+    """An order made directly in a state (₹500 cards), paid through the gateway so that reconcile agrees."""
+    total = Decimal("500.00") * quantity * lines
+    order = OrderFactory(
+        user=user,
+        status=status,
+        payment_status=payment_status,
+        delivery_mobile=mobile,
+        subtotal=total,
+        total_amount=total,
+    )
+    for i in range(lines):
+        product = ProductFactory(name=f"Amazon Pay gift card {i}", validity_days=365)
+        variant = ProductVariantFactory(product=product, denomination=Decimal("500.00"))
+        OrderItemFactory(
+            order=order,
+            product=product,
+            variant=variant,
+            quantity=quantity,
+            unit_price=Decimal("500.00"),
+            total_price=Decimal("500.00") * quantity,
+        )
+    if payment_status == Order.PaymentStatus.COMPLETED:
+        PaymentFactory(order=order, amount=total, status=Payment.Status.SUCCESS, gateway_payment_id=f"pay_{order.pk}")
+    return order

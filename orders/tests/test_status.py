@@ -67,11 +67,6 @@ def test_service_and_database_allow_the_same_moves(table, column):
         assert _database_allows(table, column, old, new) == allowed_by_service, (old, new)
 
 
-def test_orders_are_born_pending():
-    with pytest.raises(DatabaseError, match="created pending"), transaction.atomic():
-        OrderFactory(status=Order.Status.PAID)
-
-
 def test_amounts_are_fixed_once_placed():
     order = OrderFactory()
     with pytest.raises(DatabaseError, match="fixed"), transaction.atomic():

@@ -9,6 +9,7 @@ import pytest
 from celery import current_app
 from django.db import IntegrityError, transaction
 
+from accounts.authz import SYSTEM
 from accounts.factories import UserFactory
 from accounts.models import User
 from referrals.factories import ReferralFactory
@@ -37,9 +38,17 @@ def record(user, txn, status, sale="1000"):
     return services.cashback_record(
         conversion=conversion_parse(
             NETWORKS["cuelinks"],
-            {"sub_id": str(click.click_id), "transaction_id": txn, "sale_amount": sale, "status": status},
+            {
+                "sub_id": str(click.click_id),
+                "transaction_id": txn,
+                "sale_amount": sale,
+                # the store pays 10%; the offers pass on 6% (within the commission cap)
+                "commission": str(Decimal(sale) / 10),
+                "status": status,
+            },
         ),
         source="test",
+        actor=SYSTEM,
     )
 
 
@@ -135,7 +144,7 @@ def test_a_reversed_friend_cashback_takes_its_bonus_back(settings, django_captur
         result = record(friend, "F1", "validated")
     assert Referral.objects.get().total_earned == Decimal("6.00")
     with django_capture_on_commit_callbacks(execute=True):
-        services.cashback_reverse(event_id=result.event_id, reason="returned")
+        services.cashback_reverse(event_id=result.event_id, reason="returned", actor=SYSTEM)
     referral = Referral.objects.get()
     assert referral.total_earned == Decimal("0.00")
     back = WalletTransaction.objects.get(user=referrer, type=T.REFERRAL_BONUS_REVERSED)

@@ -20,7 +20,7 @@ from accounts import crypto
 from accounts.factories import DepartmentFactory, UserDepartmentFactory, UserFactory, UserKYCFactory
 from catalog.factories import CategoryFactory, MerchantFactory
 from couponali import rls
-from couponali.testing import celery_worker
+from devtools.testing import celery_worker
 from offers.factories import OfferFactory
 from tests.browser import chromium
 from wallet.api import postback_signature

@@ -12,11 +12,12 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
-from accounts.factories import UserFactory
+from accounts.authz import SYSTEM
+from accounts.factories import UserFactory, grant_permissions
 from accounts.models import Notification, User
 from catalog.factories import CategoryFactory, MerchantCommissionFactory, MerchantFactory
 from couponali import rls
-from couponali.testing import shared_path
+from devtools.testing import shared_path
 from offers.factories import OfferFactory
 from offers.models import OfferClick
 from wallet import services
@@ -96,8 +97,10 @@ def test_admitad_sample_report_imports_as_documented(shopper):
 
 @pytest.mark.django_db
 def test_vcommission_sample_report_imports_as_documented(shopper):
+    # a vCommission store whose offer passes on 5%: the report's payout (all of it, within the commission cap)
+    store = MerchantFactory(affiliate_network="vcommission")
     for n in (11, 12, 13, 14):
-        make_click(user=shopper, click_id=placeholder(n))
+        make_click(user=shopper, merchant=store, click_id=placeholder(n), cashback_value=Decimal("5.00"))
     out = StringIO()
     with pytest.raises(CommandError, match="1 line"):
         call_command(
@@ -112,8 +115,8 @@ def test_vcommission_sample_report_imports_as_documented(shopper):
     events = {e.affiliate_transaction_id: e.status for e in CashbackEvent.objects.filter(network="vcommission")}
     assert events == {"VC-55012": "paid", "VC-55013": "pending", "VC-55014": "rejected"}
     shopper = User.all_objects.get(pk=shopper.pk)
-    assert shopper.wallet_balance == Decimal("77.94")  # 6% of 1299.00
-    assert shopper.pending_cashback == Decimal("147.00")  # 6% of 2450.00
+    assert shopper.wallet_balance == Decimal("64.95")  # 5% of 1299.00
+    assert shopper.pending_cashback == Decimal("122.50")  # 5% of 2450.00
     assert_reconciled()
 
 
@@ -130,6 +133,8 @@ def test_import_refuses_a_file_of_another_network_and_missing_files(tmp_path):
     assert CashbackEvent.objects.count() == 0
 
 
+# The rate each sample passes on: all of the commission it reports (6% of 2499, 5% of 1299, 3.5% of 3499).
+SAMPLE_RATES = {"admitad": Decimal("6.00"), "vcommission": Decimal("5.00"), "cuelinks": Decimal("3.50")}
 SAMPLE_POSTBACKS = {
     "admitad": "subid={click}&order_id=AD-77120&order_sum=2499.00&payment_sum=149.94&currency=INR&status=pending"
     "&action_id=9912",
@@ -141,7 +146,8 @@ SAMPLE_POSTBACKS = {
 @pytest.mark.django_db
 @pytest.mark.parametrize("network", sorted(SAMPLE_POSTBACKS))
 def test_sample_postbacks_work_as_they_are(client, shopper, network):
-    click = make_click(user=shopper)
+    store = MerchantFactory(affiliate_network=network)
+    click = make_click(user=shopper, merchant=store, cashback_value=SAMPLE_RATES[network])
     query = SAMPLE_POSTBACKS[network].format(click=click.click_id)
     secret = settings.POSTBACK_SECRETS[network]
     # when the network calls us (GET, secret in the query string)
@@ -168,7 +174,7 @@ def test_postbacks_by_post_and_signed(client, shopper):
         "sub_id": str(click.click_id),
         "transaction_id": "CL-2001",
         "sale_amount": "1000",
-        "commission": "40",
+        "commission": "60",
         "status": "pending",
     }
     # a signed POST (form body, signature header)
@@ -203,7 +209,7 @@ def test_postbacks_without_the_right_secret_or_with_bad_input_change_nothing(cli
 
 @pytest.mark.django_db
 def test_approved_before_pending_makes_one_event_and_one_credit(client, shopper):
-    click = make_click(user=shopper)
+    click = make_click(user=shopper, merchant=MerchantFactory(affiliate_network="admitad"))
     base = f"subid={click.click_id}&order_id=AD-9&order_sum=1000&payment_sum=60&secret=test-admitad-secret"
     assert client.get(f"/api/v1/postbacks/admitad/?{base}&status=approved").json()["outcome"] == "confirmed"
     late = client.get(f"/api/v1/postbacks/admitad/?{base}&status=pending").json()
@@ -219,17 +225,19 @@ def test_approved_before_pending_makes_one_event_and_one_credit(client, shopper)
 
 @pytest.mark.django_db
 def test_declined_after_payment_reverses_with_a_debit_and_a_debt_when_the_balance_is_short(shopper):
-    click = make_click(user=shopper)
+    click = make_click(user=shopper, merchant=MerchantFactory(affiliate_network="admitad"))
     spec = NETWORKS["admitad"]
     params = {"subid": str(click.click_id), "order_id": "AD-1", "order_sum": "2000", "payment_sum": "120"}
-    services.cashback_record(conversion=conversion_parse(spec, {**params, "status": "approved"}), source="test")
+    services.cashback_record(
+        conversion=conversion_parse(spec, {**params, "status": "approved"}), source="test", actor=SYSTEM
+    )
     # the shopper spends most of it
     services.wallet_post(
         user_id=shopper.pk, amount=Decimal("-100"), type=T.ORDER_PAYMENT, reference_type="order", reference_id=1
     )
     # when the network declines the order after all
     result = services.cashback_record(
-        conversion=conversion_parse(spec, {**params, "status": "declined"}), source="test"
+        conversion=conversion_parse(spec, {**params, "status": "declined"}), source="test", actor=SYSTEM
     )
     assert result.outcome == "reversed"
     event = CashbackEvent.objects.get()
@@ -242,8 +250,12 @@ def test_declined_after_payment_reverses_with_a_debit_and_a_debt_when_the_balanc
     assert WalletBalance.objects.get(user=shopper).balance == Decimal("0.00")
     assert WalletBalance.objects.get(user=shopper).debt == Decimal("100.00")
     # a repeated decline does nothing more; an "approved" after it is refused
-    services.cashback_record(conversion=conversion_parse(spec, {**params, "status": "declined"}), source="test")
-    late = services.cashback_record(conversion=conversion_parse(spec, {**params, "status": "approved"}), source="test")
+    services.cashback_record(
+        conversion=conversion_parse(spec, {**params, "status": "declined"}), source="test", actor=SYSTEM
+    )
+    late = services.cashback_record(
+        conversion=conversion_parse(spec, {**params, "status": "approved"}), source="test", actor=SYSTEM
+    )
     assert late.outcome == "ignored"
     assert WalletTransaction.objects.filter(user=shopper).count() == 3
     assert Notification.objects.filter(user=shopper, title="Cashback reversed").count() == 1
@@ -261,9 +273,15 @@ def test_unknown_clicks_are_kept_for_review_never_credited_and_can_be_matched_la
     assert (row.network, row.affiliate_transaction_id, row.times_seen) == ("vcommission", "VC-55012", 2)
     assert CashbackEvent.objects.count() == 0 and WalletTransaction.objects.count() == 0
     # when the click turns up (e.g. restored from a late log) staff retry the match
-    make_click(user=shopper, click_id=missing)
-    staff = UserFactory(is_staff=True)
-    result = services.unmatched_retry(unmatched_id=row.pk, actor_id=staff.pk)
+    store = MerchantFactory(affiliate_network="vcommission")
+    make_click(user=shopper, merchant=store, click_id=missing, cashback_value=SAMPLE_RATES["vcommission"])
+    staff = grant_permissions(
+        UserFactory(is_staff=True),
+        "wallet.retry_unmatchedconversion",
+        "wallet.record_cashbackevent",
+        "wallet.confirm_cashbackevent",  # the network reported it approved: recording it confirms it
+    )
+    result = services.unmatched_retry(unmatched_id=row.pk, actor=staff)
     assert result.outcome == "confirmed"
     row.refresh_from_db()
     assert row.status == "matched" and row.matched_event_id == result.event_id
@@ -277,7 +295,7 @@ def test_signed_out_clicks_are_kept_for_review(shopper):
         NETWORKS["cuelinks"],
         {"sub_id": str(click.click_id), "transaction_id": "CL-7", "sale_amount": "100", "status": "pending"},
     )
-    assert services.cashback_record(conversion=conversion, source="test").outcome == "unmatched"
+    assert services.cashback_record(conversion=conversion, source="test", actor=SYSTEM).outcome == "unmatched"
     assert UnmatchedConversion.objects.get().reason == "the click was made signed out"
 
 
@@ -290,14 +308,16 @@ def test_a_click_id_found_twice_goes_to_review_not_to_a_guess(shopper):
         NETWORKS["cuelinks"],
         {"sub_id": str(click.click_id), "transaction_id": "CL-8", "sale_amount": "100", "status": "pending"},
     )
-    assert services.cashback_record(conversion=conversion, source="test").outcome == "unmatched"
+    assert services.cashback_record(conversion=conversion, source="test", actor=SYSTEM).outcome == "unmatched"
     assert UnmatchedConversion.objects.get().reason == "several clicks have this id"
     assert CashbackEvent.objects.count() == 0
 
 
 @pytest.mark.django_db
 def test_the_rule_advertised_at_click_time_is_honoured(client, shopper):
-    store = MerchantFactory(default_cashback_type="percentage", default_cashback_value=Decimal("3.00"))
+    store = MerchantFactory(
+        affiliate_network="vcommission", default_cashback_type="percentage", default_cashback_value=Decimal("3.00")
+    )
     offer = OfferFactory(
         merchant=store, cashback_type="percentage", cashback_value=Decimal("10.00"), max_cashback=Decimal("500.00")
     )
@@ -320,18 +340,26 @@ def test_the_rule_advertised_at_click_time_is_honoured(client, shopper):
             "status": "approved",
         },
     )
-    services.cashback_record(conversion=conversion, source="test")
+    result = services.cashback_record(conversion=conversion, source="test", actor=SYSTEM)
     event = CashbackEvent.objects.get()
-    # then the shopper gets the advertised 10% (rounded down to the paisa), not 2% and not capped by commission
+    # then the shopper is owed the advertised 10% (rounded down to the paisa), not 2% ...
     assert event.cashback_amount == Decimal("199.99")
     assert (event.rate_type, event.rate_value, event.rate_source) == ("percentage", Decimal("10.0000"), "offer")
+    # ... but more than the commission is not paid automatically: it waits for staff
+    assert result.outcome == "held" and event.status == "pending" and credits_for(event) == []
+    assert event.held_reason == "cashback ₹199.99 is above 1× the reported commission ₹20.00"
+    # and a staff confirmation pays the advertised amount
+    staff = grant_permissions(UserFactory(is_staff=True), "wallet.confirm_cashbackevent")
+    services.cashback_confirm(event_id=event.pk, actor=staff)
     assert credits_for(event)[0].amount == Decimal("199.99")
 
 
 @pytest.mark.django_db
 def test_category_commission_then_store_default_apply_when_the_offer_has_no_rule(shopper):
     category = CategoryFactory()
-    store = MerchantFactory(default_cashback_type="fixed", default_cashback_value=Decimal("25.00"))
+    store = MerchantFactory(
+        affiliate_network="cuelinks", default_cashback_type="fixed", default_cashback_value=Decimal("25.00")
+    )
     MerchantCommissionFactory(
         merchant=store,
         category=category,
@@ -353,6 +381,7 @@ def test_category_commission_then_store_default_apply_when_the_offer_has_no_rule
                 spec, {"sub_id": str(click.click_id), "transaction_id": txn, "sale_amount": "1000", "status": "pending"}
             ),
             source="test",
+            actor=SYSTEM,
         )
     a = CashbackEvent.objects.get(affiliate_transaction_id="A")
     b = CashbackEvent.objects.get(affiliate_transaction_id="B")
@@ -366,9 +395,11 @@ def test_a_revised_sale_amount_while_pending_recomputes_with_the_same_rule(shopp
     click = make_click(user=shopper)  # 6% up to ₹300
     spec = NETWORKS["cuelinks"]
     params = {"sub_id": str(click.click_id), "transaction_id": "CL-R", "status": "pending"}
-    services.cashback_record(conversion=conversion_parse(spec, {**params, "sale_amount": "1000"}), source="test")
+    services.cashback_record(
+        conversion=conversion_parse(spec, {**params, "sale_amount": "1000"}), source="test", actor=SYSTEM
+    )
     result = services.cashback_record(
-        conversion=conversion_parse(spec, {**params, "sale_amount": "600"}), source="test"
+        conversion=conversion_parse(spec, {**params, "sale_amount": "600"}), source="test", actor=SYSTEM
     )
     assert result.outcome == "updated"
     assert CashbackEvent.objects.get().cashback_amount == Decimal("36.00")
@@ -385,10 +416,11 @@ def test_illegal_status_moves_are_refused_by_the_service_and_the_database(shoppe
             {"sub_id": str(click.click_id), "transaction_id": "CL-X", "sale_amount": "100", "status": "rejected"},
         ),
         source="test",
+        actor=SYSTEM,
     )
     event = CashbackEvent.objects.get()
     with pytest.raises(services.IllegalTransition):
-        services.cashback_confirm(event_id=event.pk)
+        services.cashback_confirm(event_id=event.pk, actor=SYSTEM)
     with pytest.raises(IntegrityError, match="not a legal transition"), transaction.atomic():
         CashbackEvent.objects.filter(pk=event.pk).update(
             status="paid", paid_at=event.created_at, confirmed_at=event.created_at
@@ -415,15 +447,15 @@ def test_staff_confirm_reject_and_reverse(shopper, finance):
                 },
             ),
             source="staff",
-            actor_id=finance.pk,
+            actor=finance,
         )
         events.append(result.event_id)
-    services.cashback_confirm(event_id=events[0], actor_id=finance.pk)
-    services.cashback_reject(event_id=events[1], actor_id=finance.pk, reason="order cancelled")
-    services.cashback_confirm(event_id=events[2], actor_id=finance.pk)
-    services.cashback_reverse(event_id=events[2], actor_id=finance.pk, reason="returned")
+    services.cashback_confirm(event_id=events[0], actor=finance)
+    services.cashback_reject(event_id=events[1], actor=finance, reason="order cancelled")
+    services.cashback_confirm(event_id=events[2], actor=finance)
+    services.cashback_reverse(event_id=events[2], actor=finance, reason="returned")
     with pytest.raises(services.IllegalTransition):
-        services.cashback_confirm(event_id=events[0], actor_id=finance.pk)
+        services.cashback_confirm(event_id=events[0], actor=finance)
     statuses = dict(CashbackEvent.objects.values_list("id", "status"))
     assert [statuses[e] for e in events] == ["paid", "rejected", "reversed"]
     assert User.all_objects.get(pk=shopper.pk).wallet_balance == Decimal("30.00")
@@ -446,7 +478,7 @@ def test_postback_works_with_row_level_security_scope(client, shopper):
     """The endpoint runs anonymous (request scope with no user) and acts through an audited bypass."""
     from accounts.models import AuditLog
 
-    click = make_click(user=shopper)
+    click = make_click(user=shopper, cashback_value=SAMPLE_RATES["cuelinks"])
     query = SAMPLE_POSTBACKS["cuelinks"].format(click=click.click_id)
     client.get(f"/api/v1/postbacks/cuelinks/?{query}&secret=test-cl-secret")
     assert AuditLog.objects.filter(action="rls.bypass", metadata__reason="postback from cuelinks").exists()
@@ -478,10 +510,12 @@ def test_a_transaction_id_already_tracked_for_another_click_is_ignored(shopper):
                     "sub_id": str(click.click_id),
                     "transaction_id": "CL-SAME",
                     "sale_amount": "100",
+                    "commission": "6",
                     "status": "validated",
                 },
             ),
             source="test",
+            actor=SYSTEM,
         )
     assert result.outcome == "ignored" and "another click" in result.message
     assert CashbackEvent.objects.get().click_id == first.click_id

@@ -10,6 +10,7 @@ import pytest
 import responses
 from django.test import override_settings
 
+from accounts.authz import SYSTEM, PermissionRefused
 from accounts.factories import UserFactory, UserKYCFactory
 from accounts.models import Notification
 from wallet import services
@@ -142,20 +143,20 @@ def test_only_finance_approves_and_large_amounts_need_two_different_approvers(sh
     )
     assert large.approvals_required == 2
     outsider = UserFactory(is_staff=True, is_superuser=True)
-    with pytest.raises(services.NotAllowed, match="finance"):
-        services.withdrawal_approve(withdrawal_id=small.pk, actor_id=outsider.pk)
-    services.withdrawal_approve(withdrawal_id=small.pk, actor_id=finance.pk)
+    with pytest.raises(PermissionRefused, match="finance"):
+        services.withdrawal_approve(withdrawal_id=small.pk, actor=outsider)
+    services.withdrawal_approve(withdrawal_id=small.pk, actor=finance)
     small.refresh_from_db()
     # with the fake gateway (eager Celery in tests) the payout happened when the approval committed? not here:
     # the test's transaction never commits, so the job has not run: it is approved
     assert small.status == "approved"
     # large: first approval keeps it pending; the same person cannot approve twice; a second person can
-    services.withdrawal_approve(withdrawal_id=large.pk, actor_id=finance.pk)
+    services.withdrawal_approve(withdrawal_id=large.pk, actor=finance)
     large.refresh_from_db()
     assert large.status == "pending" and large.first_approver_id == finance.pk
     with pytest.raises(services.NotAllowed, match="second approver"):
-        services.withdrawal_approve(withdrawal_id=large.pk, actor_id=finance.pk)
-    services.withdrawal_approve(withdrawal_id=large.pk, actor_id=finance2.pk)
+        services.withdrawal_approve(withdrawal_id=large.pk, actor=finance)
+    services.withdrawal_approve(withdrawal_id=large.pk, actor=finance2)
     large.refresh_from_db()
     assert large.status == "approved" and large.processed_by_admin_id == finance2.pk
 
@@ -167,10 +168,10 @@ def test_rejection_posts_the_money_back_once(shopper, finance):
         user_id=shopper.pk, amount=Decimal("600"), method="upi", details={"vpa": "a@okaxis"}
     )
     with pytest.raises(services.WalletError, match="reason"):
-        services.withdrawal_reject(withdrawal_id=w.pk, actor_id=finance.pk, reason=" ")
-    services.withdrawal_reject(withdrawal_id=w.pk, actor_id=finance.pk, reason="Name does not match KYC")
+        services.withdrawal_reject(withdrawal_id=w.pk, actor=finance, reason=" ")
+    services.withdrawal_reject(withdrawal_id=w.pk, actor=finance, reason="Name does not match KYC")
     with pytest.raises(services.IllegalTransition):
-        services.withdrawal_reject(withdrawal_id=w.pk, actor_id=finance.pk, reason="again")
+        services.withdrawal_reject(withdrawal_id=w.pk, actor=finance, reason="again")
     assert balance(shopper) == Decimal("1000.00")
     assert WalletTransaction.objects.filter(reference_id=w.pk, type=T.WITHDRAWAL_REVERSED).count() == 1
     assert_reconciled()
@@ -181,21 +182,21 @@ def _approved(shopper, finance, amount="500", method="upi", details=None):
     w = services.withdrawal_request(
         user_id=shopper.pk, amount=Decimal(amount), method=method, details=details or {"vpa": "priya@okhdfcbank"}
     )
-    services.withdrawal_approve(withdrawal_id=w.pk, actor_id=finance.pk)
+    services.withdrawal_approve(withdrawal_id=w.pk, actor=finance)
     return w
 
 
 @pytest.mark.django_db
 def test_payout_success_writes_the_payout_and_the_utr(shopper, finance):
     w = _approved(shopper, finance)
-    services.withdrawal_pay(withdrawal_id=w.pk, gateway=FakePayoutGateway())
+    services.withdrawal_pay(withdrawal_id=w.pk, gateway=FakePayoutGateway(), actor=SYSTEM)
     w.refresh_from_db()
     assert w.status == "completed" and w.transaction_reference.startswith("FAKEUTR")
     payout = Payout.objects.get()
     assert (payout.withdrawal_id, payout.amount, payout.reference) == (w.pk, w.amount, w.transaction_reference)
     # a second run changes nothing and pays nothing more
-    services.withdrawal_pay(withdrawal_id=w.pk, gateway=FakePayoutGateway())
-    services.withdrawal_payout_reconcile(withdrawal_id=w.pk, gateway=FakePayoutGateway())
+    services.withdrawal_pay(withdrawal_id=w.pk, gateway=FakePayoutGateway(), actor=SYSTEM)
+    services.withdrawal_payout_reconcile(withdrawal_id=w.pk, gateway=FakePayoutGateway(), actor=SYSTEM)
     assert Payout.objects.count() == 1 and FakePayoutGateway.money_sent_count(str(w.uuid)) == 1
     assert Notification.objects.filter(user=shopper, title="Withdrawal paid").exists()
     assert_reconciled()
@@ -205,7 +206,7 @@ def test_payout_success_writes_the_payout_and_the_utr(shopper, finance):
 def test_a_failed_payout_returns_the_money(shopper, finance):
     w = _approved(shopper, finance)
     FakePayoutGateway.plan("fail")
-    services.withdrawal_pay(withdrawal_id=w.pk, gateway=FakePayoutGateway())
+    services.withdrawal_pay(withdrawal_id=w.pk, gateway=FakePayoutGateway(), actor=SYSTEM)
     w.refresh_from_db()
     assert w.status == "failed" and "declined" in w.rejection_reason
     assert balance(shopper) == Decimal("500.00") and Payout.objects.count() == 0
@@ -217,14 +218,14 @@ def test_a_failed_payout_returns_the_money(shopper, finance):
 def test_a_timeout_is_reconciled_and_never_paid_twice(shopper, finance, outcome):
     w = _approved(shopper, finance)
     FakePayoutGateway.plan(outcome)
-    services.withdrawal_pay(withdrawal_id=w.pk, gateway=FakePayoutGateway())
+    services.withdrawal_pay(withdrawal_id=w.pk, gateway=FakePayoutGateway(), actor=SYSTEM)
     w.refresh_from_db()
     # the answer was lost (or the bank is still working): the withdrawal waits in processing
     assert w.status == "processing" and Payout.objects.count() == 0
     # a second payout run does not send it again
-    services.withdrawal_pay(withdrawal_id=w.pk, gateway=FakePayoutGateway())
+    services.withdrawal_pay(withdrawal_id=w.pk, gateway=FakePayoutGateway(), actor=SYSTEM)
     # the reconciler asks the gateway (and re-sends with the same key only if it never arrived)
-    services.withdrawal_payout_reconcile(withdrawal_id=w.pk, gateway=FakePayoutGateway())
+    services.withdrawal_payout_reconcile(withdrawal_id=w.pk, gateway=FakePayoutGateway(), actor=SYSTEM)
     w.refresh_from_db()
     assert w.status == "completed"
     assert Payout.objects.filter(withdrawal=w).count() == 1
@@ -267,7 +268,7 @@ def test_razorpayx_gateway_pays_once_with_the_idempotency_header(shopper, financ
         f"{RAZORPAYX}/payouts/pout_1", json={"id": "pout_1", "status": "processed", "utr": "HDFCN00000000001"}
     )
     gateway = RazorpayXGateway()
-    services.withdrawal_pay(withdrawal_id=w.pk, gateway=gateway)
+    services.withdrawal_pay(withdrawal_id=w.pk, gateway=gateway, actor=SYSTEM)
     w.refresh_from_db()
     assert (w.status, w.gateway_payout_id) == ("processing", "pout_1")
     sent = responses.calls[0].request
@@ -278,7 +279,7 @@ def test_razorpayx_gateway_pays_once_with_the_idempotency_header(shopper, financ
     assert body["fund_account"]["vpa"]["address"] == "priya@okhdfcbank"
     assert body["account_number"] == "7878780080316316"
     # the status query (GET by id) completes it; no second POST
-    services.withdrawal_payout_reconcile(withdrawal_id=w.pk, gateway=gateway)
+    services.withdrawal_payout_reconcile(withdrawal_id=w.pk, gateway=gateway, actor=SYSTEM)
     w.refresh_from_db()
     assert w.status == "completed" and w.transaction_reference == "HDFCN00000000001"
     assert [c.request.method for c in responses.calls] == ["POST", "GET"]
@@ -297,10 +298,10 @@ def test_razorpayx_timeout_is_reconciled_by_repeating_the_idempotent_request(sho
     responses.post(f"{RAZORPAYX}/payouts", body=requests.ReadTimeout("read timed out"))
     responses.post(f"{RAZORPAYX}/payouts", json={"id": "pout_9", "status": "processed", "utr": "UTR9"})
     gateway = RazorpayXGateway()
-    services.withdrawal_pay(withdrawal_id=w.pk, gateway=gateway)
+    services.withdrawal_pay(withdrawal_id=w.pk, gateway=gateway, actor=SYSTEM)
     w.refresh_from_db()
     assert w.status == "processing" and w.gateway_status == "timeout"
-    services.withdrawal_payout_reconcile(withdrawal_id=w.pk, gateway=gateway)
+    services.withdrawal_payout_reconcile(withdrawal_id=w.pk, gateway=gateway, actor=SYSTEM)
     w.refresh_from_db()
     assert w.status == "completed" and w.transaction_reference == "UTR9"
     keys = {c.request.headers["X-Payout-Idempotency"] for c in responses.calls}
@@ -335,8 +336,55 @@ def test_razorpayx_refusal_fails_the_withdrawal_and_returns_the_money(shopper, f
     responses.post(
         f"{RAZORPAYX}/payouts", status=400, json={"error": {"code": "BAD_REQUEST_ERROR", "description": "Invalid VPA"}}
     )
-    services.withdrawal_pay(withdrawal_id=w.pk, gateway=RazorpayXGateway())
+    services.withdrawal_pay(withdrawal_id=w.pk, gateway=RazorpayXGateway(), actor=SYSTEM)
     w.refresh_from_db()
     assert w.status == "failed" and w.rejection_reason == "Invalid VPA"
     assert balance(shopper) == Decimal("500.00")
+    assert_reconciled()
+
+
+# ---------------------------------------------------------------- methods the gateway can pay
+
+RAZORPAYX_GATEWAY = "wallet.gateways.RazorpayXGateway"
+
+
+@pytest.mark.django_db
+def test_shoppers_are_offered_only_what_the_payout_gateway_can_pay(client, shopper):
+    client.force_login(shopper)
+    with override_settings(PAYOUT_GATEWAY=RAZORPAYX_GATEWAY):
+        page = client.get("/wallet/withdraw/").content.decode()
+    assert 'value="bank"' in page and 'value="upi"' in page
+    assert 'value="gift_voucher"' not in page and 'value="mobile_recharge"' not in page
+    assert 'name="brand"' not in page and 'name="operator"' not in page  # the fields of those methods too
+    # the fake gateway (development) pays all four
+    page = client.get("/wallet/withdraw/").content.decode()
+    assert all(f'value="{m}"' in page for m in ("bank", "upi", "gift_voucher", "mobile_recharge"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "method,details",
+    [("gift_voucher", {"brand": "amazon"}), ("mobile_recharge", {"mobile": "9876543210", "operator": "jio"})],
+)
+def test_a_forged_request_for_a_method_the_gateway_cannot_pay_is_refused_and_changes_nothing(
+    client, shopper, method, details
+):
+    fund(shopper, "1000")
+    client.force_login(shopper)
+    with override_settings(PAYOUT_GATEWAY=RAZORPAYX_GATEWAY):
+        # the service itself
+        with pytest.raises(services.WalletError, match="Choose how to receive the money: Bank transfer or UPI"):
+            services.withdrawal_request(user_id=shopper.pk, amount=Decimal("300"), method=method, details=details)
+        # the API
+        api = client.post(
+            URL,
+            {"amount": "300", "method": method, "details": details},
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=f"forged-{method}",
+        )
+        # the page's form, posted by hand
+        form = client.post("/wallet/withdraw/", {"amount": "300", "method": method, **details, "idempotency_key": "k1"})
+    assert api.status_code == 400 and api.json() == {"method": [f'"{method}" is not a valid choice.']}
+    assert form.status_code == 400 and "Select a valid choice" in form.content.decode()
+    assert Withdrawal.objects.count() == 0 and balance(shopper) == Decimal("1000.00")
     assert_reconciled()

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
 from tqdm import tqdm
 
+from accounts.authz import SYSTEM
 from couponali import rls
 from wallet.networks import NETWORKS, ConversionError, conversion_parse, network_get
 from wallet.services import cashback_record
@@ -71,7 +72,9 @@ class Command(BaseCommand):
                     else:
                         try:
                             with transaction.atomic():  # one line's failure never undoes the others
-                                result = cashback_record(conversion=conversion, source="import")
+                                # SYSTEM, like a postback: the network's own report, brought by the
+                                # operator who runs the server (no staff judgement is applied).
+                                result = cashback_record(conversion=conversion, source="import", actor=SYSTEM)
                         except DatabaseError as exc:
                             errors.append(f"line {line_no}: could not be recorded ({str(exc).splitlines()[0]})")
                             outcomes["error"] += 1

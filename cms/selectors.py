@@ -1,0 +1,160 @@
+"""Reads of the cms app: published pages and the blog; the support desk's queues, threads and claim facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, FloatField, Max, Q, QuerySet
+from django.utils import timezone
+
+from offers.models import OfferClick
+from wallet.models import CashbackEvent, UnmatchedConversion
+
+from .markdown import markdown_to_html
+from .models import CmsPage, SupportTicket, SupportTicketMessage
+
+BLOG_PAGE_SIZE = 10
+
+
+def pages_published() -> QuerySet[CmsPage]:
+    """The one definition of a public page."""
+    return CmsPage.objects.filter(is_published=True)
+
+
+def page_published(*, slug: str) -> CmsPage | None:
+    return pages_published().filter(slug=slug).first()
+
+
+def blog_posts() -> QuerySet[CmsPage]:
+    return pages_published().filter(page_type=CmsPage.PageType.BLOG).order_by("-published_at", "-id")
+
+
+def page_html(page: CmsPage) -> str:
+    """The page's body as sanitised HTML, cached per saved version (the key changes with updated_at)."""
+    key = f"cms:html:{page.pk}:{page.updated_at.timestamp() if page.updated_at else 0}"
+    html = cache.get(key)
+    if html is None:
+        html = markdown_to_html(page.content)
+        cache.set(key, html, timeout=24 * 3600)
+    return html
+
+
+# ---------------------------------------------------------------- support desk
+
+# How long a shopper may wait for our answer, by priority; the desk flags tickets past it.
+SLA_TARGETS = {
+    "urgent": timedelta(hours=4),
+    "high": timedelta(hours=8),
+    "normal": timedelta(hours=24),
+    "low": timedelta(hours=72),
+}
+
+
+def tickets_of_user(*, user_id: int) -> QuerySet[SupportTicket]:
+    return SupportTicket.objects.filter(user_id=user_id).select_related("merchant").order_by("-updated_at")
+
+
+def ticket_of_user(*, user_id: int, ticket_id: int) -> SupportTicket | None:
+    return SupportTicket.objects.filter(user_id=user_id, pk=ticket_id).select_related("merchant").first()
+
+
+def thread_for_customer(*, ticket: SupportTicket) -> QuerySet[SupportTicketMessage]:
+    """What the shopper sees: never the internal notes."""
+    return ticket.messages.filter(is_internal=False).prefetch_related("attachments")
+
+
+def thread_for_staff(*, ticket: SupportTicket) -> QuerySet[SupportTicketMessage]:
+    return ticket.messages.select_related("author").prefetch_related("attachments")
+
+
+def tickets_for_agent(*, user) -> QuerySet[SupportTicket]:
+    """The agent's queue: tickets of the agent's departments (every ticket for a superuser)."""
+    qs = SupportTicket.objects.select_related("user", "department", "assigned_to", "merchant")
+    if user.is_superuser:
+        return qs
+    return qs.filter(department__members__user_id=user.pk)
+
+
+def sla_age(ticket: SupportTicket, *, now: datetime | None = None) -> timedelta | None:
+    """How long the shopper has been waiting for us (None while the ticket waits for them or is done)."""
+    if ticket.waiting_since is None or ticket.status not in ("open",):
+        return None
+    return (now or timezone.now()) - ticket.waiting_since
+
+
+def sla_overdue(ticket: SupportTicket, *, now: datetime | None = None) -> bool:
+    age = sla_age(ticket, now=now)
+    return age is not None and age > SLA_TARGETS.get(ticket.priority, SLA_TARGETS["normal"])
+
+
+class _MedianSeconds(Aggregate):
+    """PostgreSQL's percentile_cont(0.5) over an interval, in seconds."""
+
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM %(expressions)s))"
+    output_field = FloatField()
+
+
+@dataclass(frozen=True)
+class StoreTracking:
+    days: int
+    clicks: int
+    tracked: int
+    declined: int
+    median_days_to_confirm: float | None
+    last_report_at: datetime | None
+
+    @property
+    def tracking_rate(self) -> float | None:
+        return None if not self.clicks else round(100 * self.tracked / self.clicks, 1)
+
+    @property
+    def decline_rate(self) -> float | None:
+        return None if not self.tracked else round(100 * self.declined / self.tracked, 1)
+
+
+def store_tracking(*, merchant_id: int, days: int = 30) -> StoreTracking:
+    """The store's tracking from our own data: signed-in clicks, how many became cashback events, how many
+    were declined, how long confirmation takes, and when its network last reported anything."""
+    since = timezone.now() - timedelta(days=days)
+    clicks = OfferClick.objects.filter(merchant_id=merchant_id, created_at__gte=since, user_id__isnull=False).count()
+    events = CashbackEvent.objects.filter(merchant_id=merchant_id, created_at__gte=since)
+    agg = events.aggregate(
+        tracked=Count("id"),
+        declined=Count("id", filter=Q(status__in=["rejected", "reversed"])),
+        median=_MedianSeconds(ExpressionWrapper(F("confirmed_at") - F("created_at"), output_field=DurationField())),
+    )
+    last = CashbackEvent.objects.filter(merchant_id=merchant_id).aggregate(m=Max("reported_at"))["m"]
+    median = agg["median"]
+    return StoreTracking(
+        days=days,
+        clicks=clicks,
+        tracked=agg["tracked"],
+        declined=agg["declined"],
+        median_days_to_confirm=None if median is None else round(median / 86400, 1),
+        last_report_at=last,
+    )
+
+
+@dataclass(frozen=True)
+class ClaimFacts:
+    click: OfferClick | None
+    tracking: StoreTracking | None
+    events: list
+    unmatched: list
+    network: str | None
+
+
+def claim_facts(*, ticket: SupportTicket) -> ClaimFacts:
+    """Everything an agent needs to settle a missing-cashback claim, in one place: the click, the store's
+    tracking, and what the network reported for this click (an event, or a conversion we could not match)."""
+    click = OfferClick.objects.filter(click_id=ticket.click_id).select_related("offer").order_by("created_at").first()
+    return ClaimFacts(
+        click=click,
+        tracking=store_tracking(merchant_id=ticket.merchant_id) if ticket.merchant_id else None,
+        events=list(CashbackEvent.objects.filter(click_id=ticket.click_id).order_by("created_at")),
+        unmatched=list(UnmatchedConversion.objects.filter(click_ref=str(ticket.click_id)).order_by("-id")[:5]),
+        network=ticket.merchant.affiliate_network if ticket.merchant_id else None,
+    )

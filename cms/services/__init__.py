@@ -1,0 +1,62 @@
+"""Writes of the cms app, one module per topic; import them from here."""
+
+from ..attachments import AttachmentRefused
+from .pages import cms_page_publish, cms_page_unpublish
+from .redirects import (
+    ImportRefused,
+    RedirectRefused,
+    seo_redirect_check,
+    seo_redirect_delete,
+    seo_redirect_for_rename,
+    seo_redirect_save,
+    seo_redirects_import,
+)
+from .support import (
+    ROUTING,
+    TICKET_TRANSITIONS,
+    ClaimRefused,
+    IllegalTicketTransition,
+    SupportError,
+    attachment_open,
+    claim_cashback_create,
+    claim_reject,
+    missing_cashback_claim_create,
+    support_access_check,
+    ticket_assign_to_self,
+    ticket_open,
+    ticket_reply_by_agent,
+    ticket_reply_by_customer,
+    ticket_set_priority,
+    ticket_set_status,
+    ticket_url,
+)
+
+__all__ = [
+    "ROUTING",
+    "TICKET_TRANSITIONS",
+    "AttachmentRefused",
+    "ClaimRefused",
+    "IllegalTicketTransition",
+    "ImportRefused",
+    "RedirectRefused",
+    "SupportError",
+    "attachment_open",
+    "claim_cashback_create",
+    "claim_reject",
+    "cms_page_publish",
+    "cms_page_unpublish",
+    "missing_cashback_claim_create",
+    "seo_redirect_check",
+    "seo_redirect_delete",
+    "seo_redirect_for_rename",
+    "seo_redirect_save",
+    "seo_redirects_import",
+    "support_access_check",
+    "ticket_assign_to_self",
+    "ticket_open",
+    "ticket_reply_by_agent",
+    "ticket_reply_by_customer",
+    "ticket_set_priority",
+    "ticket_set_status",
+    "ticket_url",
+]

@@ -1,0 +1,369 @@
+"""`manage.py seed_demo`: realistic Indian demo data, safe to run any number of times."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.authz import SYSTEM
+from accounts.models import Department, Role, User, UserDepartment, UserKYC
+from catalog.models import Category, Merchant, MerchantCommission, Product, ProductVariant
+from cms import demo_content as cms_demo_content
+from cms.models import CmsPage
+from couponali import rls
+from demo import data
+from offers.models import Offer, OfferClick
+from wallet.models import CashbackEvent, WalletTransaction
+
+DEMO_NETWORK = "demo"
+OFFERS_PER_STORE = 10
+
+
+class Command(BaseCommand):
+    help = (
+        "Load demo data: 21 categories, 70 Indian stores with commissions, 700 offers, 27 gift cards with "
+        "denominations, a staff superuser and a shopper with wallet history. Idempotent: rows are matched by "
+        "slug, SKU, e-mail or feed id and only what is missing is created. Prints the demo logins."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet-logins", action="store_true", help="Do not print the demo logins.")
+
+    def handle(self, *args, **options):
+        # The demo logins have a published password: only the development and test settings define them, so
+        # the command refuses to create them anywhere else (production).
+        if not getattr(settings, "DEMO_PASSWORD", ""):
+            raise CommandError(
+                "seed_demo creates logins with a published password; it runs only with settings that define "
+                "DEMO_STAFF_EMAIL, DEMO_SHOPPER_EMAIL and DEMO_PASSWORD (couponali.settings.development or .test)."
+            )
+        rng = random.Random(2026)  # same data on every machine
+        with rls.bypass(reason="seed_demo"), transaction.atomic():
+            categories = self._categories()
+            merchants = self._merchants(categories)
+            self._commissions(merchants, categories)
+            created_offers = self._offers(merchants, categories, rng)
+            self._gift_cards(merchants, categories)
+            cms_demo_content.load(password=settings.DEMO_PASSWORD)  # before _pages(): the Markdown pages win
+            self._pages()
+            staff, shopper = self._users()
+            self._wallet_history(staff, shopper, merchants, rng)
+        from offers.services import search_words_refresh
+
+        search_words_refresh()  # the words search corrects typos against (a beat job keeps them current)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {Category.objects.count()} categories, {Merchant.objects.count()} stores, "
+                f"{Offer.objects.count()} offers ({created_offers} new), {Product.objects.count()} gift cards."
+            )
+        )
+        if not options["quiet_logins"]:
+            self.stdout.write(
+                "Demo logins (password for all: " + settings.DEMO_PASSWORD + ")\n"
+                f"  staff (admin at /admin/): {staff.email}\n"
+                f"  support agent (admin):    {settings.DEMO_AGENT_EMAIL}\n"
+                f"  shopper:                  {shopper.email}"
+            )
+
+    # ------------------------------------------------------------ catalogue
+
+    def _categories(self) -> dict[str, Category]:
+        out: dict[str, Category] = {}
+        for order, (slug, name, parent, description) in enumerate(data.CATEGORIES):
+            cat, _ = Category.all_objects.get_or_create(
+                slug=slug,
+                defaults={
+                    "name": name,
+                    "description": description,
+                    "parent": out.get(parent) if parent else None,
+                    "type": Category.Type.BOTH,
+                    "display_order": order,
+                    "is_featured": parent is None,
+                    "seo_title": f"{name} coupons, offers and cashback",
+                    "seo_description": f"Verified {name.lower()} coupon codes and deals with extra cashback.",
+                },
+            )
+            out[slug] = cat
+        return out
+
+    def _merchants(self, categories: dict[str, Category]) -> dict[str, Merchant]:
+        out: dict[str, Merchant] = {}
+        for priority, (slug, name, _cat, network, ctype, value, featured) in enumerate(reversed(data.MERCHANTS)):
+            merchant, _ = Merchant.all_objects.get_or_create(
+                slug=slug,
+                defaults={
+                    "name": name,
+                    "description": f"Shop at {name} through CouponAli and earn cashback on every eligible order.",
+                    "website_url": f"https://www.{slug.replace('-', '')}.in/",
+                    "logo_url": f"/static/img/stores/{slug}.svg",
+                    "affiliate_network": network,
+                    "affiliate_id": f"ca-{network[:3]}-{priority:04d}",
+                    "tracking_url_template": (
+                        f"https://track.{network}.example/click?aff={{affiliate_id}}&sub={{click_id}}"
+                        f"&uid={{user_id}}&url={{url}}"
+                    ),
+                    "default_cashback_type": ctype,
+                    "default_cashback_value": Decimal(value),
+                    "is_featured": featured,
+                    "priority": priority,
+                    "seo_title": f"{name} coupons and cashback offers",
+                    "seo_description": f"Latest {name} coupon codes, deals and up to {value}"
+                    f"{'%' if ctype == 'percentage' else ' rupees'} cashback.",
+                },
+            )
+            out[slug] = merchant
+        return out
+
+    def _commissions(self, merchants: dict[str, Merchant], categories: dict[str, Category]) -> None:
+        by_slug = {m[0]: m for m in data.MERCHANTS}
+        for slug, merchant in merchants.items():
+            _slug, _name, cat_slug, _net, ctype, value, _f = by_slug[slug]
+            category = categories[cat_slug]
+            related = [category, *[c for c in categories.values() if c.parent_id == category.pk][:2]]
+            for i, cat in enumerate(related):
+                base = Decimal(value)
+                MerchantCommission.objects.get_or_create(
+                    merchant=merchant,
+                    category=cat,
+                    defaults={
+                        "commission_type": ctype,
+                        "commission_value": (base * Decimal("1.4") - i).quantize(Decimal("0.01")),
+                        "cashback_percentage": Decimal("70.00"),
+                        "valid_from": timezone.localdate() - timedelta(days=30),
+                    },
+                )
+
+    def _offers(self, merchants, categories, rng: random.Random) -> int:
+        by_slug = {m[0]: m for m in data.MERCHANTS}
+        existing = set(Offer.all_objects.filter(network=DEMO_NETWORK).values_list("network_offer_id", flat=True))
+        now = timezone.now()
+        new: list[Offer] = []
+        for slug, merchant in merchants.items():
+            category = categories[by_slug[slug][2]]
+            for i, (otype, pattern, ctype, value, cap) in enumerate(data.OFFER_TEMPLATES[:OFFERS_PER_STORE]):
+                key = f"{slug}-{i}"
+                if key in existing:
+                    continue
+                starts = now - timedelta(days=rng.randint(1, 20))
+                # A few already expired (to show the friendly expired page) and some ending within days.
+                expires = now + timedelta(days=rng.choice([-3, 1, 2, 3, 5, 7, 14, 21, 30, 45, 60, None]) or 365)
+                code = None
+                if otype == "code":
+                    code = f"{slugify(merchant.name).replace('-', '').upper()[:6]}{rng.randint(10, 99)}"
+                new.append(
+                    Offer(
+                        merchant=merchant,
+                        category=category,
+                        title=pattern.format(m=merchant.name),
+                        description=f"{pattern.format(m=merchant.name)}. Valid on selected products; see terms.",
+                        offer_type=otype,
+                        coupon_code=code,
+                        cashback_type=ctype,
+                        cashback_value=Decimal(value) if value else None,
+                        max_cashback=Decimal(cap) if cap else None,
+                        affiliate_url=f"{merchant.website_url}offers/{i}",
+                        terms_conditions="Cashback is not valid with other wallets. One use per user.",
+                        starts_at=starts,
+                        expires_at=expires,
+                        is_exclusive=rng.random() < 0.12,
+                        is_verified=rng.random() < 0.7,
+                        is_featured=merchant.is_featured and i < 2,
+                        network=DEMO_NETWORK,
+                        network_offer_id=key,
+                    )
+                )
+        Offer.objects.bulk_create(new, batch_size=500)
+        return len(new)
+
+    def _gift_cards(self, merchants, categories) -> None:
+        store_category = {m[0]: categories[m[2]] for m in data.MERCHANTS}
+        for n, (stem, name, merchant_slug, denominations, discount) in enumerate(data.GIFT_CARDS):
+            product, _ = Product.all_objects.get_or_create(
+                sku=f"EGV{stem}{n + 1:03d}",
+                defaults={
+                    "name": name,
+                    "slug": slugify(name),
+                    "merchant": merchants.get(merchant_slug),
+                    "category": store_category.get(merchant_slug),
+                    "description": f"Instant {name} delivered by e-mail. Redeem online or in store.",
+                    "terms_conditions": "Non-refundable. Cannot be exchanged for cash.",
+                    "card_type": Product.CardType.E_GIFT,
+                    "delivery_method": Product.Delivery.EMAIL,
+                    "validity_days": 365,
+                    "discount_percentage": Decimal(discount),
+                    "gallery_images": [f"/static/img/giftcards/{stem.lower()}.svg"],
+                    "is_featured": n < 8,
+                    "is_bestseller": n < 4,
+                    "priority": 100 - n,
+                },
+            )
+            for value in denominations:
+                price = Decimal(value) * (Decimal(100) - Decimal(discount)) / Decimal(100)
+                ProductVariant.objects.get_or_create(
+                    product=product,
+                    denomination=Decimal(value),
+                    defaults={
+                        "selling_price": price.quantize(Decimal("0.01")),
+                        "cost_price": (Decimal(value) * Decimal("0.95")).quantize(Decimal("0.01")),
+                    },
+                )
+
+    def _pages(self) -> None:
+        pages = [
+            (
+                "how-cashback-works",
+                "How cashback works",
+                "static",
+                "<p>Click out to a store from CouponAli, shop as usual, and the store tells us about your order. "
+                "Your cashback shows as pending within 72 hours and is confirmed once the return period is over."
+                "</p>",
+            ),
+            ("terms", "Terms of use", "terms", "<p>Cashback is paid only for orders the store confirms.</p>"),
+            (
+                "privacy",
+                "Privacy policy",
+                "privacy",
+                "<p>We store your KYC details encrypted and show them masked.</p>",
+            ),
+            (
+                "faq",
+                "Frequently asked questions",
+                "faq",
+                "<p><strong>When can I withdraw?</strong> Once your confirmed balance reaches ₹250.</p>",
+            ),
+        ]
+        for slug, title, ptype, content in pages:
+            CmsPage.objects.get_or_create(
+                slug=slug,
+                defaults={
+                    "title": title,
+                    "page_type": ptype,
+                    "content": content,
+                    "is_published": True,
+                    "published_at": timezone.now(),
+                    "seo_title": f"{title} · CouponAli",
+                },
+            )
+        for slug, name in [("finance", "Finance"), ("support", "Customer support"), ("content", "Content & offers")]:
+            Department.objects.get_or_create(slug=slug, defaults={"name": name})
+        for slug, name in [
+            ("finance-approver", "Finance approver"),
+            ("support-agent", "Support agent"),
+            ("offer-editor", "Offer editor"),
+        ]:
+            Role.objects.get_or_create(slug=slug, defaults={"name": name, "is_system": True})
+
+    # ------------------------------------------------------------ people and money
+
+    def _users(self) -> tuple[User, User]:
+        staff = User.all_objects.filter(email=settings.DEMO_STAFF_EMAIL).first()
+        if staff is None:
+            staff = User.objects.create_superuser(
+                email=settings.DEMO_STAFF_EMAIL,
+                password=settings.DEMO_PASSWORD,
+                full_name="Asha Admin",
+                mobile="9000000001",
+                email_verified_at=timezone.now(),
+            )
+        shopper = User.all_objects.filter(email=settings.DEMO_SHOPPER_EMAIL).first()
+        if shopper is None:
+            shopper = User.objects.create_user(
+                email=settings.DEMO_SHOPPER_EMAIL,
+                password=settings.DEMO_PASSWORD,
+                full_name="Priya Sharma",
+                mobile="9876543210",
+                email_verified_at=timezone.now(),
+                mobile_verified_at=timezone.now(),
+                is_verified=True,
+            )
+        return staff, shopper
+
+    def _wallet_history(self, staff: User, shopper: User, merchants, rng: random.Random) -> None:
+        """The shopper's cashback, a welcome bonus and a paid withdrawal, all through the wallet services (so
+        the ledger, snapshots and reconcile_wallets agree), plus a referred friend with a confirmed cashback."""
+        from referrals.services import referral_bonuses_settle, referral_record_signup
+        from wallet import services as wallet
+        from wallet.gateways import FakePayoutGateway
+        from wallet.networks import NETWORKS, conversion_parse
+
+        if CashbackEvent.objects.filter(user=shopper, network="manual").exists():
+            return
+        finance = Department.objects.get(slug="finance")
+        UserDepartment.objects.get_or_create(user=staff, department=finance)
+        now = timezone.now()
+
+        def conversion(user, slug, amount, status, txn, days_ago):
+            merchant = merchants[slug]
+            click = OfferClick.objects.create(
+                offer=merchant.offers.first(),
+                merchant=merchant,
+                user=user,
+                click_id=uuid.uuid4(),
+                device_type="mobile",
+                ip_address="49.36.120.15",
+                user_agent="Mozilla/5.0 (Linux; Android 14) Chrome/130 Mobile",
+                created_at=now - timedelta(days=days_ago),
+            )
+            params = {"click_id": str(click.click_id), "transaction_id": txn, "sale_amount": amount, "status": status}
+            return wallet.cashback_record(
+                conversion=conversion_parse(NETWORKS["manual"], params), source="seed", actor=staff
+            )
+
+        history = [
+            ("myntra", "2499.00", "confirmed", 40),
+            ("amazon", "5999.00", "confirmed", 32),
+            ("swiggy", "649.00", "confirmed", 20),
+            ("nykaa", "1899.00", "pending", 6),
+            ("makemytrip", "12450.00", "pending", 2),
+        ]
+        for slug, amount, status, days_ago in history:
+            conversion(shopper, slug, amount, status, f"DEMO-{slug.upper()}-{days_ago}", days_ago)
+        wallet.wallet_post(
+            user_id=shopper.pk,
+            amount=Decimal("50.00"),
+            type=WalletTransaction.Type.ADMIN_CREDIT,
+            reference_type="welcome_bonus",
+            reference_id=shopper.pk,
+            description="Welcome bonus",
+        )
+        # Withdrawals need verified KYC; the demo KYC holds no account number, PAN or UPI id (those are
+        # encrypted by the accounts services); the UPI id travels with the withdrawal.
+        UserKYC.objects.get_or_create(
+            user=shopper,
+            defaults={
+                "account_holder_name": shopper.full_name,
+                "ifsc_code": "HDFC0001234",
+                "bank_name": "HDFC Bank",
+                "city": "Bengaluru",
+                "state": "Karnataka",
+                "pincode": "560001",
+                "status": UserKYC.Status.VERIFIED,
+                "verified_at": now,
+            },
+        )
+        withdrawal = wallet.withdrawal_request(
+            user_id=shopper.pk, amount=Decimal("250.00"), method="upi", details={"vpa": "priya.sharma@okhdfcbank"}
+        )
+        wallet.withdrawal_approve(withdrawal_id=withdrawal.pk, actor=staff)
+        wallet.withdrawal_pay(withdrawal_id=withdrawal.pk, gateway=FakePayoutGateway(), actor=SYSTEM)
+        # A friend who signed up with Priya's code and whose first cashback is confirmed.
+        friend = User.all_objects.filter(email="rahul@couponali.in").first()
+        if friend is None:
+            friend = User.objects.create_user(
+                email="rahul@couponali.in",
+                password=settings.DEMO_PASSWORD,
+                full_name="Rahul Verma",
+                referred_by_user=shopper,
+                email_verified_at=now,
+            )
+        referral_record_signup(user_id=friend.pk)
+        conversion(friend, "flipkart", "3299.00", "confirmed", "DEMO-FLIPKART-FRIEND", 12)
+        referral_bonuses_settle(referred_user_id=friend.pk)

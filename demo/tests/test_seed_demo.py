@@ -1,0 +1,101 @@
+"""seed_demo: realistic data through the services, idempotent, never with production settings."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from accounts.models import User
+from catalog.models import Category, Merchant, MerchantCommission, Product, ProductVariant
+from couponali import rls
+from offers.models import Offer
+from referrals.models import Referral
+from wallet.models import CashbackEvent, Payout, WalletTransaction, Withdrawal
+from wallet.reconcile import wallet_reconcile
+
+
+@pytest.mark.django_db
+def test_seed_demo_loads_realistic_data_and_is_idempotent():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    with rls.bypass(reason="test"):
+        counts = (
+            Category.objects.count(),
+            Merchant.objects.count(),
+            Offer.objects.count(),
+            Product.objects.count(),
+            ProductVariant.objects.count(),
+            WalletTransaction.objects.count(),
+        )
+    assert counts[0] >= 12 and Category.objects.filter(parent__isnull=False).exists()
+    assert counts[1] >= 60 and Merchant.objects.filter(name="Flipkart").exists()
+    assert counts[2] >= 600
+    assert set(Offer.objects.values_list("offer_type", flat=True)) == {"code", "deal", "sale"}
+    assert set(Offer.objects.exclude(cashback_type=None).values_list("cashback_type", flat=True)) == {
+        "percentage",
+        "fixed",
+    }
+    assert Offer.objects.filter(max_cashback__isnull=False).exists()
+    assert Offer.objects.filter(expires_at__isnull=False).exists()
+    assert MerchantCommission.objects.values("category").distinct().count() >= 12
+    assert counts[3] >= 25 and counts[4] >= 75
+    staff = User.objects.get(email=settings.DEMO_STAFF_EMAIL)
+    shopper = User.objects.get(email=settings.DEMO_SHOPPER_EMAIL)
+    assert staff.is_staff and staff.is_superuser
+    assert shopper.wallet_balance > 0 and shopper.pending_cashback > 0
+    assert counts[5] >= 4
+    assert settings.DEMO_STAFF_EMAIL in out.getvalue() and settings.DEMO_PASSWORD in out.getvalue()
+
+    # a second run changes nothing
+    call_command("seed_demo", stdout=StringIO())
+    with rls.bypass(reason="test"):
+        again = (
+            Category.objects.count(),
+            Merchant.objects.count(),
+            Offer.objects.count(),
+            Product.objects.count(),
+            ProductVariant.objects.count(),
+            WalletTransaction.objects.count(),
+        )
+    assert again == counts
+
+
+@pytest.mark.django_db
+def test_demo_logins_work(client):
+    call_command("seed_demo", stdout=StringIO())
+    assert client.login(username=settings.DEMO_STAFF_EMAIL, password=settings.DEMO_PASSWORD)
+    assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_without_demo_settings(settings):
+    # given settings without the demo logins (production defines none)
+    del settings.DEMO_PASSWORD
+    # when / then: nothing is created
+    with pytest.raises(CommandError, match="published password"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not User.all_objects.exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_builds_its_wallet_history_through_the_services():
+    call_command("seed_demo", "--quiet-logins", stdout=StringIO())
+    call_command("seed_demo", "--quiet-logins", stdout=StringIO())  # idempotent
+    shopper = User.objects.get(email=settings.DEMO_SHOPPER_EMAIL)
+    with rls.bypass(reason="test"):
+        assert Withdrawal.objects.get(user=shopper).status == "completed"
+        assert Payout.objects.filter(user=shopper).count() == 1
+        assert CashbackEvent.objects.filter(user=shopper, status="paid").count() == 3
+        assert CashbackEvent.objects.filter(user=shopper, status="pending").count() == 2
+        referral = Referral.objects.get(referrer_user=shopper)
+        assert referral.status == "active" and referral.total_earned > 0
+        problems, _ = wallet_reconcile()
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(*) FROM wallet_transactions WHERE user_id = %s", [shopper.pk])
+            postings = cur.fetchone()[0]
+    assert problems == []
+    assert postings >= 6

@@ -1,0 +1,29 @@
+"""Gunicorn settings for `make run`, the benchmarks and production (override with GUNICORN_CMD_ARGS).
+
+Deployment configuration rather than Django code, so it sits at the root under the name gunicorn reads from its
+working directory by default; `make run` and bench/clickout.py pass it with --config all the same.
+"""
+
+import os
+
+# Threads per worker let keep-alive connections, slow clients and requests waiting on PostgreSQL or Redis share
+# a process. 16 rather than a handful because the hottest request, the click-out, mostly waits (a Redis round
+# trip, then a commit): while one thread waits another runs, and the clicks that wait together share one INSERT
+# and one commit (offers/click_writer.py), which the benchmark shows (bench/README.md). The psycopg pool is per
+# process and grows to as many connections as there are threads (settings.DATABASE_POOL). The cost: pages that
+# are mostly template rendering lose some throughput to more threads contending for each process's GIL (about
+# 10-15% on a 2-vCPU machine, bench/README.md). GUNICORN_THREADS changes it; a deployment can also route /go/ to
+# a gunicorn pool of its own with 16 threads and serve the pages with fewer.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "16"))
+keepalive = 5
+timeout = 30
+graceful_timeout = 20
+# Recycle workers now and then as a guard against slow leaks; rarely enough that the restart (a Django boot
+# and an empty per-process cache) stays out of the way under load.
+max_requests = 500000
+max_requests_jitter = 50000
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
