@@ -554,9 +554,6 @@ ORDER_TAX_RATE_PERCENT = Decimal(env.str("ORDER_TAX_RATE_PERCENT", default="0"))
 ORDER_MAX_UNITS = env.int("ORDER_MAX_UNITS", default=10)
 # Unpaid orders older than this are cancelled by the beat job (stock released, wallet part posted back).
 ORDER_ABANDON_AFTER_MINUTES = env.int("ORDER_ABANDON_AFTER_MINUTES", default=30)
-# Dotted path of the function that applies a CouponAli gift-card code at checkout (orders/services/checkout.py
-# documents its contract); empty: codes are refused with a message.
-ORDER_GIFT_CARD_APPLIER = env.str("ORDER_GIFT_CARD_APPLIER", default="")
 CELERY_BEAT_SCHEDULE |= {
     "orders-release-abandoned": {"task": "orders.release_abandoned", "schedule": timedelta(minutes=5)},
     "orders-refresh-gift-card-index": {"task": "orders.refresh_gift_card_index", "schedule": timedelta(minutes=5)},

@@ -50,9 +50,10 @@ BEGIN
         RAISE EXCEPTION 'order %: fulfillment_status % -> % is not a legal move', OLD.id, OLD.fulfillment_status, NEW.fulfillment_status
             USING ERRCODE = 'check_violation', CONSTRAINT = 'orders_lifecycle';
     END IF;
-    IF NEW.user_id <> OLD.user_id OR NEW.order_number <> OLD.order_number OR NEW.total_amount <> OLD.total_amount
-       OR NEW.wallet_used <> OLD.wallet_used THEN
-        RAISE EXCEPTION 'order %: owner, number and amounts are fixed once placed', OLD.id
+    IF NEW.user_id <> OLD.user_id OR NEW.order_number <> OLD.order_number OR (OLD.status <> 'pending' AND (
+       NEW.total_amount <> OLD.total_amount OR NEW.wallet_used <> OLD.wallet_used
+       OR NEW.discount_amount <> OLD.discount_amount)) THEN
+        RAISE EXCEPTION 'order %: owner and number are fixed, and the amounts once it is no longer pending', OLD.id
             USING ERRCODE = 'check_violation', CONSTRAINT = 'orders_lifecycle';
     END IF;
     RETURN NEW;

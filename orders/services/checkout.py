@@ -28,7 +28,6 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from accounts.forms import INDIAN_STATES
 from accounts.models import User
@@ -44,6 +43,7 @@ from wallet.models import WalletTransaction
 from .. import gateway
 from ..models import Order, OrderItem, Payment
 from ..status import ORDER_PAYMENT_TRANSITIONS, ORDER_TRANSITIONS, check_move
+from . import gift_cards
 
 PAISA = Decimal("0.01")
 FULFIL_TASK = "orders.fulfil_order"
@@ -145,24 +145,14 @@ def purchasable_variants(variant_ids) -> dict[int, ProductVariant]:
 # ---------------------------------------------------------------- the gift-card code hook
 
 
-def apply_gift_card(*, code: str, user_id: int, order_number: str, amount_due: Decimal) -> Decimal:
-    """Apply a CouponAli gift-card code and return the discount (at most ``amount_due``).
-
-    The work is done by the function named in settings.ORDER_GIFT_CARD_APPLIER (the gift-card service), called
-    inside the placing transaction with the same keywords; it locks the card row (step 4 of the lock order),
-    takes the value off ``remaining_value``, writes its own audit row, and raises ValueError (or a subclass)
-    with a message fit for the shopper when the code cannot be used. Nothing is applied when the order rolls back."""
-    if not settings.ORDER_GIFT_CARD_APPLIER:
-        raise CheckoutError("Gift-card codes cannot be used at checkout yet.")
-    applier = import_string(settings.ORDER_GIFT_CARD_APPLIER)
+def apply_gift_card(*, code: str, user_id: int, order_id: int, amount_due: Decimal) -> Decimal:
+    """Apply a CouponAli gift-card code to the placed (pending) order through the gift-card service, inside the
+    placing transaction (lock step 3: the card row), and return the discount (at most ``amount_due``). The
+    card's value comes back with gift_cards.gift_card_release when the order closes unpaid."""
     try:
-        discount = applier(code=code, user_id=user_id, order_number=order_number, amount_due=amount_due)
-    except ValueError as exc:  # the contract: a refusal is a ValueError whose message is for the shopper
+        return gift_cards.gift_card_apply(code=code, user_id=user_id, amount=amount_due, order_id=order_id)
+    except gift_cards.GiftCardError as exc:
         raise CheckoutError(str(exc)) from exc
-    discount = Decimal(discount).quantize(PAISA)
-    if discount < 0 or discount > amount_due:
-        raise RuntimeError(f"gift-card applier returned {discount} for ₹{amount_due} due")
-    return discount
 
 
 # ---------------------------------------------------------------- placing
@@ -209,11 +199,7 @@ def order_place(
     with transaction.atomic():
         lock = wallet_services.wallet_lock(user_id=user.pk) if use_wallet else None  # lock step 1
         number = next_order_number()
-        discount = (
-            apply_gift_card(code=code, user_id=user.pk, order_number=number, amount_due=subtotal) if code else PAISA * 0
-        )
-        taxable = subtotal - discount
-        total = taxable + tax_for(taxable)
+        total = subtotal + tax_for(subtotal)
         wallet_used = Decimal("0.00")
         if lock is not None:
             wanted = lock.balance if wallet_amount is None else wallet_amount
@@ -224,9 +210,9 @@ def order_place(
             order_number=number,
             user=user,
             subtotal=subtotal,
-            discount_amount=discount,
+            discount_amount=Decimal("0.00"),
             wallet_used=wallet_used,
-            tax_amount=total - taxable,
+            tax_amount=total - subtotal,
             total_amount=total,
             promo_code=code or None,
             delivery_email=delivery.email,
@@ -234,6 +220,20 @@ def order_place(
             delivery_address=delivery.address,
             notes=notes[:2000] or None,
         )
+        if code:  # the gift-card service needs the order; the amounts are settled while it is still pending
+            discount = apply_gift_card(code=code, user_id=user.pk, order_id=order.pk, amount_due=subtotal)
+            taxable = subtotal - discount
+            total = taxable + tax_for(taxable)
+            wallet_used = min(wallet_used, total)
+            amounts = {
+                "discount_amount": discount,
+                "tax_amount": total - taxable,
+                "total_amount": total,
+                "wallet_used": wallet_used,
+            }
+            Order.objects.filter(pk=order.pk).update(**amounts)
+            for field, value in amounts.items():
+                setattr(order, field, value)
         OrderItem.objects.bulk_create(
             [
                 OrderItem(
@@ -329,6 +329,7 @@ def mark_paid_locked(*, order: Order, actor_id: int | None, source: str) -> None
 def _close_unpaid_locked(*, order: Order, status: str, actor_id: int | None, reason: str) -> None:
     """pending -> cancelled/failed: release the stock and post the wallet part back (order_refund)."""
     _move(order, status=status, cancelled_at=timezone.now())
+    gift_cards.gift_card_release(order_id=order.pk)  # lock step 3
     if order.wallet_used > 0:
         wallet_services.wallet_post(
             user_id=order.user_id,

@@ -67,7 +67,11 @@ def test_service_and_database_allow_the_same_moves(table, column):
         assert _database_allows(table, column, old, new) == allowed_by_service, (old, new)
 
 
-def test_amounts_are_fixed_once_placed():
-    order = OrderFactory()
+def test_amounts_are_fixed_once_the_order_is_no_longer_pending():
+    pending = OrderFactory()
+    Order.objects.filter(pk=pending.pk).update(discount_amount=100, total_amount=900)  # checkout settles them
+    paid = OrderFactory(status=Order.Status.PAID, payment_status=Order.PaymentStatus.COMPLETED)
     with pytest.raises(DatabaseError, match="fixed"), transaction.atomic():
-        Order.objects.filter(pk=order.pk).update(total_amount=1)
+        Order.objects.filter(pk=paid.pk).update(total_amount=1)
+    with pytest.raises(DatabaseError, match="fixed"), transaction.atomic():
+        Order.objects.filter(pk=pending.pk).update(order_number="ORD-2026-999999")
