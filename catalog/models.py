@@ -192,6 +192,9 @@ class Inventory(models.Model):
     )
     quantity = models.IntegerField()
     reserved = models.IntegerField(default=0, db_default=0)
+    # Not in the seed: units sold since the row was created (catalog.stock consumes them from quantity), so
+    # that reconcile_orders can prove stock consumed = items sold.
+    sold = models.IntegerField(default=0, db_default=0)
     updated_at = models.DateTimeField(auto_now=True, db_default=models.functions.Now())
 
     class Meta:
@@ -202,6 +205,11 @@ class Inventory(models.Model):
             models.CheckConstraint(
                 condition=Q(reserved__gte=0) & Q(reserved__lte=models.F("quantity")),
                 name="inventory_reserved_within_quantity",
+            ),
+            models.CheckConstraint(condition=Q(sold__gte=0), name="inventory_sold_nonnegative"),
+            # One stock row per variant: the stock services lock and update it by variant id.
+            models.UniqueConstraint(
+                fields=["variant"], name="inventory_one_row_per_variant", condition=Q(variant__isnull=False)
             ),
         ]
 

@@ -40,6 +40,8 @@ urlpatterns = [
     path("", include("orders.giftcard_urls")),
     path("referrals/", include("referrals.urls")),
     path("support/", include("cms.urls")),
+    # The gift-card store: /gift-cards/, /cart/, /checkout/, /orders/ (orders/urls.py).
+    path("", include("orders.urls")),
     path(
         "sitemap.xml",
         cache_page(900)(views.sitemap_index),

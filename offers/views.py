@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.devices import device_type
+from catalog.gift_card_selectors import gift_cards_for_home, gift_cards_matching
 from catalog.models import Merchant
 from catalog.selectors import merchant_listed_by_slug
 from couponali.links import absolute_url
@@ -96,6 +97,7 @@ def home(request):
             "ending_soon": ending_soon,
             "stores": data.top_stores,
             "categories": data.categories,
+            "gift_cards": gift_cards_for_home(),
             "canonical_url": absolute_url("/"),
         },
     )
@@ -230,6 +232,7 @@ def search(request):
         {
             "results": results,
             "offers": offers,
+            "gift_cards": gift_cards_matching(results.query) if page == 1 else [],
             "category_options": selectors.categories_for_filter(),
             "type_choices": Offer.Type.choices,
             **_page_links(request, page, results.has_next),

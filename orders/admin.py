@@ -1,23 +1,80 @@
-from django.contrib import admin
+"""Staff pages of the store: orders with filters, an order's items, payments, refunds and timeline, and the
+refund action (a confirmation page; the service checks orders.refund_order itself)."""
 
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import admin, messages
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from . import selectors
 from .admin_fulfilment import OrderFulfilmentAdminMixin, OrderItemVouchersMixin
 from .admin_giftcards import GiftCardAdmin  # noqa: F401 - registers CouponAli's gift cards
-from .models import Order, OrderItem, Payment
+from .models import Order, OrderItem, OrderRefund, Payment, PaymentWebhookEvent
+from .services import refunds
 
 
 class OrderItemInline(OrderItemVouchersMixin, admin.TabularInline):
     model = OrderItem
     extra = 0
-    raw_id_fields = ("product", "variant")
-    exclude = ("voucher_codes",)
-    readonly_fields = ("vouchers_masked",)
+    fields = (
+        "product_name",
+        "product_sku",
+        "denomination",
+        "quantity",
+        "unit_price",
+        "total_price",
+        "fulfillment_status",
+        "vouchers_masked",
+    )
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class PaymentInline(admin.TabularInline):
     model = Payment
     extra = 0
-    fields = ("uuid", "amount", "gateway", "status", "created_at")
+    fields = (
+        "payment_method",
+        "amount",
+        "gateway_order_id",
+        "gateway_payment_id",
+        "status",
+        "refund_amount",
+        "refunded_at",
+        "error_message",
+        "created_at",
+    )
     readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class OrderRefundInline(admin.TabularInline):
+    model = OrderRefund
+    extra = 0
+    fields = (
+        "amount",
+        "gateway_amount",
+        "wallet_amount",
+        "status",
+        "gateway_refund_id",
+        "reason",
+        "actor",
+        "created_at",
+    )
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Order)
@@ -34,9 +91,137 @@ class OrderAdmin(OrderFulfilmentAdminMixin, admin.ModelAdmin):
     )
     list_filter = ("status", "payment_status", "fulfillment_status", "created_at")
     search_fields = ("order_number", "user__email", "user__mobile", "delivery_email")
+    list_select_related = ("user",)
     raw_id_fields = ("user",)
-    inlines = [OrderItemInline, PaymentInline]
+    inlines = [OrderItemInline, PaymentInline, OrderRefundInline]
     date_hierarchy = "created_at"
+    readonly_fields = (
+        "order_number",
+        "user",
+        "subtotal",
+        "discount_amount",
+        "promo_code",
+        "tax_amount",
+        "total_amount",
+        "wallet_used",
+        "status",
+        "payment_status",
+        "fulfillment_status",
+        "delivery_email",
+        "delivery_mobile",
+        "delivery_address",
+        "notes",
+        "completed_at",
+        "cancelled_at",
+        "created_at",
+        "refund_link",
+        "timeline",
+    )
+    fieldsets = (
+        (None, {"fields": ("order_number", "user", "status", "payment_status", "fulfillment_status", "refund_link")}),
+        (
+            "Amounts",
+            {"fields": ("subtotal", "discount_amount", "promo_code", "tax_amount", "total_amount", "wallet_used")},
+        ),
+        (
+            "Delivery",
+            {
+                "fields": (
+                    "delivery_email",
+                    "delivery_mobile",
+                    "delivery_address",
+                    "notes",
+                    "fulfillment_attempts",
+                    "fulfillment_error",
+                )
+            },
+        ),
+        ("Staff", {"fields": ("admin_notes",)}),
+        ("Timeline", {"fields": ("created_at", "completed_at", "cancelled_at", "timeline")}),
+    )
+
+    def has_add_permission(self, request):
+        return False  # orders are placed by shoppers through checkout
+
+    def save_model(self, request, obj, form, change):
+        # Only the staff notes are edited here; statuses and amounts move through the services. Writing just this
+        # column never writes back a status read before a concurrent payment committed.
+        Order.objects.filter(pk=obj.pk).update(admin_notes=obj.admin_notes)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        custom = [
+            path("<int:order_id>/refund/", self.admin_site.admin_view(self.refund_view), name="orders_order_refund"),
+        ]
+        return custom + super().get_urls()
+
+    @admin.display(description="refund")
+    def refund_link(self, obj):
+        if obj.pk is None or obj.status not in refunds.REFUNDABLE_STATUSES:
+            return "—"
+        return format_html(
+            '<a class="button" href="{}">Refund…</a>', reverse("admin:orders_order_refund", args=[obj.pk])
+        )
+
+    @admin.display(description="timeline")
+    def timeline(self, obj):
+        if obj.pk is None:
+            return "—"
+        entries = selectors.order_timeline(obj)
+        return (
+            format_html_join("", "<div>{} · {}</div>", ((e.at.strftime("%d %b %Y %H:%M"), e.label) for e in entries))
+            or "—"
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not request.user.has_perm(refunds.REFUND_PERMISSION):
+            # nobody sees a button they cannot use
+            fieldsets = [
+                (n, {**o, "fields": tuple(f for f in o["fields"] if f != "refund_link")}) for n, o in fieldsets
+            ]
+        return fieldsets
+
+    def refund_view(self, request, order_id: int):
+        order = Order.objects.select_related("user").filter(pk=order_id).first()
+        if order is None:
+            raise Http404
+        gateway_left, wallet_left = refunds.refundable(order)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Refund order {order.order_number}",
+            "order": order,
+            "opts": self.model._meta,
+            "gateway_left": gateway_left,
+            "wallet_left": wallet_left,
+            "total_left": gateway_left + wallet_left,
+            "can_refund": request.user.has_perm(refunds.REFUND_PERMISSION)
+            and order.status in refunds.REFUNDABLE_STATUSES,
+            "amount": request.POST.get("amount", str(gateway_left + wallet_left)),
+            "reason": request.POST.get("reason", ""),
+            "error": None,
+        }
+        if request.method == "POST":
+            try:
+                amount = Decimal(request.POST.get("amount", "").strip())
+            except InvalidOperation:
+                amount = Decimal("-1")  # the service refuses it with its message
+            try:
+                refund = refunds.order_refund(
+                    order_id=order.pk, amount=amount, reason=request.POST.get("reason", ""), actor=request.user
+                )
+            except refunds.RefundError as exc:
+                context["error"] = str(exc)
+                return TemplateResponse(request, "admin/orders/order/refund.html", context, status=400)
+            messages.success(
+                request,
+                f"Refunded ₹{refund.amount} of {order.order_number}: ₹{refund.gateway_amount} to the original payment, "
+                f"₹{refund.wallet_amount} to the wallet.",
+            )
+            return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
+        return TemplateResponse(request, "admin/orders/order/refund.html", context)
 
 
 @admin.register(OrderItem)
@@ -55,3 +240,49 @@ class PaymentAdmin(admin.ModelAdmin):
     list_filter = ("status", "gateway", "payment_method")
     search_fields = ("uuid", "gateway_order_id", "gateway_payment_id", "order__order_number", "user__email")
     raw_id_fields = ("order", "user")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]  # payments change only through the gateway's answers
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(OrderRefund)
+class OrderRefundAdmin(admin.ModelAdmin):
+    list_display = ("order", "amount", "gateway_amount", "wallet_amount", "status", "gateway_refund_id", "created_at")
+    list_filter = ("status", "created_at")
+    search_fields = ("order__order_number", "gateway_refund_id", "uuid")
+    raw_id_fields = ("order", "payment", "actor")
+    actions = ["retry_gateway_part"]
+
+    def has_add_permission(self, request):
+        return False  # refunds are issued from the order's Refund page
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    @admin.action(description="Send the gateway part again (stuck refunds; never pays twice)")
+    def retry_gateway_part(self, request, queryset):
+        if not request.user.has_perm(refunds.REFUND_PERMISSION):
+            messages.error(request, "You do not have permission to refund orders.")
+            return
+        for refund in queryset.filter(gateway_refund_id__isnull=True, gateway_amount__gt=0):
+            done = refunds.refund_send(refund_id=refund.pk)
+            if done.gateway_refund_id:
+                messages.success(request, f"Refund {done.pk} reached the gateway ({done.gateway_refund_id}).")
+            else:
+                messages.error(request, f"Refund {done.pk}: {done.error_message}")
+
+
+@admin.register(PaymentWebhookEvent)
+class PaymentWebhookEventAdmin(admin.ModelAdmin):
+    list_display = ("event_id", "event", "outcome", "received_at")
+    list_filter = ("event", "gateway")
+    search_fields = ("event_id", "outcome")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

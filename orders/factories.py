@@ -8,7 +8,7 @@ from factory.django import DjangoModelFactory
 from accounts.factories import UserFactory
 from catalog.factories import ProductFactory, ProductVariantFactory
 
-from .models import GiftCard, GiftCardRedemption, Order, OrderItem, Payment
+from .models import GiftCard, GiftCardRedemption, Order, OrderItem, OrderRefund, Payment, PaymentWebhookEvent
 from .services.gift_cards import gift_card_code_generate
 
 
@@ -58,6 +58,27 @@ class GiftCardFactory(DjangoModelFactory):
     initial_value = Decimal("1000.00")
     remaining_value = Decimal("1000.00")
     user = factory.SubFactory(UserFactory)
+
+
+class OrderRefundFactory(DjangoModelFactory):
+    class Meta:
+        model = OrderRefund
+
+    order = factory.SubFactory(OrderFactory)
+    amount = Decimal("100.00")
+    wallet_amount = Decimal("100.00")
+    status = OrderRefund.Status.PROCESSED
+    reason = "Customer asked"
+
+
+class PaymentWebhookEventFactory(DjangoModelFactory):
+    class Meta:
+        model = PaymentWebhookEvent
+
+    gateway = "razorpay"
+    event_id = factory.Sequence(lambda n: f"evt_{n:014d}")
+    event = "payment.captured"
+    payload = factory.LazyFunction(lambda: {"event": "payment.captured", "payload": {}})
 
 
 class GiftCardRedemptionFactory(DjangoModelFactory):

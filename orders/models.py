@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from catalog.models import Product, ProductVariant
-from couponali.models import ZERO, CreatedModel, MoneyField, TimeStampedModel, UuidField, counter, flag
+from couponali.models import ZERO, CreatedAtField, CreatedModel, MoneyField, TimeStampedModel, UuidField, counter, flag
 
 
 class Order(TimeStampedModel):
@@ -68,6 +68,7 @@ class Order(TimeStampedModel):
             ("retry_fulfilment", "Can retry the fulfilment of an order (audited)"),
             ("resend_vouchers", "Can send an order's vouchers again (audited)"),
             ("void_vouchers", "Can void the vouchers of refunded items (audited)"),
+            ("refund_order", "Can refund an order (gateway and wallet)"),
         ]
         indexes = [
             models.Index(fields=["user"], name="idx_orders_user"),
@@ -78,6 +79,10 @@ class Order(TimeStampedModel):
         constraints = [
             models.CheckConstraint(
                 condition=Q(total_amount__gte=0) & Q(wallet_used__gte=0), name="orders_amounts_nonnegative"
+            ),
+            # What the gateway is asked for (total - wallet) can never be negative.
+            models.CheckConstraint(
+                condition=Q(wallet_used__lte=models.F("total_amount")), name="orders_wallet_within_total"
             ),
         ]
 
@@ -153,6 +158,73 @@ class Payment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"payment {self.uuid} ({self.status})"
+
+
+class OrderRefund(TimeStampedModel):
+    """Not in the seed: one staff refund (full or partial) of an order, split into the part paid back through
+    the gateway and the part posted back to the wallet. Its id is the wallet posting's reference, and its uuid
+    the gateway refund's receipt, so that a retried refund is never paid twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Sent to the gateway"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed at the gateway"
+
+    uuid = UuidField()
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds", db_index=False)
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    gateway_amount = MoneyField(default=ZERO)
+    wallet_amount = MoneyField(default=ZERO)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    gateway_refund_id = models.CharField(max_length=255, null=True, blank=True)
+    reason = models.TextField()
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error_message = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "order_refunds"
+        indexes = [models.Index(fields=["order"], name="idx_order_refunds_order")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0)
+                & Q(gateway_amount__gte=0)
+                & Q(wallet_amount__gte=0)
+                & Q(amount=models.F("gateway_amount") + models.F("wallet_amount")),
+                name="order_refunds_split_adds_up",
+            ),
+            models.UniqueConstraint(
+                fields=["gateway_refund_id"],
+                name="order_refunds_gateway_id_uniq",
+                condition=Q(gateway_refund_id__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund ₹{self.amount} of order {self.order_id}"
+
+
+class PaymentWebhookEvent(models.Model):
+    """Not in the seed: each gateway webhook event processed, by the gateway's event id
+    (X-Razorpay-Event-Id). Inserted in the transaction that applies the event, so a repeated delivery finds
+    the row (or waits for the first delivery's commit) and changes nothing."""
+
+    gateway = models.CharField(max_length=50)
+    event_id = models.CharField(max_length=255)
+    event = models.CharField(max_length=100)
+    payload = models.JSONField()
+    outcome = models.CharField(max_length=255, blank=True, default="")
+    received_at = CreatedAtField()
+
+    class Meta:
+        db_table = "payment_webhook_events"
+        constraints = [models.UniqueConstraint(fields=["gateway", "event_id"], name="payment_webhook_event_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.event} {self.event_id}"
 
 
 class GiftCard(CreatedModel):

@@ -506,7 +506,11 @@ RAZORPAYX_ACCOUNT_NUMBER = env.str("RAZORPAYX_ACCOUNT_NUMBER", default="")
 REFERRAL_BONUS_PERCENT = Decimal(env.str("REFERRAL_BONUS_PERCENT", default="10"))
 REFERRAL_JOINING_BONUS = Decimal(env.str("REFERRAL_JOINING_BONUS", default="50.00"))
 # Extra invariant checks for reconcile_wallets contributed by apps above the wallet.
-WALLET_RECONCILE_CHECKS = ["referrals.reconcile.CHECKS", "orders.reconcile_gift_cards.CHECKS"]
+WALLET_RECONCILE_CHECKS = [
+    "referrals.reconcile.CHECKS",
+    "orders.reconcile_gift_cards.CHECKS",
+    "orders.reconcile.CHECKS",
+]
 # ---------------------------------------------------------------- gift cards: CouponAli's own, and fulfilment
 
 # Where the vouchers of a paid order come from (orders/suppliers.py): the local generator, or
@@ -539,6 +543,28 @@ CLICKOUT_PREPARED_INSERT = env.bool("CLICKOUT_PREPARED_INSERT", default=True)
 CLICKOUT_GROUP_COMMIT = env.bool("CLICKOUT_GROUP_COMMIT", default=True)
 # Months of offer_clicks partitions kept ready ahead of the current one (beat job and create_partitions).
 CLICK_PARTITION_MONTHS_AHEAD = env.int("CLICK_PARTITION_MONTHS_AHEAD", default=3)
+
+# ---------------------------------------------------------------- gift-card store (issue 11)
+
+# Razorpay (orders/gateway.py). With no keys, the local fake checkout plays the gateway where
+# RAZORPAY_FAKE_CHECKOUT allows it (development and tests only); otherwise only wallet payment works.
+RAZORPAY_KEY_ID = env.str("RAZORPAY_KEY_ID", default="")
+RAZORPAY_KEY_SECRET = env.str("RAZORPAY_KEY_SECRET", default="")
+RAZORPAY_WEBHOOK_SECRET = env.str("RAZORPAY_WEBHOOK_SECRET", default="")
+RAZORPAY_FAKE_CHECKOUT = env.bool("RAZORPAY_FAKE_CHECKOUT", default=False)
+RAZORPAY_FAKE_SECRET = env.str("RAZORPAY_FAKE_SECRET", default="")
+RAZORPAY_CONNECT_TIMEOUT = env.float("RAZORPAY_CONNECT_TIMEOUT", default=5.0)
+RAZORPAY_READ_TIMEOUT = env.float("RAZORPAY_READ_TIMEOUT", default=20.0)
+# GST or other tax on gift cards, in percent of the discounted subtotal (orders/services/checkout.py).
+ORDER_TAX_RATE_PERCENT = Decimal(env.str("ORDER_TAX_RATE_PERCENT", default="0"))
+# Most units of gift cards in one order (all lines together).
+ORDER_MAX_UNITS = env.int("ORDER_MAX_UNITS", default=10)
+# Unpaid orders older than this are cancelled by the beat job (stock released, wallet part posted back).
+ORDER_ABANDON_AFTER_MINUTES = env.int("ORDER_ABANDON_AFTER_MINUTES", default=30)
+CELERY_BEAT_SCHEDULE |= {
+    "orders-release-abandoned": {"task": "orders.release_abandoned", "schedule": timedelta(minutes=5)},
+    "orders-refresh-gift-card-index": {"task": "orders.refresh_gift_card_index", "schedule": timedelta(minutes=5)},
+}
 
 # ---------------------------------------------------------------- content, redirects and support
 

@@ -23,3 +23,7 @@ DEMO_STAFF_EMAIL = "admin@couponali.in"
 DEMO_SHOPPER_EMAIL = "shopper@couponali.in"
 DEMO_AGENT_EMAIL = "support@couponali.in"  # a support-desk agent who is not a superuser
 DEMO_PASSWORD = "CouponAli@2026"
+
+# No Razorpay keys: the local fake checkout signs payments with this throw-away secret (orders/gateway.py).
+RAZORPAY_FAKE_CHECKOUT = env.bool("RAZORPAY_FAKE_CHECKOUT", default=True)
+RAZORPAY_FAKE_SECRET = env.str("RAZORPAY_FAKE_SECRET", default="dev-only-fake-razorpay-secret-4e7b1c9a")

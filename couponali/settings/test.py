@@ -54,3 +54,7 @@ DEMO_PASSWORD = "Demo-test-2026"
 # exactly 16 (the web default) made one of them wait for another to finish, which on a loaded machine exceeded the
 # pool's 10 s timeout. Tests get headroom; the web's pool size is unchanged.
 DATABASES["default"]["OPTIONS"]["pool"] = {**DATABASES["default"]["OPTIONS"]["pool"], "max_size": 24}
+
+# No Razorpay keys: the local fake checkout signs payments with this throw-away secret (orders/gateway.py).
+RAZORPAY_FAKE_CHECKOUT = True
+RAZORPAY_FAKE_SECRET = "test-only-fake-razorpay-secret-9d2f6a1e"

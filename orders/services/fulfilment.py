@@ -29,8 +29,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts import authz, crypto
-from accounts.services import audit_log, notify
+from accounts.services import notify
 from accounts.sms import send_sms
+from couponali.audit import AuditAction, audit_log
 from wallet import services as wallet_services
 
 from ..models import Order, OrderItem
@@ -109,7 +110,7 @@ def _record_failure(*, order_id: int, error: str) -> None:
         order.save(update_fields=["fulfillment_status", "fulfillment_error", "updated_at"])
         audit_log(
             actor_id=None,
-            action="order.fulfilment_failed",
+            action=AuditAction.ORDER_FULFILMENT_FAILED,
             entity_type="order",
             entity_id=order.pk,
             metadata={"error": error[:500], "attempt": order.fulfillment_attempts},
@@ -164,7 +165,7 @@ def order_fulfil(*, order_id: int) -> FulfilResult:
         )
         audit_log(
             actor_id=None,
-            action="order.fulfilled",
+            action=AuditAction.ORDER_FULFILLED,
             entity_type="order",
             entity_id=order.pk,
             metadata={"attempts": order.fulfillment_attempts, "supplier": supplier.name},
@@ -224,7 +225,7 @@ def order_vouchers_deliver(*, order_id: int, resend: bool = False) -> list[str]:
         order.items.filter(fulfillment_status=ITEM_ISSUED).update(fulfillment_status=ITEM_SENT, delivered_at=now)
         audit_log(
             actor_id=None,
-            action="order.vouchers_sent",
+            action=AuditAction.ORDER_VOUCHERS_SENT,
             entity_type="order",
             entity_id=order.pk,
             metadata={"channels": channels, "resend": resend, "vouchers": len(vouchers)},
@@ -248,7 +249,7 @@ def order_fulfilment_retry(*, order_id: int, actor: authz.Actor) -> None:
         order.save(update_fields=["fulfillment_status", "updated_at"])
         audit_log(
             actor_id=actor_id,
-            action="order.fulfilment_retry",
+            action=AuditAction.ORDER_FULFILMENT_RETRY,
             entity_type="order",
             entity_id=order.pk,
             metadata={"last_error": order.fulfillment_error},
@@ -265,7 +266,7 @@ def order_vouchers_resend(*, order_id: int, actor: authz.Actor) -> None:
             raise FulfilmentError("No such order.")
         if order.status != Order.Status.FULFILLED:
             raise FulfilmentError(f"Order {order.order_number} is {order.status}; it has no vouchers to send.")
-        audit_log(actor_id=actor_id, action="order.vouchers_resend", entity_type="order", entity_id=order.pk)
+        audit_log(actor_id=actor_id, action=AuditAction.ORDER_VOUCHERS_RESEND, entity_type="order", entity_id=order.pk)
         _enqueue("DELIVER_VOUCHERS", order_id=order.pk, resend=True)
 
 
@@ -297,7 +298,7 @@ def vouchers_void(*, order_item_ids: list[int], actor: authz.Actor) -> int:
             item.save(update_fields=["voucher_codes", "fulfillment_status"])
             audit_log(
                 actor_id=actor_id,
-                action="order.vouchers_void",
+                action=AuditAction.ORDER_VOUCHERS_VOID,
                 entity_type="order_item",
                 entity_id=item.pk,
                 metadata={"order_id": item.order_id, "vouchers": count},
@@ -355,7 +356,7 @@ def voucher_reveal(*, order_item_id: int, index: int, user) -> PlainVoucher:
         voucher = voucher_plain(entry)
         audit_log(
             actor_id=user.pk,
-            action="order.voucher_reveal",
+            action=AuditAction.ORDER_VOUCHER_REVEAL,
             entity_type="order_item",
             entity_id=item.pk,
             metadata={"order_id": item.order_id, "index": index},

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from accounts import authz
 from accounts.models import User
-from accounts.services import audit_log
+from couponali.audit import AuditAction, audit_log
 from couponali.codes import group_code, normalise_code, random_code
 from couponali.ratelimit import RateLimited, limit_hit
 from wallet import services as wallet_services
@@ -115,7 +115,7 @@ def gift_cards_issue(
                 created = GiftCard.objects.bulk_create(cards)
                 audit_log(
                     actor_id=actor_id,
-                    action="gift_card.issue",
+                    action=AuditAction.GIFT_CARD_ISSUE,
                     entity_type="gift_card_batch",
                     entity_id=created[0].pk,
                     metadata={
@@ -166,7 +166,7 @@ def gift_cards_export(
             count += 1
         audit_log(
             actor_id=actor_id,
-            action="gift_card.export",
+            action=AuditAction.GIFT_CARD_EXPORT,
             entity_type="gift_card_batch",
             metadata={"batch": str(batch) if batch else None, "count": count},
         )
@@ -184,7 +184,7 @@ def _count_attempt(*, user_id: int, ip: str | None) -> None:
     except RateLimited as exc:
         audit_log(
             actor_id=user_id,
-            action="gift_card.attempt_limited",
+            action=AuditAction.GIFT_CARD_ATTEMPT_LIMITED,
             entity_type="gift_card",
             metadata={"ip": ip, "scope": exc.scope},
         )
@@ -210,7 +210,7 @@ def _refusal(card: GiftCard | None, *, user_id: int, now: dt.datetime) -> tuple[
 def _refused(*, user_id: int, code: str, card: GiftCard | None, reason: str, message: str, ip: str | None):
     audit_log(
         actor_id=user_id,
-        action="gift_card.attempt_failed",
+        action=AuditAction.GIFT_CARD_ATTEMPT_FAILED,
         entity_type="gift_card",
         entity_id=card.pk if card else None,
         metadata={"reason": reason, "code_tail": code[-4:], "ip": ip},
@@ -251,7 +251,7 @@ def gift_card_redeem(*, code: str, user_id: int, ip: str | None = None) -> GiftC
             )
             audit_log(
                 actor_id=user_id,
-                action="gift_card.redeem",
+                action=AuditAction.GIFT_CARD_REDEEM,
                 entity_type="gift_card",
                 entity_id=card.pk,
                 metadata={"amount": str(amount), "redemption_id": redemption.pk},
@@ -294,7 +294,7 @@ def gift_card_apply(*, code: str, user_id: int, amount: Decimal, order_id: int, 
             )
             audit_log(
                 actor_id=user_id,
-                action="gift_card.apply",
+                action=AuditAction.GIFT_CARD_APPLY,
                 entity_type="gift_card",
                 entity_id=card.pk,
                 metadata={"amount": str(take), "order_id": order_id, "redemption_id": redemption.pk},
@@ -330,7 +330,7 @@ def gift_card_release(*, order_id: int) -> Decimal:
             )
             audit_log(
                 actor_id=None,
-                action="gift_card.release",
+                action=AuditAction.GIFT_CARD_RELEASE,
                 entity_type="gift_card",
                 entity_id=use.gift_card_id,
                 metadata={"amount": str(use.amount), "order_id": order_id, "redemption_id": use.pk},

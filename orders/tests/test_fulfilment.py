@@ -120,8 +120,8 @@ def test_running_twice_issues_one_set_and_sends_once(shopper, committed):
     [("pending", "pending"), ("cancelled", "failed"), ("refunded", "refunded"), ("paid", "pending")],
 )
 def test_an_order_that_is_not_paid_is_not_fulfilled(shopper, status, payment_status):
-    order = paid_order(user=shopper)
-    Order.objects.filter(pk=order.pk).update(status=status, payment_status=payment_status)
+    # created in that state: the status guard refuses moves like paid -> pending
+    order = paid_order(user=shopper, status=status, payment_status=payment_status)
 
     result = fulfilment.order_fulfil(order_id=order.pk)
 

@@ -1,0 +1,227 @@
+"""Refunds of paid orders, fully or partly, by staff holding orders.refund_order (checked here, whoever calls).
+
+A refund is split: first back to the gateway payment (what the gateway captured and has not refunded), the
+rest to the wallet (an order_refund posting). The gift-card discount is not money paid and is not refunded
+here. The refund row, the wallet posting and the audit row commit together under the order row lock; the
+gateway part is sent afterwards (an HTTP call outside any transaction) with the refund's uuid as receipt, and
+a retry first looks for that receipt at the gateway, so a refund is never paid twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import User
+from couponali import rls
+from couponali.audit import AuditAction, audit_log
+from wallet import services as wallet_services
+from wallet.models import WalletTransaction
+
+from .. import gateway as gw
+from ..models import Order, OrderRefund, Payment
+from .checkout import PAISA, _move, lock_order
+from .payments import _payment_move, gateway_payment_of
+
+log = logging.getLogger(__name__)
+REFUND_PERMISSION = "orders.refund_order"
+REFUNDABLE_STATUSES = (Order.Status.PAID, Order.Status.PROCESSING, Order.Status.FULFILLED, Order.Status.FAILED)
+REFUND_REFERENCE = "order_refund"  # wallet postings of a refund: (order_refund, <refund id>, order_refund)
+
+
+class RefundError(Exception):
+    """A refusal with a message for staff; nothing was changed."""
+
+
+def _refunded(order: Order) -> tuple[Decimal, Decimal]:
+    """(gateway part, wallet part) already refunded, from the refund rows (failed ones excluded)."""
+    sums = order.refunds.exclude(status=OrderRefund.Status.FAILED).aggregate(
+        g=Sum("gateway_amount"), w=Sum("wallet_amount")
+    )
+    return sums["g"] or Decimal("0"), sums["w"] or Decimal("0")
+
+
+def refundable(order: Order) -> tuple[Decimal, Decimal]:
+    """(gateway, wallet) amounts that can still be refunded."""
+    payment = gateway_payment_of(order)
+    captured = payment.amount if payment and payment.status in (Payment.Status.SUCCESS, Payment.Status.REFUNDED) else 0
+    if order.status == Order.Status.PENDING or order.status == Order.Status.CANCELLED:
+        wallet = Decimal("0")  # closed unpaid orders got their wallet part back when they were closed
+    else:
+        wallet = order.wallet_used
+    g, w = _refunded(order)
+    return Decimal(captured) - g, wallet - w
+
+
+def order_refund(*, order_id: int, amount: Decimal, reason: str, actor: User) -> OrderRefund:
+    """Refund ``amount`` of a paid order. Raises RefundError (no permission, bad amount, nothing left)."""
+    if not actor.is_active or not actor.has_perm(REFUND_PERMISSION):
+        raise RefundError("You do not have permission to refund orders.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise RefundError("Say why: a reason is required for a refund.")
+    try:
+        amount = Decimal(amount)
+    except ArithmeticError:
+        raise RefundError("Enter the amount in rupees, e.g. 500 or 499.50.") from None
+    if amount <= 0 or amount != amount.quantize(PAISA):
+        raise RefundError("Enter a positive amount in rupees and paise, e.g. 500 or 499.50.")
+    order = Order.objects.get(pk=order_id)
+    # The wallet part is posted to the shopper's ledger by a staff member: a cross-user write under
+    # row-level security, so an audited bypass opens the transaction (the permission was checked above).
+    with rls.bypass(reason=f"refund of order {order.order_number}", actor_id=actor.pk):
+        wallet_services.wallet_lock(user_id=order.user_id)  # lock step 1
+        order = lock_order(order_id)
+        if order.status not in REFUNDABLE_STATUSES:
+            raise RefundError(
+                f"Order {order.order_number} is {order.get_status_display().lower()}; it cannot be refunded."
+            )
+        gateway_left, wallet_left = refundable(order)
+        if amount > gateway_left + wallet_left:
+            raise RefundError(f"At most ₹{gateway_left + wallet_left} of order {order.order_number} can be refunded.")
+        to_gateway = min(amount, gateway_left)
+        to_wallet = amount - to_gateway
+        refund = OrderRefund.objects.create(
+            order=order,
+            payment=gateway_payment_of(order) if to_gateway > 0 else None,
+            amount=amount,
+            gateway_amount=to_gateway,
+            wallet_amount=to_wallet,
+            status=OrderRefund.Status.PENDING if to_gateway > 0 else OrderRefund.Status.PROCESSED,
+            processed_at=None if to_gateway > 0 else timezone.now(),
+            reason=reason[:2000],
+            actor=actor,
+        )
+        if to_wallet > 0:
+            wallet_services.wallet_post(
+                user_id=order.user_id,
+                amount=to_wallet,
+                type=WalletTransaction.Type.ORDER_REFUND,
+                reference_type=REFUND_REFERENCE,
+                reference_id=refund.pk,
+                description=f"Refund of order {order.order_number}",
+                admin_notes=reason[:500],
+            )
+            wallet_payment = order.payments.filter(payment_method="wallet").first()
+            if wallet_payment is not None:
+                refunded = (wallet_payment.refund_amount or 0) + to_wallet
+                extra = {"refund_amount": refunded, "refunded_at": timezone.now()}
+                if refunded == wallet_payment.amount:
+                    _payment_move(wallet_payment, Payment.Status.REFUNDED, **extra)
+                else:
+                    Payment.objects.filter(pk=wallet_payment.pk).update(**extra)
+        audit_log(
+            actor_id=actor.pk,
+            action=AuditAction.ORDER_REFUND,
+            entity_type="order",
+            entity_id=order.pk,
+            metadata={
+                "refund_id": refund.pk,
+                "amount": str(amount),
+                "gateway": str(to_gateway),
+                "wallet": str(to_wallet),
+                "reason": reason[:200],
+            },
+        )
+        _settle_if_refunded(order)
+        refund_id = refund.pk
+        if to_gateway > 0:
+            transaction.on_commit(lambda: refund_send(refund_id=refund_id))
+    refund.refresh_from_db()
+    return refund
+
+
+def _settle_if_refunded(order: Order) -> None:
+    """Everything paid has gone back (recorded refunds): the order and its payment status become refunded."""
+    g, w = refundable(order)
+    if g == 0 and w == 0 and order.status != Order.Status.REFUNDED and order.status in REFUNDABLE_STATUSES:
+        _move(order, status=Order.Status.REFUNDED, payment_status=Order.PaymentStatus.REFUNDED)
+
+
+def refund_send(*, refund_id: int) -> OrderRefund:
+    """Send the gateway part of a refund (after commit, or again from the admin). Idempotent: a refund that
+    already reached the gateway (found by its receipt) is recorded, not sent twice."""
+    refund = OrderRefund.objects.select_related("payment").get(pk=refund_id)
+    if refund.gateway_refund_id or refund.gateway_amount == 0 or refund.payment is None:
+        return refund
+    gateway = gw.get_gateway()
+    receipt = str(refund.uuid)
+    try:
+        earlier = [r for r in gateway.refunds_of(payment_id=refund.payment.gateway_payment_id) if r.receipt == receipt]
+        result = (
+            earlier[0]
+            if earlier
+            else gateway.refund_create(
+                payment_id=refund.payment.gateway_payment_id,
+                amount_paise=gw.to_paise(refund.gateway_amount),
+                receipt=receipt,
+            )
+        )
+    except gw.PaymentGatewayError as exc:
+        OrderRefund.objects.filter(pk=refund.pk).update(error_message=str(exc)[:2000])
+        log.warning("refund %s not sent: %s", refund.pk, exc)
+        refund.refresh_from_db()
+        return refund
+    with transaction.atomic():
+        order = lock_order(refund.order_id)
+        refund.refresh_from_db()
+        if refund.gateway_refund_id:  # recorded meanwhile (a concurrent retry)
+            return refund
+        processed = result.status == "processed"
+        OrderRefund.objects.filter(pk=refund.pk).update(
+            gateway_refund_id=result.id,
+            error_message=None,
+            status=OrderRefund.Status.PROCESSED if processed else refund.status,
+            processed_at=timezone.now() if processed else None,
+        )
+        payment = Payment.objects.get(pk=refund.payment_id)
+        refunded = (payment.refund_amount or 0) + refund.gateway_amount
+        extra = {"refund_amount": refunded, "refunded_at": timezone.now()}
+        if refunded == payment.amount:
+            _payment_move(payment, Payment.Status.REFUNDED, **extra)
+        else:
+            Payment.objects.filter(pk=payment.pk).update(**extra)
+        audit_log(
+            actor_id=None,
+            action=AuditAction.ORDER_REFUND_SENT,
+            entity_type="order",
+            entity_id=order.pk,
+            metadata={"refund_id": refund.pk, "gateway_refund_id": result.id, "status": result.status},
+        )
+    refund.refresh_from_db()
+    return refund
+
+
+def refund_late_capture(*, order_id: int) -> OrderRefund | None:
+    """A payment captured after the order was closed unpaid: refund all of it at the gateway (no staff
+    involved; the decision was the order's state). Idempotent: one such refund per order."""
+    with transaction.atomic():
+        order = lock_order(order_id)
+        if order.status not in (Order.Status.CANCELLED, Order.Status.FAILED):
+            return None
+        payment = gateway_payment_of(order)
+        if payment is None or payment.status != Payment.Status.SUCCESS:
+            return None
+        existing = order.refunds.filter(payment=payment).first()
+        if existing is None:
+            existing = OrderRefund.objects.create(
+                order=order,
+                payment=payment,
+                amount=payment.amount,
+                gateway_amount=payment.amount,
+                wallet_amount=0,
+                reason="Paid after the order was closed",
+            )
+            _move(order, payment_status=Order.PaymentStatus.REFUNDED)
+            audit_log(
+                actor_id=None,
+                action=AuditAction.ORDER_REFUND,
+                entity_type="order",
+                entity_id=order.pk,
+                metadata={"refund_id": existing.pk, "amount": str(payment.amount), "reason": "late capture"},
+            )
+    return refund_send(refund_id=existing.pk)

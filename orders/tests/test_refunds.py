@@ -1,0 +1,236 @@
+"""Refunds by staff: permission checked in the service, gateway part through the SDK (idempotent by receipt),
+wallet part through the ledger, payments.refund_amount/refunded_at, statuses; the admin's confirmation page;
+and reconcile_wallets agreeing with all of it."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from accounts.factories import UserFactory
+from couponali import rls
+from couponali.models import AuditLog
+from orders.models import Order, OrderRefund, Payment
+from orders.services import checkout, payments, refunds
+from wallet.models import WalletTransaction
+from wallet.reconcile import wallet_reconcile
+
+from .conftest import checkout_signature, fund, sign, webhook
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def refunder(db):
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="refund_order"))
+    return UserFactory._meta.model.objects.get(pk=staff.pk)  # fresh: no cached permissions
+
+
+def paid_order(user, variant, *, wallet: str | None = None, n: int = 2) -> Order:
+    """An order paid partly with the wallet (₹wallet) and the rest through the (faked) gateway."""
+    if wallet:
+        fund(user, wallet)
+    placed = checkout.order_place(user=user, lines={variant.pk: n}, email="a@b.in", use_wallet=bool(wallet))
+    payment = payments.payment_start(order_id=placed.order.pk, user_id=user.pk).payment
+    payments.payment_callback(
+        params={
+            "razorpay_order_id": payment.gateway_order_id,
+            "razorpay_payment_id": f"pay_{placed.order.pk:010d}",
+            "razorpay_signature": checkout_signature(payment.gateway_order_id, f"pay_{placed.order.pk:010d}"),
+        }
+    )
+    return Order.objects.get(pk=placed.order.pk)
+
+
+def assert_reconciled():
+    with rls.bypass(reason="test"):
+        problems, _ = wallet_reconcile()
+    assert problems == []
+
+
+def test_only_staff_with_the_permission_can_refund(razorpay, shopper, card):
+    order = paid_order(shopper, card["v500"])
+    for actor in (shopper, UserFactory(is_staff=True)):
+        with pytest.raises(refunds.RefundError, match="permission"):
+            refunds.order_refund(order_id=order.pk, amount=Decimal("10"), reason="x", actor=actor)
+    assert not OrderRefund.objects.exists()
+
+
+def test_partial_then_full_refund_splits_gateway_first_then_wallet(
+    razorpay, shopper, card, refunder, django_capture_on_commit_callbacks
+):
+    # given ₹970 paid: ₹300 from the wallet, ₹670 through Razorpay
+    order = paid_order(shopper, card["v500"], wallet="300")
+    gateway_payment = Payment.objects.get(order=order, gateway="razorpay")
+    # when staff refund ₹500, then the remaining ₹470
+    with django_capture_on_commit_callbacks(execute=True):
+        first = refunds.order_refund(order_id=order.pk, amount=Decimal("500"), reason="one card unused", actor=refunder)
+    first.refresh_from_db()
+    assert (first.gateway_amount, first.wallet_amount, first.status) == (Decimal("500"), 0, "processed")
+    assert [r["amount"] for r in razorpay.refunds[gateway_payment.gateway_payment_id]] == [50000]
+    assert razorpay.refunds[gateway_payment.gateway_payment_id][0]["receipt"] == str(first.uuid)
+    order.refresh_from_db()
+    assert order.status == "paid"
+    with django_capture_on_commit_callbacks(execute=True):
+        second = refunds.order_refund(order_id=order.pk, amount=Decimal("470"), reason="both", actor=refunder)
+    # then ₹170 more went to the gateway and ₹300 back to the wallet
+    assert (second.gateway_amount, second.wallet_amount) == (Decimal("170"), Decimal("300"))
+    order.refresh_from_db()
+    gateway_payment.refresh_from_db()
+    assert (order.status, order.payment_status) == ("refunded", "refunded")
+    assert (gateway_payment.status, gateway_payment.refund_amount) == ("refunded", Decimal("670.00"))
+    assert gateway_payment.refunded_at is not None
+    wallet_payment = Payment.objects.get(order=order, payment_method="wallet")
+    assert (wallet_payment.status, wallet_payment.refund_amount) == ("refunded", Decimal("300.00"))
+    posting = WalletTransaction.objects.get(type="order_refund", reference_type="order_refund", reference_id=second.pk)
+    assert posting.amount == Decimal("300.00")
+    shopper.refresh_from_db()
+    assert shopper.wallet_balance == Decimal("300.00")
+    assert AuditLog.objects.filter(action="order.refund", entity_id=order.pk, actor_user=refunder).count() == 2
+    # nothing is left to refund
+    with pytest.raises(refunds.RefundError, match="cannot be refunded"):
+        refunds.order_refund(order_id=order.pk, amount=Decimal("1"), reason="again", actor=refunder)
+    assert_reconciled()
+
+
+@pytest.mark.parametrize(("amount", "message"), [("0", "positive"), ("1.001", "positive"), ("9999", "At most ₹970")])
+def test_bad_amounts_are_refused(razorpay, shopper, card, refunder, amount, message):
+    order = paid_order(shopper, card["v500"])
+    with pytest.raises(refunds.RefundError, match=message):
+        refunds.order_refund(order_id=order.pk, amount=Decimal(amount), reason="x", actor=refunder)
+    assert not OrderRefund.objects.exists()
+
+
+def test_a_gateway_outage_leaves_the_refund_pending_and_a_retry_never_pays_twice(
+    razorpay, shopper, card, refunder, django_capture_on_commit_callbacks
+):
+    order = paid_order(shopper, card["v500"])
+    razorpay.refund_failures = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = refunds.order_refund(order_id=order.pk, amount=Decimal("970"), reason="x", actor=refunder)
+    refund.refresh_from_db()
+    assert refund.status == "pending" and refund.gateway_refund_id is None and "refused" in refund.error_message
+    again = refunds.refund_send(refund_id=refund.pk)
+    assert again.status == "processed" and again.gateway_refund_id
+    # a third call (an impatient retry) finds it done: still one refund at the gateway
+    refunds.refund_send(refund_id=refund.pk)
+    payment = Payment.objects.get(order=order, gateway="razorpay")
+    assert len(razorpay.refunds[payment.gateway_payment_id]) == 1
+    assert payment.refund_amount == Decimal("970.00")
+    assert_reconciled()
+
+
+def test_a_refund_that_reached_the_gateway_unrecorded_is_found_by_its_receipt(razorpay, shopper, card, refunder):
+    order = paid_order(shopper, card["v500"])
+    refund = refunds.order_refund(order_id=order.pk, amount=Decimal("100"), reason="x", actor=refunder)
+    payment = Payment.objects.get(order=order, gateway="razorpay")
+    # the gateway took it but our process died before recording the answer
+    razorpay.refunds[payment.gateway_payment_id] = [
+        {"id": "rfnd_EARLIER0001", "amount": 10000, "receipt": str(refund.uuid), "status": "processed"}
+    ]
+    done = refunds.refund_send(refund_id=refund.pk)
+    assert done.gateway_refund_id == "rfnd_EARLIER0001"
+    assert len(razorpay.refunds[payment.gateway_payment_id]) == 1
+
+
+def test_refund_processed_webhook_marks_the_refund(razorpay, shopper, card, refunder):
+    order = paid_order(shopper, card["v500"])
+    refund = refunds.order_refund(order_id=order.pk, amount=Decimal("100"), reason="x", actor=refunder)
+    body = webhook(
+        "refund.processed",
+        order_id="",
+        payment_id="",
+        refund={"id": "rfnd_W1", "receipt": str(refund.uuid), "amount": 10000, "status": "processed"},
+    )
+    response = Client().post(
+        reverse("razorpay-webhook"),
+        data=body,
+        content_type="application/json",
+        headers={"X-Razorpay-Signature": sign(body.decode(), "test-webhook-secret-71b9"), "X-Razorpay-Event-Id": "e1"},
+    )
+    assert response.status_code == 200
+    refund.refresh_from_db()
+    assert refund.status == "processed" and refund.processed_at is not None and refund.gateway_refund_id == "rfnd_W1"
+
+
+def test_admin_refund_needs_confirmation_and_the_permission(
+    razorpay, shopper, card, refunder, django_capture_on_commit_callbacks
+):
+    order = paid_order(shopper, card["v500"], wallet="100")
+    url = reverse("admin:orders_order_refund", args=[order.pk])
+    change = reverse("admin:orders_order_change", args=[order.pk])
+    # staff without the permission see no Refund button and cannot refund
+    plain = UserFactory(is_staff=True)
+    plain.user_permissions.add(Permission.objects.get(codename="view_order"))
+    other = Client()
+    other.force_login(plain)
+    assert url not in other.get(change).content.decode()
+    assert other.post(url, {"amount": "10", "reason": "x"}).status_code == 400
+    # a refunder sees the button, a confirmation page, then the result
+    client = Client()
+    refunder.user_permissions.add(Permission.objects.get(codename="view_order"))
+    client.force_login(refunder)
+    assert url in client.get(change).content.decode()
+    page = client.get(url).content.decode()
+    assert "Confirm the refund" in page and "₹970.00" in page
+    assert client.post(url, {"amount": "abc", "reason": "x"}).status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"amount": "970", "reason": "Customer changed their mind"})
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.status == "refunded"
+    detail = client.get(change).content.decode()
+    assert "Refund issued" in detail and "Payment received" in detail
+    out = io.StringIO()
+    call_command("reconcile_wallets", stdout=out)
+    assert "checks pass" in out.getvalue()
+
+
+def test_reconcile_catches_store_breaks(razorpay, shopper, limited, refunder):
+    # given a paid order of 2 tracked units and a clean reconcile
+    order = paid_order(shopper, limited, wallet="100")
+    assert_reconciled()
+    # when stock or payment rows stop matching what was sold and paid (as a bad manual fix would do)
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("UPDATE inventory SET sold = sold + 1, quantity = quantity + 1 WHERE variant_id = %s", [limited.pk])
+        cur.execute("UPDATE payments SET refund_amount = 5 WHERE order_id = %s AND gateway IS NOT NULL", [order.pk])
+    with rls.bypass(reason="test"):
+        problems, _ = wallet_reconcile()
+    # then both are reported
+    text = "\n".join(p.message for p in problems)
+    assert f"variant {limited.pk}: inventory sold 3 but paid orders hold 2" in text
+    assert "refund_amount ₹5.00 but the refunds add up to ₹0" in text
+
+
+def test_staff_notes_are_saved_without_touching_statuses(razorpay, shopper, card, admin_client):
+    order = checkout.order_place(user=shopper, lines={card["v500"].pk: 1}, email="a@b.in").order
+    change = reverse("admin:orders_order_change", args=[order.pk])
+    assert admin_client.get(change).status_code == 200  # staff open the page while the order is pending
+    payment = payments.payment_start(order_id=order.pk, user_id=shopper.pk).payment
+    payments.payment_callback(
+        params={
+            "razorpay_order_id": payment.gateway_order_id,
+            "razorpay_payment_id": "pay_STALE1",
+            "razorpay_signature": checkout_signature(payment.gateway_order_id, "pay_STALE1"),
+        }
+    )
+    response = admin_client.post(change, {"admin_notes": "Called the shopper", **inline_management()})
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert (order.status, order.admin_notes) == ("paid", "Called the shopper")
+
+
+def inline_management() -> dict:
+    data = {}
+    for prefix in ("items", "payments", "refunds"):
+        data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "0"}
+    return data
