@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Field
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -304,6 +305,13 @@ class UserKYCAdmin(admin.ModelAdmin):
         if change and {"status", "notes"} & set(form.changed_data):
             services.kyc_review(kyc_id=obj.pk, actor=request.user, decision=obj.status, notes=obj.notes)
 
+    @staticmethod
+    def _field_label(field: str) -> str:
+        """The verbose name of one of UserKYC.ENCRYPTED_FIELDS (columns, never relations)."""
+        model_field = UserKYC._meta.get_field(field)
+        assert isinstance(model_field, Field), field
+        return str(model_field.verbose_name)
+
     def reveal_view(self, request, kyc_id: int, field: str):
         if not self.has_reveal_permission(request):
             raise PermissionDenied
@@ -315,7 +323,7 @@ class UserKYCAdmin(admin.ModelAdmin):
                 **self.admin_site.each_context(request),
                 "title": "Reveal a KYC value",
                 "kyc": kyc,
-                "field": UserKYC._meta.get_field(field).verbose_name,
+                "field": self._field_label(field),
                 "masked": self._masked(kyc, field),
                 "value": None,
                 "opts": self.model._meta,
@@ -332,7 +340,7 @@ class UserKYCAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": "Revealed KYC value",
             "kyc": kyc,
-            "field": UserKYC._meta.get_field(field).verbose_name,
+            "field": self._field_label(field),
             "value": value,
             "opts": self.model._meta,
         }

@@ -95,7 +95,10 @@ def actor_require(actor: Actor | None, *perms: str, department: str | None = Non
     if why is not None:
         log.warning("refused: actor=%s perms=%s department=%s: %s", getattr(actor, "pk", actor), perms, department, why)
         raise PermissionRefused(why, perms=perms, department=department)
-    return None if actor is SYSTEM else actor.pk
+    if actor is SYSTEM:
+        return None
+    assert actor is not None, "_missing() refuses a missing actor"
+    return actor.pk
 
 
 @contextlib.contextmanager

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 import factory
 from django.contrib.auth.models import Permission
@@ -96,7 +97,7 @@ class UserSessionFactory(_KeepsPlaintext):
     token = factory.LazyAttribute(lambda o: tokens.token_hash(o.secret))
     device_info = factory.LazyFunction(lambda: {"browser": "Chrome", "os": "Android", "device": "mobile"})
     ip_address = "203.0.113.10"
-    expires_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=14))
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=14))
 
 
 class UserKYCFactory(_KeepsPlaintext):
@@ -139,7 +140,7 @@ class VerificationCodeFactory(_KeepsPlaintext):
     code = factory.LazyFunction(tokens.new_otp)
     salt = factory.LazyFunction(lambda: secrets.token_hex(8))
     secret_hash = factory.LazyAttribute(lambda o: tokens.code_hash(f"{o.salt}:{o.code}"))
-    expires_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(minutes=10))
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=10))
 
 
 class RoleFactory(DjangoModelFactory):

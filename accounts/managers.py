@@ -8,7 +8,8 @@ from couponali.codes import random_code
 from couponali.models import SoftDeleteQuerySet
 
 
-class UserManager(BaseUserManager.from_queryset(SoftDeleteQuerySet)):
+# django-stubs cannot type a from_queryset() call in a class statement; the class works the same at run time.
+class UserManager(BaseUserManager.from_queryset(SoftDeleteQuerySet)):  # type: ignore[misc]
     """Default user manager: soft-deleted accounts are invisible (they cannot sign in either)."""
 
     use_in_migrations = True

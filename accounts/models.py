@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import PermissionsMixin
@@ -15,11 +16,11 @@ from django.utils import timezone
 
 from couponali.models import (
     ZERO,
+    AllObjectsManager,
     CreatedAtField,
     CreatedModel,
     MoneyField,
     SoftDeleteModel,
-    SoftDeleteQuerySet,
     TimeStampedModel,
     UuidField,
     counter,
@@ -46,7 +47,10 @@ class User(AbstractBaseUser, PermissionsMixin, SoftDeleteModel, TimeStampedModel
     email_verified_at = models.DateTimeField(null=True, blank=True)
     mobile = models.CharField(max_length=15, unique=True, null=True, blank=True)
     mobile_verified_at = models.DateTimeField(null=True, blank=True)
-    password = models.CharField("password", max_length=255, db_column="password_hash", null=True, blank=True)
+    # Nullable on purpose (seed: accounts made by social sign-in have no password), unlike Django's base class.
+    password = models.CharField(  # type: ignore[assignment]  # narrows the stubs' str to str | None by design
+        "password", max_length=255, db_column="password_hash", null=True, blank=True
+    )
 
     full_name = models.CharField(max_length=255, null=True, blank=True)
     avatar_url = models.URLField(max_length=500, null=True, blank=True)
@@ -76,12 +80,12 @@ class User(AbstractBaseUser, PermissionsMixin, SoftDeleteModel, TimeStampedModel
     # Set by the sign-in service after repeated failures (an extra column); staff can clear it in the admin.
     locked_until = models.DateTimeField(null=True, blank=True)
 
-    objects = UserManager()
-    all_objects = models.Manager.from_queryset(SoftDeleteQuerySet)()
+    objects: ClassVar[UserManager] = UserManager()
+    all_objects: ClassVar[AllObjectsManager[User]] = AllObjectsManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         db_table = "users"

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import cast
 
 import redis
 from django.conf import settings
@@ -91,7 +92,9 @@ def impressions_take_batch() -> None:
 
 
 def impressions_pending_batches() -> list[str]:
-    return sorted(b.decode() for b in redis_client().smembers(_batches_key()))
+    # The client is made without decode_responses, so members are bytes; the stubs allow str for other clients.
+    members = cast("set[bytes]", redis_client().smembers(_batches_key()))
+    return sorted(b.decode() for b in members)
 
 
 def impressions_read_batch(batch_key: str) -> list[tuple[int, int | None, str | None, str, float]]:

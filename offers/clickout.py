@@ -174,7 +174,8 @@ _FIELDS = (
 def _advertised_rate(row: dict) -> CashbackRate:
     """The same rule as every offer card shows: the offer's, else the store's commission for the category (or a
     parent), else the store's default."""
-    merchant = SimpleNamespace(
+    # An unsaved stand-in: the rule reads only these two fields (the commissions are passed in).
+    merchant = Merchant(
         default_cashback_type=row["merchant__default_cashback_type"],
         default_cashback_value=row["merchant__default_cashback_value"],
     )

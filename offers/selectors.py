@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity, TrigramWordSimilarity
 from django.core.cache import cache
@@ -20,6 +21,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    Expression,
     F,
     FloatField,
     Func,
@@ -50,6 +52,9 @@ from catalog.selectors import (
 
 from . import buffers
 from .models import Offer
+
+if TYPE_CHECKING:  # the stubs' helper for annotated rows (django-stubs-ext is a dev dependency)
+    from django_stubs_ext import WithAnnotations
 
 PER_PAGE = 24
 HOME_SECTION_SIZE = 12
@@ -153,7 +158,7 @@ def with_usage(*, cards: Sequence[OfferCard]) -> list[OfferCard]:
     return [replace(c, used_today=counts.get(c.id, 0)) for c in cards]
 
 
-def _live_count_subquery(now: datetime) -> Subquery:
+def _live_count_subquery(now: datetime) -> Coalesce:
     live = (
         Offer.objects.listed(now)
         .filter(merchant=OuterRef("pk"))
@@ -394,7 +399,9 @@ def offer_for_page(*, offer_uuid: uuid.UUID) -> Offer | None:
 def offer_alternatives(*, merchant_id: int | None, category_id: int | None, exclude_id: int | None = None, limit=8):
     """Live offers to show instead of a gone one: the same store's, else the same category's, else featured ones.
     At most three queries plus the commissions."""
-    live = offers_live().select_related("merchant").exclude(pk=exclude_id)
+    live = offers_live().select_related("merchant")
+    if exclude_id is not None:
+        live = live.exclude(pk=exclude_id)
     rows: list[Offer] = []
     if merchant_id:
         rows = list(live.filter(merchant_id=merchant_id).order_by("-is_featured", "expires_at", "id")[:limit])
@@ -513,7 +520,7 @@ def _tsquery(q: str, corrections: dict[str, str | None]) -> SearchQuery:
     resembles nothing left out (unless nothing else is left)."""
     if not corrections:
         return SearchQuery(q, search_type="websearch", config="english")
-    query = None
+    query: SearchQuery | None = None
     tokens = q.split()
     kept = [t for t in tokens if corrections.get(_word_key(t), "") is not None] or tokens
     for token in kept:
@@ -522,6 +529,7 @@ def _tsquery(q: str, corrections: dict[str, str | None]) -> SearchQuery:
         if known:
             term = term | SearchQuery(known, search_type="plain", config="english")
         query = term if query is None else query & term
+    assert query is not None, "corrections exist only for a query with words, so at least one term was added"
     return query
 
 
@@ -535,7 +543,7 @@ def _match_and_rank(
         match |= Q(merchant_id__in=store_ids)
     if category_ids:
         match |= Q(category_id__in=category_ids)
-    rank = SearchRank(F("search_vector"), tsquery)
+    rank: Expression = SearchRank(F("search_vector"), tsquery)
     if any(corrections.values()):  # the words as typed count too: an exact match comes before a corrected one
         rank = rank + SearchRank(F("search_vector"), SearchQuery(q, search_type="websearch", config="english"))
     if store_ids:
@@ -544,6 +552,13 @@ def _match_and_rank(
         rank = rank + Case(When(category_id__in=category_ids, then=Value(0.2)), default=Value(0.0))
     rank = rank + Case(When(is_featured=True, then=Value(0.05)), default=Value(0.0))
     return match, rank
+
+
+class _StoreMatch(TypedDict):
+    """What search() annotates on the stores that match a query by name."""
+
+    score: float
+    live_offers: int
 
 
 def search(
@@ -560,7 +575,7 @@ def search(
     category = tree.by_slug.get(category_slug) if category_slug else None
     store = merchants_listed().filter(slug=store_slug).first() if store_slug else None
     now = timezone.now()
-    stores: list[Merchant] = []
+    stores: list[WithAnnotations[Merchant, _StoreMatch]] = []
     matched_categories: list[CategoryNode] = []
     corrections: dict[str, str | None] = {}
     searchable = False
@@ -593,6 +608,7 @@ def search(
 
     store_ids = [m.pk for m in stores[:3]]
     category_ids = [i for c in matched_categories[:2] for i in c.descendant_ids()]
+    qs: QuerySet[Offer]
     if searchable or store_ids or category_ids:
         match, rank = _match_and_rank(
             q, searchable=searchable, corrections=corrections, store_ids=store_ids, category_ids=category_ids

@@ -197,16 +197,16 @@ def offer_detail(request, offer_uuid: uuid.UUID):
 def _gone(request, *, title: str, merchant: Merchant | None, category_id, exclude_id, reason: str, status=410):
     """The friendly page for an expired or deleted offer (or an unavailable store): live alternatives, never a
     redirect."""
-    listed = merchant is not None and merchant.is_active and merchant.deleted_at is None
+    listed = merchant if merchant is not None and merchant.is_active and merchant.deleted_at is None else None
     alternatives = selectors.offer_alternatives(
-        merchant_id=merchant.pk if listed else None, category_id=category_id, exclude_id=exclude_id
+        merchant_id=listed.pk if listed is not None else None, category_id=category_id, exclude_id=exclude_id
     )
     return render(
         request,
         "offers/offer_gone.html",
         {
             "title": title,
-            "merchant": merchant if listed else None,
+            "merchant": listed,
             "reason": reason,
             "alternatives": alternatives,
         },

@@ -62,7 +62,7 @@ def kyc_submit(*, user_id: int, data: dict):
     with transaction.atomic():
         kyc = UserKYC.objects.select_for_update().filter(user_id=user_id).first()
         created = kyc is None
-        if created:
+        if kyc is None:
             kyc = UserKYC(user_id=user_id)
         changed = _kyc_apply(kyc, data)
         if not created and not changed:

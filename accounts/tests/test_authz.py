@@ -159,7 +159,9 @@ def test_a_staff_request_sees_protected_rows_only_with_the_view_permission(shopp
 def _scope_set_by(queries) -> str:
     """The app.staff_tables value the request's scope set (couponali.rls._swap's set_config call)."""
     sql = next(q["sql"] for q in queries.captured_queries if f"'{rls.STAFF_TABLES}'" in q["sql"])
-    return re.search(rf"set_config\('{re.escape(rls.STAFF_TABLES)}', '([^']*)'", sql).group(1)
+    match = re.search(rf"set_config\('{re.escape(rls.STAFF_TABLES)}', '([^']*)'", sql)
+    assert match is not None, sql
+    return match.group(1)
 
 
 def test_scope_refuses_unknown_tables():
