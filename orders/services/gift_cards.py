@@ -33,10 +33,9 @@ from accounts.models import User
 from couponali.audit import AuditAction, audit_log
 from couponali.codes import group_code, normalise_code, random_code
 from couponali.ratelimit import RateLimited, limit_hit
+from orders.models import GiftCard, GiftCardRedemption, Order
 from wallet import services as wallet_services
 from wallet.models import PostingType
-
-from ..models import GiftCard, GiftCardRedemption, Order
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ def _money(value) -> Decimal:
     return amount.quantize(PAISA)
 
 
-# ---------------------------------------------------------------- issue and export (staff)
+# ---------------------------------------------------------------- staff: issue and export
 
 
 def gift_card_code_generate() -> str:
@@ -173,7 +172,7 @@ def gift_cards_export(
     return out.getvalue()
 
 
-# ---------------------------------------------------------------- redeem and apply (shoppers)
+# ---------------------------------------------------------------- shoppers: redeem and apply
 
 
 def _count_attempt(*, user_id: int, ip: str | None) -> None:

@@ -19,13 +19,13 @@ from django.utils import timezone
 from accounts.models import User
 from couponali import rls
 from couponali.audit import AuditAction, audit_log
+from orders import gateway as gw
+from orders.models import Order, OrderRefund, Payment
 from wallet import services as wallet_services
 from wallet.models import WalletTransaction
 
-from .. import gateway as gw
-from ..models import Order, OrderRefund, Payment
-from .checkout import PAISA, _move, lock_order
-from .payments import _payment_move, gateway_payment_of
+from .checkout import PAISA, lock_order, order_move
+from .payments import gateway_payment_of, payment_move
 
 log = logging.getLogger(__name__)
 REFUND_PERMISSION = "orders.refund_order"
@@ -49,10 +49,9 @@ def refundable(order: Order) -> tuple[Decimal, Decimal]:
     """(gateway, wallet) amounts that can still be refunded."""
     payment = gateway_payment_of(order)
     captured = payment.amount if payment and payment.status in (Payment.Status.SUCCESS, Payment.Status.REFUNDED) else 0
-    if order.status == Order.Status.PENDING or order.status == Order.Status.CANCELLED:
-        wallet = Decimal("0")  # closed unpaid orders got their wallet part back when they were closed
-    else:
-        wallet = order.wallet_used
+    # closed unpaid orders got their wallet part back when they were closed
+    closed_unpaid = order.status in (Order.Status.PENDING, Order.Status.CANCELLED)
+    wallet = Decimal("0") if closed_unpaid else order.wallet_used
     g, w = _refunded(order)
     return Decimal(captured) - g, wallet - w
 
@@ -111,7 +110,7 @@ def order_refund(*, order_id: int, amount: Decimal, reason: str, actor: User) ->
                 refunded = (wallet_payment.refund_amount or 0) + to_wallet
                 extra = {"refund_amount": refunded, "refunded_at": timezone.now()}
                 if refunded == wallet_payment.amount:
-                    _payment_move(wallet_payment, Payment.Status.REFUNDED, **extra)
+                    payment_move(wallet_payment, Payment.Status.REFUNDED, **extra)
                 else:
                     Payment.objects.filter(pk=wallet_payment.pk).update(**extra)
         audit_log(
@@ -139,7 +138,7 @@ def _settle_if_refunded(order: Order) -> None:
     """Everything paid has gone back (recorded refunds): the order and its payment status become refunded."""
     g, w = refundable(order)
     if g == 0 and w == 0 and order.status != Order.Status.REFUNDED and order.status in REFUNDABLE_STATUSES:
-        _move(order, status=Order.Status.REFUNDED, payment_status=Order.PaymentStatus.REFUNDED)
+        order_move(order, status=Order.Status.REFUNDED, payment_status=Order.PaymentStatus.REFUNDED)
 
 
 def refund_send(*, refund_id: int) -> OrderRefund:
@@ -148,15 +147,20 @@ def refund_send(*, refund_id: int) -> OrderRefund:
     refund = OrderRefund.objects.select_related("payment").get(pk=refund_id)
     if refund.gateway_refund_id or refund.gateway_amount == 0 or refund.payment is None:
         return refund
+    payment_pk, gateway_payment_id = refund.payment.pk, refund.payment.gateway_payment_id
+    if not gateway_payment_id:  # a captured payment always has the gateway's id; kept for staff to see if not
+        OrderRefund.objects.filter(pk=refund.pk).update(error_message="The payment has no gateway payment id.")
+        refund.refresh_from_db()
+        return refund
     gateway = gw.get_gateway()
     receipt = str(refund.uuid)
     try:
-        earlier = [r for r in gateway.refunds_of(payment_id=refund.payment.gateway_payment_id) if r.receipt == receipt]
+        earlier = [r for r in gateway.refunds_of(payment_id=gateway_payment_id) if r.receipt == receipt]
         result = (
             earlier[0]
             if earlier
             else gateway.refund_create(
-                payment_id=refund.payment.gateway_payment_id,
+                payment_id=gateway_payment_id,
                 amount_paise=gw.to_paise(refund.gateway_amount),
                 receipt=receipt,
             )
@@ -178,11 +182,11 @@ def refund_send(*, refund_id: int) -> OrderRefund:
             status=OrderRefund.Status.PROCESSED if processed else refund.status,
             processed_at=timezone.now() if processed else None,
         )
-        payment = Payment.objects.get(pk=refund.payment_id)
+        payment = Payment.objects.get(pk=payment_pk)
         refunded = (payment.refund_amount or 0) + refund.gateway_amount
         extra = {"refund_amount": refunded, "refunded_at": timezone.now()}
         if refunded == payment.amount:
-            _payment_move(payment, Payment.Status.REFUNDED, **extra)
+            payment_move(payment, Payment.Status.REFUNDED, **extra)
         else:
             Payment.objects.filter(pk=payment.pk).update(**extra)
         audit_log(
@@ -216,7 +220,7 @@ def refund_late_capture(*, order_id: int) -> OrderRefund | None:
                 wallet_amount=0,
                 reason="Paid after the order was closed",
             )
-            _move(order, payment_status=Order.PaymentStatus.REFUNDED)
+            order_move(order, payment_status=Order.PaymentStatus.REFUNDED)
             audit_log(
                 actor_id=None,
                 action=AuditAction.ORDER_REFUND,

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -39,11 +40,12 @@ def paid_order(user, variant, *, wallet: str | None = None, n: int = 2) -> Order
         fund(user, wallet)
     placed = checkout.order_place(user=user, lines={variant.pk: n}, email="a@b.in", use_wallet=bool(wallet))
     payment = payments.payment_start(order_id=placed.order.pk, user_id=user.pk).payment
+    gateway_order_id = payment.gateway_order_id or ""
     payments.payment_callback(
         params={
-            "razorpay_order_id": payment.gateway_order_id,
+            "razorpay_order_id": gateway_order_id,
             "razorpay_payment_id": f"pay_{placed.order.pk:010d}",
-            "razorpay_signature": checkout_signature(payment.gateway_order_id, f"pay_{placed.order.pk:010d}"),
+            "razorpay_signature": checkout_signature(gateway_order_id, f"pay_{placed.order.pk:010d}"),
         }
     )
     return Order.objects.get(pk=placed.order.pk)
@@ -198,8 +200,6 @@ def test_reconcile_catches_store_breaks(razorpay, shopper, limited, refunder):
     order = paid_order(shopper, limited, wallet="100")
     assert_reconciled()
     # when stock or payment rows stop matching what was sold and paid (as a bad manual fix would do)
-    from django.db import connection
-
     with connection.cursor() as cur:
         cur.execute("UPDATE inventory SET sold = sold + 1, quantity = quantity + 1 WHERE variant_id = %s", [limited.pk])
         cur.execute("UPDATE payments SET refund_amount = 5 WHERE order_id = %s AND gateway IS NOT NULL", [order.pk])
@@ -229,8 +229,8 @@ def test_staff_notes_are_saved_without_touching_statuses(razorpay, shopper, card
     assert (order.status, order.admin_notes) == ("paid", "Called the shopper")
 
 
-def inline_management() -> dict:
-    data = {}
+def inline_management() -> dict[str, str]:
+    data: dict[str, str] = {}
     for prefix in ("items", "payments", "refunds"):
         data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "0"}
     return data
