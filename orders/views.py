@@ -8,6 +8,7 @@ import logging
 import secrets
 from decimal import Decimal, InvalidOperation
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -193,18 +194,29 @@ def pay(request, order_number: str):
     except gw.PaymentGatewayError as exc:
         messages.error(request, f"{exc} Try again in a minute, or cancel the order.")
         return render(request, "orders/pay.html", {"order": order, "payment": None}, status=503)
-    return render(
-        request,
-        "orders/pay.html",
-        {
-            "order": order,
-            "payment": started.payment,
-            "key_id": started.key_id,
-            "fake": started.fake,
-            "amount_paise": gw.to_paise(started.payment.amount),
-            "callback_url": request.build_absolute_uri(reverse("payment-callback")),
-        },
-    )
+    context = {
+        "order": order,
+        "payment": started.payment,
+        "key_id": started.key_id,
+        "fake": started.fake,
+        "amount_paise": gw.to_paise(started.payment.amount),
+        "callback_url": request.build_absolute_uri(reverse("payment-callback")),
+        "checkout_script": gw.CHECKOUT_SCRIPT_URL,
+    }
+    # The offline fake checkout is a page of ours; only real keys load Razorpay's script (and its window).
+    page = _pay_page if started.fake else _pay_page_with_razorpay_checkout
+    return page(request, context)
+
+
+def _pay_page(request, context: dict) -> HttpResponse:
+    return render(request, "orders/pay.html", context)
+
+
+# Razorpay Checkout: its script, and the payment window it opens in a frame. On this page only, and only when
+# real keys are set (pay picks this variant); every other page keeps the site's script-src 'self'.
+_pay_page_with_razorpay_checkout = csp_update(
+    {"script-src": [gw.CHECKOUT_SCRIPT_ORIGIN], "frame-src": [gw.CHECKOUT_FRAME_ORIGIN]}
+)(_pay_page)
 
 
 @login_required
