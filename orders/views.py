@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -203,20 +203,17 @@ def pay(request, order_number: str):
         "callback_url": request.build_absolute_uri(reverse("payment-callback")),
         "checkout_script": gw.CHECKOUT_SCRIPT_URL,
     }
+
+    def page(request: HttpRequest) -> HttpResponse:
+        return render(request, "orders/pay.html", context)
+
     # The offline fake checkout is a page of ours; only real keys load Razorpay's script (and its window).
-    page = _pay_page if started.fake else _pay_page_with_razorpay_checkout
-    return page(request, context)
+    return (page if started.fake else csp_update(RAZORPAY_CHECKOUT_CSP)(page))(request)
 
 
-def _pay_page(request, context: dict) -> HttpResponse:
-    return render(request, "orders/pay.html", context)
-
-
-# Razorpay Checkout: its script, and the payment window it opens in a frame. On this page only, and only when
-# real keys are set (pay picks this variant); every other page keeps the site's script-src 'self'.
-_pay_page_with_razorpay_checkout = csp_update(
-    {"script-src": [gw.CHECKOUT_SCRIPT_ORIGIN], "frame-src": [gw.CHECKOUT_FRAME_ORIGIN]}
-)(_pay_page)
+# Razorpay Checkout: its script, and the payment window it opens in a frame. On the pay page only, and only when
+# real keys are set; every other page keeps the site's script-src 'self'.
+RAZORPAY_CHECKOUT_CSP = {"script-src": [gw.CHECKOUT_SCRIPT_ORIGIN], "frame-src": [gw.CHECKOUT_FRAME_ORIGIN]}
 
 
 @login_required
