@@ -9,6 +9,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from accounts import authz
+
 from . import selectors
 from .admin_fulfilment import OrderFulfilmentAdminMixin, OrderItemVouchersMixin
 from .admin_giftcards import GiftCardAdmin  # noqa: F401 - registers CouponAli's gift cards
@@ -177,7 +179,7 @@ class OrderAdmin(OrderFulfilmentAdminMixin, admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if not request.user.has_perm(refunds.REFUND_PERMISSION):
+        if not authz.actor_may(request.user, refunds.REFUND_PERMISSION):
             # nobody sees a button they cannot use
             fieldsets = [
                 (n, {**o, "fields": tuple(f for f in o["fields"] if f != "refund_link")}) for n, o in fieldsets
@@ -197,8 +199,10 @@ class OrderAdmin(OrderFulfilmentAdminMixin, admin.ModelAdmin):
             "gateway_left": gateway_left,
             "wallet_left": wallet_left,
             "total_left": gateway_left + wallet_left,
-            "can_refund": request.user.has_perm(refunds.REFUND_PERMISSION)
+            "can_refund": authz.actor_may(request.user, refunds.REFUND_PERMISSION)
             and order.status in refunds.REFUNDABLE_STATUSES,
+            "items": list(order.items.order_by("pk")),
+            "chosen_items": {int(i) for i in request.POST.getlist("items") if i.isdigit()},
             "amount": request.POST.get("amount", str(gateway_left + wallet_left)),
             "reason": request.POST.get("reason", ""),
             "error": None,
@@ -210,7 +214,11 @@ class OrderAdmin(OrderFulfilmentAdminMixin, admin.ModelAdmin):
                 amount = Decimal("-1")  # the service refuses it with its message
             try:
                 refund = refunds.order_refund(
-                    order_id=order.pk, amount=amount, reason=request.POST.get("reason", ""), actor=request.user
+                    order_id=order.pk,
+                    amount=amount,
+                    reason=request.POST.get("reason", ""),
+                    actor=request.user,
+                    order_item_ids=sorted(context["chosen_items"]),
                 )
             except refunds.RefundError as exc:
                 context["error"] = str(exc)
@@ -264,7 +272,7 @@ class OrderRefundAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send the gateway part again (stuck refunds; never pays twice)")
     def retry_gateway_part(self, request, queryset):
-        if not request.user.has_perm(refunds.REFUND_PERMISSION):
+        if not authz.actor_may(request.user, refunds.REFUND_PERMISSION):
             messages.error(request, "You do not have permission to refund orders.")
             return
         for refund in queryset.filter(gateway_refund_id__isnull=True, gateway_amount__gt=0):

@@ -3,6 +3,9 @@ the staff actions retry and resend (permissions declared here and checked again 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.utils.html import format_html_join
@@ -29,7 +32,7 @@ def _run(modeladmin, request, queryset, call, done: str) -> None:
 
 class OrderFulfilmentAdminMixin:
     fulfilment_fields = ("fulfillment_status", "fulfillment_attempts", "fulfillment_error")
-    actions = ["retry_fulfilment", "resend_vouchers"]
+    actions: Sequence[Any] | None = ["retry_fulfilment", "resend_vouchers"]
 
     def get_readonly_fields(self, request, obj=None):
         return (*super().get_readonly_fields(request, obj), *self.fulfilment_fields)

@@ -20,6 +20,11 @@ from django.conf import settings
 from razorpay.errors import BadRequestError, GatewayError, ServerError, SignatureVerificationError
 
 NAME = "razorpay"
+# Razorpay Checkout (the pay page with real keys): the script it is loaded from, and the payment window it opens
+# in a frame. orders.views allows exactly these two origins, on that page only (Content-Security-Policy).
+CHECKOUT_SCRIPT_ORIGIN = "https://checkout.razorpay.com"
+CHECKOUT_SCRIPT_URL = f"{CHECKOUT_SCRIPT_ORIGIN}/v1/checkout.js"
+CHECKOUT_FRAME_ORIGIN = "https://api.razorpay.com"
 
 
 class PaymentGatewayError(Exception):

@@ -281,12 +281,19 @@ class GiftCardRedemption(CreatedModel):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.APPLIED, db_default=Status.APPLIED)
     amount = models.DecimalField(max_digits=10, decimal_places=2)
+    # What a refund of the paid order gave back to the card (orders.services.gift_cards.gift_card_refund); the
+    # use still stands, for amount - refunded_amount.
+    refunded_amount = MoneyField(default=ZERO)
     released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "gift_card_redemptions"
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="gift_card_redemption_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=models.F("amount")),
+                name="gift_card_redemption_refund_within_amount",
+            ),
             models.CheckConstraint(
                 condition=(Q(kind="order") & Q(order__isnull=False)) | (Q(kind="wallet") & Q(order__isnull=True)),
                 name="gift_card_redemption_order_iff_checkout",

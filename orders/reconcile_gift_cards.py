@@ -5,12 +5,12 @@ from wallet.reconcile import Check
 CHECKS = [
     Check(
         "gift_card_value",
-        "each gift card's initial value = its remaining value + the uses not given back",
+        "each gift card's initial value = its remaining value + the uses not given back (released or refunded)",
         """
         SELECT g.id, g.initial_value, g.remaining_value, coalesce(u.used, 0)
         FROM gift_cards g
         LEFT JOIN (
-            SELECT gift_card_id, sum(amount) AS used FROM gift_card_redemptions
+            SELECT gift_card_id, sum(amount - refunded_amount) AS used FROM gift_card_redemptions
             WHERE status = 'applied' GROUP BY gift_card_id
         ) u ON u.gift_card_id = g.id
         WHERE g.initial_value <> g.remaining_value + coalesce(u.used, 0)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet
 
 from catalog.stock import stock_available
+from couponali.audit import AuditAction
 from couponali.models import AuditLog
 
 from .models import Order, OrderItem, Payment
@@ -95,18 +96,18 @@ def order_of(user_id: int, order_number: str) -> Order | None:
     )
 
 
-TIMELINE_LABELS = {
-    "order.placed": "Order placed",
-    "order.paid": "Payment received",
-    "order.payment_failed": "A payment attempt failed",
-    "order.cancelled": "Cancelled; wallet part returned",
-    "order.failed": "Not paid in time; wallet part returned",
-    "order.late_capture": "Payment arrived after the order was closed; it is refunded",
-    "order.refund": "Refund issued",
-    "order.refund_sent": "Refund sent to your bank or card",
-    "order.refund_processed": "Refund completed",
-    "order.fulfilled": "Gift cards delivered",
-    "order.fulfilment_failed": "Delivery delayed; we are retrying",
+TIMELINE_LABELS: dict[str, str] = {
+    AuditAction.ORDER_PLACED: "Order placed",
+    AuditAction.ORDER_PAID: "Payment received",
+    AuditAction.ORDER_PAYMENT_FAILED: "A payment attempt failed",
+    AuditAction.ORDER_CANCELLED: "Cancelled; wallet part returned",
+    AuditAction.ORDER_FAILED: "Not paid in time; wallet part returned",
+    AuditAction.ORDER_LATE_CAPTURE: "Payment arrived after the order was closed; it is refunded",
+    AuditAction.ORDER_REFUND: "Refund issued",
+    AuditAction.ORDER_REFUND_SENT: "Refund sent to your bank or card",
+    AuditAction.ORDER_REFUND_PROCESSED: "Refund completed",
+    AuditAction.ORDER_FULFILLED: "Gift cards delivered",
+    AuditAction.ORDER_FULFILMENT_FAILED: "Delivery delayed; we are retrying",
 }
 
 

@@ -19,7 +19,7 @@ from .suppliers import SupplierUnavailable
 log = logging.getLogger(__name__)
 
 FULFIL_ORDER = checkout.FULFIL_TASK  # "orders.fulfil_order"
-DELIVER_VOUCHERS = "orders.deliver_vouchers"
+DELIVER_VOUCHERS = fulfilment.DELIVER_TASK  # "orders.deliver_vouchers"
 
 # A supplier outage is retried with exponential backoff (30 s, 1 min, 2 min, ... capped at an hour, jittered)
 # for about a day; after that the order stays "failed" in the admin, where staff retry it. A refusal by the

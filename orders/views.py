@@ -8,11 +8,12 @@ import logging
 import secrets
 from decimal import Decimal, InvalidOperation
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -193,18 +194,26 @@ def pay(request, order_number: str):
     except gw.PaymentGatewayError as exc:
         messages.error(request, f"{exc} Try again in a minute, or cancel the order.")
         return render(request, "orders/pay.html", {"order": order, "payment": None}, status=503)
-    return render(
-        request,
-        "orders/pay.html",
-        {
-            "order": order,
-            "payment": started.payment,
-            "key_id": started.key_id,
-            "fake": started.fake,
-            "amount_paise": gw.to_paise(started.payment.amount),
-            "callback_url": request.build_absolute_uri(reverse("payment-callback")),
-        },
-    )
+    context = {
+        "order": order,
+        "payment": started.payment,
+        "key_id": started.key_id,
+        "fake": started.fake,
+        "amount_paise": gw.to_paise(started.payment.amount),
+        "callback_url": request.build_absolute_uri(reverse("payment-callback")),
+        "checkout_script": gw.CHECKOUT_SCRIPT_URL,
+    }
+
+    def page(request: HttpRequest) -> HttpResponse:
+        return render(request, "orders/pay.html", context)
+
+    # The offline fake checkout is a page of ours; only real keys load Razorpay's script (and its window).
+    return (page if started.fake else csp_update(RAZORPAY_CHECKOUT_CSP)(page))(request)
+
+
+# Razorpay Checkout: its script, and the payment window it opens in a frame. On the pay page only, and only when
+# real keys are set; every other page keeps the site's script-src 'self'.
+RAZORPAY_CHECKOUT_CSP = {"script-src": [gw.CHECKOUT_SCRIPT_ORIGIN], "frame-src": [gw.CHECKOUT_FRAME_ORIGIN]}
 
 
 @login_required
@@ -262,7 +271,7 @@ def fake_gateway(request, gateway_order_id: str):
     """Plays Razorpay Checkout without keys (development, tests): the buttons POST to our callback exactly
     what Checkout posts, signed with the fake secret as Razorpay signs it."""
     gateway = gw.get_gateway()
-    if not gateway.fake:
+    if not isinstance(gateway, gw.FakeRazorpayGateway):
         raise Http404("the fake gateway is off")
     payment = Payment.objects.filter(gateway=gw.NAME, gateway_order_id=gateway_order_id).select_related("order").first()
     if payment is None:

@@ -69,9 +69,10 @@ class VoucherRow:
 
 
 def voucher_rows(order) -> list[VoucherRow]:
-    """The order's vouchers, masked, in item order (one query)."""
+    """The order's vouchers, masked, in item order (the items prefetched by orders.selectors.order_of, or one
+    query)."""
     rows: list[VoucherRow] = []
-    for item in order.items.order_by("pk"):
+    for item in sorted(order.items.all(), key=lambda i: i.pk):
         for index, entry in enumerate(item.voucher_codes or []):
             rows.append(
                 VoucherRow(

@@ -37,12 +37,12 @@ from catalog.gift_card_selectors import gift_cards_listed
 from catalog.models import Product, ProductVariant
 from couponali import rls
 from couponali.audit import AuditAction, audit_log
+from orders import gateway
+from orders.models import Order, OrderItem, Payment
+from orders.status import ORDER_PAYMENT_TRANSITIONS, ORDER_TRANSITIONS, check_move
 from wallet import services as wallet_services
 from wallet.models import WalletTransaction
 
-from .. import gateway
-from ..models import Order, OrderItem, Payment
-from ..status import ORDER_PAYMENT_TRANSITIONS, ORDER_TRANSITIONS, check_move
 from . import gift_cards
 
 PAISA = Decimal("0.01")
@@ -164,7 +164,7 @@ class Placed:
     amount_due: Decimal  # what the gateway must collect; 0 = paid in full at placement
 
 
-def order_place(
+def order_place(  # noqa: PLR0913 - the checkout form's fields, each a keyword; grouping them would only move the list
     *,
     user: User,
     lines: Mapping[int, int],
@@ -298,7 +298,9 @@ def lock_order(order_id: int) -> Order:
     return Order.objects.select_for_update().get(pk=order_id)
 
 
-def _move(order: Order, *, status: str | None = None, payment_status: str | None = None, **extra) -> None:
+def order_move(order: Order, *, status: str | None = None, payment_status: str | None = None, **extra) -> None:
+    """Change the locked order's statuses (only as orders/status.py allows) and other columns, in the row and
+    the instance. For the store's services: call with the order row locked (lock_order)."""
     changes = dict(extra)
     if status is not None:
         check_move(ORDER_TRANSITIONS, order.status, status, f"Order {order.order_number}")
@@ -314,7 +316,7 @@ def _move(order: Order, *, status: str | None = None, payment_status: str | None
 def mark_paid_locked(*, order: Order, actor_id: int | None, source: str) -> None:
     """pending -> paid with the order row locked: consume the reserved stock, count the sale, queue the
     fulfilment after commit (exactly once: only this move queues it)."""
-    _move(order, status=Order.Status.PAID, payment_status=Order.PaymentStatus.COMPLETED)
+    order_move(order, status=Order.Status.PAID, payment_status=Order.PaymentStatus.COMPLETED)
     lines = order_lines(order)
     stock.stock_consume(lines=lines)
     for variant_id, n in lines.items():
@@ -332,7 +334,7 @@ def mark_paid_locked(*, order: Order, actor_id: int | None, source: str) -> None
 
 def _close_unpaid_locked(*, order: Order, status: str, actor_id: int | None, reason: str) -> None:
     """pending -> cancelled/failed: release the stock and post the wallet part back (order_refund)."""
-    _move(order, status=status, cancelled_at=timezone.now())
+    order_move(order, status=status, cancelled_at=timezone.now())
     gift_cards.gift_card_release(order_id=order.pk)  # lock step 3
     if order.wallet_used > 0:
         wallet_services.wallet_post(
@@ -350,7 +352,7 @@ def _close_unpaid_locked(*, order: Order, status: str, actor_id: int | None, rea
             )
     audit_log(
         actor_id=actor_id,
-        action=f"order.{status}",
+        action=AuditAction.ORDER_CANCELLED if status == Order.Status.CANCELLED else AuditAction.ORDER_FAILED,
         entity_type="order",
         entity_id=order.pk,
         metadata={"reason": reason},

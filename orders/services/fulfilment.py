@@ -32,11 +32,11 @@ from accounts import authz, crypto
 from accounts.services import notify
 from accounts.sms import send_sms
 from couponali.audit import AuditAction, audit_log
+from orders.models import Order, OrderItem
+from orders.services.checkout import FULFIL_TASK
+from orders.suppliers import IssueRequest, VoucherSupplier, voucher_supplier
+from orders.vouchers import ACTIVE, VOID, PlainVoucher, voucher_entry, voucher_plain
 from wallet import services as wallet_services
-
-from ..models import Order, OrderItem
-from ..suppliers import IssueRequest, VoucherSupplier, voucher_supplier
-from ..vouchers import ACTIVE, VOID, PlainVoucher, voucher_entry, voucher_plain
 
 logger = logging.getLogger(__name__)
 
@@ -44,17 +44,16 @@ ITEM_PENDING, ITEM_ISSUED, ITEM_SENT, ITEM_VOID = "pending", "issued", "sent", "
 RETRY_PERMISSION = "orders.retry_fulfilment"
 RESEND_PERMISSION = "orders.resend_vouchers"
 VOID_PERMISSION = "orders.void_vouchers"
+# Queued by name (orders.tasks registers them and imports this module, so it cannot be imported from here).
+DELIVER_TASK = "orders.deliver_vouchers"
 
 
 class FulfilmentError(Exception):
     """A refusal with a message fit for the person asking; nothing was changed."""
 
 
-def _enqueue(name_attr: str, **kwargs) -> None:
-    # Function-local: orders.tasks imports this module (the task names live there).
-    from orders import tasks
-
-    wallet_services.enqueue_task(getattr(tasks, name_attr), **kwargs)
+def _enqueue(task_name: str, **kwargs) -> None:
+    wallet_services.enqueue_task(task_name, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -175,7 +174,7 @@ def order_fulfil(*, order_id: int) -> FulfilResult:
             title="Your gift card is ready",
             body=f"Order {order.order_number}: your vouchers are on the order page and on their way by e-mail.",
         )
-        _enqueue("DELIVER_VOUCHERS", order_id=order.pk)
+        _enqueue(DELIVER_TASK, order_id=order.pk)
     return FulfilResult(order_id, True, issued)
 
 
@@ -254,7 +253,7 @@ def order_fulfilment_retry(*, order_id: int, actor: authz.Actor) -> None:
             entity_id=order.pk,
             metadata={"last_error": order.fulfillment_error},
         )
-        _enqueue("FULFIL_ORDER", order_id=order.pk)
+        _enqueue(FULFIL_TASK, order_id=order.pk)
 
 
 def order_vouchers_resend(*, order_id: int, actor: authz.Actor) -> None:
@@ -267,7 +266,7 @@ def order_vouchers_resend(*, order_id: int, actor: authz.Actor) -> None:
         if order.status != Order.Status.FULFILLED:
             raise FulfilmentError(f"Order {order.order_number} is {order.status}; it has no vouchers to send.")
         audit_log(actor_id=actor_id, action=AuditAction.ORDER_VOUCHERS_RESEND, entity_type="order", entity_id=order.pk)
-        _enqueue("DELIVER_VOUCHERS", order_id=order.pk, resend=True)
+        _enqueue(DELIVER_TASK, order_id=order.pk, resend=True)
 
 
 def vouchers_void(*, order_item_ids: list[int], actor: authz.Actor) -> int:

@@ -33,10 +33,9 @@ from accounts.models import User
 from couponali.audit import AuditAction, audit_log
 from couponali.codes import group_code, normalise_code, random_code
 from couponali.ratelimit import RateLimited, limit_hit
+from orders.models import GiftCard, GiftCardRedemption, Order
 from wallet import services as wallet_services
 from wallet.models import PostingType
-
-from ..models import GiftCard, GiftCardRedemption, Order
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +45,9 @@ CODE_PREFIX = "CA"
 CODE_RANDOM_LENGTH = 16
 POSTING_REFERENCE = "gift_card"
 ISSUE_PERMISSION = "orders.issue_giftcard"
+# The store's refund permission (one home: orders.services.refunds uses this constant): giving a gift-card
+# discount back is part of refunding the order.
+REFUND_PERMISSION = "orders.refund_order"
 
 
 class GiftCardError(Exception):
@@ -68,7 +70,7 @@ def _money(value) -> Decimal:
     return amount.quantize(PAISA)
 
 
-# ---------------------------------------------------------------- issue and export (staff)
+# ---------------------------------------------------------------- staff: issue and export
 
 
 def gift_card_code_generate() -> str:
@@ -173,7 +175,7 @@ def gift_cards_export(
     return out.getvalue()
 
 
-# ---------------------------------------------------------------- redeem and apply (shoppers)
+# ---------------------------------------------------------------- shoppers: redeem and apply
 
 
 def _count_attempt(*, user_id: int, ip: str | None) -> None:
@@ -337,3 +339,53 @@ def gift_card_release(*, order_id: int) -> Decimal:
             )
             total += use.amount
     return total
+
+
+def gift_card_refund(*, order_id: int, amount: Decimal, actor: authz.Actor) -> Decimal:
+    """Give up to ``amount`` rupees of what was applied to this PAID order back to its cards (a refund of the
+    order: orders.services.refunds decides the share) and return what was given back. Cards are filled back in
+    ascending id, each up to what it gave the order and has not had back; each redemption keeps its amount and
+    records the part given back (``refunded_amount``), so reconcile_wallets still sees initial = remaining +
+    uses. ``actor``: staff holding orders.refund_order, or authz.SYSTEM. Run it with the order row locked
+    (lock step 2, the refund holds it); the cards are lock step 3. One audit row per card."""
+    actor_id = authz.actor_require(actor, REFUND_PERMISSION)
+    amount = _money(amount)
+    if amount < 0:
+        raise GiftCardError("The amount to give back cannot be negative.")
+    with transaction.atomic():
+        if Order.objects.filter(pk=order_id, status=Order.Status.PENDING).exists():
+            raise GiftCardError("An unpaid order's gift cards are released (gift_card_release), not refunded.")
+        uses = GiftCardRedemption.objects.filter(
+            order_id=order_id, kind=GiftCardRedemption.Kind.ORDER, status=GiftCardRedemption.Status.APPLIED
+        )
+        card_ids = sorted(set(uses.values_list("gift_card_id", flat=True)))
+        list(GiftCard.objects.select_for_update().filter(pk__in=card_ids).order_by("pk").values_list("pk"))
+        left = amount
+        given = Decimal("0.00")
+        for use in uses.select_for_update().order_by("gift_card_id", "pk"):
+            back = min(left, use.amount - use.refunded_amount)
+            if back <= 0:
+                continue
+            GiftCard.objects.filter(pk=use.gift_card_id).update(remaining_value=F("remaining_value") + back)
+            GiftCardRedemption.objects.filter(pk=use.pk).update(refunded_amount=F("refunded_amount") + back)
+            audit_log(
+                actor_id=actor_id,
+                action=AuditAction.GIFT_CARD_REFUND,
+                entity_type="gift_card",
+                entity_id=use.gift_card_id,
+                metadata={"amount": str(back), "order_id": order_id, "redemption_id": use.pk},
+            )
+            left -= back
+            given += back
+    return given
+
+
+def gift_card_refunded(*, order_id: int) -> tuple[Decimal, Decimal]:
+    """(applied, given back) of the gift cards used on this order, for the refund's proportional share."""
+    applied = given = Decimal("0.00")
+    for amount, refunded in GiftCardRedemption.objects.filter(
+        order_id=order_id, kind=GiftCardRedemption.Kind.ORDER, status=GiftCardRedemption.Status.APPLIED
+    ).values_list("amount", "refunded_amount"):
+        applied += amount
+        given += refunded
+    return applied, given

@@ -20,17 +20,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from couponali.audit import AuditAction, audit_log
+from orders import gateway as gw
+from orders.models import Order, OrderRefund, Payment, PaymentWebhookEvent
+from orders.status import PAYMENT_TRANSITIONS, check_move
 
-from .. import gateway as gw
-from ..models import Order, OrderRefund, Payment, PaymentWebhookEvent
-from ..status import PAYMENT_TRANSITIONS, check_move
-from .checkout import CheckoutError, _move, lock_order, mark_paid_locked
+from .checkout import CheckoutError, lock_order, mark_paid_locked, order_move
 
 log = logging.getLogger(__name__)
 LATE_CAPTURE_TASK = "orders.refund_late_capture"
 
 
-def _payment_move(payment: Payment, status: str, **extra) -> None:
+def payment_move(payment: Payment, status: str, **extra) -> None:
+    """Change a payment's status (only as orders/status.py allows) and other columns; its order row locked."""
     check_move(PAYMENT_TRANSITIONS, payment.status, status, f"Payment {payment.uuid}")
     payment.status = status
     for field, value in extra.items():
@@ -102,7 +103,7 @@ def payment_captured(
             log.warning("capture for unknown gateway order %s", gateway_order_id)
             return None
         order, payment = found
-        if payment.status == Payment.Status.SUCCESS or payment.status == Payment.Status.REFUNDED:
+        if payment.status in (Payment.Status.SUCCESS, Payment.Status.REFUNDED):
             if payment.gateway_payment_id != gateway_payment_id:
                 audit_log(
                     actor_id=None,
@@ -112,7 +113,7 @@ def payment_captured(
                     metadata={"payment_id": gateway_payment_id, "kept": payment.gateway_payment_id},
                 )
             return order
-        _payment_move(
+        payment_move(
             payment,
             Payment.Status.SUCCESS,
             gateway_payment_id=gateway_payment_id,
@@ -125,7 +126,7 @@ def payment_captured(
         else:
             # Paid after we gave up on it (cancelled, or abandoned and failed): the stock is gone, so the
             # money goes back. The refund is sent after commit by a task.
-            _move(order, payment_status=Order.PaymentStatus.COMPLETED)
+            order_move(order, payment_status=Order.PaymentStatus.COMPLETED)
             audit_log(
                 actor_id=None,
                 action=AuditAction.ORDER_LATE_CAPTURE,
@@ -150,9 +151,9 @@ def payment_failed(*, gateway_order_id: str, gateway_payment_id: str | None, err
         order, payment = found
         if payment.status not in (Payment.Status.INITIATED, Payment.Status.PENDING):
             return order
-        _payment_move(payment, Payment.Status.FAILED, error_message=error[:2000])
+        payment_move(payment, Payment.Status.FAILED, error_message=error[:2000])
         if order.payment_status == Order.PaymentStatus.PENDING:
-            _move(order, payment_status=Order.PaymentStatus.FAILED)
+            order_move(order, payment_status=Order.PaymentStatus.FAILED)
         audit_log(
             actor_id=None,
             action=AuditAction.ORDER_PAYMENT_FAILED,
@@ -180,14 +181,14 @@ def payment_callback(*, params: dict[str, str]) -> Order | None:
         raise BadSignature("We could not match this payment to an order.")
     if "razorpay_signature" in params:
         ok = gateway.payment_signature_ok(
-            order_id=payment.gateway_order_id,
+            order_id=order_id,  # the payment was found by it: the gateway order id WE stored
             payment_id=params.get("razorpay_payment_id", ""),
             signature=params.get("razorpay_signature", ""),
         )
         if not ok:
             raise BadSignature("The payment could not be verified. If money was taken, it is refunded automatically.")
         return payment_captured(
-            gateway_order_id=payment.gateway_order_id,
+            gateway_order_id=order_id,
             gateway_payment_id=params["razorpay_payment_id"],
             signature=params["razorpay_signature"],
             source="callback",
@@ -195,7 +196,7 @@ def payment_callback(*, params: dict[str, str]) -> Order | None:
     # A failure report carries no signature: it can only mark the attempt failed, never close the order.
     error = params.get("error[description]") or params.get("error[code]") or "Payment failed"
     return payment_failed(
-        gateway_order_id=payment.gateway_order_id,
+        gateway_order_id=order_id,
         gateway_payment_id=params.get("error[metadata][payment_id]"),
         error=error,
         source="callback",
@@ -295,7 +296,7 @@ def refund_gateway_update(*, gateway_refund_id: str, receipt: str | None, proces
             )
         audit_log(
             actor_id=None,
-            action=AuditAction.ORDER_REFUND_PROCESSED if processed else "order.refund_failed",
+            action=AuditAction.ORDER_REFUND_PROCESSED if processed else AuditAction.ORDER_REFUND_FAILED,
             entity_type="order",
             entity_id=refund.order_id,
             metadata={"refund_id": refund.pk, "gateway_refund_id": gateway_refund_id},

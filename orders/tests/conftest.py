@@ -161,7 +161,7 @@ def limited(db):
 
 def staff_with(*codenames: str):
     """An active staff member (not a superuser) holding only these orders.* permissions."""
-    user = UserFactory(is_staff=True)
+    user = UserFactory.create(is_staff=True)
     user.user_permissions.add(*Permission.objects.filter(content_type__app_label="orders", codename__in=codenames))
     return type(user).objects.get(pk=user.pk)  # fresh instance: no cached permissions
 
@@ -177,7 +177,7 @@ def paid_order(
 ) -> Order:
     """An order made directly in a state (₹500 cards), paid through the gateway so that reconcile agrees."""
     total = Decimal("500.00") * quantity * lines
-    order = OrderFactory(
+    order = OrderFactory.create(
         user=user,
         status=status,
         payment_status=payment_status,

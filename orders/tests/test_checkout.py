@@ -7,8 +7,10 @@ import re
 from decimal import Decimal
 
 import pytest
+from celery import current_app
 from django.utils import timezone
 
+from accounts.factories import UserFactory
 from catalog.models import Inventory
 from couponali.models import AuditLog
 from orders.factories import GiftCardFactory
@@ -171,8 +173,6 @@ def test_cancel_releases_stock_and_returns_the_wallet_part(shopper, limited):
 
 
 def test_someone_else_cannot_cancel(shopper, card):
-    from accounts.factories import UserFactory
-
     order = checkout.order_place(user=shopper, lines={card["v500"].pk: 1}, email="a@b.in").order
     with pytest.raises(checkout.CheckoutError, match="cannot cancel"):
         checkout.order_cancel(order_id=order.pk, actor=UserFactory())
@@ -197,8 +197,6 @@ def test_abandoned_checkouts_are_released_after_the_configured_age(settings, sho
 
 
 def test_the_beat_job_closes_abandoned_orders_by_name(settings, shopper, limited):
-    from celery import current_app
-
     assert settings.CELERY_BEAT_SCHEDULE["orders-release-abandoned"]["task"] == "orders.release_abandoned"
     order = checkout.order_place(user=shopper, lines={limited.pk: 2}, email="a@b.in").order
     Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - dt.timedelta(hours=2))

@@ -241,6 +241,46 @@ def test_applying_takes_up_to_the_amount_once_per_order_and_release_gives_it_bac
     assert AuditLog.objects.filter(action="gift_card.release", entity_id=card.pk).count() == 1
 
 
+def test_a_refund_gives_value_back_to_the_cards_of_a_paid_order_under_the_refund_permission(shopper):
+    # given two cards applied to one order (₹300 + ₹200 of discount), then the order paid
+    first = GiftCardFactory(user=None, initial_value=Decimal("300.00"), remaining_value=Decimal("300.00"))
+    second = GiftCardFactory(user=None, initial_value=Decimal("500.00"), remaining_value=Decimal("500.00"))
+    order = OrderFactory(user=shopper)
+    gift_cards.gift_card_apply(code=first.code, user_id=shopper.pk, amount=Decimal("300"), order_id=order.pk)
+    gift_cards.gift_card_apply(code=second.code, user_id=shopper.pk, amount=Decimal("200"), order_id=order.pk)
+    # an unpaid order's cards are released, not refunded
+    with pytest.raises(gift_cards.GiftCardError, match="released"):
+        gift_cards.gift_card_refund(order_id=order.pk, amount=Decimal("1"), actor=staff_with("refund_order"))
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID, payment_status=Order.PaymentStatus.COMPLETED)
+    # staff without the refund permission (and shoppers) change nothing
+    for actor in (staff_with("void_vouchers"), shopper):
+        with pytest.raises(PermissionDenied):
+            gift_cards.gift_card_refund(order_id=order.pk, amount=Decimal("100"), actor=actor)
+    assert gift_cards.gift_card_refunded(order_id=order.pk) == (Decimal("500.00"), Decimal("0.00"))
+
+    # when ₹350 and then ₹400 are given back (more than was applied)
+    refunder = staff_with("refund_order")
+    assert gift_cards.gift_card_refund(order_id=order.pk, amount=Decimal("350"), actor=refunder) == Decimal("350.00")
+    # then the cards are filled back in id order, each up to what it gave; the rest is capped
+    assert GiftCard.objects.get(pk=first.pk).remaining_value == Decimal("300.00")
+    assert GiftCard.objects.get(pk=second.pk).remaining_value == Decimal("350.00")
+    assert gift_cards.gift_card_refund(order_id=order.pk, amount=Decimal("400"), actor=refunder) == Decimal("150.00")
+    assert GiftCard.objects.get(pk=second.pk).remaining_value == Decimal("500.00")
+    assert gift_cards.gift_card_refund(order_id=order.pk, amount=Decimal("10"), actor=refunder) == Decimal("0.00")
+    assert gift_cards.gift_card_refunded(order_id=order.pk) == (Decimal("500.00"), Decimal("500.00"))
+    audits = AuditLog.objects.filter(action="gift_card.refund", actor_user=refunder).order_by("pk")
+    assert [(a.entity_id, a.metadata["amount"]) for a in audits] == [
+        (first.pk, "300.00"),
+        (second.pk, "50.00"),
+        (second.pk, "150.00"),
+    ]
+    checks = [c for c in all_checks() if c.name.startswith("gift_card_")]
+    assert wallet_reconcile(checks=checks)[0] == []
+    # the database refuses giving back more than a use took
+    with pytest.raises(IntegrityError), transaction.atomic():
+        GiftCardRedemption.objects.filter(order=order).update(refunded_amount=Decimal("999.00"))
+
+
 def test_applying_to_someone_elses_or_a_paid_order_is_refused(shopper):
     card = GiftCardFactory(user=None)
     for order in (OrderFactory(), OrderFactory(user=shopper, status=Order.Status.PAID)):

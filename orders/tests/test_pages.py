@@ -14,7 +14,7 @@ from catalog.factories import CategoryFactory, MerchantFactory, ProductFactory, 
 from catalog.gift_card_selectors import gift_card_index_refresh
 from couponali import rls
 from orders.models import Order
-from orders.services import checkout
+from orders.services import checkout, fulfilment
 
 from .conftest import fund
 
@@ -126,6 +126,12 @@ def test_order_pages_show_the_timeline(client, catalogue):
     assert order.order_number in html(client.get("/orders/"))
     page = html(client.get(f"/orders/{order.order_number}/"))
     assert "Order placed" in page and "Payment received" in page and "Swiggy Money gift card" in page
+    assert "Your vouchers appear here as soon as the order is fulfilled" in page
+    # once fulfilled, the page lists the voucher masked, with the buyer's reveal button (part 2's include)
+    fulfilment.order_fulfil(order_id=order.pk)
+    tail = order.items.get().voucher_codes[0]["tail"]
+    page = html(client.get(f"/orders/{order.order_number}/"))
+    assert f"XXXX-XXXX-{tail}" in page and "Show code" in page and "js/vouchers" in page
     other = Client()
     other.force_login(UserFactory())
     assert other.get(f"/orders/{order.order_number}/").status_code == 404

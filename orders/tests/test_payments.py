@@ -285,3 +285,38 @@ def test_without_keys_the_fake_checkout_pays_through_the_same_signature_check(
     order.refresh_from_db()
     assert order.status == "paid"
     assert fulfilments == [order.pk]
+
+
+# ---------------------------------------------------------------- Content-Security-Policy of the pay page
+
+
+def csp(response) -> dict[str, list[str]]:
+    """The response's Content-Security-Policy as {directive: sources}."""
+    parts = (p.split() for p in response["Content-Security-Policy"].split(";") if p.strip())
+    return {p[0]: p[1:] for p in parts}
+
+
+def test_the_pay_page_alone_allows_razorpay_checkout_and_only_with_real_keys(razorpay, shopper, card, settings):
+    client = Client()
+    client.force_login(shopper)
+    client.post(reverse("cart-add"), {"variant": card["v500"].pk, "quantity": 1})
+    order_url = client.post(reverse("checkout"), {"email": "priya@example.in"})["Location"]
+    order = Order.objects.get(user=shopper)
+    # with real keys: the pay page loads Razorpay's script, allowed by its own policy (script and payment window)
+    pay_page = client.get(reverse("order-pay", args=[order.order_number]))
+    assert pay_page.status_code == 200 and gw.CHECKOUT_SCRIPT_URL in pay_page.content.decode()
+    policy = csp(pay_page)
+    assert policy["script-src"] == ["'self'", gw.CHECKOUT_SCRIPT_ORIGIN]
+    assert policy["frame-src"] == [gw.CHECKOUT_FRAME_ORIGIN]
+    # every other page keeps scripts to our own files
+    for url in ("/", reverse("cart"), reverse("order", args=[order.order_number]), "/gift-cards/"):
+        other = csp(client.get(url))
+        assert other["script-src"] == ["'self'"], url
+        assert "frame-src" not in other, url
+    assert order_url == reverse("order-pay", args=[order.order_number])
+    # without keys the offline fake checkout is a page of ours: nothing of Razorpay's is allowed
+    settings.RAZORPAY_KEY_ID = settings.RAZORPAY_KEY_SECRET = ""
+    Payment.objects.filter(order=order).delete()  # a new attempt, at the fake gateway
+    fake_pay = client.get(reverse("order-pay", args=[order.order_number]))
+    assert "fake" in fake_pay.content.decode() and gw.CHECKOUT_SCRIPT_URL not in fake_pay.content.decode()
+    assert csp(fake_pay)["script-src"] == ["'self'"] and "frame-src" not in csp(fake_pay)

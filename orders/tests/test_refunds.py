@@ -10,27 +10,28 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from accounts.authz import PermissionRefused
 from accounts.factories import UserFactory
 from couponali import rls
 from couponali.models import AuditLog
-from orders.models import Order, OrderRefund, Payment
-from orders.services import checkout, payments, refunds
+from orders.factories import GiftCardFactory
+from orders.models import GiftCard, Order, OrderRefund, Payment
+from orders.services import checkout, fulfilment, payments, refunds
 from wallet.models import WalletTransaction
 from wallet.reconcile import wallet_reconcile
 
-from .conftest import checkout_signature, fund, sign, webhook
+from .conftest import checkout_signature, fund, sign, staff_with, webhook
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def refunder(db):
-    staff = UserFactory(is_staff=True)
-    staff.user_permissions.add(Permission.objects.get(codename="refund_order"))
-    return UserFactory._meta.model.objects.get(pk=staff.pk)  # fresh: no cached permissions
+    return staff_with("refund_order", "void_vouchers")
 
 
 def paid_order(user, variant, *, wallet: str | None = None, n: int = 2) -> Order:
@@ -38,15 +39,21 @@ def paid_order(user, variant, *, wallet: str | None = None, n: int = 2) -> Order
     if wallet:
         fund(user, wallet)
     placed = checkout.order_place(user=user, lines={variant.pk: n}, email="a@b.in", use_wallet=bool(wallet))
-    payment = payments.payment_start(order_id=placed.order.pk, user_id=user.pk).payment
+    return pay(placed.order)
+
+
+def pay(order: Order) -> Order:
+    """Pay what the gateway must collect through the (faked) Razorpay Checkout callback."""
+    payment = payments.payment_start(order_id=order.pk, user_id=order.user_id).payment
+    gateway_order_id = payment.gateway_order_id or ""
     payments.payment_callback(
         params={
-            "razorpay_order_id": payment.gateway_order_id,
-            "razorpay_payment_id": f"pay_{placed.order.pk:010d}",
-            "razorpay_signature": checkout_signature(payment.gateway_order_id, f"pay_{placed.order.pk:010d}"),
+            "razorpay_order_id": gateway_order_id,
+            "razorpay_payment_id": f"pay_{order.pk:010d}",
+            "razorpay_signature": checkout_signature(gateway_order_id, f"pay_{order.pk:010d}"),
         }
     )
-    return Order.objects.get(pk=placed.order.pk)
+    return Order.objects.get(pk=order.pk)
 
 
 def assert_reconciled():
@@ -57,9 +64,81 @@ def assert_reconciled():
 
 def test_only_staff_with_the_permission_can_refund(razorpay, shopper, card):
     order = paid_order(shopper, card["v500"])
-    for actor in (shopper, UserFactory(is_staff=True)):
-        with pytest.raises(refunds.RefundError, match="permission"):
+    for actor in (shopper, UserFactory(is_staff=True), staff_with("void_vouchers")):
+        with pytest.raises(PermissionRefused) as refused:
             refunds.order_refund(order_id=order.pk, amount=Decimal("10"), reason="x", actor=actor)
+        assert refused.value.perms == ("orders.refund_order",)
+    # voiding vouchers (a line handed back, or everything refunded) needs that permission too, checked first
+    only_refund = staff_with("refund_order")
+    item = order.items.get()
+    for amount, items in ((Decimal("10"), [item.pk]), (Decimal("970"), [])):
+        with pytest.raises(PermissionRefused, match=r"orders\.void_vouchers"):
+            refunds.order_refund(order_id=order.pk, amount=amount, reason="x", actor=only_refund, order_item_ids=items)
+    assert not OrderRefund.objects.exists()
+    assert not WalletTransaction.objects.filter(type="order_refund").exists()
+
+
+def test_a_refund_voids_the_vouchers_of_the_lines_handed_back_and_gives_the_gift_card_its_share(
+    razorpay, shopper, card, refunder, django_capture_on_commit_callbacks
+):
+    # given an order of a ₹500 card (₹485) and a ₹1000 card (₹960) = ₹1445, ₹445 of it paid by a CouponAli gift
+    # card, ₹200 from the wallet and ₹800 through Razorpay; fulfilled
+    gift_card = GiftCardFactory(user=None, initial_value=Decimal("445.00"), remaining_value=Decimal("445.00"))
+    fund(shopper, "200")
+    placed = checkout.order_place(
+        user=shopper,
+        lines={card["v500"].pk: 1, card["v1000"].pk: 1},
+        email="a@b.in",
+        use_wallet=True,
+        gift_card_code=gift_card.code,
+    )
+    order = pay(placed.order)
+    assert (order.discount_amount, order.wallet_used, order.total_amount) == (
+        Decimal("445.00"),
+        Decimal("200.00"),
+        Decimal("1000.00"),
+    )
+    fulfilment.order_fulfil(order_id=order.pk)
+    small, large = order.items.order_by("denomination")
+
+    # when staff refund the ₹500 card (₹485 of the price) and say it was handed back
+    with django_capture_on_commit_callbacks(execute=True):
+        refunds.order_refund(
+            order_id=order.pk, amount=Decimal("485"), reason="unused", actor=refunder, order_item_ids=[small.pk]
+        )
+    # then its voucher is void, the other's is not, and the gift card got 485/1000 of its ₹445 back (rounded down)
+    small.refresh_from_db()
+    large.refresh_from_db()
+    assert [v["status"] for v in small.voucher_codes] == ["void"] and small.fulfillment_status == "void"
+    assert [v["status"] for v in large.voucher_codes] == ["active"]
+    assert GiftCard.objects.get(pk=gift_card.pk).remaining_value == Decimal("215.82")
+    assert AuditLog.objects.get(action="order.refund", entity_id=order.pk).metadata["gift_card"] == "215.82"
+    assert_reconciled()
+
+    # when the rest is refunded
+    with django_capture_on_commit_callbacks(execute=True):
+        refunds.order_refund(order_id=order.pk, amount=Decimal("515"), reason="all", actor=refunder)
+    # then every voucher is void, the gift card has all its value back, and the money went back where it came from
+    large.refresh_from_db()
+    assert [v["status"] for v in large.voucher_codes] == ["void"]
+    assert GiftCard.objects.get(pk=gift_card.pk).remaining_value == Decimal("445.00")
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == ("refunded", "refunded")
+    shopper.refresh_from_db()
+    assert shopper.wallet_balance == Decimal("200.00")
+    payment = Payment.objects.get(order=order, gateway="razorpay")
+    assert payment.refund_amount == Decimal("800.00")
+    assert AuditLog.objects.filter(action="order.vouchers_void", actor_user=refunder).count() == 2
+    assert_reconciled()
+
+
+def test_a_refund_refuses_lines_of_another_order(razorpay, shopper, card, refunder):
+    order = paid_order(shopper, card["v500"])
+    other = paid_order(shopper, card["v500"], n=1)
+    with pytest.raises(refunds.RefundError, match="not in it"):
+        refunds.order_refund(
+            order_id=order.pk, amount=Decimal("10"), reason="x", actor=refunder, order_item_ids=[other.items.get().pk]
+        )
     assert not OrderRefund.objects.exists()
 
 
@@ -172,7 +251,12 @@ def test_admin_refund_needs_confirmation_and_the_permission(
     other = Client()
     other.force_login(plain)
     assert url not in other.get(change).content.decode()
-    assert other.post(url, {"amount": "10", "reason": "x"}).status_code == 400
+    # a forged POST (no button, no permission) is refused with 403 and changes nothing
+    assert other.post(url, {"amount": "970", "reason": "x", "items": [order.items.get().pk]}).status_code == 403
+    assert not OrderRefund.objects.exists()
+    order.refresh_from_db()
+    assert order.status == "paid" and [v["status"] for v in order.items.get().voucher_codes or []] == []
+    assert not WalletTransaction.objects.filter(type="order_refund").exists()
     # a refunder sees the button, a confirmation page, then the result
     client = Client()
     refunder.user_permissions.add(Permission.objects.get(codename="view_order"))
@@ -198,8 +282,6 @@ def test_reconcile_catches_store_breaks(razorpay, shopper, limited, refunder):
     order = paid_order(shopper, limited, wallet="100")
     assert_reconciled()
     # when stock or payment rows stop matching what was sold and paid (as a bad manual fix would do)
-    from django.db import connection
-
     with connection.cursor() as cur:
         cur.execute("UPDATE inventory SET sold = sold + 1, quantity = quantity + 1 WHERE variant_id = %s", [limited.pk])
         cur.execute("UPDATE payments SET refund_amount = 5 WHERE order_id = %s AND gateway IS NOT NULL", [order.pk])
@@ -229,8 +311,8 @@ def test_staff_notes_are_saved_without_touching_statuses(razorpay, shopper, card
     assert (order.status, order.admin_notes) == ("paid", "Called the shopper")
 
 
-def inline_management() -> dict:
-    data = {}
+def inline_management() -> dict[str, str]:
+    data: dict[str, str] = {}
     for prefix in ("items", "payments", "refunds"):
         data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "0"}
     return data

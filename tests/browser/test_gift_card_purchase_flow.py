@@ -1,7 +1,7 @@
 """End to end in Chromium: a shopper picks a gift card, pays part with the wallet and the rest on the (fake,
-offline) Razorpay checkout, sees the order paid; staff refund it in the admin; wallet, order and statement
-agree. The voucher step (codes on the order page) belongs to the fulfilment part of the store and is not
-asserted here; orders.fulfil_order is recorded instead (orders/tests/conftest.py).
+offline) Razorpay checkout, and finds the vouchers on the order page (fulfilment runs eagerly in tests, with the
+local voucher supplier), masked, and reveals one; staff refund the order in the admin; wallet, order and
+statement agree, and the vouchers show void.
 
 The database is only used before and after the browser session (Playwright's sync API runs an event loop in
 this thread; the app runs in the live server's threads)."""
@@ -18,10 +18,8 @@ from accounts.factories import UserFactory
 from catalog.factories import MerchantFactory, ProductFactory, ProductVariantFactory
 from couponali import rls
 from orders.models import Order
-from orders.tests.conftest import (
-    fulfilments,  # noqa: F401 - autouse: records the fulfilment job
-    fund,
-)
+from orders.tests.conftest import fund
+from orders.vouchers import voucher_plain
 from tests.browser import chromium
 from wallet.reconcile import wallet_reconcile
 
@@ -31,7 +29,7 @@ PASSWORD = "correct horse battery"
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_buy_with_wallet_and_gateway_then_staff_refund(live_server, fulfilments):  # noqa: F811
+def test_buy_with_wallet_and_gateway_see_the_vouchers_then_staff_refund(live_server):
     # given a ₹500 Amazon card sold for ₹485, a shopper with ₹300 in the wallet, and staff
     amazon = MerchantFactory(name="Amazon", slug="amazon")
     product = ProductFactory(name="Amazon Pay e-gift card", slug="amazon-pay", merchant=amazon, is_featured=True)
@@ -68,8 +66,15 @@ def test_buy_with_wallet_and_gateway_then_staff_refund(live_server, fulfilments)
             expect(page.locator("main")).to_contain_text("To pay now: ₹670.00")
             page.get_by_role("link", name="Pay ₹670.00").click()
             page.get_by_role("button", name="Pay ₹670.00 (succeeds)").click()
-            expect(page.locator("#order-status")).to_have_text("Paid")
+            # paid and fulfilled at once: the two vouchers are on the order page, masked, each with its reveal
+            expect(page.locator("#order-status")).to_have_text("Fulfilled")
             expect(page.locator("main")).to_contain_text("Payment received")
+            vouchers = page.locator("[data-voucher]")
+            expect(vouchers).to_have_count(2)
+            expect(vouchers.first.locator("[data-voucher-code]")).to_contain_text("XXXX-XXXX-")
+            vouchers.first.get_by_role("button", name="Show code").click()
+            expect(vouchers.first.get_by_role("button", name="Show code")).to_have_count(0)
+            revealed = vouchers.first.locator("[data-voucher-code]").inner_text()
             order_url = page.url
 
             # staff refund the whole order from the admin, through the confirmation page
@@ -83,6 +88,7 @@ def test_buy_with_wallet_and_gateway_then_staff_refund(live_server, fulfilments)
             admin.get_by_role("link", name="Refund…").click()
             expect(admin.locator("#content-main")).to_contain_text("Still refundable: ₹970.00")
             admin.fill("input[name=reason]", "Bought by mistake")
+            admin.locator("input[name=items]").check()  # the card handed back (a full refund voids all anyway)
             admin.click("input[type=submit]")
             expect(admin.locator("ul.messagelist")).to_contain_text("Refunded ₹970.00")
 
@@ -90,6 +96,11 @@ def test_buy_with_wallet_and_gateway_then_staff_refund(live_server, fulfilments)
             page.goto(order_url)
             expect(page.locator("#order-status")).to_have_text("Refunded")
             expect(page.locator("main")).to_contain_text("Refund issued")
+            # and the vouchers show void: no reveal any more
+            expect(vouchers).to_have_count(2)
+            expect(page.locator("[data-voucher].voucher-void")).to_have_count(2)
+            expect(vouchers.first).to_contain_text("Cancelled (refunded)")
+            expect(page.get_by_role("button", name="Show code")).to_have_count(0)
             page.goto(f"{live_server.url}/wallet/statement/")
             statement = page.locator("main")
             expect(statement).to_contain_text("Refund of order")
@@ -101,7 +112,9 @@ def test_buy_with_wallet_and_gateway_then_staff_refund(live_server, fulfilments)
 
     order = Order.objects.get(user=shopper)
     assert (order.status, order.payment_status, order.wallet_used) == ("refunded", "refunded", Decimal("300.00"))
-    assert fulfilments == [order.pk]
+    item = order.items.get()
+    assert [v["status"] for v in item.voucher_codes] == ["void", "void"] and item.fulfillment_status == "void"
+    assert revealed == voucher_plain(item.voucher_codes[0]).code  # the reveal showed the real code
     shopper.refresh_from_db()
     assert shopper.wallet_balance == Decimal("300.00")
     with rls.bypass(reason="test"):
