@@ -82,7 +82,7 @@ def _with_reason(modeladmin, request, queryset, *, action: str, title: str, call
             "form": form,
             "action": action,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            "opts": modeladmin.model._meta,
+            "opts": modeladmin.opts,
         },
     )
 
@@ -157,7 +157,7 @@ class WalletTransactionAdmin(ReadOnlyAdmin):
                 **self.admin_site.each_context(request),
                 "title": "Manual wallet adjustment",
                 "form": form,
-                "opts": self.model._meta,
+                "opts": self.opts,
             },
         )
 
@@ -315,7 +315,7 @@ class CashbackEventAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
                 **self.admin_site.each_context(request),
                 "title": "Record a conversion",
                 "form": form,
-                "opts": self.model._meta,
+                "opts": self.opts,
             },
         )
 

@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import requests
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.module_loading import import_string
@@ -242,8 +243,6 @@ class RazorpayXGateway(PayoutGateway):
         )
 
     def _call(self, method: str, path: str, **kwargs):
-        import requests
-
         try:
             response = requests.request(method, self.base_url + path, auth=self.auth, timeout=self.timeout, **kwargs)
         except requests.Timeout as exc:

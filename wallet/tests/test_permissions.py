@@ -132,7 +132,7 @@ def _setup(case: Case, shopper, store) -> tuple[str, dict, Callable[[], bool]]:
             lambda: WalletTransaction.objects.filter(user=shopper, type=T.ADMIN_CREDIT, amount=150).exists(),
         )
     services.wallet_post(user_id=shopper.pk, amount=Decimal("1000"), type=T.ADMIN_CREDIT, description="seed")
-    w = services.withdrawal_request(user_id=shopper.pk, amount=Decimal("400"), method="upi", details={"vpa": "a@ok"})
+    w = services.withdrawal_request(user_id=shopper.pk, amount=Decimal("400"), method="upi", details={"vpa": "asha@ok"})
     if case.name == "approve":
         data = {"action": "approve_selected", "_selected_action": [w.pk]}
         return f"{ADMIN}/withdrawal/", data, lambda: Withdrawal.objects.get(pk=w.pk).status == "approved"
@@ -264,7 +264,7 @@ def test_services_refuse_an_unprivileged_actor_whoever_calls_them(shopper, store
     pending = record(click, "S-1").event_id
     paid = record(make_click(user=shopper, merchant=store), "S-2", status="validated").event_id
     services.wallet_post(user_id=shopper.pk, amount=Decimal("1000"), type=T.ADMIN_CREDIT, description="seed")
-    w = services.withdrawal_request(user_id=shopper.pk, amount=Decimal("300"), method="upi", details={"vpa": "a@ok"})
+    w = services.withdrawal_request(user_id=shopper.pk, amount=Decimal("300"), method="upi", details={"vpa": "asha@ok"})
     unmatched = services.cashback_record(
         conversion=conversion_parse(
             NETWORKS["cuelinks"],
