@@ -138,7 +138,11 @@ class FakePayoutGateway(PayoutGateway):
         outcome = self._next_outcome()
         if outcome == "timeout_unsent":
             raise GatewayTimeout("fake gateway: the request was lost")
-        record = {"id": "fpout_" + secrets.token_hex(8), "amount": str(request.amount), "method": request.method}
+        record: dict[str, object] = {
+            "id": "fpout_" + secrets.token_hex(8),
+            "amount": str(request.amount),
+            "method": request.method,
+        }
         if outcome == "fail":
             record.update(status=FAILED, failure_reason="Beneficiary bank declined the transfer")
         elif outcome == "pending":

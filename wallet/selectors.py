@@ -103,7 +103,7 @@ def cashback_rows(*, user_id: int, limit: int = 100) -> list[CashbackRow]:
             CashbackRow(
                 event=e,
                 store=e.merchant.name,
-                clicked_at=clicks.get(e.click_id),
+                clicked_at=clicks.get(e.click_id) if e.click_id else None,
                 expected_on=expected,
                 timeline=timeline,
             )

@@ -33,8 +33,8 @@ Other apps import this package (``from wallet import services``): the public nam
 from __future__ import annotations
 
 from couponali.celery import enqueue_on_commit
+from wallet.locks import wallet_lock
 
-from ..locks import wallet_lock
 from .autoconfirm import cashback_auto_confirm_batch, cashback_auto_confirm_singles
 from .cashback import (
     RECORD_PERMISSIONS,

@@ -12,8 +12,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import authz
-from accounts.services import audit_log_many, notify_many
+from accounts.services import notify_many
+from couponali.audit import AuditAction, audit_log_many
 from couponali.celery import enqueue_on_commit
+from couponali.task_names import Referrals
 
 from .cashback import (
     CASHBACK_EARNED_DESCRIPTION,
@@ -167,7 +169,7 @@ def cashback_auto_confirm_batch(*, batch_size: int = 5000, now: dt.datetime | No
         )
         audit_log_many(
             actor_id=None,
-            action="cashback.confirmed",
+            action=AuditAction.CASHBACK_CONFIRMED,
             entity_type="cashback_event",
             entries=[
                 (event_id, cashback_confirmed_audit(amount=amount, source=AUTO, released_hold=None))
@@ -176,7 +178,7 @@ def cashback_auto_confirm_batch(*, batch_size: int = 5000, now: dt.datetime | No
         )
         referred = sorted({user_id for _id, user_id, _amount, _store, is_referred in confirmed if is_referred})
         for start in range(0, len(referred), SETTLED_CHUNK):
-            enqueue_on_commit("referrals.cashback_settled", user_ids=referred[start : start + SETTLED_CHUNK])
+            enqueue_on_commit(Referrals.CASHBACK_SETTLED, user_ids=referred[start : start + SETTLED_CHUNK])
     return len(locked)
 
 

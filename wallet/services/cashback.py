@@ -16,14 +16,16 @@ from django.utils import timezone
 from accounts import authz
 from accounts.authz import Actor
 from accounts.models import User
-from accounts.services import Notice, audit_log, notify
+from accounts.services import Notice, notify
 from catalog.selectors import NO_CASHBACK, CashbackRate, cashback_rate_for
+from couponali.audit import AuditAction, audit_log
 from couponali.celery import enqueue_on_commit
+from couponali.task_names import Referrals
 from offers.models import OfferClick
+from wallet.locks import cashback_event_lock, wallet_lock
+from wallet.models import CashbackEvent, UnmatchedConversion, WalletBalance
+from wallet.networks import CONFIRMED, PENDING, REJECTED, Conversion
 
-from ..locks import cashback_event_lock, wallet_lock
-from ..models import CashbackEvent, UnmatchedConversion, WalletBalance
-from ..networks import CONFIRMED, PENDING, REJECTED, Conversion
 from .errors import IllegalTransition, WalletError
 from .ledger import T, wallet_claw_back, wallet_post
 from .lifecycle import CASHBACK_TRANSITIONS, transition_check
@@ -58,7 +60,9 @@ def _rule_of(event: CashbackEvent) -> CashbackRate:
     """The rule fixed when the event was first reported (kept on the event)."""
     if event.rate_type is None or event.rate_value is None:
         return NO_CASHBACK
-    return CashbackRate(type=event.rate_type, value=event.rate_value, cap=event.rate_cap, source=event.rate_source)
+    return CashbackRate(
+        type=event.rate_type, value=event.rate_value, cap=event.rate_cap, source=event.rate_source or ""
+    )
 
 
 def _click_rule(*, click, offer, merchant) -> CashbackRate:
@@ -252,7 +256,7 @@ def _event_create(
     User.all_objects.filter(pk=click.user_id).update(pending_cashback=F("pending_cashback") + amount)
     audit_log(
         actor_id=actor_id,
-        action="cashback.tracked",
+        action=AuditAction.CASHBACK_TRACKED,
         entity_type="cashback_event",
         entity_id=event.pk,
         metadata={
@@ -308,7 +312,7 @@ def _status_apply(
         if status in (CashbackEvent.Status.REJECTED, CashbackEvent.Status.REVERSED):
             audit_log(
                 actor_id=actor_id,
-                action="cashback.refused_transition",
+                action=AuditAction.CASHBACK_REFUSED_TRANSITION,
                 entity_type="cashback_event",
                 entity_id=event.pk,
                 metadata={"from": status, "to": "confirmed", "source": source},
@@ -352,7 +356,7 @@ def _confirm_locked(*, event: CashbackEvent, lock: WalletBalance, actor_id: int 
     event.status, event.confirmed_at, event.paid_at, event.held_reason = CashbackEvent.Status.PAID, now, now, None
     audit_log(
         actor_id=actor_id,
-        action="cashback.confirmed",
+        action=AuditAction.CASHBACK_CONFIRMED,
         entity_type="cashback_event",
         entity_id=event.pk,
         metadata=cashback_confirmed_audit(amount=event.cashback_amount, source=source, released_hold=held),
@@ -360,7 +364,7 @@ def _confirm_locked(*, event: CashbackEvent, lock: WalletBalance, actor_id: int 
     notice = cashback_confirmed_notice(user_id=event.user_id, amount=event.cashback_amount, store=event.merchant.name)
     notify(user_id=notice.user_id, title=notice.title, body=notice.body)
     if User.all_objects.filter(pk=event.user_id, referred_by_user__isnull=False).exists():
-        enqueue_on_commit("referrals.cashback_settled", user_ids=[event.user_id])
+        enqueue_on_commit(Referrals.CASHBACK_SETTLED, user_ids=[event.user_id])
 
 
 def _reject_locked(*, event: CashbackEvent, reason: str, actor_id: int | None) -> None:
@@ -370,7 +374,7 @@ def _reject_locked(*, event: CashbackEvent, reason: str, actor_id: int | None) -
     event.status = CashbackEvent.Status.REJECTED
     audit_log(
         actor_id=actor_id,
-        action="cashback.rejected",
+        action=AuditAction.CASHBACK_REJECTED,
         entity_type="cashback_event",
         entity_id=event.pk,
         metadata={"reason": reason},
@@ -402,7 +406,7 @@ def _reverse_locked(*, event: CashbackEvent, lock: WalletBalance, reason: str, a
     event.status = CashbackEvent.Status.REVERSED
     audit_log(
         actor_id=actor_id,
-        action="cashback.reversed",
+        action=AuditAction.CASHBACK_REVERSED,
         entity_type="cashback_event",
         entity_id=event.pk,
         metadata={"reason": reason, "debt": str(claw.debt.amount) if claw and claw.debt else "0"},
@@ -413,7 +417,7 @@ def _reverse_locked(*, event: CashbackEvent, lock: WalletBalance, reason: str, a
         body=f"The store cancelled your order at {event.merchant.name}: ₹{event.cashback_amount} was taken back.",
     )
     if User.all_objects.filter(pk=event.user_id, referred_by_user__isnull=False).exists():
-        enqueue_on_commit("referrals.cashback_settled", user_ids=[event.user_id])
+        enqueue_on_commit(Referrals.CASHBACK_SETTLED, user_ids=[event.user_id])
 
 
 def cashback_confirm(*, event_id: int, actor: Actor, source: str = "staff") -> CashbackEvent:

@@ -14,11 +14,11 @@ from django.utils import timezone
 from accounts import authz
 from accounts.authz import FINANCE, Actor
 from accounts.models import User
-from accounts.services import audit_log
+from couponali.audit import AuditAction, audit_log
 from couponali.money import PAISA, is_whole_paise
+from wallet.locks import debts_for_update, row_instance, wallet_lock
+from wallet.models import CREDIT_TYPES, WalletBalance, WalletDebt, WalletTransaction
 
-from ..locks import debts_for_update, row_instance, wallet_lock
-from ..models import CREDIT_TYPES, WalletBalance, WalletDebt, WalletTransaction
 from .errors import InsufficientBalance, WalletError
 
 T = WalletTransaction.Type
@@ -248,7 +248,7 @@ def wallet_claw_back(
             WalletBalance.objects.filter(pk=lock.pk).update(debt=lock.debt)
             audit_log(
                 actor_id=None,
-                action="wallet.debt_recorded",
+                action=AuditAction.WALLET_DEBT_RECORDED,
                 entity_type="wallet_debt",
                 entity_id=debt.pk,
                 metadata={"user_id": user_id, "amount": str(debt.amount), "reason": reason},
@@ -277,7 +277,7 @@ def wallet_adjust(*, user_id: int, amount: Decimal, reason: str, actor: Actor) -
         ).transaction
         audit_log(
             actor_id=actor_id,
-            action="wallet.adjust",
+            action=AuditAction.WALLET_ADJUST,
             entity_type="wallet_transaction",
             entity_id=posting.pk,
             metadata={"user_id": user_id, "amount": str(amount), "reason": reason},

@@ -4,7 +4,8 @@ set-based batch UPDATE; wallet/tests/test_lifecycle_tables.py drives every pair 
 
 from __future__ import annotations
 
-from ..models import CashbackEvent, Withdrawal
+from wallet.models import CashbackEvent, Withdrawal
+
 from .errors import IllegalTransition
 
 CASHBACK_TRANSITIONS: dict[str, set[str]] = {

@@ -14,12 +14,13 @@ from django.utils import timezone
 
 from accounts import authz
 from accounts.authz import FINANCE, Actor
-from accounts.services import audit_log, notify
+from accounts.services import notify
+from couponali.audit import AuditAction, audit_log
+from wallet.gateways import FAILED, PROCESSED, GatewayError, GatewayTimeout, PayoutGateway, PayoutRequest, PayoutResult
+from wallet.locks import withdrawal_lock
+from wallet.models import Payout, Withdrawal
+from wallet.selectors import payout_request_for
 
-from ..gateways import FAILED, PROCESSED, GatewayError, GatewayTimeout, PayoutGateway, PayoutRequest, PayoutResult
-from ..locks import withdrawal_lock
-from ..models import Payout, Withdrawal
-from ..selectors import payout_request_for
 from .withdrawals import return_money
 
 # Opens the transaction of one step of a payout (tasks pass an audited rls.bypass).
@@ -44,7 +45,9 @@ def withdrawal_payout_start(
             payout_attempts=F("payout_attempts") + 1,
             payout_requested_at=now,
         )
-        audit_log(actor_id=None, action="withdrawal.processing", entity_type="withdrawal", entity_id=withdrawal.pk)
+        audit_log(
+            actor_id=None, action=AuditAction.WITHDRAWAL_PROCESSING, entity_type="withdrawal", entity_id=withdrawal.pk
+        )
         withdrawal.refresh_from_db()
         return withdrawal, payout_request_for(withdrawal=withdrawal)
 
@@ -74,7 +77,7 @@ def withdrawal_payout_record(*, withdrawal_id: int, result: PayoutResult) -> Wit
             )
             audit_log(
                 actor_id=None,
-                action="withdrawal.completed",
+                action=AuditAction.WITHDRAWAL_COMPLETED,
                 entity_type="withdrawal",
                 entity_id=withdrawal.pk,
                 metadata={"utr": result.utr, "gateway_payout_id": result.gateway_payout_id},
@@ -95,7 +98,7 @@ def withdrawal_payout_record(*, withdrawal_id: int, result: PayoutResult) -> Wit
             return_money(withdrawal=withdrawal, lock=lock, why=result.failure_reason or "payout failed")
             audit_log(
                 actor_id=None,
-                action="withdrawal.failed",
+                action=AuditAction.WITHDRAWAL_FAILED,
                 entity_type="withdrawal",
                 entity_id=withdrawal.pk,
                 metadata={"reason": result.failure_reason},

@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from accounts import authz
 from accounts.authz import Actor
-from accounts.services import audit_log
+from couponali.audit import AuditAction, audit_log
+from wallet.models import UnmatchedConversion
+from wallet.networks import Conversion
 
-from ..models import UnmatchedConversion
-from ..networks import Conversion
 from .cashback import IngestResult, cashback_record
 from .errors import IllegalTransition
 
@@ -37,7 +37,7 @@ def unmatched_dismiss(*, unmatched_id: int, actor: Actor, note: str = "") -> Non
         if updated:
             audit_log(
                 actor_id=actor_id,
-                action="cashback.unmatched_dismissed",
+                action=AuditAction.CASHBACK_UNMATCHED_DISMISSED,
                 entity_type="unmatched_conversion",
                 entity_id=unmatched_id,
                 metadata={"note": note},

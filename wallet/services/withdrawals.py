@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.conf import settings
@@ -14,13 +15,15 @@ from accounts import authz
 from accounts import crypto as kyc_crypto
 from accounts.authz import FINANCE, Actor
 from accounts.selectors import kyc_for_user, kyc_is_verified
-from accounts.services import audit_log, notify
+from accounts.services import notify
 from accounts.validators import clean_mobile, clean_upi
+from couponali.audit import AuditAction, audit_log
 from couponali.celery import enqueue_on_commit
+from couponali.task_names import Wallet
+from wallet.locks import wallet_lock, withdrawal_lock
+from wallet.models import WalletBalance, Withdrawal
+from wallet.selectors import payout_method_choices
 
-from ..locks import wallet_lock, withdrawal_lock
-from ..models import WalletBalance, Withdrawal
-from ..selectors import payout_method_choices
 from .errors import InsufficientBalance, NotAllowed, WalletError
 from .ledger import T, exact_amount, wallet_post
 from .lifecycle import WITHDRAWAL_TRANSITIONS, transition_check
@@ -82,7 +85,7 @@ def _recharge_destination(*, user_id: int, details: dict) -> dict:
     return {"mobile": mobile, "operator": operator}
 
 
-_DESTINATIONS = {
+_DESTINATIONS: dict[str, Callable[..., dict]] = {
     Withdrawal.Method.UPI: _upi_destination,
     Withdrawal.Method.BANK: _bank_destination,
     Withdrawal.Method.GIFT_VOUCHER: _voucher_destination,
@@ -135,7 +138,7 @@ def withdrawal_request(*, user_id: int, amount: Decimal, method: str, details: d
         )
         audit_log(
             actor_id=user_id,
-            action="withdrawal.requested",
+            action=AuditAction.WITHDRAWAL_REQUESTED,
             entity_type="withdrawal",
             entity_id=withdrawal.pk,
             metadata={"amount": str(amount), "method": method},
@@ -160,7 +163,10 @@ def withdrawal_approve(*, withdrawal_id: int, actor: Actor) -> Withdrawal:
             Withdrawal.objects.filter(pk=withdrawal.pk).update(first_approver_id=actor_id, first_approved_at=now)
             withdrawal.first_approver_id, withdrawal.first_approved_at = actor_id, now
             audit_log(
-                actor_id=actor_id, action="withdrawal.first_approval", entity_type="withdrawal", entity_id=withdrawal.pk
+                actor_id=actor_id,
+                action=AuditAction.WITHDRAWAL_FIRST_APPROVAL,
+                entity_type="withdrawal",
+                entity_id=withdrawal.pk,
             )
             return withdrawal
         if withdrawal.approvals_required == 2 and withdrawal.first_approver_id == actor_id:
@@ -173,13 +179,15 @@ def withdrawal_approve(*, withdrawal_id: int, actor: Actor) -> Withdrawal:
             actor_id,
             now,
         )
-        audit_log(actor_id=actor_id, action="withdrawal.approved", entity_type="withdrawal", entity_id=withdrawal.pk)
+        audit_log(
+            actor_id=actor_id, action=AuditAction.WITHDRAWAL_APPROVED, entity_type="withdrawal", entity_id=withdrawal.pk
+        )
         notify(
             user_id=withdrawal.user_id,
             title="Withdrawal approved",
             body=f"Your withdrawal of ₹{withdrawal.amount} is approved and on its way.",
         )
-        enqueue_on_commit("wallet.pay_withdrawal", withdrawal_id=withdrawal.pk)
+        enqueue_on_commit(Wallet.PAY_WITHDRAWAL, withdrawal_id=withdrawal.pk)
     return withdrawal
 
 
@@ -214,7 +222,7 @@ def withdrawal_reject(*, withdrawal_id: int, actor: Actor, reason: str) -> Withd
         return_money(withdrawal=withdrawal, lock=lock, why=reason)
         audit_log(
             actor_id=actor_id,
-            action="withdrawal.rejected",
+            action=AuditAction.WITHDRAWAL_REJECTED,
             entity_type="withdrawal",
             entity_id=withdrawal.pk,
             metadata={"reason": reason},

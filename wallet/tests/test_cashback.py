@@ -15,9 +15,9 @@ from django.db import IntegrityError, transaction
 from accounts.authz import SYSTEM
 from accounts.factories import UserFactory, grant_permissions
 from accounts.models import Notification, User
-from couponali.models import AuditLog
 from catalog.factories import CategoryFactory, MerchantCommissionFactory, MerchantFactory
 from couponali import rls
+from couponali.models import AuditLog
 from devtools.testing import shared_path
 from offers.factories import OfferFactory
 from offers.models import OfferClick

@@ -14,8 +14,8 @@ from django.utils import timezone
 from accounts.authz import SYSTEM
 from accounts.factories import UserFactory
 from accounts.models import Notification, User
-from couponali.models import AuditLog
 from catalog.factories import MerchantFactory
+from couponali.models import AuditLog
 from wallet import services
 from wallet.models import CashbackEvent, WalletBalance, WalletTransaction
 from wallet.networks import NETWORKS, conversion_parse
@@ -23,7 +23,7 @@ from wallet.networks import NETWORKS, conversion_parse
 from .conftest import make_click
 
 
-def _due_event(*, store, txn: str) -> tuple[int, int]:
+def _due_event(*, store, txn):
     """A shopper and their pending cashback (₹60 on a ₹1,000 sale), reported through the real service and
     past the store's validation period."""
     shopper = UserFactory()

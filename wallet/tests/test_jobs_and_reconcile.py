@@ -18,10 +18,10 @@ from django.utils import timezone
 from accounts.authz import SYSTEM
 from accounts.factories import UserFactory
 from accounts.models import Notification, User
-from couponali.models import AuditLog
 from catalog.factories import CategoryFactory, MerchantCommissionFactory, MerchantFactory
 from catalog.selectors import cashback_rate_for
 from couponali import rls
+from couponali.models import AuditLog
 from offers.factories import OfferFactory
 from offers.models import OfferClick
 from wallet import services, tasks

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -85,7 +86,7 @@ def _setup(case: Case, shopper, store) -> tuple[str, dict, Callable[[], bool]]:
     """Rows for the case; returns (url, POST data, check-after-success)."""
     if case.name == "record":
         click = make_click(user=shopper, merchant=store)
-        data = {
+        data: dict[str, object] = {
             "network": "manual",
             "click_id": str(click.click_id),
             "transaction_id": "STAFF-1",
@@ -176,7 +177,7 @@ CASES = [
 
 
 def _staff(*perms: str, finance: bool = False):
-    user = make_finance_staff() if finance else UserFactory(is_staff=True)
+    user: Any = make_finance_staff() if finance else UserFactory(is_staff=True)
     if finance:  # make_finance_staff grants the whole finance set: start from none but the department
         user.user_permissions.clear()
     return grant_permissions(user, *perms)

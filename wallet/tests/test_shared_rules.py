@@ -25,7 +25,7 @@ def fund(user, amount="1000"):
 def kyc_form_error(upi_id: str) -> str:
     form = KycForm(data={"upi_id": upi_id})
     form.is_valid()
-    return form.errors["upi_id"][0]
+    return str(form.errors["upi_id"][0])
 
 
 @pytest.mark.django_db
