@@ -77,7 +77,9 @@ def clean_ifsc(value: str) -> str:
 def clean_upi(value: str) -> str:
     upi = (value or "").strip()
     if not UPI_RE.match(upi):
-        raise ValidationError("A UPI id looks like name@bank, for example priya.s@okhdfcbank.", code="invalid_upi")
+        raise ValidationError(
+            "Enter a valid UPI id, like name@bank (for example priya.s@okhdfcbank).", code="invalid_upi"
+        )
     return upi.lower()
 
 

@@ -9,7 +9,7 @@ referral becomes active), plus REFERRAL_BONUS_PERCENT of each confirmed cashback
 to the paisa. A friend's cashback reversed after its bonus was paid takes the bonus back (a claw-back that
 never makes the referrer's balance negative: wallet.services.wallet_claw_back).
 
-Lock order (wallet.services): the referrer's wallet_balances row, then the referral row.
+Lock order (wallet.locks): the referrer's wallet_balances row (wallet_lock), then the referral row.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import notify
 from couponali.audit import AuditAction, audit_log
+from couponali.money import cashback_amount_floor
+from wallet.locks import wallet_lock
 from wallet.models import CashbackEvent, WalletBalance, WalletTransaction
-from wallet.services import cashback_amount_floor, wallet_claw_back, wallet_lock, wallet_post
+from wallet.services import wallet_claw_back, wallet_post
 
 from .models import Referral
 

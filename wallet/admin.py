@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -81,8 +82,8 @@ def _with_reason(modeladmin, request, queryset, *, action: str, title: str, call
             "objects": queryset,
             "form": form,
             "action": action,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            "opts": modeladmin.model._meta,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "opts": modeladmin.opts,
         },
     )
 
@@ -157,7 +158,7 @@ class WalletTransactionAdmin(ReadOnlyAdmin):
                 **self.admin_site.each_context(request),
                 "title": "Manual wallet adjustment",
                 "form": form,
-                "opts": self.model._meta,
+                "opts": self.opts,
             },
         )
 
@@ -315,7 +316,7 @@ class CashbackEventAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
                 **self.admin_site.each_context(request),
                 "title": "Record a conversion",
                 "form": form,
-                "opts": self.model._meta,
+                "opts": self.opts,
             },
         )
 

@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -158,8 +159,6 @@ class TransactionListView(APIView):
     )
     def get(self, request):
         qs = selectors.statement(user_id=request.user.pk, kind=request.query_params.get("type") or None)
-        from rest_framework.pagination import PageNumberPagination
-
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(TransactionSerializer(page, many=True).data)
@@ -187,14 +186,8 @@ class WithdrawalListView(APIView):
         if not serializer.is_valid():
             return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
         data = serializer.validated_data
-        try:
-            withdrawal = services.withdrawal_request(
-                user_id=request.user.pk, amount=data["amount"], method=data["method"], details=data["details"]
-            )
-        except services.InsufficientBalance as exc:
-            return Response({"detail": str(exc), "code": "insufficient_balance"}, status=status.HTTP_409_CONFLICT)
-        except services.NotAllowed as exc:
-            return Response({"detail": str(exc), "code": "not_allowed"}, status=status.HTTP_403_FORBIDDEN)
-        except services.WalletError as exc:
-            return Response({"detail": str(exc), "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST)
+        # A refusal (services.WalletError) is answered by the API's exception handler (couponali.api_errors).
+        withdrawal = services.withdrawal_request(
+            user_id=request.user.pk, amount=data["amount"], method=data["method"], details=data["details"]
+        )
         return Response(WithdrawalSerializer(withdrawal).data, status=status.HTTP_201_CREATED)

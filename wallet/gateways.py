@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import requests
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.module_loading import import_string
@@ -137,7 +138,11 @@ class FakePayoutGateway(PayoutGateway):
         outcome = self._next_outcome()
         if outcome == "timeout_unsent":
             raise GatewayTimeout("fake gateway: the request was lost")
-        record = {"id": "fpout_" + secrets.token_hex(8), "amount": str(request.amount), "method": request.method}
+        record: dict[str, object] = {
+            "id": "fpout_" + secrets.token_hex(8),
+            "amount": str(request.amount),
+            "method": request.method,
+        }
         if outcome == "fail":
             record.update(status=FAILED, failure_reason="Beneficiary bank declined the transfer")
         elif outcome == "pending":
@@ -242,8 +247,6 @@ class RazorpayXGateway(PayoutGateway):
         )
 
     def _call(self, method: str, path: str, **kwargs):
-        import requests
-
         try:
             response = requests.request(method, self.base_url + path, auth=self.auth, timeout=self.timeout, **kwargs)
         except requests.Timeout as exc:

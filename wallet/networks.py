@@ -188,6 +188,8 @@ def conversion_parse(network: Network, params: Mapping[str, str]) -> Conversion:
     if len(transaction_id) > 255:
         raise ConversionError(f"{f['transaction_id']} is longer than 255 characters")
     sale_amount = _amount(params, f["sale_amount"], required=True)
+    if sale_amount is None:  # required=True raised already; this tells the type checker
+        raise ConversionError(f"{f['sale_amount']} is empty")
     commission = _amount(params, f["commission"], required=False)
     network_status = _text(params, f["status"])
     if not network_status:

@@ -6,11 +6,20 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .gateways import payout_gateway_methods
+from accounts import crypto as kyc_crypto
+from accounts.models import User
+from accounts.services import kyc_payout_details
+from offers.models import OfferClick
+
+from .gateways import PayoutRequest, payout_gateway_methods
 from .models import CashbackEvent, WalletBalance, WalletTransaction, Withdrawal
+
+# A payout 'processing' for longer than this is asked about at the gateway (withdrawals_due_for_reconcile).
+PAYOUT_STALE_AFTER = dt.timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -24,8 +33,6 @@ class WalletSummary:
 
 
 def wallet_summary(*, user) -> WalletSummary:
-    from django.conf import settings
-
     balance = WalletBalance.objects.filter(user_id=user.pk).values_list("balance", "debt").first()
     available, debt = balance if balance else (Decimal("0.00"), Decimal("0.00"))
     return WalletSummary(
@@ -72,8 +79,6 @@ class CashbackRow:
 def cashback_rows(*, user_id: int, limit: int = 100) -> list[CashbackRow]:
     """Each cashback with its store, click time, status timeline and expected confirmation date.
     Two queries whatever the number of rows (events + their clicks)."""
-    from offers.models import OfferClick
-
     events = list(
         CashbackEvent.objects.filter(user_id=user_id).select_related("merchant").order_by("-created_at", "-id")[:limit]
     )
@@ -98,7 +103,7 @@ def cashback_rows(*, user_id: int, limit: int = 100) -> list[CashbackRow]:
             CashbackRow(
                 event=e,
                 store=e.merchant.name,
-                clicked_at=clicks.get(e.click_id),
+                clicked_at=clicks.get(e.click_id) if e.click_id else None,
                 expected_on=expected,
                 timeline=timeline,
             )
@@ -108,8 +113,6 @@ def cashback_rows(*, user_id: int, limit: int = 100) -> list[CashbackRow]:
 
 def click_history(*, user_id: int, days: int = 120, limit: int = 50):
     """The shopper's recent click-outs (newest first) with the store, for missing-cashback claims."""
-    from offers.models import OfferClick
-
     since = timezone.now() - dt.timedelta(days=days)
     clicks = list(
         OfferClick.objects.filter(user_id=user_id, created_at__gte=since)
@@ -130,3 +133,50 @@ def payout_method_choices() -> list[tuple[str, str]]:
     """The withdrawal methods offered to shoppers: those the configured payout gateway can pay (model order)."""
     payable = payout_gateway_methods()
     return [(value, label) for value, label in Withdrawal.Method.choices if value in payable]
+
+
+# ---------------------------------------------------------------- payouts
+
+
+def payout_request_for(*, withdrawal: Withdrawal) -> PayoutRequest:
+    """What the gateway is asked to pay. The idempotency key is the withdrawal's uuid, for every attempt.
+    Run it in the payout step's scope (an audited rls.bypass): it reads the KYC, and the read is audited."""
+    destination = dict(withdrawal.destination_details or {})
+    # Account numbers and UPI ids are stored encrypted (accounts.crypto); they are decrypted here, for the
+    # gateway request only, and never written back.
+    if withdrawal.method == Withdrawal.Method.BANK:
+        kyc = kyc_payout_details(user_id=withdrawal.user_id)
+        destination["account_number"] = kyc.get("account_number", "")
+    elif withdrawal.method == Withdrawal.Method.UPI:
+        encrypted = destination.pop("vpa_encrypted", None)
+        if encrypted:
+            destination["vpa"] = kyc_crypto.decrypt(encrypted) or ""
+        elif destination.get("source") == "kyc":
+            destination["vpa"] = kyc_payout_details(user_id=withdrawal.user_id).get("upi_id", "")
+    user = User.all_objects.filter(pk=withdrawal.user_id).only("full_name", "email").first()
+    return PayoutRequest(
+        idempotency_key=str(withdrawal.uuid),
+        amount=withdrawal.amount,
+        method=withdrawal.method,
+        destination=destination,
+        beneficiary_name=(user.full_name or user.email or "") if user else "",
+    )
+
+
+def withdrawals_due_for_payout() -> list[int]:
+    """Approved withdrawals not sent to the gateway yet (the payout job's next 500)."""
+    return list(
+        Withdrawal.objects.filter(status=Withdrawal.Status.APPROVED).order_by("id").values_list("id", flat=True)[:500]
+    )
+
+
+def withdrawals_due_for_reconcile(*, now: dt.datetime | None = None) -> list[int]:
+    """Withdrawals left 'processing' longer than PAYOUT_STALE_AFTER (the payout job asks the gateway)."""
+    now = now or timezone.now()
+    return list(
+        Withdrawal.objects.filter(
+            status=Withdrawal.Status.PROCESSING, payout_requested_at__lte=now - PAYOUT_STALE_AFTER
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:500]
+    )

@@ -14,8 +14,9 @@ from couponali import rls
 from couponali.audit import AuditAction, audit_log
 from couponali.task_names import Wallet
 
-from . import services
+from . import selectors, services
 from .gateways import payout_gateway
+from .reconcile import wallet_reconcile
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,8 @@ def reconcile_payout(withdrawal_id: int) -> None:
 def process_payouts() -> None:
     """Every minute: pay approved withdrawals not yet sent, and reconcile those left processing."""
     with rls.bypass(reason="payout scan"):
-        due = services.withdrawals_due_for_payout()
-        stale = services.withdrawals_due_for_reconcile()
+        due = selectors.withdrawals_due_for_payout()
+        stale = selectors.withdrawals_due_for_reconcile()
     for withdrawal_id in due:
         pay_withdrawal.delay(withdrawal_id)
     for withdrawal_id in stale:
@@ -78,8 +79,6 @@ def process_payouts() -> None:
 @shared_task(name="wallet.reconcile_wallets")
 def reconcile_wallets() -> dict:
     """Nightly: every invariant of the ledger. Breaks are logged as errors and audited."""
-    from .reconcile import wallet_reconcile
-
     with rls.bypass(reason="nightly wallet reconciliation"):
         problems, counts = wallet_reconcile()
         if problems:

@@ -30,11 +30,13 @@ from couponali.audit import audit_log
 from .kyc import KYC_PLAIN_FIELDS, kyc_payout_details, kyc_reveal, kyc_review, kyc_rotate_keys, kyc_submit
 from .limits import limit_request, limit_target
 from .notifications import (
+    Notice,
     notification_deliver,
     notification_mark_all_read,
     notification_mark_read,
     notifications_unread_forget,
     notify,
+    notify_many,
 )
 from .passwords import password_reset_complete, password_reset_request, user_password_change
 from .profile import user_delete, user_profile_update
@@ -68,6 +70,7 @@ __all__ = [
     "CodeInvalid",
     "InvalidCredentials",
     "InvalidReferralCode",
+    "Notice",
     "TokenInvalid",
     "TokenPair",
     "TooManyAttempts",
@@ -86,6 +89,7 @@ __all__ = [
     "notification_mark_read",
     "notifications_unread_forget",
     "notify",
+    "notify_many",
     "password_reset_complete",
     "password_reset_request",
     "session_create",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from django.core.cache import cache
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Notification
@@ -13,6 +16,9 @@ from accounts.sms import send_sms
 from couponali.celery import enqueue_on_commit
 from couponali.links import absolute_url
 from couponali.task_names import Accounts
+
+# The lengths of a notification's columns (notify and notify_many cut to them).
+TITLE_MAX, BODY_MAX = 120, 500
 
 
 def notify(
@@ -25,12 +31,37 @@ def notify(
     sms: bool = False,
 ) -> Notification:
     """An in-app notification for the user; with ``email``/``sms`` a copy goes out by Celery after commit."""
-    notification = Notification.objects.create(user_id=user_id, title=title[:120], body=body[:500], url=url)
+    notification = Notification.objects.create(user_id=user_id, title=title[:TITLE_MAX], body=body[:BODY_MAX], url=url)
     notifications_unread_forget(user_ids=[user_id])
     channels = [name for name, wanted in (("email", email), ("sms", sms)) if wanted]
     if channels:
         enqueue_on_commit(Accounts.DELIVER_NOTIFICATION, notification_id=notification.pk, channels=channels)
     return notification
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One in-app notification to write (notify_many)."""
+
+    user_id: int
+    title: str
+    body: str
+    url: str | None = None
+
+
+def notify_many(*, notices: Sequence[Notice]) -> None:
+    """In-app notifications for many users, streamed in one COPY: what notify() writes for each notice (same
+    truncation, same unread-count reset), for a set-based change (every shopper of a cashback batch), where an
+    INSERT per row or an ORM bulk_create would cost more than the change itself. No e-mail/SMS copies: those
+    go through notify() one by one."""
+    now = timezone.now()
+    with (
+        connection.cursor() as cur,
+        cur.copy("COPY notifications (user_id, title, body, url, is_read, created_at) FROM STDIN") as copy,
+    ):
+        for n in notices:
+            copy.write_row((n.user_id, n.title[:TITLE_MAX], n.body[:BODY_MAX], n.url, False, now))
+    notifications_unread_forget(user_ids=[n.user_id for n in notices])
 
 
 def notifications_unread_forget(*, user_ids: list[int]) -> None:

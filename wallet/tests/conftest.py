@@ -1,20 +1,19 @@
 """Fixtures of the wallet tests: shoppers with verified KYC, finance staff, clicks, postbacks.
 
-Row-level security: issue 4 puts forced policies on wallet_transactions, support_tickets, user_kyc and
-user_sessions. Tests that check money logic read those tables directly, so each non-transactional test's
-own transaction runs with the bypass setting on (requests and tasks inside it set their own nested scope,
-as in production); what a shopper may see is tested with policies on (test_rls.py, and the whole suite with
-WALLET_TEST_RLS=1, which puts issue-4-style policies on for the session until the real ones are merged).
+Row-level security: forced policies guard wallet_transactions, support_tickets, user_kyc and user_sessions
+(couponali migrations 0002/0003). Tests that check money logic read those tables directly, so each
+non-transactional test's own transaction runs with the bypass setting on (requests and tasks inside it set
+their own nested scope, as in production); what a shopper may see is tested in test_rls.py, whose
+transactional tests run without that bypass.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from decimal import Decimal
 
-import psycopg
 import pytest
+from django.db import connection
 
 from accounts import crypto
 from accounts.factories import (
@@ -104,33 +103,6 @@ def click(shopper, store):
     return make_click(user=shopper, merchant=store)
 
 
-RLS_TABLES = ("wallet_transactions", "support_tickets", "user_kyc")
-RLS_RULE = (
-    "coalesce(current_setting('app.rls_bypass', true), '') = 'on' "
-    "OR user_id::text = coalesce(current_setting('app.user_id', true), '')"
-)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _session_rls_policies(request):
-    """WALLET_TEST_RLS=1: forced owner-only policies for the whole session (as issue 4 will add)."""
-    if os.environ.get("WALLET_TEST_RLS") != "1":
-        yield
-        return
-    request.getfixturevalue("django_db_setup")
-    from devtools.testing import owner_database_url
-
-    with request.getfixturevalue("django_db_blocker").unblock():
-        url = owner_database_url()
-    with psycopg.connect(url, autocommit=True) as owner:
-        for table in RLS_TABLES:
-            owner.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-            owner.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-            owner.execute(f"DROP POLICY IF EXISTS session_owner_only ON {table}")
-            owner.execute(f"CREATE POLICY session_owner_only ON {table} USING ({RLS_RULE}) WITH CHECK ({RLS_RULE})")
-    yield
-
-
 @pytest.fixture(autouse=True)
 def _see_all_rows(request):
     """Non-transactional tests: their transaction acts with the RLS bypass setting on (see module doc)."""
@@ -139,8 +111,6 @@ def _see_all_rows(request):
         yield
         return
     request.getfixturevalue("db")
-    from django.db import connection
-
     with connection.cursor() as cur:
         cur.execute("SELECT set_config('app.rls_bypass', 'on', true)")
     yield

@@ -17,6 +17,7 @@ from accounts.factories import UserFactory, grant_permissions
 from accounts.models import Notification, User
 from catalog.factories import CategoryFactory, MerchantCommissionFactory, MerchantFactory
 from couponali import rls
+from couponali.models import AuditLog
 from devtools.testing import shared_path
 from offers.factories import OfferFactory
 from offers.models import OfferClick
@@ -476,8 +477,6 @@ def test_every_network_maps_the_same_fields():
 @pytest.mark.django_db
 def test_postback_works_with_row_level_security_scope(client, shopper):
     """The endpoint runs anonymous (request scope with no user) and acts through an audited bypass."""
-    from couponali.models import AuditLog
-
     click = make_click(user=shopper, cashback_value=SAMPLE_RATES["cuelinks"])
     query = SAMPLE_POSTBACKS["cuelinks"].format(click=click.click_id)
     client.get(f"/api/v1/postbacks/cuelinks/?{query}&secret=test-cl-secret")

@@ -22,9 +22,11 @@ from django.test import Client
 from accounts.factories import UserFactory, UserKYCFactory
 from catalog.factories import MerchantFactory
 from couponali import rls
-from wallet import services
+from devtools.testing import celery_worker
+from wallet import services, tasks
 from wallet.models import CashbackEvent, WalletBalance, WalletTransaction, Withdrawal
 from wallet.reconcile import wallet_reconcile
+from wallet.testing import pending_events_create
 
 from .conftest import make_click, make_finance_staff
 
@@ -94,6 +96,40 @@ def test_50_concurrent_withdrawals_of_30_from_100(settings):
     assert_reconciled()
 
 
+def _random_operation(rng, client, *, users, cookies, finance, book, failures) -> None:
+    """One of: a finance credit (40%), a finance debit (25%), a shopper's withdrawal through the API (25%), a
+    finance rejection of a pending withdrawal (10%); what it moved is booked."""
+    user = rng.choice(users)
+    amount = Decimal(rng.randint(1, 50000)) / 100
+    roll = rng.random()
+    if roll < 0.40:
+        with rls.scope(user_id=finance.pk, tables=rls.tables_visible_to(finance)):
+            services.wallet_post(user_id=user.pk, amount=amount, type=T.ADMIN_CREDIT)
+        book(user.pk, amount)
+    elif roll < 0.65:
+        with rls.scope(user_id=finance.pk, tables=rls.tables_visible_to(finance)):
+            services.wallet_post(user_id=user.pk, amount=-amount, type=T.ADMIN_DEBIT)
+        book(user.pk, -amount)
+    elif roll < 0.90:
+        client.cookies = cookies[user.pk]
+        response = client.post(
+            "/api/v1/wallet/withdrawals/",
+            {"amount": str(amount), "method": "upi", "details": {"vpa": "xena@okaxis"}},
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+        )
+        if response.status_code == 201:
+            book(user.pk, -amount)
+        elif response.status_code != 409:
+            failures.append(f"withdrawal answered {response.status_code}: {response.content[:200]}")
+    else:
+        with rls.scope(user_id=finance.pk, tables=rls.tables_visible_to(finance)):
+            pending = list(Withdrawal.objects.filter(user=user, status="pending").values_list("id", "amount")[:1])
+            if pending:
+                services.withdrawal_reject(withdrawal_id=pending[0][0], actor=finance, reason="test")
+                book(user.pk, pending[0][1])
+
+
 def test_16_workers_posting_2000_random_credits_and_debits_over_10_wallets(settings):
     settings.WALLET_MIN_WITHDRAWAL = Decimal("1.00")
     with rls.bypass(reason="test setup"):
@@ -116,38 +152,10 @@ def test_16_workers_posting_2000_random_credits_and_debits_over_10_wallets(setti
         rng = random.Random(seed)
         client = Client()
         for _ in range(ops_per_worker):
-            user = rng.choice(users)
-            amount = Decimal(rng.randint(1, 50000)) / 100
-            roll = rng.random()
             try:
-                if roll < 0.40:
-                    with rls.scope(user_id=finance.pk, tables=rls.tables_visible_to(finance)):
-                        services.wallet_post(user_id=user.pk, amount=amount, type=T.ADMIN_CREDIT)
-                    book(user.pk, amount)
-                elif roll < 0.65:
-                    with rls.scope(user_id=finance.pk, tables=rls.tables_visible_to(finance)):
-                        services.wallet_post(user_id=user.pk, amount=-amount, type=T.ADMIN_DEBIT)
-                    book(user.pk, -amount)
-                elif roll < 0.90:
-                    client.cookies = cookies[user.pk]
-                    response = client.post(
-                        "/api/v1/wallet/withdrawals/",
-                        {"amount": str(amount), "method": "upi", "details": {"vpa": "x@okaxis"}},
-                        content_type="application/json",
-                        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
-                    )
-                    if response.status_code == 201:
-                        book(user.pk, -amount)
-                    elif response.status_code != 409:
-                        failures.append(f"withdrawal answered {response.status_code}: {response.content[:200]}")
-                else:
-                    with rls.scope(user_id=finance.pk, tables=rls.tables_visible_to(finance)):
-                        pending = list(
-                            Withdrawal.objects.filter(user=user, status="pending").values_list("id", "amount")[:1]
-                        )
-                        if pending:
-                            services.withdrawal_reject(withdrawal_id=pending[0][0], actor=finance, reason="test")
-                            book(user.pk, pending[0][1])
+                _random_operation(
+                    rng, client, users=users, cookies=cookies, finance=finance, book=book, failures=failures
+                )
             except services.InsufficientBalance:
                 pass  # a clean refusal: nothing moved
             except services.IllegalTransition:
@@ -223,10 +231,6 @@ def test_approved_first_in_parallel_with_pending_creates_one_event():
 
 
 def test_a_worker_killed_in_the_middle_of_the_confirmation_job_credits_exactly_once_after_restart():
-    from devtools.testing import celery_worker
-    from wallet import tasks
-    from wallet.testing import pending_events_create
-
     # given many due pending events, so that the job needs many batches
     fixture = pending_events_create(users=2000, per_user=8)
     total = fixture["events"]

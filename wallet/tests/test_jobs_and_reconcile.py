@@ -9,6 +9,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from celery import current_app
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import override_settings
@@ -20,6 +21,7 @@ from accounts.models import Notification, User
 from catalog.factories import CategoryFactory, MerchantCommissionFactory, MerchantFactory
 from catalog.selectors import cashback_rate_for
 from couponali import rls
+from couponali.models import AuditLog
 from offers.factories import OfferFactory
 from offers.models import OfferClick
 from wallet import services, tasks
@@ -27,6 +29,7 @@ from wallet.factories import PayoutFactory, WalletTransactionFactory, Withdrawal
 from wallet.models import CashbackEvent, WalletTransaction
 from wallet.networks import NETWORKS, conversion_parse
 from wallet.reconcile import all_checks, wallet_reconcile
+from wallet.services.cashback import _click_rule
 from wallet.testing import pending_events_create
 
 from .conftest import make_click
@@ -189,7 +192,7 @@ def test_each_click_carries_the_rate_the_site_advertises(client):
         assert response.status_code == 302, n
         click = OfferClick.objects.get(offer=offer)
         advertised = cashback_rate_for(store, offer=offer)
-        written = services._click_rule(click=click, offer=offer, merchant=store)
+        written = _click_rule(click=click, offer=offer, merchant=store)
         assert (written.type, written.value, written.cap, written.source) == (
             advertised.type,
             advertised.value,
@@ -206,8 +209,6 @@ def test_the_beat_schedule_runs_the_wallet_jobs():
         "wallet.reconcile_wallets",
         "referrals.sweep",
     } <= tasks_scheduled
-    from celery import current_app
-
     current_app.loader.import_default_modules()
     assert {
         "wallet.auto_confirm_cashback",
@@ -223,8 +224,6 @@ def test_the_beat_schedule_runs_the_wallet_jobs():
 
 @pytest.mark.django_db
 def test_the_nightly_task_audits_breaks(caplog):
-    from couponali.models import AuditLog
-
     assert tasks.reconcile_wallets()["snapshot"] == 0
     WithdrawalFactory()
     counts = tasks.reconcile_wallets()

@@ -16,6 +16,7 @@ from accounts.authz import SYSTEM
 from accounts.factories import UserFactory
 from cms.models import SupportTicket, SupportTicketAttachment
 from cms.testing import pdf_bytes
+from referrals.factories import ReferralFactory
 from wallet import services
 from wallet.models import CashbackEvent, WalletTransaction, Withdrawal
 from wallet.networks import NETWORKS, conversion_parse
@@ -132,13 +133,13 @@ def test_withdraw_form_shows_refusals_and_a_corrected_form_goes_through(client, 
     client.force_login(shopper)
     key = str(uuid.uuid4())
     response = client.post(
-        reverse("wallet:withdraw"), {"amount": "100", "method": "upi", "vpa": "a@okaxis", "idempotency_key": key}
+        reverse("wallet:withdraw"), {"amount": "100", "method": "upi", "vpa": "asha@okaxis", "idempotency_key": key}
     )
     assert response.status_code == 400 and "minimum withdrawal is ₹250" in response.content.decode()
     new_key = response.context["form"]["idempotency_key"].value()
     assert new_key != key
     ok = client.post(
-        reverse("wallet:withdraw"), {"amount": "250", "method": "upi", "vpa": "a@okaxis", "idempotency_key": new_key}
+        reverse("wallet:withdraw"), {"amount": "250", "method": "upi", "vpa": "asha@okaxis", "idempotency_key": new_key}
     )
     assert ok.status_code == 302 and Withdrawal.objects.count() == 1
 
@@ -198,8 +199,6 @@ def test_missing_cashback_claim_from_the_click_history(client, shopper, store, s
 
 @pytest.mark.django_db
 def test_referrals_page_shows_code_share_link_friends_and_earnings(client, shopper, settings):
-    from referrals.factories import ReferralFactory
-
     settings.SITE_URL = "https://couponali.in"
     ReferralFactory(
         referrer_user=shopper,
@@ -259,10 +258,10 @@ def test_finance_approves_and_rejects_withdrawals_in_the_admin(client, shopper, 
     finance.save()
     services.wallet_post(user_id=shopper.pk, amount=Decimal("2000"), type=T.ADMIN_CREDIT)
     a = services.withdrawal_request(
-        user_id=shopper.pk, amount=Decimal("500"), method="upi", details={"vpa": "a@okaxis"}
+        user_id=shopper.pk, amount=Decimal("500"), method="upi", details={"vpa": "asha@okaxis"}
     )
     b = services.withdrawal_request(
-        user_id=shopper.pk, amount=Decimal("700"), method="upi", details={"vpa": "a@okaxis"}
+        user_id=shopper.pk, amount=Decimal("700"), method="upi", details={"vpa": "asha@okaxis"}
     )
     client.force_login(finance)
     changelist = reverse("admin:wallet_withdrawal_changelist")
@@ -283,7 +282,7 @@ def test_finance_approves_and_rejects_withdrawals_in_the_admin(client, shopper, 
     # staff outside finance (even a superuser) are refused, nothing changes
     outsider = UserFactory(is_staff=True, is_superuser=True)
     c = services.withdrawal_request(
-        user_id=shopper.pk, amount=Decimal("300"), method="upi", details={"vpa": "a@okaxis"}
+        user_id=shopper.pk, amount=Decimal("300"), method="upi", details={"vpa": "asha@okaxis"}
     )
     client.force_login(outsider)
     response = client.post(changelist, {"action": "approve_selected", "_selected_action": [c.pk]})

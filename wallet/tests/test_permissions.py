@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -85,7 +86,7 @@ def _setup(case: Case, shopper, store) -> tuple[str, dict, Callable[[], bool]]:
     """Rows for the case; returns (url, POST data, check-after-success)."""
     if case.name == "record":
         click = make_click(user=shopper, merchant=store)
-        data = {
+        data: dict[str, object] = {
             "network": "manual",
             "click_id": str(click.click_id),
             "transaction_id": "STAFF-1",
@@ -132,7 +133,7 @@ def _setup(case: Case, shopper, store) -> tuple[str, dict, Callable[[], bool]]:
             lambda: WalletTransaction.objects.filter(user=shopper, type=T.ADMIN_CREDIT, amount=150).exists(),
         )
     services.wallet_post(user_id=shopper.pk, amount=Decimal("1000"), type=T.ADMIN_CREDIT, description="seed")
-    w = services.withdrawal_request(user_id=shopper.pk, amount=Decimal("400"), method="upi", details={"vpa": "a@ok"})
+    w = services.withdrawal_request(user_id=shopper.pk, amount=Decimal("400"), method="upi", details={"vpa": "asha@ok"})
     if case.name == "approve":
         data = {"action": "approve_selected", "_selected_action": [w.pk]}
         return f"{ADMIN}/withdrawal/", data, lambda: Withdrawal.objects.get(pk=w.pk).status == "approved"
@@ -176,7 +177,7 @@ CASES = [
 
 
 def _staff(*perms: str, finance: bool = False):
-    user = make_finance_staff() if finance else UserFactory(is_staff=True)
+    user: Any = make_finance_staff() if finance else UserFactory(is_staff=True)
     if finance:  # make_finance_staff grants the whole finance set: start from none but the department
         user.user_permissions.clear()
     return grant_permissions(user, *perms)
@@ -264,7 +265,7 @@ def test_services_refuse_an_unprivileged_actor_whoever_calls_them(shopper, store
     pending = record(click, "S-1").event_id
     paid = record(make_click(user=shopper, merchant=store), "S-2", status="validated").event_id
     services.wallet_post(user_id=shopper.pk, amount=Decimal("1000"), type=T.ADMIN_CREDIT, description="seed")
-    w = services.withdrawal_request(user_id=shopper.pk, amount=Decimal("300"), method="upi", details={"vpa": "a@ok"})
+    w = services.withdrawal_request(user_id=shopper.pk, amount=Decimal("300"), method="upi", details={"vpa": "asha@ok"})
     unmatched = services.cashback_record(
         conversion=conversion_parse(
             NETWORKS["cuelinks"],

@@ -150,6 +150,7 @@ def test_held_events_are_not_auto_confirmed_by_the_batch_nor_the_singles_path(sh
             source="test",
             actor=SYSTEM,
         ).event_id
+        assert event_id is not None
         # past the store's validation period
         CashbackEvent.objects.filter(pk=event_id).update(created_at=timezone.now() - dt.timedelta(days=31))
         return event_id

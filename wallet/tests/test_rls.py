@@ -1,13 +1,13 @@
-"""The wallet works with row-level security on (issue 4 adds the real policies): here temporary policies of
-the same contract (owner, staff or audited bypass; enabled and FORCED) are put on wallet_transactions,
-support_tickets and user_kyc by the table owner, and the money flows run through HTTP, tasks and commands."""
+"""The wallet works with row-level security on: the real policies (couponali migrations 0002/0003: owner,
+staff with the table's view permission, or an audited bypass; enabled and FORCED) guard wallet_transactions,
+support_tickets and user_kyc, and the money flows run through HTTP, tasks and commands in transactional
+tests (no test-wide bypass, see conftest)."""
 
 from __future__ import annotations
 
 import io
 from decimal import Decimal
 
-import psycopg
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -17,7 +17,6 @@ from django.utils import timezone
 from accounts.factories import UserFactory, UserKYCFactory
 from cms.models import SupportTicket
 from couponali import rls
-from devtools.testing import owner_database_url
 from wallet import services, tasks
 from wallet.models import WalletTransaction, Withdrawal
 from wallet.testing import pending_events_create
@@ -26,33 +25,19 @@ from .conftest import make_click, make_finance_staff
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 TABLES = ("wallet_transactions", "support_tickets", "user_kyc")
-RULE = (
-    "coalesce(current_setting('app.rls_bypass', true), '') = 'on' "
-    "OR user_id::text = coalesce(current_setting('app.user_id', true), '')"
-)
 
 
 @pytest.fixture
 def policies():
-    """Temporary policies; the tables' own RLS flags (issue 4 may have set them) are restored afterwards."""
-    with psycopg.connect(owner_database_url(), autocommit=True) as owner:
-        before = {
-            table: owner.execute(
-                "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = %s::regclass", [table]
-            ).fetchone()
-            for table in TABLES
-        }
-        for table in TABLES:
-            owner.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-            owner.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-            owner.execute(f"CREATE POLICY test_owner_only ON {table} USING ({RULE}) WITH CHECK ({RULE})")
-        try:
-            yield
-        finally:
-            for table, (enabled, forced) in before.items():
-                owner.execute(f"DROP POLICY IF EXISTS test_owner_only ON {table}")
-                owner.execute(f"ALTER TABLE {table} {'' if forced else 'NO '}FORCE ROW LEVEL SECURITY")
-                owner.execute(f"ALTER TABLE {table} {'ENABLE' if enabled else 'DISABLE'} ROW LEVEL SECURITY")
+    """The tables the flows touch are under the real policies, enabled and forced (the migrations' own)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, count(p.polname) FROM pg_class c "
+            "LEFT JOIN pg_policy p ON p.polrelid = c.oid WHERE c.relname = ANY(%s) GROUP BY 1, 2, 3",
+            [list(TABLES)],
+        )
+        flags = {name: (enabled, forced, count > 0) for name, enabled, forced, count in cur.fetchall()}
+    assert flags == {table: (True, True, True) for table in TABLES}
 
 
 def client_for(user) -> Client:
@@ -101,7 +86,7 @@ def test_money_flows_with_row_level_security_on(policies, settings):
     # the shopper withdraws in their own scope; finance rejects in staff scope (money posted back)
     created = shop.post(
         "/api/v1/wallet/withdrawals/",
-        {"amount": "100", "method": "upi", "details": {"vpa": "p@okaxis"}},
+        {"amount": "100", "method": "upi", "details": {"vpa": "priya@okaxis"}},
         content_type="application/json",
         HTTP_IDEMPOTENCY_KEY="rls-1",
     )
@@ -116,7 +101,7 @@ def test_money_flows_with_row_level_security_on(policies, settings):
     # a second one is approved and paid by the payout job (a task: bypass)
     shop.post(
         "/api/v1/wallet/withdrawals/",
-        {"amount": "50", "method": "upi", "details": {"vpa": "p@okaxis"}},
+        {"amount": "50", "method": "upi", "details": {"vpa": "priya@okaxis"}},
         content_type="application/json",
         HTTP_IDEMPOTENCY_KEY="rls-2",
     )

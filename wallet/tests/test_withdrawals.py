@@ -7,14 +7,16 @@ import json
 from decimal import Decimal
 
 import pytest
+import requests
 import responses
+from django.db import connection
 from django.test import override_settings
 
 from accounts.authz import SYSTEM, PermissionRefused
 from accounts.factories import UserFactory, UserKYCFactory
 from accounts.models import Notification
 from couponali.models import IdempotencyKey
-from wallet import services
+from wallet import selectors, services, tasks
 from wallet.gateways import FakePayoutGateway, RazorpayXGateway
 from wallet.models import Payout, WalletBalance, WalletTransaction, Withdrawal
 from wallet.reconcile import wallet_reconcile
@@ -61,8 +63,8 @@ def test_a_withdrawal_is_debited_at_request_time(shopper):
 @pytest.mark.parametrize(
     "amount,method,details,error",
     [
-        ("249.99", "upi", {"vpa": "a@okicici"}, "minimum withdrawal is ₹250"),
-        ("1000.01", "upi", {"vpa": "a@okicici"}, "available balance is ₹1000.00"),
+        ("249.99", "upi", {"vpa": "asha@okicici"}, "minimum withdrawal is ₹250"),
+        ("1000.01", "upi", {"vpa": "asha@okicici"}, "available balance is ₹1000.00"),
         ("300", "upi", {"vpa": "not-a-vpa"}, "valid UPI id"),
         ("300", "mobile_recharge", {"mobile": "12345", "operator": "jio"}, "10-digit"),
         ("300", "gift_voucher", {"brand": "nonesuch"}, "gift voucher brand"),
@@ -82,7 +84,9 @@ def test_withdrawals_need_verified_kyc():
     UserKYCFactory(user=user, status="pending")
     fund(user, "1000")
     with pytest.raises(services.NotAllowed, match="KYC"):
-        services.withdrawal_request(user_id=user.pk, amount=Decimal("300"), method="upi", details={"vpa": "a@okaxis"})
+        services.withdrawal_request(
+            user_id=user.pk, amount=Decimal("300"), method="upi", details={"vpa": "asha@okaxis"}
+        )
     assert balance(user) == Decimal("1000.00")
 
 
@@ -124,7 +128,7 @@ def test_api_answers_cleanly(client, shopper):
     client.force_login(shopper)
     fund(shopper, "100")
     response = client.post(
-        URL, {"amount": "300", "method": "upi", "details": {"vpa": "a@okaxis"}}, content_type="application/json"
+        URL, {"amount": "300", "method": "upi", "details": {"vpa": "asha@okaxis"}}, content_type="application/json"
     )
     assert response.status_code == 409 and response.json()["code"] == "insufficient_balance"
     assert client.post(URL, {"amount": "x"}, content_type="application/json").status_code == 400
@@ -137,10 +141,10 @@ def test_api_answers_cleanly(client, shopper):
 def test_only_finance_approves_and_large_amounts_need_two_different_approvers(shopper, finance, finance2):
     fund(shopper, "20000")
     small = services.withdrawal_request(
-        user_id=shopper.pk, amount=Decimal("500"), method="upi", details={"vpa": "a@okaxis"}
+        user_id=shopper.pk, amount=Decimal("500"), method="upi", details={"vpa": "asha@okaxis"}
     )
     large = services.withdrawal_request(
-        user_id=shopper.pk, amount=Decimal("15000"), method="upi", details={"vpa": "a@okaxis"}
+        user_id=shopper.pk, amount=Decimal("15000"), method="upi", details={"vpa": "asha@okaxis"}
     )
     assert large.approvals_required == 2
     outsider = UserFactory(is_staff=True, is_superuser=True)
@@ -166,7 +170,7 @@ def test_only_finance_approves_and_large_amounts_need_two_different_approvers(sh
 def test_rejection_posts_the_money_back_once(shopper, finance):
     fund(shopper, "1000")
     w = services.withdrawal_request(
-        user_id=shopper.pk, amount=Decimal("600"), method="upi", details={"vpa": "a@okaxis"}
+        user_id=shopper.pk, amount=Decimal("600"), method="upi", details={"vpa": "asha@okaxis"}
     )
     with pytest.raises(services.WalletError, match="reason"):
         services.withdrawal_reject(withdrawal_id=w.pk, actor=finance, reason=" ")
@@ -236,8 +240,6 @@ def test_a_timeout_is_reconciled_and_never_paid_twice(shopper, finance, outcome)
 
 @pytest.mark.django_db
 def test_the_payout_job_runs_through_celery_tasks(shopper, finance, django_capture_on_commit_callbacks):
-    from wallet import tasks
-
     with django_capture_on_commit_callbacks(execute=True):
         w = _approved(shopper, finance)
     w.refresh_from_db()
@@ -293,8 +295,6 @@ def test_razorpayx_gateway_pays_once_with_the_idempotency_header(shopper, financ
 @pytest.mark.django_db
 @responses.activate
 def test_razorpayx_timeout_is_reconciled_by_repeating_the_idempotent_request(shopper, finance):
-    import requests
-
     w = _approved(shopper, finance, amount="800", method="bank")
     responses.post(f"{RAZORPAYX}/payouts", body=requests.ReadTimeout("read timed out"))
     responses.post(f"{RAZORPAYX}/payouts", json={"id": "pout_9", "status": "processed", "utr": "UTR9"})
@@ -317,14 +317,12 @@ def test_razorpayx_timeout_is_reconciled_by_repeating_the_idempotent_request(sho
 
 @pytest.mark.django_db
 def test_a_typed_upi_id_is_stored_encrypted_and_paid_decrypted(shopper, finance):
-    from django.db import connection
-
     w = _approved(shopper, finance, amount="300", method="upi")
     with connection.cursor() as cur:
         cur.execute("SELECT destination_details::text FROM withdrawals WHERE id = %s", [w.pk])
         (raw,) = cur.fetchone()
     assert "priya@okhdfcbank" not in raw and "prXXX@okhdfcbank" in raw  # only the masked form is readable
-    assert services.payout_request_for(w).destination["vpa"] == "priya@okhdfcbank"
+    assert selectors.payout_request_for(withdrawal=w).destination["vpa"] == "priya@okhdfcbank"
 
 
 @override_settings(

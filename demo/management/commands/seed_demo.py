@@ -26,7 +26,7 @@ from offers.services import search_words_refresh
 from referrals.services import referral_bonuses_settle, referral_record_signup
 from wallet import services as wallet
 from wallet.gateways import FakePayoutGateway
-from wallet.models import CashbackEvent, WalletTransaction
+from wallet.models import CashbackEvent, WalletTransaction, Withdrawal
 from wallet.networks import NETWORKS, conversion_parse
 
 DEMO_NETWORK = "demo"
@@ -62,6 +62,17 @@ class Command(BaseCommand):
             self._pages()
             staff, shopper = self._users()
             self._wallet_history(staff, shopper, merchants, rng)
+        # The demo's approved withdrawal is paid once the data above is committed, as the payout job does: the
+        # payout claims it in a committed transaction of its own before the gateway is called (durable).
+        for withdrawal_id in Withdrawal.objects.filter(user=shopper, status=Withdrawal.Status.APPROVED).values_list(
+            "id", flat=True
+        ):
+            wallet.withdrawal_pay(
+                withdrawal_id=withdrawal_id,
+                gateway=FakePayoutGateway(),
+                actor=SYSTEM,
+                scope=lambda: rls.bypass(reason="seed_demo payout"),
+            )
         search_words_refresh()  # the words search corrects typos against (a beat job keeps them current)
         analytics_refresh()  # the admin's dashboard shows the demo's clicks and cashback at once
         self.stdout.write(
@@ -352,8 +363,7 @@ class Command(BaseCommand):
         withdrawal = wallet.withdrawal_request(
             user_id=shopper.pk, amount=Decimal("250.00"), method="upi", details={"vpa": "priya.sharma@okhdfcbank"}
         )
-        wallet.withdrawal_approve(withdrawal_id=withdrawal.pk, actor=staff)
-        wallet.withdrawal_pay(withdrawal_id=withdrawal.pk, gateway=FakePayoutGateway(), actor=SYSTEM)
+        wallet.withdrawal_approve(withdrawal_id=withdrawal.pk, actor=staff)  # paid once committed (handle)
         # A friend who signed up with Priya's code and whose first cashback is confirmed.
         friend = User.all_objects.filter(email="rahul@couponali.in").first()
         if friend is None:

@@ -40,46 +40,17 @@ class Command(BaseCommand):
         except ConversionError as exc:
             raise CommandError(str(exc)) from None
         path = Path(options["file"])
-        if not path.is_file():
-            raise CommandError(f"{path}: no such file")
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise CommandError(f"{path}: not a UTF-8 text file") from None
-        lines = text.splitlines()
-        reader = csv.DictReader(lines)
-        missing = [
-            c
-            for c in (network.fields[k] for k in ("click_id", "transaction_id", "sale_amount", "status"))
-            if c not in (reader.fieldnames or [])
-        ]
-        if missing:
-            raise CommandError(
-                f"{path}: this does not look like a {network.label} report: missing column(s) {', '.join(missing)}"
-            )
-        rows = list(enumerate(reader, start=2))
+        rows = self._rows(path, network)
         outcomes: Counter[str] = Counter()
         errors: list[str] = []
         bar = tqdm(total=len(rows), unit="line", disable=options["no_progress"], file=self.stderr)
         for start in range(0, len(rows), CHUNK):
             with rls.bypass(reason=f"import_cashback {network.name} {path.name}"):
                 for line_no, row in rows[start : start + CHUNK]:
-                    try:
-                        conversion = conversion_parse(network, row)
-                    except ConversionError as exc:
-                        errors.append(f"line {line_no}: {exc}")
-                        outcomes["error"] += 1
-                    else:
-                        try:
-                            with transaction.atomic():  # one line's failure never undoes the others
-                                # SYSTEM, like a postback: the network's own report, brought by the
-                                # operator who runs the server (no staff judgement is applied).
-                                result = cashback_record(conversion=conversion, source="import", actor=SYSTEM)
-                        except DatabaseError as exc:
-                            errors.append(f"line {line_no}: could not be recorded ({str(exc).splitlines()[0]})")
-                            outcomes["error"] += 1
-                        else:
-                            outcomes[result.outcome] += 1
+                    outcome, error = self._import_line(network, line_no, row)
+                    outcomes[outcome] += 1
+                    if error:
+                        errors.append(error)
                     bar.update(1)
         bar.close()
         summary = ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items()))
@@ -89,3 +60,38 @@ class Command(BaseCommand):
         if errors:
             raise CommandError(f"{len(errors)} line(s) could not be imported; the others were.")
         self.stdout.write(self.style.SUCCESS("Import complete."))
+
+    def _rows(self, path: Path, network) -> list[tuple[int, dict]]:
+        """The report's lines, numbered as in the file, once it is readable and has the network's columns."""
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise CommandError(f"{path}: not a UTF-8 text file") from None
+        reader = csv.DictReader(text.splitlines())
+        missing = [
+            c
+            for c in (network.fields[k] for k in ("click_id", "transaction_id", "sale_amount", "status"))
+            if c not in (reader.fieldnames or [])
+        ]
+        if missing:
+            raise CommandError(
+                f"{path}: this does not look like a {network.label} report: missing column(s) {', '.join(missing)}"
+            )
+        return list(enumerate(reader, start=2))
+
+    def _import_line(self, network, line_no: int, row: dict) -> tuple[str, str | None]:
+        """(outcome, error message or None) of one line."""
+        try:
+            conversion = conversion_parse(network, row)
+        except ConversionError as exc:
+            return "error", f"line {line_no}: {exc}"
+        try:
+            with transaction.atomic():  # one line's failure never undoes the others
+                # SYSTEM, like a postback: the network's own report, brought by the operator who runs the
+                # server (no staff judgement is applied).
+                result = cashback_record(conversion=conversion, source="import", actor=SYSTEM)
+        except DatabaseError as exc:
+            return "error", f"line {line_no}: could not be recorded ({str(exc).splitlines()[0]})"
+        return result.outcome, None
