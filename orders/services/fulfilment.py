@@ -32,11 +32,11 @@ from accounts import authz, crypto
 from accounts.services import notify
 from accounts.sms import send_sms
 from couponali.audit import AuditAction, audit_log
+from couponali.celery import enqueue_on_commit
 from orders.models import Order, OrderItem
 from orders.services.checkout import FULFIL_TASK
 from orders.suppliers import IssueRequest, VoucherSupplier, voucher_supplier
 from orders.vouchers import ACTIVE, VOID, PlainVoucher, voucher_entry, voucher_plain
-from wallet import services as wallet_services
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class FulfilmentError(Exception):
 
 
 def _enqueue(task_name: str, **kwargs) -> None:
-    wallet_services.enqueue_task(task_name, **kwargs)
+    enqueue_on_commit(task_name, **kwargs)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,6 @@ Other apps import this package (``from wallet import services``): the public nam
 
 from __future__ import annotations
 
-from couponali.celery import enqueue_on_commit
 from wallet.locks import wallet_lock
 
 from .autoconfirm import cashback_auto_confirm_batch, cashback_auto_confirm_singles
@@ -59,10 +58,6 @@ from .withdrawals import (
     withdrawal_request,
 )
 
-# Not a copy: the kernel helper under its old name, for orders/services/fulfilment.py (the store's branch
-# owns it) until it calls couponali.celery.enqueue_on_commit itself.
-enqueue_task = enqueue_on_commit
-
 __all__ = [
     "CASHBACK_TRANSITIONS",
     "GIFT_VOUCHER_BRANDS",
@@ -83,7 +78,6 @@ __all__ = [
     "cashback_record",
     "cashback_reject",
     "cashback_reverse",
-    "enqueue_task",
     "network_mismatch",
     "unmatched_dismiss",
     "unmatched_retry",
