@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts import authz
+from couponali.admin import ReadOnlyAdmin
 
 from .giftcard_forms import GiftCardIssueForm
 from .models import GiftCard, GiftCardRedemption
@@ -40,7 +41,7 @@ class GiftCardRedemptionInline(admin.TabularInline):
 
 
 @admin.register(GiftCard)
-class GiftCardAdmin(admin.ModelAdmin):
+class GiftCardAdmin(ReadOnlyAdmin):
     list_display = ("masked_code", "user", "initial_value", "remaining_value", "expires_at", "is_active", "batch")
     list_filter = ("is_active", "expires_at", "created_at")
     search_fields = ("=code", "user__email")
@@ -50,15 +51,7 @@ class GiftCardAdmin(admin.ModelAdmin):
     actions = ["export_csv"]
     change_list_template = "admin/orders/giftcard/change_list.html"
 
-    # Value only moves through the services (under the card's lock); the admin never edits a card.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # Value only moves through the services (under the card's lock); the admin never edits a card (ReadOnlyAdmin).
 
     def has_issue_giftcard_permission(self, request):
         return authz.actor_may(request.user, gift_cards.ISSUE_PERMISSION)

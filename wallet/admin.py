@@ -17,7 +17,7 @@ from django.urls import path, reverse
 
 from accounts.authz import FINANCE, actor_may
 from couponali import rls
-from couponali.admin import PermissionCheckedActionsMixin
+from couponali.admin import PermissionCheckedActionsMixin, ReadOnlyAdmin
 
 from . import services
 from .gateways import payout_gateway
@@ -31,17 +31,6 @@ from .models import (
     Withdrawal,
 )
 from .networks import NETWORKS, ConversionError, conversion_parse
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _run(modeladmin, request, queryset, call, done: str) -> None:

@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from cms import selectors, services
 from cms.forms import MultipleFileField
 from cms.models import CannedAnswer, SupportTicket, SupportTicketAttachment, SupportTicketMessage
+from couponali.admin import ReadOnlyAdmin
 from wallet.services import WalletError
 
 
@@ -259,18 +260,9 @@ class CannedAnswerAdmin(admin.ModelAdmin):
     search_fields = ("title", "body")
 
 
-class _ThreadRowAdmin(admin.ModelAdmin):
+class _ThreadRowAdmin(ReadOnlyAdmin):
     """Searchable, read-only lists of messages and attachments, limited to the agent's queue; the ticket page is
     where they are read and answered."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SupportTicketMessage)
