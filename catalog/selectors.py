@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from couponali.money import PAISA
+from couponali.money import PAISA, format_inr
 
 from .cache import listing_generation
 from .models import CashbackType, Category, Merchant, MerchantCommission
@@ -36,22 +36,6 @@ def format_number(value: Decimal | int | float) -> str:
     d = Decimal(str(value)).quantize(PAISA)
     text = f"{d:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def format_inr(value: Decimal | int) -> str:
-    """Rupees with Indian digit grouping: 150 -> "₹150", 150000 -> "₹1,50,000", 99.5 -> "₹99.50"."""
-    d = Decimal(str(value)).quantize(PAISA)
-    sign = "-" if d < 0 else ""
-    whole, _, paise = f"{abs(d):f}".partition(".")
-    head, tail = whole[:-3], whole[-3:]
-    groups: list[str] = []
-    while len(head) > 2:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    if head:
-        groups.insert(0, head)
-    grouped = ",".join([*groups, tail]) if groups else tail
-    return f"{sign}₹{grouped}" + (f".{paise}" if paise and paise != "00" else "")
 
 
 # ---------------------------------------------------------------- the cashback rule

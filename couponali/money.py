@@ -23,3 +23,19 @@ def is_whole_paise(value: Decimal) -> bool:
 def cashback_amount_floor(value: Decimal | int | str) -> Decimal:
     """Round down to the paisa: what the shopper (or a referrer) earns never rounds up in their favour."""
     return quantize_paise(value, rounding=ROUND_DOWN)
+
+
+def format_inr(value: Decimal | int) -> str:
+    """Rupees with Indian digit grouping: 150 -> "₹150", 150000 -> "₹1,50,000", 99.5 -> "₹99.50"."""
+    d = Decimal(str(value)).quantize(PAISA)
+    sign = "-" if d < 0 else ""
+    whole, _, paise = f"{abs(d):f}".partition(".")
+    head, tail = whole[:-3], whole[-3:]
+    groups: list[str] = []
+    while len(head) > 2:
+        groups.insert(0, head[-2:])
+        head = head[:-2]
+    if head:
+        groups.insert(0, head)
+    grouped = ",".join([*groups, tail]) if groups else tail
+    return f"{sign}₹{grouped}" + (f".{paise}" if paise and paise != "00" else "")

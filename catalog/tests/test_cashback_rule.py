@@ -15,11 +15,11 @@ from catalog.selectors import (
     CashbackRate,
     cashback_rate_for,
     commission_share,
-    format_inr,
     format_number,
     merchant_headline_rate,
     merchant_rates_by_category,
 )
+from couponali.money import format_inr
 
 D = Decimal
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 
-from catalog.selectors import format_inr
+from couponali.money import format_inr
 
 register = template.Library()
 
