@@ -29,7 +29,8 @@ from django.db import transaction
 
 from couponali import rls
 
-from .models import User, UserDepartment
+from .models import AccessPermission, User, UserDepartment
+from .roles import ALL
 
 log = logging.getLogger("couponali.security")
 
@@ -57,13 +58,64 @@ class PermissionRefused(PermissionDenied):
         self.perms, self.department = perms, department
 
 
-def _departments(user) -> frozenset[str]:
-    """The user's department slugs, read once per user object (a request's user, or a worker's actor)."""
+def departments_of(user) -> frozenset[str]:
+    """The slugs of the active departments the user belongs to: the one rule for "whose queue" (support
+    tickets) and "finance only" (withdrawals, adjustments). Read once per user object (a request's user, or a
+    worker's actor); an anonymous user belongs to none."""
+    if user is None or user is SYSTEM or not getattr(user, "is_authenticated", False):
+        return frozenset()
     cached = getattr(user, "authz_departments", None)
     if cached is None:
-        cached = frozenset(UserDepartment.objects.filter(user_id=user.pk).values_list("department__slug", flat=True))
+        cached = frozenset(
+            UserDepartment.objects.filter(user_id=user.pk, department__is_active=True).values_list(
+                "department__slug", flat=True
+            )
+        )
         user.authz_departments = cached
     return cached
+
+
+def permission_codes(user) -> frozenset[str]:
+    """The permission codes of the user's roles (``roles.ALL`` among them for a super admin), read in one query
+    once per user object, so that a changelist asking ``has_perm`` for every row, field and action pays one
+    query. Only active staff hold any: roles are for the back office."""
+    if user is None or user is SYSTEM or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    if not (user.is_active and user.is_staff):
+        return frozenset()
+    cached = getattr(user, "authz_permission_codes", None)
+    if cached is None:
+        cached = frozenset(
+            AccessPermission.objects.filter(role_permissions__role__user_roles__user_id=user.pk)
+            .values_list("code", flat=True)
+            .distinct()
+        )
+        user.authz_permission_codes = cached
+    return cached
+
+
+def forget(user) -> None:
+    """Drop what this user object remembers of its roles and departments (after a change in this request)."""
+    for attr in ("authz_departments", "authz_permission_codes", "authz_all_codes"):
+        if hasattr(user, attr):
+            delattr(user, attr)
+
+
+def holds_everything(actor) -> bool:
+    """A superuser, a super admin (``roles.ALL``) or SYSTEM: nothing is out of their reach."""
+    if actor is SYSTEM:
+        return True
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return False
+    return bool(actor.is_superuser or ALL in permission_codes(actor))
+
+
+def holds_all(actor, codes) -> bool:
+    """Whether the actor holds every one of these codes: the "cannot grant more than you hold" rule of the
+    role, role-grant and store-grant services."""
+    if holds_everything(actor):
+        return True
+    return set(codes) <= permission_codes(actor)
 
 
 def _missing(actor, perms: tuple[str, ...], department: str | None) -> str | None:
@@ -77,7 +129,7 @@ def _missing(actor, perms: tuple[str, ...], department: str | None) -> str | Non
     lacking = [p for p in perms if not actor.has_perm(p)]
     if lacking:
         return f"This needs the permission {', '.join(lacking)}, which you do not have."
-    if department is not None and department not in _departments(actor):
+    if department is not None and department not in departments_of(actor):
         return f"Only staff in the {department} department can do this."
     return None
 

@@ -4,6 +4,7 @@ import secrets
 from datetime import timedelta
 
 import factory
+from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 from factory.django import DjangoModelFactory
@@ -22,6 +23,7 @@ from .models import (
     UserSession,
     VerificationCode,
 )
+from .roles import system_roles_sync
 
 
 class UserFactory(DjangoModelFactory):
@@ -48,11 +50,39 @@ class StaffUserFactory(UserFactory):
 
 
 def grant_permissions(user: User, *perms: str) -> User:
-    """Give the user these Django permissions (``app.codename``). Returns the user fetched again: Django
-    caches a user's permissions on the instance, and a request loads its own instance anyway."""
+    """Give the user these permissions (``app.codename``) the way staff get them: through a role of their own
+    (the roles backend is the only source of staff permissions). Returns the user fetched again: permissions
+    are cached on the user object, and a request loads its own instance anyway."""
+    role, _ = Role.objects.get_or_create(slug=f"test-user-{user.pk}", defaults={"name": f"Test role of user {user.pk}"})
     for perm in perms:
         app_label, codename = perm.split(".")
-        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        Permission.objects.get(content_type__app_label=app_label, codename=codename)  # a typo fails here
+        permission, _ = AccessPermission.objects.get_or_create(code=perm)
+        RolePermission.objects.get_or_create(role=role, permission=permission)
+    UserRole.objects.get_or_create(user=user, role=role)
+    return User.all_objects.get(pk=user.pk)
+
+
+def revoke_permissions(user: User) -> User:
+    """Take every role away from the user (the opposite of grant_permissions, and of grant_role)."""
+    UserRole.objects.filter(user=user).delete()
+    Role.objects.filter(slug=f"test-user-{user.pk}").delete()
+    return User.all_objects.get(pk=user.pk)
+
+
+def system_roles() -> None:
+    """The seeded system roles and departments (accounts migration 0006), again: a transactional test's flush
+    empties the tables that the migration filled."""
+    system_roles_sync(apps)
+
+
+def grant_role(user: User, *slugs: str, departments: tuple[str, ...] = ()) -> User:
+    """Give the user seeded system roles (``finance``, ``support``...) and departments; returns it fetched again."""
+    system_roles()
+    for slug in slugs:
+        UserRole.objects.get_or_create(user=user, role=Role.objects.get(slug=slug))
+    for slug in departments:
+        UserDepartment.objects.get_or_create(user=user, department=Department.objects.get(slug=slug))
     return User.all_objects.get(pk=user.pk)
 
 

@@ -11,7 +11,6 @@ from io import StringIO
 import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings
-from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -19,7 +18,7 @@ from django.utils import timezone
 
 from accounts import crypto, forms, selectors, services
 from accounts.checks import keys_configured
-from accounts.factories import StaffUserFactory, UserFactory, UserKYCFactory
+from accounts.factories import StaffUserFactory, UserFactory, UserKYCFactory, grant_permissions
 from accounts.models import Notification, UserKYC
 from couponali import rls
 from couponali.models import AuditLog
@@ -142,7 +141,7 @@ def test_reveal_needs_the_permission_and_every_reveal_is_audited(client):
     with rls.bypass(reason="test setup"):
         kyc = UserKYCFactory(pan=PAN, account=ACCOUNT, upi=UPI)
     staff = UserFactory(is_staff=True)
-    staff.user_permissions.add(Permission.objects.get(codename="view_userkyc"))
+    staff = grant_permissions(staff, "accounts.view_userkyc")
     client.force_login(staff)
     url = f"/admin/accounts/userkyc/{kyc.pk}/reveal/pan_number/"
     # staff without the permission are refused (403) and shown nothing
@@ -151,7 +150,7 @@ def test_reveal_needs_the_permission_and_every_reveal_is_audited(client):
     assert response.status_code == 403 and PAN not in response.content.decode()
     assert not AuditLog.objects.filter(action="kyc.reveal").exists()
     # with the explicit permission the value is shown once, and the reveal is audited (field, not value)
-    staff.user_permissions.add(Permission.objects.get(codename="reveal_userkyc"))
+    grant_permissions(staff, "accounts.reveal_userkyc")
     response = client.post(url)
     assert response.status_code == 200 and PAN in response.content.decode()
     assert "no-store" in response["Cache-Control"]

@@ -7,14 +7,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from accounts.factories import DepartmentFactory, UserDepartmentFactory, UserFactory
+from accounts.factories import DepartmentFactory, UserDepartmentFactory, UserFactory, grant_permissions
 from accounts.models import Notification
 from catalog.factories import MerchantFactory
 from cms import services
@@ -55,13 +54,7 @@ def departments():
 def agent_of(department, **kwargs):
     user = UserFactory(is_staff=True, **kwargs)
     UserDepartmentFactory(user=user, department=department)
-    user.user_permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="cms", codename__in=["view_supportticket", "change_supportticket"]
-        ),
-        Permission.objects.get(content_type__app_label="wallet", codename="record_cashbackevent"),
-    )
-    return user
+    return grant_permissions(user, "cms.view_supportticket", "cms.change_supportticket", "wallet.record_cashbackevent")
 
 
 def upload(name, data, content_type="application/octet-stream"):

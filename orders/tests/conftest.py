@@ -12,9 +12,8 @@ from decimal import Decimal
 import pytest
 import responses
 from celery import current_app, shared_task
-from django.contrib.auth.models import Permission
 
-from accounts.factories import UserFactory
+from accounts.factories import UserFactory, grant_permissions
 from catalog.factories import ProductFactory, ProductVariantFactory
 from couponali import rls
 from orders.factories import OrderFactory, OrderItemFactory, PaymentFactory
@@ -161,9 +160,7 @@ def limited(db):
 
 def staff_with(*codenames: str):
     """An active staff member (not a superuser) holding only these orders.* permissions."""
-    user = UserFactory.create(is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="orders", codename__in=codenames))
-    return type(user).objects.get(pk=user.pk)  # fresh instance: no cached permissions
+    return grant_permissions(UserFactory.create(is_staff=True), *(f"orders.{c}" for c in codenames))
 
 
 def paid_order(

@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from accounts.factories import UserFactory
+from accounts.factories import UserFactory, grant_permissions
 from couponali.codes import UNAMBIGUOUS_ALPHABET, group_code
 from couponali.models import AuditLog
 from orders.factories import GiftCardFactory, OrderFactory
@@ -91,8 +91,7 @@ def test_issuing_and_exporting_need_the_permission_whoever_calls():
     card = GiftCardFactory()
     with pytest.raises(PermissionDenied):
         gift_cards.gift_cards_export(actor=staff, card_ids=[card.pk])
-    shopper = UserFactory()
-    shopper.user_permissions.add(*staff_with("issue_giftcard").user_permissions.all())
+    shopper = grant_permissions(UserFactory(), "orders.issue_giftcard")
     with pytest.raises(PermissionDenied):  # the permission without staff status is not enough
         gift_cards.gift_cards_issue(actor=shopper, count=1, value=Decimal("100"))
     assert GiftCard.objects.count() == 1

@@ -8,14 +8,13 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from accounts.authz import PermissionRefused
-from accounts.factories import UserFactory
+from accounts.factories import UserFactory, grant_permissions
 from couponali import rls
 from couponali.models import AuditLog
 from orders.factories import GiftCardFactory
@@ -246,8 +245,7 @@ def test_admin_refund_needs_confirmation_and_the_permission(
     url = reverse("admin:orders_order_refund", args=[order.pk])
     change = reverse("admin:orders_order_change", args=[order.pk])
     # staff without the permission see no Refund button and cannot refund
-    plain = UserFactory(is_staff=True)
-    plain.user_permissions.add(Permission.objects.get(codename="view_order"))
+    plain = grant_permissions(UserFactory(is_staff=True), "orders.view_order")
     other = Client()
     other.force_login(plain)
     assert url not in other.get(change).content.decode()
@@ -259,7 +257,7 @@ def test_admin_refund_needs_confirmation_and_the_permission(
     assert not WalletTransaction.objects.filter(type="order_refund").exists()
     # a refunder sees the button, a confirmation page, then the result
     client = Client()
-    refunder.user_permissions.add(Permission.objects.get(codename="view_order"))
+    refunder = grant_permissions(refunder, "orders.view_order")
     client.force_login(refunder)
     assert url in client.get(change).content.decode()
     page = client.get(url).content.decode()

@@ -10,11 +10,10 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 
-from accounts.factories import DepartmentFactory, UserDepartmentFactory, UserFactory
+from accounts.factories import DepartmentFactory, UserDepartmentFactory, UserFactory, grant_permissions
 from catalog.factories import MerchantFactory
 from cms.models import SupportTicket, SupportTicketAttachment
 from cms.testing import pdf_bytes
@@ -35,12 +34,7 @@ def test_claim_with_invoice_agent_replies_and_approves_shopper_sees_reply_and_pe
     offer = OfferFactory(merchant=store, cashback_type="fixed", cashback_value=Decimal("150.00"), max_cashback=None)
     click = OfferClickFactory(offer=offer, merchant=store, user=shopper, click_id=uuid.uuid4())
     agent = UserFactory(email="agent@couponali.in", full_name="Sunil Support", is_staff=True, email_verified_at=now)
-    agent.user_permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="cms", codename__in=["view_supportticket", "change_supportticket"]
-        ),
-        Permission.objects.get(content_type__app_label="wallet", codename="record_cashbackevent"),
-    )
+    grant_permissions(agent, "cms.view_supportticket", "cms.change_supportticket", "wallet.record_cashbackevent")
     UserDepartmentFactory(user=agent, department=DepartmentFactory(slug="support", name="Customer support"))
     invoice = tmp_path / "myntra-invoice.pdf"
     invoice.write_bytes(pdf_bytes())

@@ -20,7 +20,7 @@ from django.db import connection
 from django.test import Client
 
 from accounts.authz import SYSTEM, PermissionRefused, actor_require
-from accounts.factories import UserFactory, grant_permissions
+from accounts.factories import UserFactory, grant_permissions, revoke_permissions
 from couponali.models import AuditLog
 from wallet import services
 from wallet.gateways import FakePayoutGateway
@@ -179,7 +179,7 @@ CASES = [
 def _staff(*perms: str, finance: bool = False):
     user: Any = make_finance_staff() if finance else UserFactory(is_staff=True)
     if finance:  # make_finance_staff grants the whole finance set: start from none but the department
-        user.user_permissions.clear()
+        user = revoke_permissions(user)
     return grant_permissions(user, *perms)
 
 
