@@ -1,14 +1,15 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Field
+from django.db.models import Count, Field
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from couponali.admin import SoftDeleteAdmin
+from couponali.admin import ReadOnlyAdmin, SoftDeleteAdmin
 
 from . import authz, selectors, services
 from .models import (
@@ -24,6 +25,7 @@ from .models import (
     UserSession,
     VerificationCode,
 )
+from .roles import ALL
 
 
 @admin.register(User)
@@ -71,13 +73,34 @@ class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
         ("Social", {"fields": ("google_id", "facebook_id")}),
         (
             "Access",
-            {"fields": ("role", "is_active", "is_staff", "is_superuser", "locked_until", "groups", "user_permissions")},
+            {"fields": ("role", "is_active", "is_staff", "is_superuser", "locked_until", "staff_access")},
         ),
         ("Dates", {"fields": ("last_login", "created_at", "updated_at", "deleted_at")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "mobile", "password1", "password2")}),)
-    filter_horizontal = ("groups", "user_permissions")
+    filter_horizontal = ()
     actions = [*SoftDeleteAdmin.actions, "unlock_selected"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = (*super().get_readonly_fields(request, obj), "staff_access")
+        # Only a superuser makes a superuser: everyone else's powers come from roles they may grant.
+        return fields if request.user.is_superuser else (*fields, "is_superuser")
+
+    @admin.display(description="roles and departments")
+    def staff_access(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        roles = ", ".join(selectors.role_slugs_of(user_id=obj.pk)) or "no role"
+        departments = ", ".join(sorted(authz.departments_of(obj))) or "no department"
+        return format_html(
+            '{} (<a href="{}?user__id__exact={}">roles</a>); {} (<a href="{}?user__id__exact={}">departments</a>)',
+            roles,
+            reverse("admin:accounts_userrole_changelist"),
+            obj.pk,
+            departments,
+            reverse("admin:accounts_userdepartment_changelist"),
+            obj.pk,
+        )
 
     def delete_model(self, request, obj):
         # Closing an account is more than setting deleted_at: personal data goes too (services.user_delete).
@@ -349,29 +372,129 @@ class UserKYCAdmin(admin.ModelAdmin):
         return response
 
 
-class RolePermissionInline(admin.TabularInline):
-    model = RolePermission
-    extra = 0
+class RoleForm(forms.ModelForm):
+    """A role's name and its exact permission codes. The choices are the codes the editor holds, and a code
+    they do not hold is refused here and again by services.role_save: nobody grants more than they hold."""
+
+    editor: User | None = None  # set per request by RoleAdmin.get_form
+    permissions = forms.MultipleChoiceField(
+        required=False,
+        widget=FilteredSelectMultiple("permissions", is_stacked=False),
+        help_text="What holders of this role may do. Only permissions you hold yourself are offered.",
+    )
+
+    class Meta:
+        model = Role
+        fields = ("name", "slug", "description")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        everything = authz.holds_everything(self.editor)
+        held = authz.permission_codes(self.editor)
+        self.fields["permissions"].choices = [
+            (code, code if code == ALL else f"{code}: {label}")
+            for code, label in services.permission_choices().items()
+            if everything or code in held
+        ]
+        if self.instance.pk:
+            self.initial["permissions"] = sorted(services.role_codes(self.instance))
+
+    def clean_permissions(self):
+        wanted = set(self.cleaned_data["permissions"])
+        if not authz.holds_all(self.editor, wanted):
+            raise forms.ValidationError("You cannot grant permissions you do not hold yourself.")
+        return sorted(wanted)
 
 
 @admin.register(Role)
 class RoleAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "is_system", "created_at")
+    """Roles and their permissions. Saving and deleting go through services.role_save / role_delete (checked,
+    audited). A role carrying permissions the editor does not hold is read-only for them; system roles cannot
+    be deleted and keep their slug."""
+
+    form = RoleForm
+    list_display = ("name", "slug", "is_system", "holders_count", "created_at")
     list_filter = ("is_system",)
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
-    inlines = [RolePermissionInline]
+    readonly_fields = ("is_system", "holders")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(holders_total=Count("user_roles"))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"editor": request.user})
+
+    def get_fields(self, request, obj=None):
+        return ("name", "slug", "description", "is_system", "permissions", "holders")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.is_system:
+            return (*self.readonly_fields, "slug")
+        return self.readonly_fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj is not None and obj.is_system else self.prepopulated_fields
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one at a time, from the role's page (system roles stay)
+        return actions
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or authz.holds_all(request.user, services.role_codes(obj)))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return not obj.is_system and authz.holds_all(request.user, services.role_codes(obj))
+
+    @admin.display(description="holders", ordering="holders_total")
+    def holders_count(self, obj):
+        return obj.holders_total
+
+    @admin.display(description="holders")
+    def holders(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        url = reverse("admin:accounts_userrole_changelist") + f"?role__id__exact={obj.pk}"
+        emails = list(obj.user_roles.values_list("user__email", flat=True)[:20])
+        return format_html('{} <a href="{}">(manage)</a>', ", ".join(e or "?" for e in emails) or "none", url)
+
+    def save_model(self, request, obj, form, change):
+        role = services.role_save(
+            actor=request.user,
+            role_id=obj.pk if change else None,
+            name=obj.name,
+            slug=obj.slug,
+            description=obj.description,
+            codes=form.cleaned_data["permissions"],
+        )
+        obj.pk = role.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the permissions were saved by services.role_save
+
+    def delete_model(self, request, obj):
+        services.role_delete(role_id=obj.pk, actor=request.user)
 
 
 @admin.register(AccessPermission)
-class AccessPermissionAdmin(admin.ModelAdmin):
+class AccessPermissionAdmin(ReadOnlyAdmin):
+    """The codes roles hold; rows are added by services.role_save when a role first gets a code."""
+
     list_display = ("code", "description")
     search_fields = ("code", "description")
     list_filter = ("role_permissions__role",)
 
 
 @admin.register(RolePermission)
-class RolePermissionAdmin(admin.ModelAdmin):
+class RolePermissionAdmin(ReadOnlyAdmin):
+    """Read-only: a role's permissions are edited on the role's page."""
+
     list_display = ("role", "permission")
     list_filter = ("role",)
     search_fields = ("role__name", "permission__code")
@@ -385,20 +508,83 @@ class DepartmentAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
 
 
+class _GrantAdmin(admin.ModelAdmin):
+    """A user's roles or departments: given (add) and taken back (delete) through the services, never edited."""
+
+    raw_id_fields = ("user",)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the service wrote the row
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"clean_user": _clean_staff})
+
+
+def _clean_staff(form):
+    user = form.cleaned_data["user"]
+    if not user.is_staff:
+        raise forms.ValidationError("Roles and departments are for staff accounts: tick “staff status” first.")
+    return user
+
+
 @admin.register(UserRole)
-class UserRoleAdmin(admin.ModelAdmin):
+class UserRoleAdmin(_GrantAdmin):
     list_display = ("user", "role")
     list_filter = ("role",)
     search_fields = ("user__email", "user__mobile", "role__name")
-    raw_id_fields = ("user",)
+    list_select_related = ("user", "role")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "role":
+            # Only roles whose every permission the editor holds (services.role_grant checks again).
+            grantable = [r.pk for r in Role.objects.all() if authz.holds_all(request.user, services.role_codes(r))]
+            kwargs["queryset"] = Role.objects.filter(pk__in=grantable).order_by("name")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or authz.holds_all(request.user, services.role_codes(obj.role)))
+
+    def save_model(self, request, obj, form, change):
+        services.role_grant(user_id=obj.user_id, role_slug=obj.role.slug, actor=request.user)
+        obj.pk = UserRole.objects.get(user_id=obj.user_id, role_id=obj.role_id).pk
+
+    def delete_model(self, request, obj):
+        services.role_revoke(user_id=obj.user_id, role_slug=obj.role.slug, actor=request.user)
 
 
 @admin.register(UserDepartment)
-class UserDepartmentAdmin(admin.ModelAdmin):
+class UserDepartmentAdmin(_GrantAdmin):
     list_display = ("user", "department")
     list_filter = ("department",)
     search_fields = ("user__email", "user__mobile", "department__name")
-    raw_id_fields = ("user",)
+    list_select_related = ("user", "department")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "department" and not authz.holds_everything(request.user):
+            kwargs["queryset"] = Department.objects.filter(slug__in=authz.departments_of(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return authz.holds_everything(request.user) or obj.department.slug in authz.departments_of(request.user)
+
+    def save_model(self, request, obj, form, change):
+        services.department_join(user_id=obj.user_id, department_slug=obj.department.slug, actor=request.user)
+        obj.pk = UserDepartment.objects.get(user_id=obj.user_id, department_id=obj.department_id).pk
+
+    def delete_model(self, request, obj):
+        services.department_leave(user_id=obj.user_id, department_slug=obj.department.slug, actor=request.user)
 
 
 @admin.register(VerificationCode)

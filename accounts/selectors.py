@@ -15,7 +15,18 @@ from couponali import rls
 
 from . import crypto, tokens
 from .errors import InvalidReferralCode
-from .models import Notification, User, UserKYC, UserSession, VerificationCode
+from .models import (
+    Department,
+    Notification,
+    Role,
+    RolePermission,
+    User,
+    UserDepartment,
+    UserKYC,
+    UserRole,
+    UserSession,
+    VerificationCode,
+)
 
 
 def user_by_identifier(*, kind: str, value: str) -> User | None:
@@ -225,3 +236,44 @@ def kyc_same_pan(kyc: UserKYC) -> QuerySet[UserKYC]:
 def kyc_is_verified(*, user_id: int) -> bool:
     """For the wallet: withdrawals need a verified KYC."""
     return UserKYC.objects.filter(user_id=user_id, status=UserKYC.Status.VERIFIED).exists()
+
+
+# ---------------------------------------------------------------- staff roles
+
+
+@dataclass(frozen=True)
+class RoleOverview:
+    slug: str
+    name: str
+    is_system: bool
+    codes: list[str]
+    holders: list[str]
+
+
+def role_slugs_of(*, user_id: int) -> list[str]:
+    return list(UserRole.objects.filter(user_id=user_id).order_by("role__slug").values_list("role__slug", flat=True))
+
+
+def roles_overview() -> list[RoleOverview]:
+    """Every role with its codes and holders, in three queries."""
+    codes: dict[int, list[str]] = {}
+    for role_id, code in RolePermission.objects.order_by("permission__code").values_list("role_id", "permission__code"):
+        codes.setdefault(role_id, []).append(code)
+    holders: dict[int, list[str]] = {}
+    for role_id, email, mobile in UserRole.objects.order_by("user__email").values_list(
+        "role_id", "user__email", "user__mobile"
+    ):
+        holders.setdefault(role_id, []).append(email or mobile)
+    return [
+        RoleOverview(r.slug, r.name, r.is_system, codes.get(r.pk, []), holders.get(r.pk, []))
+        for r in Role.objects.order_by("-is_system", "slug")
+    ]
+
+
+def departments_overview() -> list[tuple[str, str, list[str]]]:
+    members: dict[int, list[str]] = {}
+    for department_id, email, mobile in UserDepartment.objects.order_by("user__email").values_list(
+        "department_id", "user__email", "user__mobile"
+    ):
+        members.setdefault(department_id, []).append(email or mobile)
+    return [(d.slug, d.name, members.get(d.pk, [])) for d in Department.objects.order_by("slug")]

@@ -160,6 +160,15 @@ class AuditLog(CreatedModel):
         KYC_REJECTED = "kyc.rejected"
         KYC_REVEAL = "kyc.reveal"
         KYC_PAYOUT_READ = "kyc.payout_read"
+        # accounts: staff roles, departments and store grants (permission changes)
+        ROLE_GRANTED = "role.granted"
+        ROLE_REVOKED = "role.revoked"
+        ROLE_SAVED = "role.saved"
+        ROLE_DELETED = "role.deleted"
+        DEPARTMENT_JOINED = "department.joined"
+        DEPARTMENT_LEFT = "department.left"
+        STORE_GRANTED = "store.granted"
+        STORE_REVOKED = "store.revoked"
         # kernel
         RLS_BYPASS = "rls.bypass"
         # offers

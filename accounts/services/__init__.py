@@ -40,6 +40,17 @@ from .notifications import (
 )
 from .passwords import password_reset_complete, password_reset_request, user_password_change
 from .profile import user_delete, user_profile_update
+from .roles import (
+    RoleError,
+    department_join,
+    department_leave,
+    permission_choices,
+    role_codes,
+    role_delete,
+    role_grant,
+    role_revoke,
+    role_save,
+)
 from .sessions import (
     TokenPair,
     expired_purge,
@@ -71,11 +82,14 @@ __all__ = [
     "InvalidCredentials",
     "InvalidReferralCode",
     "Notice",
+    "RoleError",
     "TokenInvalid",
     "TokenPair",
     "TooManyAttempts",
     "VerificationRequired",
     "audit_log",
+    "department_join",
+    "department_leave",
     "expired_purge",
     "kyc_payout_details",
     "kyc_reveal",
@@ -92,6 +106,12 @@ __all__ = [
     "notify_many",
     "password_reset_complete",
     "password_reset_request",
+    "permission_choices",
+    "role_codes",
+    "role_delete",
+    "role_grant",
+    "role_revoke",
+    "role_save",
     "session_create",
     "session_end",
     "session_revoke",
