@@ -1,11 +1,13 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import ValidationError
 
 from couponali.admin import SoftDeleteAdmin
 
 from .cache import listing_changed
 from .models import Category, Inventory, Merchant, MerchantCommission, Product, ProductVariant
-from .selectors import commission_share, format_number
+from .selectors import commission_share, format_number, store_ids_granted_to
 
 
 class ListingCacheAdminMixin:
@@ -32,6 +34,73 @@ class ListingCacheAdminMixin:
     def restore_selected(self, request, queryset):
         super().restore_selected(request, queryset)
         listing_changed()
+
+
+class StoreScopedAdminMixin:
+    """Rows that belong to a store, for merchant managers. Staff holding the model's permission store-wide (from
+    a role) see and edit every row as usual; staff granted stores by object grants (django-guardian,
+    ``catalog.change_merchant`` on each store) see, add, change and delete (per ``scoped_actions``) the rows of
+    those stores only: the changelist and its actions cover only them, the store choice offers only them, and
+    any other row's page answers 403, by link or by typed URL."""
+
+    store_lookup = "merchant_id"  # the row's store in a queryset filter
+    scoped_actions: tuple[str, ...] = ("view", "add", "change", "delete")
+
+    def store_of(self, obj) -> int | None:
+        """The store id of ``obj`` as the has_*_permission methods receive it (the parent row for an inline)."""
+        return obj.merchant_id
+
+    def _store_wide(self, request, action: str) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
+
+    def _granted(self, request) -> frozenset[int]:
+        return store_ids_granted_to(request.user)
+
+    def _scoped(self, request, action: str, obj=None) -> bool:
+        if action not in self.scoped_actions:
+            return False
+        granted = self._granted(request)
+        return bool(granted) if obj is None else self.store_of(obj) in granted
+
+    def _sees_all(self, request) -> bool:
+        return self._store_wide(request, "view") or self._store_wide(request, "change")
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if self._sees_all(request):
+            return qs
+        return qs.filter(**{f"{self.store_lookup}__in": self._granted(request)})
+
+    def get_object(self, request, object_id, from_field=None):
+        """From all rows, so that another store's row is found and then refused (403), not "not found"."""
+        queryset = super().get_queryset(request)
+        field = queryset.model._meta.pk if from_field is None else queryset.model._meta.get_field(from_field)
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (queryset.model.DoesNotExist, ValidationError, ValueError):
+            return None
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) or bool(self._granted(request))
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or self._scoped(request, "view", obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) or self._scoped(request, "change", obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) or self._scoped(request, "delete", obj)
+
+    def has_add_permission(self, request, *obj):
+        # ModelAdmin passes no object, an inline its parent row.
+        return super().has_add_permission(request, *obj) or self._scoped(request, "add", *obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "merchant" and not self._store_wide(request, "change"):
+            kwargs["queryset"] = Merchant.all_objects.filter(pk__in=self._granted(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Category)
@@ -78,15 +147,25 @@ class EffectiveShareMixin:
         return f"{format_number(share)}%" + (" (site default)" if is_default else "")
 
 
-class MerchantCommissionInline(EffectiveShareMixin, admin.TabularInline):
+class MerchantCommissionInline(StoreScopedAdminMixin, EffectiveShareMixin, admin.TabularInline):
     model = MerchantCommission
+
+    def store_of(self, obj) -> int | None:
+        return obj.pk  # the store whose page this inline is on
+
     form = MerchantCommissionForm
     readonly_fields = ("effective_share",)
     extra = 0
 
 
 @admin.register(Merchant)
-class MerchantAdmin(ListingCacheAdminMixin, SoftDeleteAdmin):
+class MerchantAdmin(StoreScopedAdminMixin, ListingCacheAdminMixin, SoftDeleteAdmin):
+    store_lookup = "pk"
+    scoped_actions = ("view", "change")  # a merchant manager neither creates nor deletes stores
+
+    def store_of(self, obj) -> int | None:
+        return obj.pk
+
     list_display = (
         "name",
         "slug",
@@ -104,7 +183,7 @@ class MerchantAdmin(ListingCacheAdminMixin, SoftDeleteAdmin):
 
 
 @admin.register(MerchantCommission)
-class MerchantCommissionAdmin(EffectiveShareMixin, ListingCacheAdminMixin, admin.ModelAdmin):
+class MerchantCommissionAdmin(StoreScopedAdminMixin, EffectiveShareMixin, ListingCacheAdminMixin, admin.ModelAdmin):
     form = MerchantCommissionForm
     readonly_fields = ("effective_share",)
     list_display = (

@@ -16,9 +16,11 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
+from guardian.models import UserObjectPermission
 
 from couponali.money import PAISA, format_inr
 
@@ -340,3 +342,27 @@ def merchants_listed() -> QuerySet[Merchant]:
 
 def merchant_listed_by_slug(slug: str) -> Merchant | None:
     return merchants_listed().filter(slug=slug).first()
+
+
+# ---------------------------------------------------------------- store grants (merchant managers)
+
+STORE_GRANT_CODENAME = "change_merchant"
+"""The object permission (django-guardian) that makes a store a merchant manager's: they edit that store, its
+offers and its commissions. Held store-wide (a role's ``catalog.change_merchant``), it covers every store."""
+
+
+def store_ids_granted_to(user) -> frozenset[int]:
+    """The ids of the stores granted to this staff member by object grants; read once per user object (a
+    request's user), so that an admin page asking for every row and button pays one query."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active or not user.is_staff:
+        return frozenset()
+    cached = getattr(user, "store_grant_ids", None)
+    if cached is None:
+        rows = UserObjectPermission.objects.filter(
+            user_id=user.pk,
+            content_type=ContentType.objects.get_for_model(Merchant),
+            permission__codename=STORE_GRANT_CODENAME,
+        ).values_list("object_pk", flat=True)
+        cached = frozenset(int(pk) for pk in rows)
+        user.store_grant_ids = cached
+    return cached

@@ -1,13 +1,19 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
 
-from catalog.admin import ListingCacheAdminMixin
-from couponali.admin import SoftDeleteAdmin
+from accounts.models import User
+from catalog.admin import ListingCacheAdminMixin, StoreScopedAdminMixin
+from catalog.models import Merchant
+from catalog.selectors import STORE_GRANT_CODENAME
+from couponali.admin import PermissionCheckedActionsMixin, SoftDeleteAdmin
 
-from .models import CounterWatermark, ImpressionBatch, Offer, OfferClick, OfferView, SearchWord
+from .models import CounterWatermark, ImpressionBatch, Offer, OfferClick, OfferView, SearchWord, StoreGrant
+from .services import store_grant, store_revoke
 
 
 @admin.register(Offer)
-class OfferAdmin(ListingCacheAdminMixin, SoftDeleteAdmin):
+class OfferAdmin(StoreScopedAdminMixin, ListingCacheAdminMixin, SoftDeleteAdmin):
     list_display = (
         "title",
         "merchant",
@@ -104,3 +110,57 @@ class SearchWordAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class StoreGrantForm(forms.ModelForm):
+    merchant = forms.ModelChoiceField(queryset=Merchant.objects.order_by("name"), label="store")
+
+    class Meta:
+        model = StoreGrant
+        fields = ("user",)
+        help_texts = {"user": "A staff member (usually with the merchant manager role)."}
+
+
+@admin.register(StoreGrant)
+class StoreGrantAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
+    """Which stores each merchant manager edits. Adding and deleting go through offers.services.store_grant /
+    store_revoke (checked, audited); a grant is never edited, only given or taken back."""
+
+    form = StoreGrantForm
+    list_display = ("user", "store")
+    list_select_related = ("user",)
+    search_fields = ("user__email",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(content_type=ContentType.objects.get_for_model(Merchant), permission__codename=STORE_GRANT_CODENAME)
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True).order_by("email")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="store")
+    def store(self, obj):
+        return Merchant.all_objects.filter(pk=obj.object_pk).values_list("name", flat=True).first() or obj.object_pk
+
+    def save_model(self, request, obj, form, change):
+        merchant = form.cleaned_data["merchant"]
+        obj.pk = store_grant(user_id=obj.user_id, merchant_id=merchant.pk, actor=request.user)
+        obj.object_pk = str(merchant.pk)
+
+    def save_related(self, request, form, formsets, change):
+        pass  # nothing related: the service wrote the grant
+
+    def delete_model(self, request, obj):
+        store_revoke(user_id=obj.user_id, merchant_id=int(obj.object_pk), actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for user_id, object_pk in queryset.values_list("user_id", "object_pk"):
+            store_revoke(user_id=user_id, merchant_id=int(object_pk), actor=request.user)

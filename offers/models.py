@@ -11,6 +11,7 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import F, Q
+from guardian.models import UserObjectPermission
 
 from catalog.models import CashbackType, Category, Merchant
 from couponali.models import (
@@ -297,3 +298,18 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class StoreGrant(UserObjectPermission):
+    """A store granted to a merchant manager: django-guardian's object grant of ``catalog.change_merchant`` on
+    one store (``guardian_userobjectpermission``), seen in the admin as its own list. Written only through
+    ``offers.services.store_grant`` / ``store_revoke`` (permission changes: checked and audited). It lives
+    here, not in catalog, because the grant checks staff (accounts) and stores (catalog), and offers is the
+    lowest layer above both."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "store grant"
+
+    def __str__(self) -> str:
+        return f"store {self.object_pk} for {self.user}"

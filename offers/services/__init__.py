@@ -7,6 +7,7 @@ from .feeds import FeedLineError, ImportReport, offers_import_feed
 from .impressions import impressions_flush, impressions_record
 from .partitions import click_partitions_ensure
 from .search_words import search_words_refresh
+from .store_grants import StoreGrantRefused, store_grant, store_revoke
 from .store_visits import STORE_VISIT_NETWORK, offer_store_visit_ensure
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "CounterRun",
     "FeedLineError",
     "ImportReport",
+    "StoreGrantRefused",
     "click_partitions_ensure",
     "click_record",
     "impressions_flush",
@@ -24,4 +26,6 @@ __all__ = [
     "offers_expire",
     "offers_import_feed",
     "search_words_refresh",
+    "store_grant",
+    "store_revoke",
 ]
