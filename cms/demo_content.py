@@ -8,11 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
-from django.contrib.auth.models import Permission
 from django.utils import timezone
-
-from accounts.models import Department, User, UserDepartment
 
 from .models import CannedAnswer, CmsPage
 
@@ -264,36 +260,15 @@ CANNED_ANSWERS = [
         "Hi {name}, please attach the invoice of the order (PDF, JPG or PNG) so that we can claim it with the store.",
     ),
 ]
-AGENT_PERMISSIONS = [
-    ("cms", "view_supportticket"),
-    ("cms", "change_supportticket"),
-    ("cms", "view_cannedanswer"),
-    # Settling a missing-cashback claim records a cashback event through the wallet, which checks this.
-    ("wallet", "record_cashbackevent"),
-]
 
 
-def support_load(*, password: str) -> None:
-    """The support and finance departments, a support agent (not a superuser) and the canned answers."""
-    support, _ = Department.objects.get_or_create(slug="support", defaults={"name": "Customer support"})
-    Department.objects.get_or_create(slug="finance", defaults={"name": "Finance"})
-    agent = User.all_objects.filter(email=settings.DEMO_AGENT_EMAIL).first()
-    if agent is None:
-        agent = User.objects.create_user(
-            email=settings.DEMO_AGENT_EMAIL,
-            password=password,
-            full_name="Sunil Support",
-            is_staff=True,
-            email_verified_at=timezone.now(),
-        )
-        perms = [Permission.objects.get(content_type__app_label=app, codename=code) for app, code in AGENT_PERMISSIONS]
-        agent.user_permissions.add(*perms)
-    UserDepartment.objects.get_or_create(user=agent, department=support)
+def support_load() -> None:
+    """The support desk's canned answers (its agent is one of the demo staff: demo.data.STAFF)."""
     for title, body in CANNED_ANSWERS:
         CannedAnswer.objects.get_or_create(title=title, defaults={"body": body})
 
 
-def load(*, password: str) -> None:
+def load() -> None:
     """Everything the cms app adds to the demo (the seed's one hook)."""
     pages_load()
-    support_load(password=password)
+    support_load()

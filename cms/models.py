@@ -34,6 +34,7 @@ class CmsPage(TimeStampedModel):
     class Meta:
         db_table = "cms_pages"
         verbose_name = "CMS page"
+        permissions = [("publish_cmspage", "Can publish and unpublish pages (audited)")]
         indexes = [
             models.Index(fields=["slug"], name="idx_cms_slug", condition=models.Q(is_published=models.Value(True))),
         ]

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, FloatField, Max, Q, QuerySet
 from django.utils import timezone
 
+from accounts.authz import departments_of, holds_everything
 from offers.models import OfferClick
 from wallet.models import CashbackEvent, UnmatchedConversion
 
@@ -70,11 +71,12 @@ def thread_for_staff(*, ticket: SupportTicket) -> QuerySet[SupportTicketMessage]
 
 
 def tickets_for_agent(*, user) -> QuerySet[SupportTicket]:
-    """The agent's queue: tickets of the agent's departments (every ticket for a superuser)."""
+    """The agent's queue: tickets routed to the agent's departments (every ticket for a superuser or a super
+    admin); membership is the one department rule, ``accounts.authz.departments_of``."""
     qs = SupportTicket.objects.select_related("user", "department", "assigned_to", "merchant")
-    if user.is_superuser:
+    if holds_everything(user):
         return qs
-    return qs.filter(department__members__user_id=user.pk)
+    return qs.filter(department__slug__in=departments_of(user))
 
 
 def sla_age(ticket: SupportTicket, *, now: datetime | None = None) -> timedelta | None:

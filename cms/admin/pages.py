@@ -7,13 +7,16 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from accounts.authz import actor_may
 from cms import selectors
 from cms.models import CmsPage
 from cms.services import cms_page_publish, cms_page_unpublish
+from cms.services.pages import PUBLISH_PERMISSION
+from couponali.admin import PermissionCheckedActionsMixin
 
 
 @admin.register(CmsPage)
-class CmsPageAdmin(admin.ModelAdmin):
+class CmsPageAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
     list_display = ("title", "slug", "page_type", "is_published", "published_at", "updated_at", "preview_link")
     list_filter = ("page_type", "is_published")
     search_fields = ("title", "slug", "content")
@@ -59,7 +62,13 @@ class CmsPageAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         page = get_object_or_404(CmsPage, pk=page_id)
-        return render(request, "cms/page.html", {"page": page, "body": selectors.page_html(page), "preview": True})
+        context = {
+            "page": page,
+            "body": selectors.page_html(page),
+            "preview": True,
+            "can_publish": self.has_publish_permission(request),
+        }
+        return render(request, "cms/page.html", context)
 
     def publish_view(self, request, page_id):
         if request.method != "POST":
@@ -68,13 +77,16 @@ class CmsPageAdmin(admin.ModelAdmin):
         self.message_user(request, f"“{page.title}” is published.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("pages:page", args=[page.slug]))
 
-    @admin.action(description="Publish selected pages", permissions=["change"])
+    def has_publish_permission(self, request):
+        return actor_may(request.user, PUBLISH_PERMISSION)
+
+    @admin.action(description="Publish selected pages", permissions=["publish"])
     def publish_selected(self, request, queryset):
         for page in queryset:
             cms_page_publish(page_id=page.pk, actor=request.user)
         self.message_user(request, f"Published {queryset.count()} page(s).", messages.SUCCESS)
 
-    @admin.action(description="Unpublish selected pages", permissions=["change"])
+    @admin.action(description="Unpublish selected pages", permissions=["publish"])
     def unpublish_selected(self, request, queryset):
         for page in queryset:
             cms_page_unpublish(page_id=page.pk, actor=request.user)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.authz import actor_require
 from cms.models import CmsPage
 from couponali.audit import AuditAction, audit_log
 
-PUBLISH_PERMISSION = "cms.change_cmspage"
+PUBLISH_PERMISSION = "cms.publish_cmspage"
 
 
 def _require_editor(actor) -> None:
-    if actor is None or not actor.is_active or not actor.is_staff or not actor.has_perm(PUBLISH_PERMISSION):
-        raise PermissionDenied("Only content editors can publish or unpublish pages.")
+    actor_require(actor, PUBLISH_PERMISSION)
 
 
 def cms_page_publish(*, page_id: int, actor) -> CmsPage:

@@ -17,7 +17,8 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Department, UserDepartment
+from accounts.authz import departments_of, holds_everything
+from accounts.models import Department
 from accounts.services import notify
 from cms.attachments import CheckedFile, attachments_check
 from cms.models import SupportTicket, SupportTicketAttachment, SupportTicketMessage
@@ -71,12 +72,9 @@ def support_access_check(*, actor, ticket: SupportTicket) -> None:
     """May this staff member see and answer this ticket? Raises PermissionDenied (403) if not."""
     if actor is None or not actor.is_authenticated or not actor.is_active or not actor.is_staff:
         raise PermissionDenied("Only support staff can do this.")
-    if actor.is_superuser:
+    if holds_everything(actor):
         return
-    if (
-        ticket.department_id is None
-        or not UserDepartment.objects.filter(user_id=actor.pk, department_id=ticket.department_id).exists()
-    ):
+    if ticket.department_id is None or ticket.department.slug not in departments_of(actor):
         raise PermissionDenied("This ticket belongs to another department's queue.")
 
 
