@@ -149,3 +149,14 @@ GIFT_CARDS = [
     ("HLTHKT", "HealthKart Gift Card", "healthkart", [500, 1000, 2000], "7"),
     ("COUPAL", "CouponAli Gift Card", None, [100, 250, 500, 1000, 2000], "0"),
 ]
+
+# The demo staff besides the superuser (DEMO_STAFF_EMAIL): the setting that holds the e-mail, the name, the seeded
+# roles (accounts.roles), the departments, and the stores granted (merchant managers). Printed by seed_demo and by
+# `make run` (devtools/runner.py); README "Roles and permissions".
+STAFF = [
+    ("DEMO_AGENT_EMAIL", "Sunil Support", ("support",), ("support",), ()),
+    ("DEMO_FINANCE_EMAIL", "Farah Finance", ("finance",), ("finance",), ()),
+    ("DEMO_EDITOR_EMAIL", "Esha Editor", ("content-editor",), ("content",), ()),
+    ("DEMO_ANALYST_EMAIL", "Anil Analyst", ("analyst",), (), ()),
+    ("DEMO_BRAND_EMAIL", "Meera Merchant", ("merchant-manager",), ("partnerships",), ("myntra", "ajio")),
+]

@@ -78,9 +78,13 @@ def banner(url: str) -> str:
     if getattr(settings, "DEMO_PASSWORD", ""):
         lines += [
             f"Demo logins (password {settings.DEMO_PASSWORD}):",
-            f"  staff    {settings.DEMO_STAFF_EMAIL}",
-            f"  agent    {settings.DEMO_AGENT_EMAIL}",
-            f"  shopper  {settings.DEMO_SHOPPER_EMAIL}",
+            f"  superuser         {settings.DEMO_STAFF_EMAIL}",
+            f"  support agent     {settings.DEMO_AGENT_EMAIL}",
+            f"  finance           {settings.DEMO_FINANCE_EMAIL}",
+            f"  content editor    {settings.DEMO_EDITOR_EMAIL}",
+            f"  analyst           {settings.DEMO_ANALYST_EMAIL}",
+            f"  merchant manager  {settings.DEMO_BRAND_EMAIL} (Myntra, Ajio)",
+            f"  shopper           {settings.DEMO_SHOPPER_EMAIL}",
         ]
     lines.append("Ctrl-C stops the web server, the worker and beat.")
     rule = "=" * 64

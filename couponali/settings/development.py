@@ -22,6 +22,12 @@ POSTBACK_SECRETS = env.dict(
 DEMO_STAFF_EMAIL = "admin@couponali.in"
 DEMO_SHOPPER_EMAIL = "shopper@couponali.in"
 DEMO_AGENT_EMAIL = "support@couponali.in"  # a support-desk agent who is not a superuser
+# Staff with one seeded role each (README, "Roles and permissions"): finance, content editor, analyst, and a
+# merchant manager granted two stores.
+DEMO_FINANCE_EMAIL = "finance@couponali.in"
+DEMO_EDITOR_EMAIL = "editor@couponali.in"
+DEMO_ANALYST_EMAIL = "analyst@couponali.in"
+DEMO_BRAND_EMAIL = "brands@couponali.in"
 DEMO_PASSWORD = "CouponAli@2026"
 
 # No Razorpay keys: the local fake checkout signs payments with this throw-away secret (orders/gateway.py).

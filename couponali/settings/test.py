@@ -48,6 +48,10 @@ POSTBACK_SECRETS = {"admitad": "test-admitad-secret", "vcommission": "test-vc-se
 DEMO_STAFF_EMAIL = "demo-staff@couponali.test"
 DEMO_SHOPPER_EMAIL = "demo-shopper@couponali.test"
 DEMO_AGENT_EMAIL = "demo-agent@couponali.test"
+DEMO_FINANCE_EMAIL = "demo-finance@couponali.test"
+DEMO_EDITOR_EMAIL = "demo-editor@couponali.test"
+DEMO_ANALYST_EMAIL = "demo-analyst@couponali.test"
+DEMO_BRAND_EMAIL = "demo-brands@couponali.test"
 DEMO_PASSWORD = "Demo-test-2026"
 
 # The concurrency tests run 16 worker threads beside the main thread, each holding a pooled connection; a pool of

@@ -7,14 +7,17 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts import services as accounts_services
 from accounts.authz import SYSTEM
-from accounts.models import Department, Role, User, UserDepartment, UserKYC
+from accounts.models import User, UserKYC
+from accounts.roles import SUPER_ADMIN, system_roles_sync
 from analytics.services import analytics_refresh
 from catalog.models import Category, Merchant, MerchantCommission, Product, ProductVariant
 from cms import demo_content as cms_demo_content
@@ -22,7 +25,7 @@ from cms.models import CmsPage
 from couponali import rls
 from demo import data
 from offers.models import Offer, OfferClick
-from offers.services import search_words_refresh
+from offers.services import search_words_refresh, store_grant
 from referrals.services import referral_bonuses_settle, referral_record_signup
 from wallet import services as wallet
 from wallet.gateways import FakePayoutGateway
@@ -58,9 +61,10 @@ class Command(BaseCommand):
             self._commissions(merchants, categories)
             created_offers = self._offers(merchants, categories, rng)
             self._gift_cards(merchants, categories)
-            cms_demo_content.load(password=settings.DEMO_PASSWORD)  # before _pages(): the Markdown pages win
+            cms_demo_content.load()  # before _pages(): the Markdown pages win
             self._pages()
             staff, shopper = self._users()
+            self._staff(staff, merchants)
             self._wallet_history(staff, shopper, merchants, rng)
         # The demo's approved withdrawal is paid once the data above is committed, as the payout job does: the
         # payout claims it in a committed transaction of its own before the gateway is called (durable).
@@ -84,9 +88,12 @@ class Command(BaseCommand):
         if not options["quiet_logins"]:
             self.stdout.write(
                 "Demo logins (password for all: " + settings.DEMO_PASSWORD + ")\n"
-                f"  staff (admin at /admin/): {staff.email}\n"
-                f"  support agent (admin):    {settings.DEMO_AGENT_EMAIL}\n"
-                f"  shopper:                  {shopper.email}"
+                f"  superuser (admin at /admin/): {staff.email}\n"
+                + "".join(
+                    f"  {'/'.join(roles) + ':':<29} {getattr(settings, setting)}\n"
+                    for setting, _name, roles, _departments, _stores in data.STAFF
+                )
+                + f"  shopper:                      {shopper.email}"
             )
 
     # ------------------------------------------------------------ catalogue
@@ -268,14 +275,6 @@ class Command(BaseCommand):
                     "seo_title": f"{title} · CouponAli",
                 },
             )
-        for slug, name in [("finance", "Finance"), ("support", "Customer support"), ("content", "Content & offers")]:
-            Department.objects.get_or_create(slug=slug, defaults={"name": name})
-        for slug, name in [
-            ("finance-approver", "Finance approver"),
-            ("support-agent", "Support agent"),
-            ("offer-editor", "Offer editor"),
-        ]:
-            Role.objects.get_or_create(slug=slug, defaults={"name": name, "is_system": True})
 
     # ------------------------------------------------------------ people and money
 
@@ -302,13 +301,38 @@ class Command(BaseCommand):
             )
         return staff, shopper
 
+    def _staff(self, superuser: User, merchants: dict[str, Merchant]) -> None:
+        """The seeded roles and departments (again, for a flushed database), and one staff login per role, given
+        through the same services as `manage.py grant_role` (audited, acting as SYSTEM)."""
+        system_roles_sync(apps)
+        via = {"via": "seed_demo"}
+        accounts_services.role_grant(user_id=superuser.pk, role_slug=SUPER_ADMIN, actor=SYSTEM, context=via)
+        accounts_services.department_join(user_id=superuser.pk, department_slug="finance", actor=SYSTEM, context=via)
+        for setting, name, roles, departments, stores in data.STAFF:
+            email = getattr(settings, setting)
+            user = User.all_objects.filter(email=email).first()
+            if user is None:
+                user = User.objects.create_user(
+                    email=email,
+                    password=settings.DEMO_PASSWORD,
+                    full_name=name,
+                    is_staff=True,
+                    email_verified_at=timezone.now(),
+                )
+            for role in roles:
+                accounts_services.role_grant(user_id=user.pk, role_slug=role, actor=SYSTEM, context=via)
+            for department in departments:
+                accounts_services.department_join(
+                    user_id=user.pk, department_slug=department, actor=SYSTEM, context=via
+                )
+            for slug in stores:
+                store_grant(user_id=user.pk, merchant_id=merchants[slug].pk, actor=SYSTEM)
+
     def _wallet_history(self, staff: User, shopper: User, merchants, rng: random.Random) -> None:
         """The shopper's cashback, a welcome bonus and a paid withdrawal, all through the wallet services (so
         the ledger, snapshots and reconcile_wallets agree), plus a referred friend with a confirmed cashback."""
         if CashbackEvent.objects.filter(user=shopper, network="manual").exists():
             return
-        finance = Department.objects.get(slug="finance")
-        UserDepartment.objects.get_or_create(user=staff, department=finance)
         now = timezone.now()
 
         def conversion(user, slug, amount, status, txn, days_ago):
