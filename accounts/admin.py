@@ -17,7 +17,6 @@ from .models import (
     Department,
     Notification,
     Role,
-    RolePermission,
     User,
     UserDepartment,
     UserKYC,
@@ -489,15 +488,6 @@ class AccessPermissionAdmin(ReadOnlyAdmin):
     list_display = ("code", "description")
     search_fields = ("code", "description")
     list_filter = ("role_permissions__role",)
-
-
-@admin.register(RolePermission)
-class RolePermissionAdmin(ReadOnlyAdmin):
-    """Read-only: a role's permissions are edited on the role's page."""
-
-    list_display = ("role", "permission")
-    list_filter = ("role",)
-    search_fields = ("role__name", "permission__code")
 
 
 @admin.register(Department)

@@ -263,7 +263,7 @@ def roles_overview() -> list[RoleOverview]:
     for role_id, email, mobile in UserRole.objects.order_by("user__email").values_list(
         "role_id", "user__email", "user__mobile"
     ):
-        holders.setdefault(role_id, []).append(email or mobile)
+        holders.setdefault(role_id, []).append(email or mobile or "?")
     return [
         RoleOverview(r.slug, r.name, r.is_system, codes.get(r.pk, []), holders.get(r.pk, []))
         for r in Role.objects.order_by("-is_system", "slug")
@@ -275,5 +275,5 @@ def departments_overview() -> list[tuple[str, str, list[str]]]:
     for department_id, email, mobile in UserDepartment.objects.order_by("user__email").values_list(
         "department_id", "user__email", "user__mobile"
     ):
-        members.setdefault(department_id, []).append(email or mobile)
+        members.setdefault(department_id, []).append(email or mobile or "?")
     return [(d.slug, d.name, members.get(d.pk, [])) for d in Department.objects.order_by("slug")]

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_permission_codename
@@ -43,6 +45,7 @@ class StoreScopedAdminMixin:
     those stores only: the changelist and its actions cover only them, the store choice offers only them, and
     any other row's page answers 403, by link or by typed URL."""
 
+    opts: Any  # of the ModelAdmin this is mixed into
     store_lookup = "merchant_id"  # the row's store in a queryset filter
     scoped_actions: tuple[str, ...] = ("view", "add", "change", "delete")
 

@@ -74,7 +74,8 @@ def support_access_check(*, actor, ticket: SupportTicket) -> None:
         raise PermissionDenied("Only support staff can do this.")
     if holds_everything(actor):
         return
-    if ticket.department_id is None or ticket.department.slug not in departments_of(actor):
+    department = ticket.department
+    if department is None or department.slug not in departments_of(actor):
         raise PermissionDenied("This ticket belongs to another department's queue.")
 
 

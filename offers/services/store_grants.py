@@ -54,7 +54,8 @@ def store_grant(*, user_id: int, merchant_id: int, actor: authz.Actor) -> int:
         existing = _grants(user.pk, merchant.pk).values_list("pk", flat=True).first()
         if existing is not None:
             return existing
-        grant = assign_perm(STORE_PERMISSION, user, merchant)
+        assign_perm(STORE_PERMISSION, user, merchant)
+        grant_id = _grants(user.pk, merchant.pk).values_list("pk", flat=True).get()
         audit_log(
             actor_id=actor_id,
             action=AuditAction.STORE_GRANTED,
@@ -62,7 +63,7 @@ def store_grant(*, user_id: int, merchant_id: int, actor: authz.Actor) -> int:
             entity_id=merchant.pk,
             metadata={"user_id": user.pk, "store": merchant.slug},
         )
-    return grant.pk
+    return grant_id
 
 
 def store_revoke(*, user_id: int, merchant_id: int, actor: authz.Actor) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from accounts import services
 from accounts.authz import SYSTEM
@@ -25,6 +26,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        with transaction.atomic():  # all or nothing: a bad department undoes the role change too
+            self._apply(options)
+
+    def _apply(self, options):
         user = user_by_email(options["email"])
         context = operator_context("revoke_role")
         revoked = run(
