@@ -8,10 +8,14 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import Client
 
+from accounts import authz, selectors
 from accounts.models import User
 from catalog.models import Category, Merchant, MerchantCommission, Product, ProductVariant
 from couponali import rls
+from couponali.models import AuditLog
+from demo import data
 from offers.models import Offer
 from referrals.models import Referral
 from wallet.models import CashbackEvent, Payout, WalletTransaction, Withdrawal
@@ -69,6 +73,39 @@ def test_demo_logins_work(client):
     call_command("seed_demo", stdout=StringIO())
     assert client.login(username=settings.DEMO_STAFF_EMAIL, password=settings.DEMO_PASSWORD)
     assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_demo_staff_have_one_seeded_role_each_and_it_shows_in_the_admin():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", "--quiet-logins", stdout=StringIO())  # idempotent: no second grant
+    for setting, _name, roles, departments, _stores in data.STAFF:
+        email = getattr(settings, setting)
+        user = User.objects.get(email=email)
+        assert user.is_staff and not user.is_superuser, email
+        assert selectors.role_slugs_of(user_id=user.pk) == sorted(roles), email
+        assert authz.departments_of(user) == set(departments), email
+        assert email in out.getvalue()
+    assert AuditLog.objects.filter(action="role.granted").count() == len(data.STAFF) + 1  # + the superuser's
+    # each can sign in, and sees its own work: finance the withdrawals, the editor the pages, the brand manager
+    # the two stores granted (Myntra, Ajio) and no other
+    pages = {
+        "DEMO_FINANCE_EMAIL": ("/admin/wallet/withdrawal/", "/admin/cms/cmspage/"),
+        "DEMO_EDITOR_EMAIL": ("/admin/cms/cmspage/", "/admin/wallet/withdrawal/"),
+        "DEMO_ANALYST_EMAIL": ("/admin/analytics/", "/admin/accounts/user/"),
+        "DEMO_AGENT_EMAIL": ("/admin/cms/supportticket/", "/admin/wallet/wallettransaction/"),
+        "DEMO_BRAND_EMAIL": ("/admin/offers/offer/", "/admin/cms/cmspage/"),
+    }
+    for setting, (opens, refused) in pages.items():
+        client = Client()
+        assert client.login(username=getattr(settings, setting), password=settings.DEMO_PASSWORD), setting
+        assert client.get(opens).status_code == 200, setting
+        assert client.get(refused).status_code == 403, setting
+    client = Client()
+    client.login(username=settings.DEMO_BRAND_EMAIL, password=settings.DEMO_PASSWORD)
+    stores = client.get("/admin/catalog/merchant/").content.decode()
+    assert "Myntra" in stores and "Ajio" in stores and "Flipkart" not in stores
 
 
 @pytest.mark.django_db
