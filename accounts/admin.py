@@ -17,6 +17,7 @@ from .models import (
     Department,
     Notification,
     Role,
+    RolePermission,
     User,
     UserDepartment,
     UserKYC,
@@ -488,6 +489,30 @@ class AccessPermissionAdmin(ReadOnlyAdmin):
     list_display = ("code", "description")
     search_fields = ("code", "description")
     list_filter = ("role_permissions__role",)
+
+
+@admin.register(RolePermission)
+class RolePermissionAdmin(admin.ModelAdmin):
+    """A list only: a role's permissions are edited on the role's page (services.role_save, audited). Delete is
+    answered for the cascade of a role's deletion, never offered on its own."""
+
+    list_display = ("role", "permission")
+    list_filter = ("role",)
+    search_fields = ("role__name", "permission__code")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        raise PermissionDenied
 
 
 @admin.register(Department)

@@ -5,9 +5,10 @@ acting user itself, whoever calls it (an admin page or action, the API, a comman
   explicit :data:`SYSTEM` sentinel for callers that are not a person (affiliate postbacks authenticated by
   the network's secret, Celery jobs, the auto-confirm batch, sweeps, the demo seed). ``None`` is refused,
   so that "nobody" can never mean "allowed".
-* A person passes when they are active staff, hold every named Django permission (``app.codename``;
-  answered by ``user.has_perm``, so the roles backend of the RBAC issue feeds the same check by adding an
-  authentication backend) and, where the service asks for one, belong to the department (``finance``).
+* A person passes when they are active staff, hold every named permission (``app.codename``; answered by
+  ``user.has_perm``, i.e. by the roles backend from the codes of their roles, :func:`permission_codes`) and,
+  where the service asks for one, belong to the department (``finance``; :func:`departments_of`, the one
+  department rule, also whose support queue).
 * A refusal raises :class:`PermissionRefused`, a subclass of Django's ``PermissionDenied``: the admin, the
   pages and DRF answer it with 403. The services check before they open their transaction, so a refusal
   changes nothing. Refusals are logged (``couponali.security``), not written to ``audit_logs``: a row

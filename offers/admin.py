@@ -128,6 +128,7 @@ class StoreGrantAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
 
     form = StoreGrantForm
     list_display = ("user", "store")
+    list_filter = ("user__is_active",)
     list_select_related = ("user",)
     search_fields = ("user__email",)
 

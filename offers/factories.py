@@ -4,12 +4,16 @@ from datetime import timedelta
 from decimal import Decimal
 
 import factory
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from accounts.factories import UserFactory
 from catalog.factories import MerchantFactory
+from catalog.models import Merchant
 
-from .models import CounterWatermark, ImpressionBatch, Offer, OfferClick, OfferView, SearchWord
+from .models import CounterWatermark, ImpressionBatch, Offer, OfferClick, OfferView, SearchWord, StoreGrant
 
 
 class OfferFactory(DjangoModelFactory):
@@ -72,3 +76,17 @@ class SearchWordFactory(DjangoModelFactory):
 
     word = factory.Sequence(lambda n: f"word{n}")
     ndoc = 3
+
+
+class StoreGrantFactory(DjangoModelFactory):
+    """A store granted to a staff member (tests of the admin list; the service is offers.services.store_grant)."""
+
+    class Meta:
+        model = StoreGrant
+
+    user = factory.SubFactory(UserFactory, is_staff=True)
+    content_type = factory.LazyFunction(lambda: ContentType.objects.get_for_model(Merchant))
+    permission = factory.LazyFunction(
+        lambda: Permission.objects.get(content_type__app_label="catalog", codename="change_merchant")
+    )
+    object_pk = factory.LazyFunction(lambda: str(MerchantFactory().pk))

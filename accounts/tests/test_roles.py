@@ -362,6 +362,10 @@ def test_the_commands_have_help():
 def test_permission_rows_change_only_through_the_role_page():
     client = client_for(grant_role(UserFactory(is_staff=True), "super-admin"))
     assert RolePermission.objects.filter(role__slug="super-admin", permission__code=ALL).exists()
-    assert client.get("/admin/accounts/rolepermission/").status_code == 404  # no admin of its own
+    assert client.get("/admin/accounts/rolepermission/").status_code == 200  # a list only
+    rp = RolePermission.objects.first()
+    assert rp is not None
+    assert client.post(f"/admin/accounts/rolepermission/{rp.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/accounts/rolepermission/add/").status_code == 403
     assert client.get("/admin/accounts/accesspermission/").status_code == 200
     assert client.get("/admin/accounts/accesspermission/add/").status_code == 403
