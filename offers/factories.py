@@ -89,4 +89,4 @@ class StoreGrantFactory(DjangoModelFactory):
     permission = factory.LazyFunction(
         lambda: Permission.objects.get(content_type__app_label="catalog", codename="change_merchant")
     )
-    object_pk = factory.LazyFunction(lambda: str(MerchantFactory().pk))
+    object_pk = factory.LazyFunction(lambda: str(MerchantFactory.create().pk))
