@@ -80,6 +80,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # X-Request-ID and the client's IP for the audit log of this request (couponali/middleware.py).
+    "couponali.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Cache-Control: no-store on wallet, account, API... responses (couponali/cache_headers.py).
