@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from couponali.admin import SoftDeleteAdmin
+from couponali.admin import AuditedModelAdmin, SoftDeleteAdmin
 
 from . import authz, selectors, services
 from .models import (
@@ -96,7 +96,7 @@ class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
 
 
 @admin.register(UserSession)
-class UserSessionAdmin(admin.ModelAdmin):
+class UserSessionAdmin(AuditedModelAdmin, admin.ModelAdmin):
     """Sessions are created by sign-ins only; staff can look and revoke, never edit."""
 
     list_display = (
@@ -171,7 +171,7 @@ class UserKYCReviewForm(forms.ModelForm):
 
 
 @admin.register(UserKYC)
-class UserKYCAdmin(admin.ModelAdmin):
+class UserKYCAdmin(AuditedModelAdmin, admin.ModelAdmin):
     """KYC review. PAN, account number and UPI id are always masked here; staff holding the
     'Can reveal an unmasked KYC value' permission can reveal one value at a time, and each reveal is audited.
     Changing the status runs services.kyc_review (audit row + the user is notified) and needs
@@ -355,7 +355,7 @@ class RolePermissionInline(admin.TabularInline):
 
 
 @admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
+class RoleAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("name", "slug", "is_system", "created_at")
     list_filter = ("is_system",)
     search_fields = ("name", "slug", "description")
@@ -364,21 +364,21 @@ class RoleAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccessPermission)
-class AccessPermissionAdmin(admin.ModelAdmin):
+class AccessPermissionAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("code", "description")
     search_fields = ("code", "description")
     list_filter = ("role_permissions__role",)
 
 
 @admin.register(RolePermission)
-class RolePermissionAdmin(admin.ModelAdmin):
+class RolePermissionAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("role", "permission")
     list_filter = ("role",)
     search_fields = ("role__name", "permission__code")
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("name", "slug", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("name", "slug", "description")
@@ -386,7 +386,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(UserRole)
-class UserRoleAdmin(admin.ModelAdmin):
+class UserRoleAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("user", "role")
     list_filter = ("role",)
     search_fields = ("user__email", "user__mobile", "role__name")
@@ -394,7 +394,7 @@ class UserRoleAdmin(admin.ModelAdmin):
 
 
 @admin.register(UserDepartment)
-class UserDepartmentAdmin(admin.ModelAdmin):
+class UserDepartmentAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("user", "department")
     list_filter = ("department",)
     search_fields = ("user__email", "user__mobile", "department__name")
@@ -402,7 +402,7 @@ class UserDepartmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(VerificationCode)
-class VerificationCodeAdmin(admin.ModelAdmin):
+class VerificationCodeAdmin(AuditedModelAdmin, admin.ModelAdmin):
     """Read-only: codes are hashed and only meaningful to the person they were sent to."""
 
     list_display = (
@@ -429,7 +429,7 @@ class VerificationCodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("id", "user", "title", "is_read", "emailed_at", "sms_sent_at", "created_at")
     list_filter = ("is_read", "created_at")
     search_fields = ("title", "body", "user__email", "user__mobile")

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from couponali.admin import SoftDeleteAdmin
+from couponali.admin import AuditedModelAdmin, SoftDeleteAdmin
 
 from .cache import listing_changed
 from .models import Category, Inventory, Merchant, MerchantCommission, Product, ProductVariant
@@ -104,7 +104,7 @@ class MerchantAdmin(ListingCacheAdminMixin, SoftDeleteAdmin):
 
 
 @admin.register(MerchantCommission)
-class MerchantCommissionAdmin(EffectiveShareMixin, ListingCacheAdminMixin, admin.ModelAdmin):
+class MerchantCommissionAdmin(EffectiveShareMixin, ListingCacheAdminMixin, AuditedModelAdmin, admin.ModelAdmin):
     form = MerchantCommissionForm
     readonly_fields = ("effective_share",)
     list_display = (
@@ -147,7 +147,7 @@ class ProductAdmin(SoftDeleteAdmin):
 
 
 @admin.register(ProductVariant)
-class ProductVariantAdmin(admin.ModelAdmin):
+class ProductVariantAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("product", "denomination", "selling_price", "cost_price", "is_available", "stock_quantity")
     list_filter = ("is_available",)
     search_fields = ("product__name", "product__sku")
@@ -155,7 +155,7 @@ class ProductVariantAdmin(admin.ModelAdmin):
 
 
 @admin.register(Inventory)
-class InventoryAdmin(admin.ModelAdmin):
+class InventoryAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("product", "variant", "quantity", "reserved", "updated_at")
     list_filter = ("updated_at",)
     search_fields = ("product__name", "product__sku")

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from catalog.admin import ListingCacheAdminMixin
-from couponali.admin import SoftDeleteAdmin
+from couponali.admin import AuditedModelAdmin, SoftDeleteAdmin
 
 from .models import CounterWatermark, ImpressionBatch, Offer, OfferClick, OfferView, SearchWord
 
@@ -38,7 +38,7 @@ class OfferAdmin(ListingCacheAdminMixin, SoftDeleteAdmin):
 
 
 @admin.register(OfferClick)
-class OfferClickAdmin(admin.ModelAdmin):
+class OfferClickAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("click_id", "offer", "user", "device_type", "ip_address", "created_at")
     list_filter = ("device_type", "created_at")
     search_fields = ("click_id", "user__email", "offer__title")
@@ -47,7 +47,7 @@ class OfferClickAdmin(admin.ModelAdmin):
 
 
 @admin.register(OfferView)
-class OfferViewAdmin(admin.ModelAdmin):
+class OfferViewAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("offer", "user", "ip_address", "created_at")
     list_filter = ("created_at",)
     search_fields = ("offer__title", "user__email")
@@ -55,7 +55,7 @@ class OfferViewAdmin(admin.ModelAdmin):
 
 
 @admin.register(CounterWatermark)
-class CounterWatermarkAdmin(admin.ModelAdmin):
+class CounterWatermarkAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("name", "position", "updated_at")
     list_filter = ("name",)
     search_fields = ("name",)
@@ -66,7 +66,7 @@ class CounterWatermarkAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImpressionBatch)
-class ImpressionBatchAdmin(admin.ModelAdmin):
+class ImpressionBatchAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("batch_id", "rows", "created_at")
     list_filter = ("created_at",)
     search_fields = ("batch_id",)
@@ -95,7 +95,7 @@ class WordUseFilter(admin.SimpleListFilter):
 
 
 @admin.register(SearchWord)
-class SearchWordAdmin(admin.ModelAdmin):
+class SearchWordAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("word", "ndoc")
     list_filter = (WordUseFilter,)
     search_fields = ("word",)

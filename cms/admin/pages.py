@@ -10,10 +10,11 @@ from django.utils.html import format_html
 from cms import selectors
 from cms.models import CmsPage
 from cms.services import cms_page_publish, cms_page_unpublish
+from couponali.admin import AuditedModelAdmin
 
 
 @admin.register(CmsPage)
-class CmsPageAdmin(admin.ModelAdmin):
+class CmsPageAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("title", "slug", "page_type", "is_published", "published_at", "updated_at", "preview_link")
     list_filter = ("page_type", "is_published")
     search_fields = ("title", "slug", "content")

@@ -69,7 +69,8 @@ def test_create_partitions_command():
     text = out.getvalue()
     assert "offer_clicks_y2032m11: created" in text
     assert "offer_clicks_y2033m01: created" in text
-    assert "3 month(s) ready, 3 created now." in text
+    assert "audit_logs_y2032m11: created" in text and "audit_logs_y2033m01: created" in text
+    assert "6 partition(s) ready, 6 created now." in text
     assert {"offer_clicks_y2032m11", "offer_clicks_y2032m12", "offer_clicks_y2033m01"} <= partitions()
     out = StringIO()
     call_command("create_partitions", "--months", "0", "--start", "2032-11", stdout=out)
@@ -103,10 +104,12 @@ def test_create_partitions_rejects_bad_input(args, message):
 
 
 @pytest.mark.django_db
-def test_the_partition_function_is_not_executable_by_public():
+@pytest.mark.parametrize("function", ["offer_clicks_create_partition", "audit_logs_create_partition"])
+def test_the_partition_function_is_not_executable_by_public(function):
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT has_function_privilege('public', 'offer_clicks_create_partition(date)', 'EXECUTE'), "
-            "prosecdef FROM pg_proc WHERE proname = 'offer_clicks_create_partition'"
+            "SELECT has_function_privilege('public', %s::regprocedure, 'EXECUTE'), "
+            "prosecdef FROM pg_proc WHERE proname = %s",
+            [f"{function}(date)", function],
         )
         assert cur.fetchone() == (False, True)
