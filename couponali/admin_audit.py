@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import datetime
 import functools
-import json
 import uuid
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 from django.http import Http404
@@ -45,8 +43,11 @@ BEFORE_ATTR = "audit_before"  # request attribute: {(label, pk): snapshot} read 
 LOGGED_ATTR = "audit_logged"  # request attribute: {(label, pk)} already written by log_deletions
 
 
-def _json(value):
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+def _sorted(values: list) -> list:
+    try:
+        return sorted(values)
+    except TypeError:
+        return sorted(values, key=str)
 
 
 # (types, conversion to JSON), first match wins; anything else is shown as str().
@@ -56,8 +57,10 @@ _PLAIN = (
     ((bytes, memoryview), lambda v: f"<{len(v)} bytes>"),
     ((FieldFile,), lambda v: v.name or None),
     ((models.Model,), lambda v: v.pk),
-    ((dict, list, tuple), _json),
-    ((models.QuerySet, set, frozenset), lambda v: sorted(str(plain(item)) for item in v)),
+    ((dict,), lambda v: {str(k): plain(item) for k, item in v.items()}),
+    ((list, tuple), lambda v: [plain(item) for item in v]),
+    # a many-to-many value (a form's queryset, a set of rows): the sorted primary keys
+    ((models.QuerySet, set, frozenset), lambda v: _sorted([plain(item) for item in v])),
 )
 
 

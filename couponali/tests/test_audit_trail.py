@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 from allauth.socialaccount.models import SocialApp
 from django.contrib import admin
+from django.contrib.auth.models import Group, Permission
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -343,3 +344,18 @@ def test_nobody_edits_or_deletes_audit_rows_in_the_admin(client):
     assert client.post(reverse("admin:couponali_auditlog_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
     client.post(reverse("admin:couponali_auditlog_change", args=[row.pk]), {"action": "forged"})
     assert AuditLog.objects.filter(pk=row.pk, action=AuditAction.RLS_BYPASS).exists()
+
+
+@pytest.mark.django_db
+def test_permission_changes_in_the_admin_record_the_permissions_before_and_after(admin_client):
+    view, change = (Permission.objects.get(codename=c) for c in ("view_withdrawal", "change_withdrawal"))
+    group = Group.objects.create(name="Finance desk")
+    group.permissions.add(view)
+    response = admin_client.post(
+        reverse("admin:auth_group_change", args=[group.pk]),
+        {"name": "Finance desk", "permissions": [view.pk, change.pk]},
+    )
+    assert response.status_code == 302
+    (row,) = rows(CHANGE, "group")
+    assert row.metadata["before"] == {"permissions": [view.pk]}
+    assert row.metadata["after"] == {"permissions": sorted([view.pk, change.pk])}
