@@ -21,6 +21,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from . import masking
 from .admin_audit import AuditedModelAdmin
 from .audit import AuditAction, audit_log, entity_type_of
 from .models import AuditLog, IdempotencyKey
@@ -132,7 +133,7 @@ def _text(value) -> str:
 def metadata_rows(metadata: dict | None) -> list[tuple[str, str, str | None]]:
     """An audit row's metadata as (field, before, after) for the changed fields, then (key, value, None) for the
     rest: how the admin and the CSV show it, never as raw JSON."""
-    data = dict(metadata or {})
+    data = masking.mask_metadata(metadata)  # rows written before the rule existed are masked when shown
     before, after = data.pop("before", None), data.pop("after", None)
     rows: list[tuple[str, str, str | None]] = []
     if isinstance(before, dict) or isinstance(after, dict):

@@ -99,6 +99,7 @@ def test_an_admin_action_writes_one_row_per_object_with_before_and_after(admin_c
     response = admin_client.post(
         changelist + "?deleted=all",
         {"action": "restore_selected", "_selected_action": [c.pk for c in [*gone, live]]},
+        headers={"X-Request-ID": "restore-0001"},
     )
     assert response.status_code == 302
     # then one row per restored category, naming the action, deleted_at before -> after; none for the live one
@@ -107,6 +108,27 @@ def test_an_admin_action_writes_one_row_per_object_with_before_and_after(admin_c
     for row in restored:
         assert row.metadata["action"] == "restore_selected"
         assert row.metadata["before"]["deleted_at"] is not None and row.metadata["after"] == {"deleted_at": None}
+        assert row.request_id == "restore-0001" and row.ip_address == "127.0.0.1"
+
+
+@pytest.mark.django_db
+def test_list_editable_changes_are_recorded_from_their_forms(admin_client):
+    category = CategoryFactory(display_order=1, is_featured=False, is_active=True)
+    response = admin_client.post(
+        reverse("admin:catalog_category_changelist"),
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-0-id": str(category.pk),
+            "form-0-display_order": "5",
+            "form-0-is_active": "on",
+            "_save": "Save",
+        },
+    )
+    assert response.status_code == 302
+    (row,) = rows(CHANGE, "category")
+    assert row.entity_id == category.pk
+    assert row.metadata["before"] == {"display_order": 1} and row.metadata["after"] == {"display_order": 5}
 
 
 @pytest.mark.django_db
@@ -359,3 +381,14 @@ def test_permission_changes_in_the_admin_record_the_permissions_before_and_after
     (row,) = rows(CHANGE, "group")
     assert row.metadata["before"] == {"permissions": [view.pk]}
     assert row.metadata["after"] == {"permissions": sorted([view.pk, change.pk])}
+
+
+@pytest.mark.django_db
+def test_the_audit_log_list_costs_a_fixed_number_of_queries(admin_client, admin_user, django_assert_max_num_queries):
+    for i in range(30):
+        audit_log(actor_id=admin_user.pk, action=AuditAction.WALLET_ADJUST, entity_type="user", entity_id=i)
+    url = reverse("admin:couponali_auditlog_changelist")
+    admin_client.get(url)  # warm the session and permission caches, as a staff member's second page is
+    with django_assert_max_num_queries(10):
+        response = admin_client.get(url, {"action": "wallet.adjust"})
+    assert response.status_code == 200 and len(response.context["cl"].result_list) == 30
