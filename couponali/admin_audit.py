@@ -165,8 +165,8 @@ def _audited_action(func, name: str):
 
 
 class AuditedModelAdmin:
-    """Mixin for every ModelAdmin (put it first in the bases): an audit row with before/after for each add,
-    change, delete and action. See the module docstring."""
+    """Mixin for every ModelAdmin (in its bases, before ``admin.ModelAdmin``): an audit row with before/after for
+    each add, change, delete and action. See the module docstring."""
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
@@ -201,8 +201,7 @@ class AuditedModelAdmin:
         before = getattr(request, BEFORE_ATTR, {}).pop(_key(obj), None)
         if before is not None:
             fresh = self._fresh(obj)
-            many = any(k for k in before if k in {f.name for f in obj._meta.many_to_many})
-            change = masked_change(type(obj), before, snapshot(fresh, many_to_many=many))
+            change = masked_change(type(obj), before, snapshot(fresh, many_to_many=bool(obj._meta.many_to_many)))
         else:  # a list_editable row: its form knows what changed
             old, new = getattr(request, "audit_forms", {}).get(_key(obj), ({}, {}))
             change = masked_change(type(obj), old, new)
