@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from couponali.admin import ReadOnlyAdmin, SoftDeleteAdmin
+from couponali.admin import AuditedModelAdmin, ReadOnlyAdmin, SoftDeleteAdmin
 
 from . import authz, selectors, services
 from .models import (
@@ -119,7 +119,7 @@ class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
 
 
 @admin.register(UserSession)
-class UserSessionAdmin(admin.ModelAdmin):
+class UserSessionAdmin(AuditedModelAdmin, admin.ModelAdmin):
     """Sessions are created by sign-ins only; staff can look and revoke, never edit."""
 
     list_display = (
@@ -194,7 +194,7 @@ class UserKYCReviewForm(forms.ModelForm):
 
 
 @admin.register(UserKYC)
-class UserKYCAdmin(admin.ModelAdmin):
+class UserKYCAdmin(AuditedModelAdmin, admin.ModelAdmin):
     """KYC review. PAN, account number and UPI id are always masked here; staff holding the
     'Can reveal an unmasked KYC value' permission can reveal one value at a time, and each reveal is audited.
     Changing the status runs services.kyc_review (audit row + the user is notified) and needs
@@ -407,7 +407,7 @@ class RoleForm(forms.ModelForm):
 
 
 @admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
+class RoleAdmin(AuditedModelAdmin, admin.ModelAdmin):
     """Roles and their permissions. Saving and deleting go through services.role_save / role_delete (checked,
     audited). A role carrying permissions the editor does not hold is read-only for them; system roles cannot
     be deleted and keep their slug."""
@@ -492,7 +492,7 @@ class AccessPermissionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RolePermission)
-class RolePermissionAdmin(admin.ModelAdmin):
+class RolePermissionAdmin(AuditedModelAdmin, admin.ModelAdmin):
     """A list only: a role's permissions are edited on the role's page (services.role_save, audited). Delete is
     answered for the cascade of a role's deletion, never offered on its own."""
 
@@ -516,14 +516,14 @@ class RolePermissionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("name", "slug", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
 
 
-class _GrantAdmin(admin.ModelAdmin):
+class _GrantAdmin(AuditedModelAdmin, admin.ModelAdmin):
     """A user's roles or departments: given (add) and taken back (delete) through the services, never edited."""
 
     raw_id_fields = ("user",)
@@ -603,7 +603,7 @@ class UserDepartmentAdmin(_GrantAdmin):
 
 
 @admin.register(VerificationCode)
-class VerificationCodeAdmin(admin.ModelAdmin):
+class VerificationCodeAdmin(AuditedModelAdmin, admin.ModelAdmin):
     """Read-only: codes are hashed and only meaningful to the person they were sent to."""
 
     list_display = (
@@ -630,7 +630,7 @@ class VerificationCodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("id", "user", "title", "is_read", "emailed_at", "sms_sent_at", "created_at")
     list_filter = ("is_read", "created_at")
     search_fields = ("title", "body", "user__email", "user__mobile")

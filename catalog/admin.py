@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 
-from couponali.admin import SoftDeleteAdmin
+from couponali.admin import AuditedModelAdmin, SoftDeleteAdmin
 
 from .cache import listing_changed
 from .models import Category, Inventory, Merchant, MerchantCommission, Product, ProductVariant
@@ -186,7 +186,9 @@ class MerchantAdmin(StoreScopedAdminMixin, ListingCacheAdminMixin, SoftDeleteAdm
 
 
 @admin.register(MerchantCommission)
-class MerchantCommissionAdmin(StoreScopedAdminMixin, EffectiveShareMixin, ListingCacheAdminMixin, admin.ModelAdmin):
+class MerchantCommissionAdmin(
+    StoreScopedAdminMixin, EffectiveShareMixin, ListingCacheAdminMixin, AuditedModelAdmin, admin.ModelAdmin
+):
     form = MerchantCommissionForm
     readonly_fields = ("effective_share",)
     list_display = (
@@ -229,7 +231,7 @@ class ProductAdmin(SoftDeleteAdmin):
 
 
 @admin.register(ProductVariant)
-class ProductVariantAdmin(admin.ModelAdmin):
+class ProductVariantAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("product", "denomination", "selling_price", "cost_price", "is_available", "stock_quantity")
     list_filter = ("is_available",)
     search_fields = ("product__name", "product__sku")
@@ -237,7 +239,7 @@ class ProductVariantAdmin(admin.ModelAdmin):
 
 
 @admin.register(Inventory)
-class InventoryAdmin(admin.ModelAdmin):
+class InventoryAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("product", "variant", "quantity", "reserved", "updated_at")
     list_filter = ("updated_at",)
     search_fields = ("product__name", "product__sku")

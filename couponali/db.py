@@ -60,8 +60,14 @@ def grant_app_privileges(alias: str = "default", *, role: str) -> None:
         cur.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {qrole}")
         cur.execute(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {qrole}")
         cur.execute(f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {qrole}")
+        # The append-only tables and each partition of them (a partition is a table of its own, which GRANT ... ON
+        # ALL TABLES has just opened; partitions created later by the SECURITY DEFINER functions get no grant).
         cur.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename = ANY(%s)", [APPEND_ONLY_TABLES]
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND (c.relname = ANY(%s) OR c.oid IN ("
+            "  SELECT i.inhrelid FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = ANY(%s)"
+            "))",
+            [APPEND_ONLY_TABLES, APPEND_ONLY_TABLES],
         )
         for (table,) in cur.fetchall():
             cur.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {conn.ops.quote_name(table)} FROM {qrole}")

@@ -8,7 +8,8 @@ from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
-from couponali import rls
+from couponali import request_context, rls
+from couponali.ratelimit import client_ip_address
 
 NUL = "\x00"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -54,6 +55,24 @@ def nul_byte_location(request) -> str | None:
         if _json_has_nul(data):
             return "the JSON body"
     return None
+
+
+class RequestContextMiddleware:
+    """Give every request an id (the client's or proxy's ``X-Request-ID`` when it is a plain token, else a new
+    one), hold it with the client's IP (couponali.ratelimit.client_ip, the site's one rule) for the audit log
+    (couponali.request_context), and return the id in the response's ``X-Request-ID`` header so that a report
+    of a problem can be matched with its audit rows and logs. First in the stack: every answer carries it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = request_context.request_id_from(request.headers.get(request_context.REQUEST_ID_HEADER))
+        request.request_id = request_id
+        with request_context.bound(request_id=request_id, ip_address=client_ip_address(request)):
+            response = self.get_response(request)
+        response[request_context.REQUEST_ID_HEADER] = request_id
+        return response
 
 
 class RejectNulBytesMiddleware:

@@ -133,6 +133,8 @@ class SoftDeleteModel(models.Model):
 class AuditLog(CreatedModel):
     """One row per state change that matters, written by :func:`couponali.audit.audit_log` in the transaction
     of the change. Append-only: the app role has no UPDATE/DELETE on this table (couponali.db.APPEND_ONLY_TABLES).
+    Range-partitioned by month on created_at (migration 0005), so its primary key in the database is
+    (id, created_at); the partitions are created ahead by couponali.audit.audit_partitions_ensure.
 
     Kept in the kernel (it was accounts' model: same table, moved by a state-only migration) because every
     layer writes it, couponali.rls included."""
@@ -171,6 +173,12 @@ class AuditLog(CreatedModel):
         STORE_REVOKED = "store.revoked"
         # kernel
         RLS_BYPASS = "rls.bypass"
+        # any model through the admin (couponali.admin_audit.AuditedModelAdmin): before/after in the metadata
+        ADMIN_ADD = "admin.add"
+        ADMIN_CHANGE = "admin.change"
+        ADMIN_DELETE = "admin.delete"
+        ADMIN_ACTION = "admin.action"
+        AUDIT_EXPORT = "audit.export"
         # offers
         OFFERS_IMPORT_FEED = "offers.import_feed"
         # wallet
@@ -245,14 +253,21 @@ class AuditLog(CreatedModel):
     entity_type = models.CharField(max_length=60, null=True, blank=True)
     entity_id = models.BigIntegerField(null=True, blank=True)
     metadata = models.JSONField(null=True, blank=True)
+    # Not in the seed (extra columns): where the change came from, stamped by couponali.audit from the request
+    # context (couponali.request_context); empty for workers and commands.
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         db_table = "audit_logs"
         indexes = [
             models.Index(fields=["action"], name="idx_audit_logs_action"),
             models.Index(fields=["entity_type", "entity_id"], name="idx_audit_logs_entity"),
+            models.Index(fields=["created_at"], name="idx_audit_logs_created"),
+            models.Index(fields=["request_id"], name="idx_audit_logs_request"),
         ]
         ordering = ["-created_at"]
+        permissions = [("export_auditlog", "Can export the audit log as CSV")]
 
     def __str__(self) -> str:
         return f"{self.action} {self.entity_type}#{self.entity_id}"

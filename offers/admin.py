@@ -6,7 +6,7 @@ from accounts.models import User
 from catalog.admin import ListingCacheAdminMixin, StoreScopedAdminMixin
 from catalog.models import Merchant
 from catalog.selectors import STORE_GRANT_CODENAME
-from couponali.admin import PermissionCheckedActionsMixin, SoftDeleteAdmin
+from couponali.admin import AuditedModelAdmin, PermissionCheckedActionsMixin, SoftDeleteAdmin
 
 from .models import CounterWatermark, ImpressionBatch, Offer, OfferClick, OfferView, SearchWord, StoreGrant
 from .services import store_grant, store_revoke
@@ -44,7 +44,7 @@ class OfferAdmin(StoreScopedAdminMixin, ListingCacheAdminMixin, SoftDeleteAdmin)
 
 
 @admin.register(OfferClick)
-class OfferClickAdmin(admin.ModelAdmin):
+class OfferClickAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("click_id", "offer", "user", "device_type", "ip_address", "created_at")
     list_filter = ("device_type", "created_at")
     search_fields = ("click_id", "user__email", "offer__title")
@@ -53,7 +53,7 @@ class OfferClickAdmin(admin.ModelAdmin):
 
 
 @admin.register(OfferView)
-class OfferViewAdmin(admin.ModelAdmin):
+class OfferViewAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("offer", "user", "ip_address", "created_at")
     list_filter = ("created_at",)
     search_fields = ("offer__title", "user__email")
@@ -61,7 +61,7 @@ class OfferViewAdmin(admin.ModelAdmin):
 
 
 @admin.register(CounterWatermark)
-class CounterWatermarkAdmin(admin.ModelAdmin):
+class CounterWatermarkAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("name", "position", "updated_at")
     list_filter = ("name",)
     search_fields = ("name",)
@@ -72,7 +72,7 @@ class CounterWatermarkAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImpressionBatch)
-class ImpressionBatchAdmin(admin.ModelAdmin):
+class ImpressionBatchAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("batch_id", "rows", "created_at")
     list_filter = ("created_at",)
     search_fields = ("batch_id",)
@@ -101,7 +101,7 @@ class WordUseFilter(admin.SimpleListFilter):
 
 
 @admin.register(SearchWord)
-class SearchWordAdmin(admin.ModelAdmin):
+class SearchWordAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("word", "ndoc")
     list_filter = (WordUseFilter,)
     search_fields = ("word",)
@@ -122,7 +122,7 @@ class StoreGrantForm(forms.ModelForm):
 
 
 @admin.register(StoreGrant)
-class StoreGrantAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
+class StoreGrantAdmin(PermissionCheckedActionsMixin, AuditedModelAdmin, admin.ModelAdmin):
     """Which stores each merchant manager edits. Adding and deleting go through offers.services.store_grant /
     store_revoke (checked, audited); a grant is never edited, only given or taken back."""
 

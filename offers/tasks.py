@@ -7,6 +7,8 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from couponali.audit import audit_partitions_ensure
+
 from . import services
 
 log = logging.getLogger(__name__)
@@ -36,11 +38,13 @@ def expire_offers() -> int:
 
 @shared_task(name="offers.tasks.ensure_click_partitions", ignore_result=True)
 def ensure_click_partitions() -> list:
-    """Keep this month's and the next months' offer_clicks partitions ready."""
-    made = services.click_partitions_ensure(months=settings.CLICK_PARTITION_MONTHS_AHEAD)
+    """Keep this month's and the next months' partitions of offer_clicks and audit_logs ready (the one partition
+    job; its name predates the audit log's partitions)."""
+    months = settings.CLICK_PARTITION_MONTHS_AHEAD
+    made = services.click_partitions_ensure(months=months) + audit_partitions_ensure(months=months)
     created = [name for name, new in made if new]
     if created:
-        log.info("offer_clicks partitions created: %s", ", ".join(created))
+        log.info("partitions created: %s", ", ".join(created))
     return created
 
 

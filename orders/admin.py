@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts import authz
+from couponali.admin import AuditedModelAdmin
 
 from . import selectors
 from .admin_fulfilment import OrderFulfilmentAdminMixin, OrderItemVouchersMixin
@@ -80,7 +81,7 @@ class OrderRefundInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(OrderFulfilmentAdminMixin, admin.ModelAdmin):
+class OrderAdmin(OrderFulfilmentAdminMixin, AuditedModelAdmin, admin.ModelAdmin):
     list_display = (
         "order_number",
         "user",
@@ -233,7 +234,7 @@ class OrderAdmin(OrderFulfilmentAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(OrderItem)
-class OrderItemAdmin(OrderItemVouchersMixin, admin.ModelAdmin):
+class OrderItemAdmin(OrderItemVouchersMixin, AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("order", "product_name", "denomination", "quantity", "total_price", "fulfillment_status")
     list_filter = ("fulfillment_status",)
     search_fields = ("order__order_number", "product_name", "product_sku")
@@ -243,7 +244,7 @@ class OrderItemAdmin(OrderItemVouchersMixin, admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("uuid", "order", "user", "amount", "gateway", "payment_method", "status", "created_at")
     list_filter = ("status", "gateway", "payment_method")
     search_fields = ("uuid", "gateway_order_id", "gateway_payment_id", "order__order_number", "user__email")
@@ -257,7 +258,7 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderRefund)
-class OrderRefundAdmin(admin.ModelAdmin):
+class OrderRefundAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("order", "amount", "gateway_amount", "wallet_amount", "status", "gateway_refund_id", "created_at")
     list_filter = ("status", "created_at")
     search_fields = ("order__order_number", "gateway_refund_id", "uuid")
@@ -284,7 +285,7 @@ class OrderRefundAdmin(admin.ModelAdmin):
 
 
 @admin.register(PaymentWebhookEvent)
-class PaymentWebhookEventAdmin(admin.ModelAdmin):
+class PaymentWebhookEventAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("event_id", "event", "outcome", "received_at")
     list_filter = ("event", "gateway")
     search_fields = ("event_id", "outcome")

@@ -17,7 +17,7 @@ from django.urls import path, reverse
 
 from accounts.authz import FINANCE, actor_may
 from couponali import rls
-from couponali.admin import PermissionCheckedActionsMixin, ReadOnlyAdmin
+from couponali.admin import AuditedModelAdmin, PermissionCheckedActionsMixin, ReadOnlyAdmin
 
 from . import services
 from .gateways import payout_gateway
@@ -161,7 +161,7 @@ class WalletBalanceAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WalletDebt)
-class WalletDebtAdmin(admin.ModelAdmin):
+class WalletDebtAdmin(AuditedModelAdmin, admin.ModelAdmin):
     """Reversals the balance could not cover: for review. Recovery happens by itself on the next credits."""
 
     list_display = (
@@ -213,7 +213,7 @@ class ConversionForm(forms.Form):
 
 
 @admin.register(CashbackEvent)
-class CashbackEventAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
+class CashbackEventAdmin(PermissionCheckedActionsMixin, AuditedModelAdmin, admin.ModelAdmin):
     list_display = (
         "id",
         "user",
@@ -347,7 +347,7 @@ class CashbackEventAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(UnmatchedConversion)
-class UnmatchedConversionAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
+class UnmatchedConversionAdmin(PermissionCheckedActionsMixin, AuditedModelAdmin, admin.ModelAdmin):
     list_display = (
         "id",
         "network",
@@ -407,7 +407,7 @@ class UnmatchedConversionAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
+class WithdrawalAdmin(PermissionCheckedActionsMixin, AuditedModelAdmin, admin.ModelAdmin):
     list_display = (
         "uuid",
         "user",

@@ -14,7 +14,7 @@ from accounts.authz import Actor
 from accounts.errors import AccountsError
 from accounts.models import UserKYC
 from couponali import rls
-from couponali.audit import AuditAction, audit_log
+from couponali.audit import AuditAction, audit_log, diff
 
 from .notifications import notify
 
@@ -92,7 +92,7 @@ def kyc_review(*, kyc_id: int, actor: Actor, decision: str, notes: str | None):
     now = timezone.now()
     with authz.acting(actor_id, reason="kyc.review"):
         kyc = UserKYC.objects.select_for_update().get(pk=kyc_id)
-        previous = kyc.status
+        previous, previous_notes = kyc.status, kyc.notes
         kyc.status = decision
         kyc.notes = (notes or "").strip() or None
         kyc.verified_at = now if verified else None
@@ -103,7 +103,11 @@ def kyc_review(*, kyc_id: int, actor: Actor, decision: str, notes: str | None):
             action=AuditAction.KYC_VERIFIED if verified else AuditAction.KYC_REJECTED,
             entity_type="user_kyc",
             entity_id=kyc.pk,
-            metadata={"previous_status": previous, "user_id": kyc.user_id},
+            metadata={
+                "previous_status": previous,
+                "user_id": kyc.user_id,
+                **diff({"status": previous, "notes": previous_notes}, {"status": kyc.status, "notes": kyc.notes}),
+            },
         )
         if verified:
             title, body = "Your KYC is verified", "You can now withdraw your CouponAli earnings."

@@ -307,3 +307,16 @@ def test_kyc_review_service_refuses_bad_decisions():
             services.kyc_review(kyc_id=kyc.pk, actor=staff, decision="pending", notes=None)
         with pytest.raises(services.AccountsError):
             services.kyc_review(kyc_id=kyc.pk, actor=staff, decision="rejected", notes=" ")
+
+
+@pytest.mark.django_db
+def test_kyc_review_audits_the_status_before_and_after():
+    with rls.bypass(reason="test setup"):
+        kyc = UserKYCFactory(status="pending")
+    staff = StaffUserFactory()
+    with rls.scope(user_id=staff.pk):
+        services.kyc_review(kyc_id=kyc.pk, actor=staff, decision="rejected", notes="Blurred PAN card")
+    row = AuditLog.objects.get(action="kyc.rejected", entity_id=kyc.pk)
+    assert row.actor_user_id == staff.pk
+    assert row.metadata["before"] == {"status": "pending", "notes": None}
+    assert row.metadata["after"] == {"status": "rejected", "notes": "Blurred PAN card"}

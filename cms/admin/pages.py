@@ -12,11 +12,11 @@ from cms import selectors
 from cms.models import CmsPage
 from cms.services import cms_page_publish, cms_page_unpublish
 from cms.services.pages import PUBLISH_PERMISSION
-from couponali.admin import PermissionCheckedActionsMixin
+from couponali.admin import AuditedModelAdmin, PermissionCheckedActionsMixin
 
 
 @admin.register(CmsPage)
-class CmsPageAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
+class CmsPageAdmin(PermissionCheckedActionsMixin, AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("title", "slug", "page_type", "is_published", "published_at", "updated_at", "preview_link")
     list_filter = ("page_type", "is_published")
     search_fields = ("title", "slug", "content")

@@ -27,6 +27,7 @@ from cms.services import (
     seo_redirect_save,
     seo_redirects_import,
 )
+from couponali.admin import AuditedModelAdmin
 
 
 class SeoRedirectForm(forms.ModelForm):
@@ -59,7 +60,7 @@ class CsvImportForm(forms.Form):
 
 
 @admin.register(SeoRedirect)
-class SeoRedirectAdmin(admin.ModelAdmin):
+class SeoRedirectAdmin(AuditedModelAdmin, admin.ModelAdmin):
     form = SeoRedirectForm
     list_display = ("source_path", "target_path", "http_status", "keep_query", "is_active", "created_at")
     list_filter = ("http_status", "is_active", "keep_query")

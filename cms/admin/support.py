@@ -19,7 +19,7 @@ from django.urls import path, reverse
 from cms import selectors, services
 from cms.forms import MultipleFileField
 from cms.models import CannedAnswer, SupportTicket, SupportTicketAttachment, SupportTicketMessage
-from couponali.admin import ReadOnlyAdmin
+from couponali.admin import AuditedModelAdmin, ReadOnlyAdmin
 from wallet.services import WalletError
 
 
@@ -60,7 +60,7 @@ class SlaFilter(admin.SimpleListFilter):
 
 
 @admin.register(SupportTicket)
-class SupportTicketAdmin(admin.ModelAdmin):
+class SupportTicketAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = (
         "id",
         "subject",
@@ -254,7 +254,7 @@ class SupportTicketAdmin(admin.ModelAdmin):
 
 
 @admin.register(CannedAnswer)
-class CannedAnswerAdmin(admin.ModelAdmin):
+class CannedAnswerAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("title", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("title", "body")

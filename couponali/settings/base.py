@@ -80,6 +80,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # X-Request-ID and the client's IP for the audit log of this request (couponali/middleware.py).
+    "couponali.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Cache-Control: no-store on wallet, account, API... responses (couponali/cache_headers.py).
@@ -541,7 +543,8 @@ CLICKOUT_PREPARED_INSERT = env.bool("CLICKOUT_PREPARED_INSERT", default=True)
 # Clicks recorded at the same moment in a process share one INSERT and one commit (offers/click_writer.py). Off:
 # one INSERT per click (the benchmark compares the two).
 CLICKOUT_GROUP_COMMIT = env.bool("CLICKOUT_GROUP_COMMIT", default=True)
-# Months of offer_clicks partitions kept ready ahead of the current one (beat job and create_partitions).
+# Months of offer_clicks and audit_logs partitions kept ready ahead of the current one (beat job and
+# create_partitions).
 CLICK_PARTITION_MONTHS_AHEAD = env.int("CLICK_PARTITION_MONTHS_AHEAD", default=3)
 
 # ---------------------------------------------------------------- gift-card store (issue 11)

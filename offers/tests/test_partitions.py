@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
+from offers import tasks
 from offers.factories import OfferClickFactory
 from offers.services import click_partitions_ensure
 
@@ -69,7 +70,8 @@ def test_create_partitions_command():
     text = out.getvalue()
     assert "offer_clicks_y2032m11: created" in text
     assert "offer_clicks_y2033m01: created" in text
-    assert "3 month(s) ready, 3 created now." in text
+    assert "audit_logs_y2032m11: created" in text and "audit_logs_y2033m01: created" in text
+    assert "6 partition(s) ready, 6 created now." in text
     assert {"offer_clicks_y2032m11", "offer_clicks_y2032m12", "offer_clicks_y2033m01"} <= partitions()
     out = StringIO()
     call_command("create_partitions", "--months", "0", "--start", "2032-11", stdout=out)
@@ -82,6 +84,22 @@ def test_the_migration_and_default_command_keep_the_coming_months_ready():
     now = timezone.now().astimezone(UTC)
     assert f"offer_clicks_y{now:%Y}m{now:%m}" in partitions()
     assert len([p for p in partitions() if p != "offer_clicks_default"]) >= 4
+
+
+@pytest.mark.django_db
+def test_the_one_partition_job_keeps_audit_logs_ready_too(monkeypatch, settings):
+    assert tasks.ensure_click_partitions() == []  # the migrations made the coming months of both tables already
+    # when the beat job runs in a month whose partitions nobody has made yet
+    settings.CLICK_PARTITION_MONTHS_AHEAD = 1
+    monkeypatch.setattr("couponali.partitions.timezone.now", lambda: datetime(2033, 7, 5, 12, 0, tzinfo=UTC))
+    created = tasks.ensure_click_partitions()
+    # then it made that month and the next for offer_clicks and audit_logs alike
+    assert sorted(created) == [
+        "audit_logs_y2033m07",
+        "audit_logs_y2033m08",
+        "offer_clicks_y2033m07",
+        "offer_clicks_y2033m08",
+    ]
 
 
 @pytest.mark.django_db
@@ -103,10 +121,12 @@ def test_create_partitions_rejects_bad_input(args, message):
 
 
 @pytest.mark.django_db
-def test_the_partition_function_is_not_executable_by_public():
+@pytest.mark.parametrize("function", ["offer_clicks_create_partition", "audit_logs_create_partition"])
+def test_the_partition_function_is_not_executable_by_public(function):
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT has_function_privilege('public', 'offer_clicks_create_partition(date)', 'EXECUTE'), "
-            "prosecdef FROM pg_proc WHERE proname = 'offer_clicks_create_partition'"
+            "SELECT has_function_privilege('public', %s::regprocedure, 'EXECUTE'), "
+            "prosecdef FROM pg_proc WHERE proname = %s",
+            [f"{function}(date)", function],
         )
         assert cur.fetchone() == (False, True)

@@ -142,6 +142,13 @@ def test_click_postback_confirm_withdraw_approve_pay(live_server):
             admin.select_option("select[name=action]", "approve_selected")
             admin.click("button[name=index]")
             expect(admin.locator("ul.messagelist")).not_to_contain_text("error")
+            # and the withdrawal's History opens the audit log at its rows: the approval, pending -> approved
+            admin.locator("#result_list tbody th a").first.click()
+            admin.get_by_role("link", name="History").click()
+            expect(admin.locator("h1")).to_contain_text("History of withdrawal #")
+            approval = admin.locator("#result_list tr", has_text="withdrawal.approved")
+            expect(approval).to_contain_text("finance@couponali.in")
+            expect(approval).to_contain_text("status: pending → approved")
 
             # the worker pays it: the wallet page shows the withdrawal completed
             deadline = time.monotonic() + 30

@@ -18,7 +18,7 @@ from accounts.authz import Actor
 from accounts.models import User
 from accounts.services import Notice, notify
 from catalog.selectors import NO_CASHBACK, CashbackRate, cashback_rate_for
-from couponali.audit import AuditAction, audit_log
+from couponali.audit import AuditAction, audit_log, diff
 from couponali.celery import enqueue_on_commit
 from couponali.task_names import Referrals
 from offers.models import OfferClick
@@ -369,6 +369,7 @@ def _confirm_locked(*, event: CashbackEvent, lock: WalletBalance, actor_id: int 
 
 def _reject_locked(*, event: CashbackEvent, reason: str, actor_id: int | None) -> None:
     transition_check(CASHBACK_TRANSITIONS, event.status, CashbackEvent.Status.REJECTED, "This cashback")
+    previous = event.status
     CashbackEvent.objects.filter(pk=event.pk).update(status=CashbackEvent.Status.REJECTED, rejected_reason=reason)
     User.all_objects.filter(pk=event.user_id).update(pending_cashback=F("pending_cashback") - event.cashback_amount)
     event.status = CashbackEvent.Status.REJECTED
@@ -377,7 +378,11 @@ def _reject_locked(*, event: CashbackEvent, reason: str, actor_id: int | None) -
         action=AuditAction.CASHBACK_REJECTED,
         entity_type="cashback_event",
         entity_id=event.pk,
-        metadata={"reason": reason},
+        metadata={
+            "reason": reason,
+            "amount": str(event.cashback_amount),
+            **diff({"status": previous}, {"status": event.status}),
+        },
     )
     notify(
         user_id=event.user_id,
@@ -402,6 +407,7 @@ def _reverse_locked(*, event: CashbackEvent, lock: WalletBalance, reason: str, a
             reason=reason,
             lock=lock,
         )
+    previous = event.status
     CashbackEvent.objects.filter(pk=event.pk).update(status=CashbackEvent.Status.REVERSED, rejected_reason=reason)
     event.status = CashbackEvent.Status.REVERSED
     audit_log(
@@ -409,7 +415,12 @@ def _reverse_locked(*, event: CashbackEvent, lock: WalletBalance, reason: str, a
         action=AuditAction.CASHBACK_REVERSED,
         entity_type="cashback_event",
         entity_id=event.pk,
-        metadata={"reason": reason, "debt": str(claw.debt.amount) if claw and claw.debt else "0"},
+        metadata={
+            "reason": reason,
+            "amount": str(event.cashback_amount),
+            "debt": str(claw.debt.amount) if claw and claw.debt else "0",
+            **diff({"status": previous}, {"status": event.status}),
+        },
     )
     notify(
         user_id=event.user_id,

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts import authz
 from accounts.authz import FINANCE, Actor
 from accounts.models import User
-from couponali.audit import AuditAction, audit_log
+from couponali.audit import AuditAction, audit_log, diff
 from couponali.money import PAISA, is_whole_paise
 from wallet.locks import debts_for_update, row_instance, wallet_lock
 from wallet.models import CREDIT_TYPES, WalletBalance, WalletDebt, WalletTransaction
@@ -280,6 +280,11 @@ def wallet_adjust(*, user_id: int, amount: Decimal, reason: str, actor: Actor) -
             action=AuditAction.WALLET_ADJUST,
             entity_type="wallet_transaction",
             entity_id=posting.pk,
-            metadata={"user_id": user_id, "amount": str(amount), "reason": reason},
+            metadata={
+                "user_id": user_id,
+                "amount": str(amount),
+                "reason": reason,
+                **diff({"balance": str(posting.balance_before)}, {"balance": str(posting.balance_after)}),
+            },
         )
     return posting

@@ -17,7 +17,7 @@ from accounts.authz import FINANCE, Actor
 from accounts.selectors import kyc_for_user, kyc_is_verified
 from accounts.services import notify
 from accounts.validators import clean_mobile, clean_upi
-from couponali.audit import AuditAction, audit_log
+from couponali.audit import AuditAction, audit_log, diff
 from couponali.celery import enqueue_on_commit
 from couponali.task_names import Wallet
 from wallet.locks import wallet_lock, withdrawal_lock
@@ -159,6 +159,7 @@ def withdrawal_approve(*, withdrawal_id: int, actor: Actor) -> Withdrawal:
         withdrawal, _lock = withdrawal_lock(withdrawal_id=withdrawal_id)
         transition_check(WITHDRAWAL_TRANSITIONS, withdrawal.status, Withdrawal.Status.APPROVED, "This withdrawal")
         now = timezone.now()
+        previous = withdrawal.status
         if withdrawal.approvals_required == 2 and withdrawal.first_approver_id is None:
             Withdrawal.objects.filter(pk=withdrawal.pk).update(first_approver_id=actor_id, first_approved_at=now)
             withdrawal.first_approver_id, withdrawal.first_approved_at = actor_id, now
@@ -167,6 +168,10 @@ def withdrawal_approve(*, withdrawal_id: int, actor: Actor) -> Withdrawal:
                 action=AuditAction.WITHDRAWAL_FIRST_APPROVAL,
                 entity_type="withdrawal",
                 entity_id=withdrawal.pk,
+                metadata={
+                    "amount": str(withdrawal.amount),
+                    **diff({"first_approver_id": None}, {"first_approver_id": actor_id}),
+                },
             )
             return withdrawal
         if withdrawal.approvals_required == 2 and withdrawal.first_approver_id == actor_id:
@@ -180,7 +185,11 @@ def withdrawal_approve(*, withdrawal_id: int, actor: Actor) -> Withdrawal:
             now,
         )
         audit_log(
-            actor_id=actor_id, action=AuditAction.WITHDRAWAL_APPROVED, entity_type="withdrawal", entity_id=withdrawal.pk
+            actor_id=actor_id,
+            action=AuditAction.WITHDRAWAL_APPROVED,
+            entity_type="withdrawal",
+            entity_id=withdrawal.pk,
+            metadata={"amount": str(withdrawal.amount), **diff({"status": previous}, {"status": withdrawal.status})},
         )
         notify(
             user_id=withdrawal.user_id,
@@ -212,6 +221,7 @@ def withdrawal_reject(*, withdrawal_id: int, actor: Actor, reason: str) -> Withd
     with authz.acting(actor_id, reason="withdrawal.reject"):
         withdrawal, lock = withdrawal_lock(withdrawal_id=withdrawal_id)
         transition_check(WITHDRAWAL_TRANSITIONS, withdrawal.status, Withdrawal.Status.REJECTED, "This withdrawal")
+        previous = withdrawal.status
         Withdrawal.objects.filter(pk=withdrawal.pk).update(
             status=Withdrawal.Status.REJECTED,
             rejection_reason=reason,
@@ -225,7 +235,11 @@ def withdrawal_reject(*, withdrawal_id: int, actor: Actor, reason: str) -> Withd
             action=AuditAction.WITHDRAWAL_REJECTED,
             entity_type="withdrawal",
             entity_id=withdrawal.pk,
-            metadata={"reason": reason},
+            metadata={
+                "reason": reason,
+                "amount": str(withdrawal.amount),
+                **diff({"status": previous}, {"status": withdrawal.status}),
+            },
         )
         notify(
             user_id=withdrawal.user_id,

@@ -9,9 +9,10 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from accounts.factories import UserFactory
 from accounts.models import User
+from couponali.models import AuditLog
 from wallet.models import WalletBalance, WalletDebt, WalletTransaction
 from wallet.reconcile import wallet_reconcile
-from wallet.services import InsufficientBalance, wallet_claw_back, wallet_post
+from wallet.services import InsufficientBalance, wallet_adjust, wallet_claw_back, wallet_post
 
 T = WalletTransaction.Type
 
@@ -194,3 +195,13 @@ def test_a_fraction_of_a_paisa_is_refused_not_rounded():
     with pytest.raises(ValueError, match="whole paise"):
         wallet_post(user_id=user.pk, amount=Decimal("10.005"), type=T.ADMIN_CREDIT)
     assert not WalletTransaction.objects.filter(user=user).exists()
+
+
+@pytest.mark.django_db
+def test_a_manual_adjustment_audits_the_balance_before_and_after(finance):
+    user = UserFactory()
+    wallet_post(user_id=user.pk, amount=Decimal("10"), type=T.ADMIN_CREDIT)
+    posting = wallet_adjust(user_id=user.pk, amount=Decimal("15"), reason="goodwill", actor=finance)
+    row = AuditLog.objects.get(action="wallet.adjust", entity_id=posting.pk)
+    assert row.actor_user_id == finance.pk and row.metadata["reason"] == "goodwill"
+    assert row.metadata["before"] == {"balance": "10.00"} and row.metadata["after"] == {"balance": "25.00"}

@@ -1,4 +1,4 @@
-"""`manage.py create_partitions --months N`: keep offer_clicks' monthly partitions ready."""
+"""`manage.py create_partitions --months N`: keep the monthly partitions of offer_clicks and audit_logs ready."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
+from couponali.audit import audit_partitions_ensure
 from offers.services import click_partitions_ensure
 
 MAX_MONTHS = 120
@@ -16,8 +17,8 @@ MAX_MONTHS = 120
 
 class Command(BaseCommand):
     help = (
-        "Create the monthly partitions of offer_clicks for this month (UTC) and the next N months, moving any rows "
-        "already in the default partition for those months into them. Idempotent; the Celery beat job "
+        "Create the monthly partitions of offer_clicks and audit_logs for this month (UTC) and the next N months, "
+        "moving any rows already in the default partitions for those months into them. Idempotent; the Celery beat job "
         "offers.tasks.ensure_click_partitions runs the same twice a day."
     )
 
@@ -40,10 +41,12 @@ class Command(BaseCommand):
                 raise CommandError(f"--start must be a month as YYYY-MM (2000-2099), not {start!r}")
             first = date(int(match.group(1)), int(match.group(2)), 1)
         try:
-            made = click_partitions_ensure(months=months, start=first)
+            made = click_partitions_ensure(months=months, start=first) + audit_partitions_ensure(
+                months=months, start=first
+            )
         except DatabaseError as exc:
             raise CommandError(f"could not create partitions: {exc}") from exc
         for name, created in made:
             self.stdout.write(f"{name}: {'created' if created else 'exists'}")
         new = sum(1 for _, created in made if created)
-        self.stdout.write(self.style.SUCCESS(f"{len(made)} month(s) ready, {new} created now."))
+        self.stdout.write(self.style.SUCCESS(f"{len(made)} partition(s) ready, {new} created now."))
