@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from couponali.admin import SoftDeleteAdmin
+from couponali.admin_site import WorkQueue, work_queue_register
 
 from . import authz, selectors, services
 from .models import (
@@ -434,3 +435,6 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ("is_read", "created_at")
     search_fields = ("title", "body", "user__email", "user__mobile")
     raw_id_fields = ("user",)
+
+
+work_queue_register(WorkQueue(20, "KYC to review", UserKYC, selectors.KYC_TO_REVIEW))

@@ -18,8 +18,9 @@ from django.urls import path, reverse
 from accounts.authz import FINANCE, actor_may
 from couponali import rls
 from couponali.admin import PermissionCheckedActionsMixin, ReadOnlyAdmin
+from couponali.admin_site import WorkQueue, work_queue_register
 
-from . import services
+from . import selectors, services
 from .gateways import payout_gateway
 from .models import (
     CashbackEvent,
@@ -486,3 +487,9 @@ class PayoutAdmin(ReadOnlyAdmin):
     list_filter = ("method", "gateway", "created_at")
     search_fields = ("user__email", "reference", "gateway_payout_id")
     raw_id_fields = ("user", "withdrawal")
+
+
+# The index's work queues (couponali/admin_site.py): the selectors' conditions.
+work_queue_register(WorkQueue(10, "Withdrawals to approve", Withdrawal, selectors.WITHDRAWALS_TO_APPROVE))
+work_queue_register(WorkQueue(40, "Unmatched conversions", UnmatchedConversion, selectors.UNMATCHED_OPEN))
+work_queue_register(WorkQueue(50, "Failed payouts", Withdrawal, selectors.PAYOUTS_FAILED))

@@ -16,7 +16,7 @@ from accounts.services import kyc_payout_details
 from offers.models import OfferClick
 
 from .gateways import PayoutRequest, payout_gateway_methods
-from .models import CashbackEvent, WalletBalance, WalletTransaction, Withdrawal
+from .models import CashbackEvent, UnmatchedConversion, WalletBalance, WalletTransaction, Withdrawal
 
 # A payout 'processing' for longer than this is asked about at the gateway (withdrawals_due_for_reconcile).
 PAYOUT_STALE_AFTER = dt.timedelta(minutes=2)
@@ -161,6 +161,28 @@ def payout_request_for(*, withdrawal: Withdrawal) -> PayoutRequest:
         destination=destination,
         beneficiary_name=(user.full_name or user.email or "") if user else "",
     )
+
+
+# The back office's work queues: each condition once, as changelist lookups (the admin index counts the rows and
+# links to the changelist filtered by the same lookups; the analytics dashboard counts the same querysets).
+WITHDRAWALS_TO_APPROVE: dict[str, object] = {"status__exact": Withdrawal.Status.PENDING}
+UNMATCHED_OPEN: dict[str, object] = {"status__exact": UnmatchedConversion.Status.OPEN}
+PAYOUTS_FAILED: dict[str, object] = {"status__exact": Withdrawal.Status.FAILED}
+
+
+def withdrawals_to_approve() -> QuerySet[Withdrawal]:
+    """Waiting for a finance approver (the first or, for a large amount, the second)."""
+    return Withdrawal.objects.filter(**WITHDRAWALS_TO_APPROVE)
+
+
+def unmatched_open() -> QuerySet[UnmatchedConversion]:
+    """Conversions the networks reported that match no click yet: to retry or dismiss."""
+    return UnmatchedConversion.objects.filter(**UNMATCHED_OPEN)
+
+
+def payouts_failed() -> QuerySet[Withdrawal]:
+    """Withdrawals whose payout the gateway refused (the money is back in the wallet; the shopper is told)."""
+    return Withdrawal.objects.filter(**PAYOUTS_FAILED)
 
 
 def withdrawals_due_for_payout() -> list[int]:

@@ -45,7 +45,8 @@ def site_url_from_env(*, required: bool) -> str:
 SITE_URL = site_url_from_env(required=False)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with our AdminSite (work queues, sections, plumbing for superusers only): couponali/admin_site.py.
+    "couponali.admin_apps.CouponAliAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
