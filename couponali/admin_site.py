@@ -145,7 +145,8 @@ class CouponAliAdminSite(admin.AdminSite):
                 url = reverse(f"{self.name}:{opts.app_label}_{opts.model_name}_changelist", current_app=self.name)
             except NoReverseMatch:
                 continue
-            rows.append({"label": queue.label, "count": queue.count_for(model_admin, request), "url": f"{url}?{queue.query_string()}"})
+            count = queue.count_for(model_admin, request)
+            rows.append({"label": queue.label, "count": count, "url": f"{url}?{queue.query_string()}"})
         return rows
 
     def index(self, request, extra_context=None):

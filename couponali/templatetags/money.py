@@ -14,7 +14,7 @@ register = template.Library()
 
 @register.filter
 def inr(value) -> str:
-    """"" for None (and for anything that is not a number, rather than an error on the page)."""
+    """ "" for None (and for anything that is not a number, rather than an error on the page)."""
     if value is None or value == "":
         return ""
     try:
