@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from couponali.admin import SoftDeleteAdmin
+from couponali.admin import LargeTableAdminMixin, SoftDeleteAdmin, inr_column
 from couponali.admin_site import WorkQueue, work_queue_register
 
 from . import authz, selectors, services
@@ -28,15 +28,14 @@ from .models import (
 
 
 @admin.register(User)
-class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
+class UserAdmin(LargeTableAdminMixin, SoftDeleteAdmin, DjangoUserAdmin):
     list_display = (
         "id",
         "email",
         "mobile",
         "full_name",
-        "role",
-        "wallet_balance",
-        "pending_cashback",
+        inr_column("wallet_balance", "balance"),
+        inr_column("pending_cashback", "pending"),
         "is_active",
         "is_staff",
         "created_at",

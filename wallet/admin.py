@@ -7,6 +7,7 @@ answers): without it the button is not shown and a forged POST gets 403 before a
 
 from __future__ import annotations
 
+from admin_auto_filters.filters import AutocompleteFilter
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -17,7 +18,13 @@ from django.urls import path, reverse
 
 from accounts.authz import FINANCE, actor_may
 from couponali import rls
-from couponali.admin import PermissionCheckedActionsMixin, ReadOnlyAdmin
+from couponali.admin import (
+    LargeTableAdminMixin,
+    PermissionCheckedActionsMixin,
+    ReadOnlyAdmin,
+    choices_filter,
+    inr_column,
+)
 from couponali.admin_site import WorkQueue, work_queue_register
 
 from . import selectors, services
@@ -204,6 +211,13 @@ class WalletDebtAdmin(admin.ModelAdmin):
 # ---------------------------------------------------------------- cashback
 
 
+class StoreFilter(AutocompleteFilter):
+    """Stores are picked by typing (the merchants admin's search), not from a list of every store."""
+
+    title = "store"
+    field_name = "merchant"
+
+
 class ConversionForm(forms.Form):
     network = forms.ChoiceField(choices=[(n.name, n.label) for n in NETWORKS.values()], initial="manual")
     click_id = forms.UUIDField(help_text="The click id (sub id) the shopper's order came through.")
@@ -214,24 +228,30 @@ class ConversionForm(forms.Form):
 
 
 @admin.register(CashbackEvent)
-class CashbackEventAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
+class CashbackEventAdmin(LargeTableAdminMixin, PermissionCheckedActionsMixin, admin.ModelAdmin):
+    # Fits 1366 px: the dates of confirmation and payment, the network and the hold reason are on the row's page.
     list_display = (
         "id",
         "user",
         "merchant",
-        "transaction_amount",
-        "cashback_amount",
+        inr_column("transaction_amount", "sale"),
+        inr_column("cashback_amount", "cashback"),
         "status",
-        "held_reason",
-        "network",
         "affiliate_transaction_id",
         "created_at",
-        "confirmed_at",
-        "paid_at",
     )
     # Held for review = "held reason: not empty"; staff confirm (releases the hold and pays) or reject them.
-    list_filter = ("status", ("held_reason", admin.EmptyFieldListFilter), "network", "merchant", "created_at")
-    search_fields = ("user__email", "affiliate_transaction_id", "click_id", "merchant__name")
+    list_filter = (
+        "status",
+        ("held_reason", admin.EmptyFieldListFilter),
+        choices_filter("network", [(n.name, n.label) for n in NETWORKS.values()]),
+        StoreFilter,
+        "created_at",
+    )
+    list_select_related = ("user", "merchant")
+    # The network's order id and the click id exactly (their indexes), the shopper by part of the e-mail.
+    search_fields = ("=affiliate_transaction_id", "=click_id", "user__email")
+    search_help_text = "The network's order id or the click id (exactly), or part of the shopper's e-mail."
     raw_id_fields = ("user", "offer", "merchant")
     actions = ["confirm_selected", "reject_selected", "reverse_selected"]
     change_list_template = "admin/wallet/cashbackevent/change_list.html"
