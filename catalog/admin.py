@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from couponali.admin import SoftDeleteAdmin
+from couponali.admin import SoftDeleteAdmin, inr_column
 
 from .cache import listing_changed
 from .models import Category, Inventory, Merchant, MerchantCommission, Product, ProductVariant
@@ -148,7 +148,14 @@ class ProductAdmin(SoftDeleteAdmin):
 
 @admin.register(ProductVariant)
 class ProductVariantAdmin(admin.ModelAdmin):
-    list_display = ("product", "denomination", "selling_price", "cost_price", "is_available", "stock_quantity")
+    list_display = (
+        "product",
+        inr_column("denomination"),
+        inr_column("selling_price"),
+        inr_column("cost_price"),
+        "is_available",
+        "stock_quantity",
+    )
     list_filter = ("is_available",)
     search_fields = ("product__name", "product__sku")
     raw_id_fields = ("product",)

@@ -4,16 +4,77 @@ the idempotency keys."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
 from functools import cached_property
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections
+from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from .models import AuditLog, IdempotencyKey
 from .money import format_inr
+
+
+@dataclass(frozen=True)
+class MoneyLine:
+    """One row of a money confirmation page: whose money, what moves, how much."""
+
+    shopper: object  # the user (shown by str(); e-mail or mobile)
+    what: str
+    amount: Decimal
+
+
+CONFIRM_FIELD = "confirmed"
+"""The POST field that says "I have seen the confirmation page": without it a money action only shows it."""
+
+
+def confirmed(request) -> bool:
+    return request.method == "POST" and request.POST.get(CONFIRM_FIELD) == "yes"
+
+
+def money_confirmation(
+    modeladmin,
+    request,
+    *,
+    title: str,
+    lines: Iterable[MoneyLine],
+    hidden: Iterable[tuple[str, str]],
+    cancel_url: str,
+    form=None,
+    note: str = "",
+) -> TemplateResponse:
+    """The page shown before any money moves: each affected shopper with the amount, the total, and a form
+    that posts ``hidden`` again with ``confirmed=yes`` (plus ``form``'s fields, e.g. a reason). Cancel is a
+    link back: nothing is posted, nothing changes."""
+    lines = list(lines)
+    return TemplateResponse(
+        request,
+        "admin/confirm_money.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "lines": lines,
+            "total": sum((line.amount for line in lines), Decimal("0")),
+            "shoppers": len({str(line.shopper) for line in lines}),
+            "hidden": list(hidden),
+            "form": form,
+            "note": note,
+            "cancel_url": cancel_url,
+            "confirm_field": CONFIRM_FIELD,
+            "opts": modeladmin.opts,
+        },
+    )
+
+
+def action_hidden(action: str, queryset) -> list[tuple[str, str]]:
+    """The fields that post a changelist action again for the same rows."""
+    return [("action", action), *((ACTION_CHECKBOX_NAME, str(pk)) for pk in queryset.values_list("pk", flat=True))]
 
 
 def inr_column(field: str, description: str | None = None):

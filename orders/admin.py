@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts import authz
+from couponali.admin import MoneyLine, confirmed, inr_column, money_confirmation
 
 from . import selectors
 from .admin_fulfilment import OrderFulfilmentAdminMixin, OrderItemVouchersMixin
@@ -84,8 +85,8 @@ class OrderAdmin(OrderFulfilmentAdminMixin, admin.ModelAdmin):
     list_display = (
         "order_number",
         "user",
-        "total_amount",
-        "wallet_used",
+        inr_column("total_amount"),
+        inr_column("wallet_used"),
         "status",
         "payment_status",
         "fulfillment_status",
@@ -186,6 +187,27 @@ class OrderAdmin(OrderFulfilmentAdminMixin, admin.ModelAdmin):
             ]
         return fieldsets
 
+    def _refund_confirmation(self, request, order: Order, amount: Decimal, context: dict):
+        """Before the refund: the shopper, the amount and the gift cards handed back, then Confirm."""
+        chosen = [item for item in context["items"] if item.pk in context["chosen_items"]]
+        handed_back = "; gift cards handed back: " + ", ".join(i.product_name for i in chosen) if chosen else ""
+        line = MoneyLine(
+            order.user,
+            f"Refund of order {order.order_number}, to the original payment first, then the wallet{handed_back}",
+            amount,
+        )
+        hidden = [("amount", str(amount)), ("reason", context["reason"])]
+        hidden += [("items", str(item.pk)) for item in chosen]
+        return money_confirmation(
+            self,
+            request,
+            title=f"Refund order {order.order_number}",
+            lines=[line],
+            hidden=hidden,
+            cancel_url=reverse("admin:orders_order_change", args=[order.pk]),
+            note="Refunding cannot be undone.",
+        )
+
     def refund_view(self, request, order_id: int):
         order = Order.objects.select_related("user").filter(pk=order_id).first()
         if order is None:
@@ -212,6 +234,8 @@ class OrderAdmin(OrderFulfilmentAdminMixin, admin.ModelAdmin):
                 amount = Decimal(request.POST.get("amount", "").strip())
             except InvalidOperation:
                 amount = Decimal("-1")  # the service refuses it with its message
+            if not confirmed(request) and amount > 0 and context["can_refund"]:
+                return self._refund_confirmation(request, order, amount, context)
             try:
                 refund = refunds.order_refund(
                     order_id=order.pk,
@@ -234,7 +258,14 @@ class OrderAdmin(OrderFulfilmentAdminMixin, admin.ModelAdmin):
 
 @admin.register(OrderItem)
 class OrderItemAdmin(OrderItemVouchersMixin, admin.ModelAdmin):
-    list_display = ("order", "product_name", "denomination", "quantity", "total_price", "fulfillment_status")
+    list_display = (
+        "order",
+        "product_name",
+        inr_column("denomination"),
+        "quantity",
+        inr_column("total_price"),
+        "fulfillment_status",
+    )
     list_filter = ("fulfillment_status",)
     search_fields = ("order__order_number", "product_name", "product_sku")
     raw_id_fields = ("order", "product", "variant")
@@ -244,7 +275,7 @@ class OrderItemAdmin(OrderItemVouchersMixin, admin.ModelAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
-    list_display = ("uuid", "order", "user", "amount", "gateway", "payment_method", "status", "created_at")
+    list_display = ("uuid", "order", "user", inr_column("amount"), "gateway", "payment_method", "status", "created_at")
     list_filter = ("status", "gateway", "payment_method")
     search_fields = ("uuid", "gateway_order_id", "gateway_payment_id", "order__order_number", "user__email")
     raw_id_fields = ("order", "user")
@@ -258,7 +289,15 @@ class PaymentAdmin(admin.ModelAdmin):
 
 @admin.register(OrderRefund)
 class OrderRefundAdmin(admin.ModelAdmin):
-    list_display = ("order", "amount", "gateway_amount", "wallet_amount", "status", "gateway_refund_id", "created_at")
+    list_display = (
+        "order",
+        inr_column("amount"),
+        inr_column("gateway_amount"),
+        inr_column("wallet_amount"),
+        "status",
+        "gateway_refund_id",
+        "created_at",
+    )
     list_filter = ("status", "created_at")
     search_fields = ("order__order_number", "gateway_refund_id", "uuid")
     raw_id_fields = ("order", "payment", "actor")

@@ -10,20 +10,24 @@ from __future__ import annotations
 from admin_auto_filters.filters import AutocompleteFilter
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from accounts.authz import FINANCE, actor_may
+from accounts.models import User
 from couponali import rls
 from couponali.admin import (
     LargeTableAdminMixin,
+    MoneyLine,
     PermissionCheckedActionsMixin,
     ReadOnlyAdmin,
+    action_hidden,
     choices_filter,
+    confirmed,
     inr_column,
+    money_confirmation,
 )
 from couponali.admin_site import WorkQueue, work_queue_register
 
@@ -60,28 +64,26 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=500)
 
 
-def _with_reason(modeladmin, request, queryset, *, action: str, title: str, call, done: str):
-    """An admin action that first asks for a reason (intermediate page), then applies the service."""
-    if "apply" in request.POST:
-        form = ReasonForm(request.POST)
-        if form.is_valid():
-            reason = form.cleaned_data["reason"]
-            _run(modeladmin, request, queryset, lambda obj: call(obj, reason), done)
-            return None
-    else:
-        form = ReasonForm()
-    return TemplateResponse(
+def _confirm_then_run(  # noqa: PLR0913 - the parts of one money action, all keyword-only
+    modeladmin, request, queryset, *, action: str, title: str, line, call, done: str, reason: bool = False
+):
+    """A money action: first the confirmation page (each shopper and amount, and a reason when the service
+    needs one); only the POST from that page (``confirmed=yes``) calls the service, once per row."""
+    form = (ReasonForm(request.POST) if confirmed(request) else ReasonForm()) if reason else None
+    if confirmed(request) and (form is None or form.is_valid()):
+        why = form.cleaned_data["reason"] if form is not None else ""
+        _run(modeladmin, request, queryset, (lambda obj: call(obj, why)) if reason else call, done)
+        return None
+    rows = queryset.select_related("user").order_by("pk")
+    opts = modeladmin.opts
+    return money_confirmation(
+        modeladmin,
         request,
-        "admin/wallet/reason_form.html",
-        {
-            **modeladmin.admin_site.each_context(request),
-            "title": title,
-            "objects": queryset,
-            "form": form,
-            "action": action,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "opts": modeladmin.opts,
-        },
+        title=title,
+        lines=[line(obj) for obj in rows],
+        hidden=action_hidden(action, queryset),
+        cancel_url=reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+        form=form,
     )
 
 
@@ -104,9 +106,9 @@ class WalletTransactionAdmin(ReadOnlyAdmin):
         "created_at",
         "user",
         "type",
-        "amount",
-        "balance_before",
-        "balance_after",
+        inr_column("amount"),
+        inr_column("balance_before"),
+        inr_column("balance_after"),
         "reference_type",
         "reference_id",
     )
@@ -133,7 +135,23 @@ class WalletTransactionAdmin(ReadOnlyAdmin):
         if not self.has_adjust_permission(request):
             raise PermissionDenied
         form = AdjustmentForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        if request.method == "POST" and form.is_valid() and not confirmed(request):
+            data = form.cleaned_data
+            shopper = User.all_objects.filter(pk=data["user_id"]).first()
+            if shopper is None:
+                form.add_error("user_id", "There is no user with this id.")
+            else:
+                what = "credited to" if data["amount"] > 0 else "debited from"
+                line = MoneyLine(shopper, f"Manual adjustment {what} the wallet: {data['reason']}", data["amount"])
+                return money_confirmation(
+                    self,
+                    request,
+                    title="Post the adjustment",
+                    lines=[line],
+                    hidden=[(name, str(data[name])) for name in ("user_id", "amount", "reason")],
+                    cancel_url=reverse("admin:wallet_wallettransaction_changelist"),
+                )
+        elif request.method == "POST" and form.is_valid():
             try:
                 posting = services.wallet_adjust(
                     user_id=form.cleaned_data["user_id"],
@@ -162,7 +180,7 @@ class WalletTransactionAdmin(ReadOnlyAdmin):
 
 @admin.register(WalletBalance)
 class WalletBalanceAdmin(ReadOnlyAdmin):
-    list_display = ("user", "balance", "debt", "updated_at")
+    list_display = ("user", inr_column("balance"), inr_column("debt"), "updated_at")
     search_fields = ("user__email", "user__mobile")
     list_filter = ("updated_at",)
     raw_id_fields = ("user",)
@@ -175,8 +193,8 @@ class WalletDebtAdmin(admin.ModelAdmin):
     list_display = (
         "id",
         "user",
-        "amount",
-        "outstanding",
+        inr_column("amount"),
+        inr_column("outstanding"),
         "reason",
         "reference_type",
         "reference_id",
@@ -330,40 +348,51 @@ class CashbackEventAdmin(LargeTableAdminMixin, PermissionCheckedActionsMixin, ad
             },
         )
 
+    @staticmethod
+    def _line(event, what: str) -> MoneyLine:
+        return MoneyLine(event.user, f"Cashback #{event.pk} from {event.merchant}: {what}", event.cashback_amount)
+
     @admin.action(description="Confirm selected cashback (credit the wallet)", permissions=["confirm"])
     def confirm_selected(self, request, queryset):
-        _run(
+        return _confirm_then_run(
             self,
             request,
-            queryset,
-            lambda e: services.cashback_confirm(event_id=e.pk, actor=request.user),
-            "Confirmed",
+            queryset.select_related("merchant"),
+            action="confirm_selected",
+            title="Confirm cashback",
+            line=lambda e: self._line(e, "credited to the wallet"),
+            call=lambda e: services.cashback_confirm(event_id=e.pk, actor=request.user),
+            done="Confirmed",
         )
 
     @admin.action(description="Reject selected cashback (pending only)", permissions=["reject"])
     def reject_selected(self, request, queryset):
-        return _with_reason(
+        return _confirm_then_run(
             self,
             request,
-            queryset,
+            queryset.select_related("merchant"),
             action="reject_selected",
             title="Reject cashback",
+            line=lambda e: self._line(e, "rejected, never credited"),
             call=lambda e, r: services.cashback_reject(event_id=e.pk, reason=r, actor=request.user),
             done="Rejected",
+            reason=True,
         )
 
     @admin.action(
         description="Reverse selected cashback (after payment: takes the money back)", permissions=["reverse"]
     )
     def reverse_selected(self, request, queryset):
-        return _with_reason(
+        return _confirm_then_run(
             self,
             request,
-            queryset,
+            queryset.select_related("merchant"),
             action="reverse_selected",
             title="Reverse cashback",
+            line=lambda e: self._line(e, "taken back from the wallet"),
             call=lambda e, r: services.cashback_reverse(event_id=e.pk, reason=r, actor=request.user),
             done="Reversed",
+            reason=True,
         )
 
 
@@ -430,20 +459,22 @@ class UnmatchedConversionAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
 @admin.register(Withdrawal)
 class WithdrawalAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
     list_display = (
-        "uuid",
+        "id",
         "user",
-        "amount",
-        "method",
+        inr_column("amount"),
+        "destination",
         "status",
         "approvals_required",
         "first_approver",
-        "processed_by_admin",
-        "transaction_reference",
         "created_at",
     )
     list_filter = ("status", "method", "approvals_required", "created_at")
+    list_select_related = ("user", "first_approver")
     search_fields = ("uuid", "user__email", "user__mobile", "transaction_reference")
     raw_id_fields = ("user", "processed_by_admin", "first_approver")
+    # The stored destination is JSON with the ciphertext of a typed UPI id: shown masked, never as it is.
+    exclude = ("destination_details",)
+    readonly_fields = ("destination",)
     actions = ["approve_selected", "reject_selected", "reconcile_selected"]
 
     def has_add_permission(self, request):
@@ -468,25 +499,40 @@ class WithdrawalAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
         description="Approve selected (finance; large amounts need two different approvers)", permissions=["approve"]
     )
     def approve_selected(self, request, queryset):
-        _run(
+        return _confirm_then_run(
             self,
             request,
             queryset,
-            lambda w: services.withdrawal_approve(withdrawal_id=w.pk, actor=request.user),
-            "Approved",
+            action="approve_selected",
+            title="Approve withdrawals",
+            line=lambda w: self._line(w, "paid out"),
+            call=lambda w: services.withdrawal_approve(withdrawal_id=w.pk, actor=request.user),
+            done="Approved",
         )
 
     @admin.action(description="Reject selected (finance; the money goes back to the wallet)", permissions=["reject"])
     def reject_selected(self, request, queryset):
-        return _with_reason(
+        return _confirm_then_run(
             self,
             request,
             queryset,
             action="reject_selected",
             title="Reject withdrawals",
+            line=lambda w: self._line(w, "returned to the wallet"),
             call=lambda w, r: services.withdrawal_reject(withdrawal_id=w.pk, actor=request.user, reason=r),
             done="Rejected",
+            reason=True,
         )
+
+    @staticmethod
+    def _line(withdrawal, what: str) -> MoneyLine:
+        second = " (large: needs a second approver)" if withdrawal.approvals_required > 1 else ""
+        where = selectors.withdrawal_destination_masked(withdrawal)
+        return MoneyLine(withdrawal.user, f"Withdrawal to {where}: {what}{second}", withdrawal.amount)
+
+    @admin.display(description="destination")
+    def destination(self, obj):
+        return selectors.withdrawal_destination_masked(obj)
 
     @admin.action(description="Ask the payout gateway now (processing ones)", permissions=["pay"])
     def reconcile_selected(self, request, queryset):
@@ -503,7 +549,7 @@ class WithdrawalAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
 
 @admin.register(Payout)
 class PayoutAdmin(ReadOnlyAdmin):
-    list_display = ("id", "user", "amount", "method", "reference", "withdrawal", "gateway", "created_at")
+    list_display = ("id", "user", inr_column("amount"), "method", "reference", "withdrawal", "gateway", "created_at")
     list_filter = ("method", "gateway", "created_at")
     search_fields = ("user__email", "reference", "gateway_payout_id")
     raw_id_fields = ("user", "withdrawal")

@@ -138,6 +138,25 @@ def payout_method_choices() -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- payouts
 
 
+def withdrawal_destination_masked(withdrawal: Withdrawal) -> str:
+    """Where the money goes, for staff pages: identifiers masked (accounts.crypto's masks), nothing decrypted
+    and no stored ciphertext shown. A destination taken from the KYC is named as such (its values are read,
+    decrypted, only when paying)."""
+    d = dict(withdrawal.destination_details or {})
+    method = withdrawal.method
+    if method == Withdrawal.Method.UPI:
+        return f"UPI {d['vpa_masked']}" if d.get("vpa_masked") else "UPI id of the verified KYC"
+    if method == Withdrawal.Method.BANK:
+        parts = [d.get("account_holder_name"), d.get("bank_name"), f"IFSC {d['ifsc']}" if d.get("ifsc") else None]
+        return "Bank account of the verified KYC: " + ", ".join(p for p in parts if p)
+    if method == Withdrawal.Method.GIFT_VOUCHER:
+        return f"Gift voucher: {str(d.get('brand') or '?').title()}"
+    if method == Withdrawal.Method.MOBILE_RECHARGE:
+        mobile = kyc_crypto.mask_tail(str(d.get("mobile") or ""))
+        return f"Recharge {mobile} ({str(d.get('operator') or '?').title()})"
+    return withdrawal.get_method_display()
+
+
 def payout_request_for(*, withdrawal: Withdrawal) -> PayoutRequest:
     """What the gateway is asked to pay. The idempotency key is the withdrawal's uuid, for every attempt.
     Run it in the payout step's scope (an audited rls.bypass): it reads the KYC, and the read is audited."""
