@@ -48,8 +48,10 @@ class UserAdmin(LargeTableAdminMixin, SoftDeleteAdmin, DjangoUserAdmin):
         "gender",
         ("locked_until", admin.EmptyFieldListFilter),
     )
-    search_fields = ("email", "mobile", "full_name", "referral_code", "uuid")
-    ordering = ("-created_at",)
+    # Part of the e-mail, name or mobile (trigram indexes), the referral code or uuid exactly (their indexes).
+    search_fields = ("email", "full_name", "mobile", "=referral_code", "=uuid")
+    search_help_text = "Part of the e-mail, name or mobile number; a referral code or uuid exactly."
+    ordering = ("-id",)
     readonly_fields = (
         "uuid",
         "wallet_balance",
