@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from couponali.admin import LargeTableAdminMixin, SoftDeleteAdmin, inr_column
+from couponali.admin import LargeTableAdminMixin, SoftDeleteAdmin, inr_column, json_fields
 from couponali.admin_site import WorkQueue, work_queue_register
 
 from . import authz, selectors, services
@@ -115,8 +115,12 @@ class UserSessionAdmin(admin.ModelAdmin):
     list_filter = ("kind", "revocation_reason", ("revoked_at", admin.EmptyFieldListFilter), "expires_at")
     search_fields = ("user__email", "user__mobile", "ip_address", "family_id")
     raw_id_fields = ("user", "rotated_from")
-    readonly_fields = [f.name for f in UserSession._meta.fields if f.name != "token"]
-    exclude = ("token",)  # a hash, but nothing anyone needs to see
+    readonly_fields = [
+        *(f.name for f in UserSession._meta.fields if f.name not in ("token", "device_info")),
+        "device_info_display",
+    ]
+    exclude = ("token", "device_info")  # a hash, but nothing anyone needs to see; the device as lines
+    device_info_display = json_fields("device_info", "device")
     actions = ["revoke_selected"]
 
     @admin.display(description="device")

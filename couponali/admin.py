@@ -18,6 +18,7 @@ from django.db import connections
 from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.text import smart_split, unescape_string_literal
 
 from .models import AuditLog, IdempotencyKey
@@ -78,6 +79,33 @@ def money_confirmation(
 def action_hidden(action: str, queryset) -> list[tuple[str, str]]:
     """The fields that post a changelist action again for the same rows."""
     return [("action", action), *((ACTION_CHECKBOX_NAME, str(pk)) for pk in queryset.values_list("pk", flat=True))]
+
+
+def json_fields(field: str, description: str | None = None, *, hide: tuple[str, ...] = ()):
+    """A read-only display of a JSON column as "key: value" lines instead of raw JSON; keys in ``hide`` (and any
+    key naming a secret or ciphertext: "encrypted", "secret", "token", "signature") are left out."""
+
+    @admin.display(description=description or field.replace("_", " "))
+    def display(*args):  # (obj) in readonly_fields, (modeladmin, obj) as a ModelAdmin attribute
+        value = getattr(args[-1], field)
+        if value in (None, "", {}, []):
+            return "—"
+        if not isinstance(value, dict):
+            return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        secret = ("encrypted", "secret", "token", "signature", *hide)
+        rows = [(k.replace("_", " "), v) for k, v in value.items() if not any(s in k.lower() for s in secret)]
+        return format_html_join("", "<div>{}: {}</div>", ((k, _plain(v)) for k, v in rows)) or "—"
+
+    display.__name__ = display.__qualname__ = f"{field}_display"
+    return display
+
+
+def _plain(value) -> str:
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_plain(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_plain(v) for v in value)
+    return "—" if value in (None, "") else str(value)
 
 
 def inr_column(field: str, description: str | None = None):

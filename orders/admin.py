@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts import authz
-from couponali.admin import MoneyLine, confirmed, inr_column, money_confirmation
+from couponali.admin import MoneyLine, confirmed, inr_column, json_fields, money_confirmation
 
 from . import selectors
 from .admin_fulfilment import OrderFulfilmentAdminMixin, OrderItemVouchersMixin
@@ -112,7 +112,7 @@ class OrderAdmin(OrderFulfilmentAdminMixin, admin.ModelAdmin):
         "fulfillment_status",
         "delivery_email",
         "delivery_mobile",
-        "delivery_address",
+        "delivery_address_display",
         "notes",
         "completed_at",
         "cancelled_at",
@@ -132,7 +132,7 @@ class OrderAdmin(OrderFulfilmentAdminMixin, admin.ModelAdmin):
                 "fields": (
                     "delivery_email",
                     "delivery_mobile",
-                    "delivery_address",
+                    "delivery_address_display",
                     "notes",
                     "fulfillment_attempts",
                     "fulfillment_error",
@@ -142,6 +142,8 @@ class OrderAdmin(OrderFulfilmentAdminMixin, admin.ModelAdmin):
         ("Staff", {"fields": ("admin_notes",)}),
         ("Timeline", {"fields": ("created_at", "completed_at", "cancelled_at", "timeline")}),
     )
+
+    delivery_address_display = json_fields("delivery_address", "delivery address")
 
     def has_add_permission(self, request):
         return False  # orders are placed by shoppers through checkout
@@ -280,8 +282,12 @@ class PaymentAdmin(admin.ModelAdmin):
     search_fields = ("uuid", "gateway_order_id", "gateway_payment_id", "order__order_number", "user__email")
     raw_id_fields = ("order", "user")
 
+    exclude = ("gateway_response",)
+    gateway_response_display = json_fields("gateway_response", "gateway response")
+
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]  # payments change only through the gateway's answers
+        # payments change only through the gateway's answers; its response as lines, not raw JSON
+        return [*(f.name for f in self.model._meta.fields if f.name != "gateway_response"), "gateway_response_display"]
 
     def has_add_permission(self, request):
         return False
@@ -325,6 +331,9 @@ class OrderRefundAdmin(admin.ModelAdmin):
 @admin.register(PaymentWebhookEvent)
 class PaymentWebhookEventAdmin(admin.ModelAdmin):
     list_display = ("event_id", "event", "outcome", "received_at")
+    exclude = ("payload",)
+    readonly_fields = ("payload_display",)
+    payload_display = json_fields("payload", "payload")
     list_filter = ("event", "gateway")
     search_fields = ("event_id", "outcome")
 

@@ -27,6 +27,7 @@ from couponali.admin import (
     choices_filter,
     confirmed,
     inr_column,
+    json_fields,
     money_confirmation,
 )
 from couponali.admin_site import WorkQueue, work_queue_register
@@ -415,7 +416,7 @@ class UnmatchedConversionAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
         "affiliate_transaction_id",
         "click_ref",
         "reason",
-        "payload",
+        "payload_display",
         "source",
         "times_seen",
         "status",
@@ -423,6 +424,8 @@ class UnmatchedConversionAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
         "resolved_by",
         "resolved_at",
     )
+    exclude = ("payload",)  # shown as lines (payload_display), not as raw JSON
+    payload_display = json_fields("payload", "what the network reported")
     actions = ["retry_selected", "dismiss_selected"]
 
     def has_add_permission(self, request):

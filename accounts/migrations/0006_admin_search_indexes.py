@@ -7,23 +7,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_device_type_vocabulary'),
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("accounts", "0005_device_type_vocabulary"),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='user',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper(django.db.models.functions.comparison.Cast('email', models.TextField())), name='gin_trgm_ops'), name='idx_users_email_trgm'),
+            model_name="user",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper(
+                        django.db.models.functions.comparison.Cast("email", models.TextField())
+                    ),
+                    name="gin_trgm_ops",
+                ),
+                name="idx_users_email_trgm",
+            ),
         ),
         migrations.AddIndex(
-            model_name='user',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper(django.db.models.functions.comparison.Cast('full_name', models.TextField())), name='gin_trgm_ops'), name='idx_users_full_name_trgm'),
+            model_name="user",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper(
+                        django.db.models.functions.comparison.Cast("full_name", models.TextField())
+                    ),
+                    name="gin_trgm_ops",
+                ),
+                name="idx_users_full_name_trgm",
+            ),
         ),
         migrations.AddIndex(
-            model_name='user',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper(django.db.models.functions.comparison.Cast('mobile', models.TextField())), name='gin_trgm_ops'), name='idx_users_mobile_trgm'),
+            model_name="user",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper(
+                        django.db.models.functions.comparison.Cast("mobile", models.TextField())
+                    ),
+                    name="gin_trgm_ops",
+                ),
+                name="idx_users_mobile_trgm",
+            ),
         ),
     ]

@@ -5,17 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0003_inventory_sold_and_one_row_per_variant'),
-        ('offers', '0005_click_rate_snapshot'),
-        ('wallet', '0008_idempotencykey_to_kernel'),
+        ("catalog", "0003_inventory_sold_and_one_row_per_variant"),
+        ("offers", "0005_click_rate_snapshot"),
+        ("wallet", "0008_idempotencykey_to_kernel"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='cashbackevent',
-            index=models.Index(fields=['affiliate_transaction_id'], name='idx_cashback_txn'),
+            model_name="cashbackevent",
+            index=models.Index(fields=["affiliate_transaction_id"], name="idx_cashback_txn"),
         ),
     ]
