@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
+from typing import cast
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -15,7 +16,7 @@ from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -152,8 +153,8 @@ class EstimatedCountPaginator(Paginator):
     exact_up_to = 10_000
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]
-        qs = self.object_list
+    def count(self) -> int:
+        qs = cast(QuerySet, self.object_list)
         if not qs.query.where:
             estimate = table_row_estimate(qs.model._meta.db_table, qs.db)
             if estimate > self.exact_up_to:
@@ -172,13 +173,13 @@ class LargeTableAdminMixin:
     fields match a part, case-insensitively (give them a trigram index)."""
 
     show_full_result_count = False
-    paginator = EstimatedCountPaginator
+    paginator: type[Paginator] = EstimatedCountPaginator
 
     def get_search_results(self, request, queryset, search_term):
-        specs = self.get_search_fields(request)  # type: ignore[attr-defined]
+        specs = self.get_search_fields(request)
         if not specs or not search_term.strip():
             return queryset, False
-        base = self.model._base_manager.all()  # type: ignore[attr-defined]
+        base = self.model._base_manager.all()
         for term in smart_split(search_term):
             bit = unescape_string_literal(term) if term[:1] in "\"'" and term[0] == term[-1] else term
             matches = Q()
@@ -302,7 +303,7 @@ class IndexedValuesFilter(admin.SimpleListFilter):
     Subclass with ``title`` and ``parameter_name = "<column>__exact"``; the column must lead a b-tree index."""
 
     def _column(self) -> str:
-        return self.parameter_name.removesuffix("__exact")
+        return str(self.parameter_name).removesuffix("__exact")
 
     def lookups(self, request, model_admin):
         field = model_admin.model._meta.get_field(self._column())

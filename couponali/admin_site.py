@@ -104,19 +104,19 @@ class SuperuserOnlyMixin:
     are not superusers."""
 
     def has_module_permission(self, request):
-        return request.user.is_superuser and super().has_module_permission(request)  # type: ignore[misc]
+        return request.user.is_superuser and super().has_module_permission(request)
 
     def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser and super().has_view_permission(request, obj)  # type: ignore[misc]
+        return request.user.is_superuser and super().has_view_permission(request, obj)
 
     def has_add_permission(self, request, *args):
-        return request.user.is_superuser and super().has_add_permission(request, *args)  # type: ignore[misc]
+        return request.user.is_superuser and super().has_add_permission(request, *args)
 
     def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser and super().has_change_permission(request, obj)  # type: ignore[misc]
+        return request.user.is_superuser and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser and super().has_delete_permission(request, obj)  # type: ignore[misc]
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
 
 
 class CouponAliAdminSite(admin.AdminSite):

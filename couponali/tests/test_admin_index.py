@@ -7,6 +7,7 @@ import re
 import uuid
 from datetime import date
 from decimal import Decimal
+from typing import cast
 
 import pytest
 from django.apps import apps
@@ -35,7 +36,7 @@ def _rls_bypass(db):
 
 def withdrawal_in(status: str) -> Withdrawal:
     """A withdrawal moved through the states the withdrawal_guard trigger allows."""
-    w = WithdrawalFactory()
+    w = cast(Withdrawal, WithdrawalFactory())
     path = {"completed": ["approved", "processing", "completed"], "failed": ["approved", "processing", "failed"]}
     for step in path.get(status, []):
         Withdrawal.objects.filter(pk=w.pk).update(status=step)
@@ -43,13 +44,16 @@ def withdrawal_in(status: str) -> Withdrawal:
 
 
 def claim(**kwargs) -> SupportTicket:
-    return SupportTicketFactory(
-        kind=SupportTicket.Kind.MISSING_CASHBACK,
-        click_id=uuid.uuid4(),
-        order_reference="MYN-881",
-        order_amount=Decimal("1999.00"),
-        order_date=date(2026, 11, 20),
-        **kwargs,
+    return cast(
+        SupportTicket,
+        SupportTicketFactory(
+            kind=SupportTicket.Kind.MISSING_CASHBACK,
+            click_id=uuid.uuid4(),
+            order_reference="MYN-881",
+            order_amount=Decimal("1999.00"),
+            order_date=date(2026, 11, 20),
+            **kwargs,
+        ),
     )
 
 
