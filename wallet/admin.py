@@ -248,7 +248,7 @@ class ConversionForm(forms.Form):
 
 @admin.register(CashbackEvent)
 class CashbackEventAdmin(LargeTableAdminMixin, PermissionCheckedActionsMixin, admin.ModelAdmin):
-    # Fits 1366 px: the dates of confirmation and payment, the network and the hold reason are on the row's page.
+    # Fits 1366 px: the dates of confirmation and payment and the network are on the row's page.
     list_display = (
         "id",
         "user",
@@ -256,6 +256,7 @@ class CashbackEventAdmin(LargeTableAdminMixin, PermissionCheckedActionsMixin, ad
         inr_column("transaction_amount", "sale"),
         inr_column("cashback_amount", "cashback"),
         "status",
+        "held_reason",
         "affiliate_transaction_id",
         "created_at",
     )
