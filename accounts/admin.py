@@ -9,7 +9,15 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from couponali.admin import AuditedModelAdmin, ReadOnlyAdmin, SoftDeleteAdmin
+from couponali.admin import (
+    AuditedModelAdmin,
+    LargeTableAdminMixin,
+    ReadOnlyAdmin,
+    SoftDeleteAdmin,
+    inr_column,
+    json_fields,
+)
+from couponali.admin_site import WorkQueue, work_queue_register
 
 from . import authz, selectors, services
 from .models import (
@@ -29,15 +37,14 @@ from .roles import ALL
 
 
 @admin.register(User)
-class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
+class UserAdmin(LargeTableAdminMixin, SoftDeleteAdmin, DjangoUserAdmin):
     list_display = (
         "id",
         "email",
         "mobile",
         "full_name",
-        "role",
-        "wallet_balance",
-        "pending_cashback",
+        inr_column("wallet_balance", "balance"),
+        inr_column("pending_cashback", "pending"),
         "is_active",
         "is_staff",
         "created_at",
@@ -50,8 +57,10 @@ class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
         "gender",
         ("locked_until", admin.EmptyFieldListFilter),
     )
-    search_fields = ("email", "mobile", "full_name", "referral_code", "uuid")
-    ordering = ("-created_at",)
+    # Part of the e-mail, name or mobile (trigram indexes), the referral code or uuid exactly (their indexes).
+    search_fields = ("email", "full_name", "mobile", "=referral_code", "=uuid")
+    search_help_text = "Part of the e-mail, name or mobile number; a referral code or uuid exactly."
+    ordering = ("-id",)
     readonly_fields = (
         "uuid",
         "wallet_balance",
@@ -136,8 +145,12 @@ class UserSessionAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_filter = ("kind", "revocation_reason", ("revoked_at", admin.EmptyFieldListFilter), "expires_at")
     search_fields = ("user__email", "user__mobile", "ip_address", "family_id")
     raw_id_fields = ("user", "rotated_from")
-    readonly_fields = [f.name for f in UserSession._meta.fields if f.name != "token"]
-    exclude = ("token",)  # a hash, but nothing anyone needs to see
+    readonly_fields = [
+        *(f.name for f in UserSession._meta.fields if f.name not in ("token", "device_info")),
+        "device_info_display",
+    ]
+    exclude = ("token", "device_info")  # a hash, but nothing anyone needs to see; the device as lines
+    device_info_display = json_fields("device_info", "device")
     actions = ["revoke_selected"]
 
     @admin.display(description="device")
@@ -635,3 +648,6 @@ class NotificationAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_filter = ("is_read", "created_at")
     search_fields = ("title", "body", "user__email", "user__mobile")
     raw_id_fields = ("user",)
+
+
+work_queue_register(WorkQueue(20, "KYC to review", UserKYC, selectors.KYC_TO_REVIEW))

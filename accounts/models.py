@@ -10,8 +10,10 @@ from typing import ClassVar
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.postgres.functions import RandomUUID
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Cast, Upper
 from django.utils import timezone
 
 from couponali.models import (
@@ -98,6 +100,13 @@ class User(AbstractBaseUser, PermissionsMixin, SoftDeleteModel, TimeStampedModel
             models.Index(fields=["mobile"], name="idx_users_mobile", condition=Q(deleted_at__isnull=True)),
             models.Index(fields=["referral_code"], name="idx_users_referral_code"),
             models.Index(fields=["referred_by_user"], name="idx_users_referred_by"),
+            # The admin's user search: part of an e-mail, name or mobile (icontains compares UPPER(col::text)).
+            *(
+                GinIndex(
+                    OpClass(Upper(Cast(col, models.TextField())), name="gin_trgm_ops"), name=f"idx_users_{col}_trgm"
+                )
+                for col in ("email", "full_name", "mobile")
+            ),
         ]
 
     def __str__(self) -> str:

@@ -233,6 +233,15 @@ def kyc_same_pan(kyc: UserKYC) -> QuerySet[UserKYC]:
     return UserKYC.objects.filter(pan_hash=kyc.pan_hash).exclude(pk=kyc.pk).select_related("user")
 
 
+# The admin's "KYC to review" queue; analytics_kyc_pending_count() (analytics migration 0001) repeats it in SQL
+# for staff without KYC access, and a test ties the two.
+KYC_TO_REVIEW: dict[str, object] = {"status__exact": UserKYC.Status.PENDING}
+
+
+def kyc_to_review() -> QuerySet[UserKYC]:
+    return UserKYC.objects.filter(**KYC_TO_REVIEW)
+
+
 def kyc_is_verified(*, user_id: int) -> bool:
     """For the wallet: withdrawals need a verified KYC."""
     return UserKYC.objects.filter(user_id=user_id, status=UserKYC.Status.VERIFIED).exists()

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.db import connection
 
-from wallet.models import Withdrawal
+from wallet.selectors import withdrawals_to_approve
 
 from .models import ANALYTICS_VIEWS, DailyCashbackSummary
 
@@ -203,7 +203,7 @@ def work_queues() -> WorkQueues:
     with connection.cursor() as cur:
         cur.execute("SELECT analytics_kyc_pending_count()")
         kyc = int(cur.fetchone()[0])
-    withdrawals = Withdrawal.objects.filter(status=Withdrawal.Status.PENDING).count()
+    withdrawals = withdrawals_to_approve().count()
     return WorkQueues(withdrawals_pending=withdrawals, kyc_pending=kyc)
 
 

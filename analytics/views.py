@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
+
+from accounts.selectors import KYC_TO_REVIEW
+from wallet.selectors import WITHDRAWALS_TO_APPROVE
 
 from . import selectors
 from .forms import DateRangeForm, default_range
@@ -30,16 +34,17 @@ def panel_context(request, form: DateRangeForm) -> dict:
     """The dashboard for the form's period (the last 30 days when the form is empty or invalid)."""
     start, end = (form.cleaned_data["start"], form.cleaned_data["end"]) if form.is_valid() else default_range()
     user = request.user
+    changelist = "admin:{}_changelist".format
     return {
         "analytics": selectors.dashboard(start=start, end=end),
         "analytics_form": form,
         "analytics_can_export": can_export(user),
         "analytics_query": f"start={start.isoformat()}&end={end.isoformat()}",
         # The queues link to their changelists only for staff who may open them.
-        "analytics_withdrawals_url": reverse("admin:wallet_withdrawal_changelist") + "?status__exact=pending"
+        "analytics_withdrawals_url": reverse(changelist("wallet_withdrawal")) + "?" + urlencode(WITHDRAWALS_TO_APPROVE)
         if user.has_perm("wallet.view_withdrawal") or user.has_perm("wallet.change_withdrawal")
         else "",
-        "analytics_kyc_url": reverse("admin:accounts_userkyc_changelist") + "?status__exact=pending"
+        "analytics_kyc_url": reverse(changelist("accounts_userkyc")) + "?" + urlencode(KYC_TO_REVIEW)
         if user.has_perm("accounts.view_userkyc") or user.has_perm("accounts.change_userkyc")
         else "",
     }

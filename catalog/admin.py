@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 
-from couponali.admin import AuditedModelAdmin, SoftDeleteAdmin
+from couponali.admin import AuditedModelAdmin, SoftDeleteAdmin, inr_column
 
 from .cache import listing_changed
 from .models import Category, Inventory, Merchant, MerchantCommission, Product, ProductVariant
@@ -232,7 +232,14 @@ class ProductAdmin(SoftDeleteAdmin):
 
 @admin.register(ProductVariant)
 class ProductVariantAdmin(AuditedModelAdmin, admin.ModelAdmin):
-    list_display = ("product", "denomination", "selling_price", "cost_price", "is_available", "stock_quantity")
+    list_display = (
+        "product",
+        inr_column("denomination"),
+        inr_column("selling_price"),
+        inr_column("cost_price"),
+        "is_available",
+        "stock_quantity",
+    )
     list_filter = ("is_available",)
     search_fields = ("product__name", "product__sku")
     raw_id_fields = ("product",)

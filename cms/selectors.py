@@ -53,6 +53,20 @@ SLA_TARGETS = {
 }
 
 
+# The admin's "open claims" queue: missing-cashback claims not settled (no event created, not rejected) and not
+# closed, the same states in which services.support._open_claim lets an agent settle one.
+CLAIMS_OPEN: dict[str, object] = {
+    "kind__exact": SupportTicket.Kind.MISSING_CASHBACK,
+    "cashback_event_id__isnull": True,
+    "claim_rejected_reason__isnull": True,
+    "status__in": [s for s in SupportTicket.Status.values if s != SupportTicket.Status.CLOSED],
+}
+
+
+def claims_open() -> QuerySet[SupportTicket]:
+    return SupportTicket.objects.filter(**CLAIMS_OPEN)
+
+
 def tickets_of_user(*, user_id: int) -> QuerySet[SupportTicket]:
     return SupportTicket.objects.filter(user_id=user_id).select_related("merchant").order_by("-updated_at")
 

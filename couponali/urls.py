@@ -61,10 +61,6 @@ urlpatterns = [
 handler404 = "couponali.views.error_404"
 handler500 = "couponali.views.error_500"
 
-admin.site.site_header = "CouponAli back office"
-admin.site.site_title = "CouponAli admin"
-admin.site.index_title = "Run the business"
-
 if settings.DEBUG:  # pragma: no cover - development only
     from django.conf.urls.static import static
 

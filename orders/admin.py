@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts import authz
-from couponali.admin import AuditedModelAdmin
+from couponali.admin import AuditedModelAdmin, MoneyLine, confirmed, inr_column, json_fields, money_confirmation
 
 from . import selectors
 from .admin_fulfilment import OrderFulfilmentAdminMixin, OrderItemVouchersMixin
@@ -85,8 +85,8 @@ class OrderAdmin(OrderFulfilmentAdminMixin, AuditedModelAdmin, admin.ModelAdmin)
     list_display = (
         "order_number",
         "user",
-        "total_amount",
-        "wallet_used",
+        inr_column("total_amount"),
+        inr_column("wallet_used"),
         "status",
         "payment_status",
         "fulfillment_status",
@@ -112,7 +112,7 @@ class OrderAdmin(OrderFulfilmentAdminMixin, AuditedModelAdmin, admin.ModelAdmin)
         "fulfillment_status",
         "delivery_email",
         "delivery_mobile",
-        "delivery_address",
+        "delivery_address_display",
         "notes",
         "completed_at",
         "cancelled_at",
@@ -132,7 +132,7 @@ class OrderAdmin(OrderFulfilmentAdminMixin, AuditedModelAdmin, admin.ModelAdmin)
                 "fields": (
                     "delivery_email",
                     "delivery_mobile",
-                    "delivery_address",
+                    "delivery_address_display",
                     "notes",
                     "fulfillment_attempts",
                     "fulfillment_error",
@@ -142,6 +142,8 @@ class OrderAdmin(OrderFulfilmentAdminMixin, AuditedModelAdmin, admin.ModelAdmin)
         ("Staff", {"fields": ("admin_notes",)}),
         ("Timeline", {"fields": ("created_at", "completed_at", "cancelled_at", "timeline")}),
     )
+
+    delivery_address_display = json_fields("delivery_address", "delivery address")
 
     def has_add_permission(self, request):
         return False  # orders are placed by shoppers through checkout
@@ -187,6 +189,27 @@ class OrderAdmin(OrderFulfilmentAdminMixin, AuditedModelAdmin, admin.ModelAdmin)
             ]
         return fieldsets
 
+    def _refund_confirmation(self, request, order: Order, amount: Decimal, context: dict):
+        """Before the refund: the shopper, the amount and the gift cards handed back, then Confirm."""
+        chosen = [item for item in context["items"] if item.pk in context["chosen_items"]]
+        handed_back = "; gift cards handed back: " + ", ".join(i.product_name for i in chosen) if chosen else ""
+        line = MoneyLine(
+            order.user,
+            f"Refund of order {order.order_number}, to the original payment first, then the wallet{handed_back}",
+            amount,
+        )
+        hidden = [("amount", str(amount)), ("reason", context["reason"])]
+        hidden += [("items", str(item.pk)) for item in chosen]
+        return money_confirmation(
+            self,
+            request,
+            title=f"Refund order {order.order_number}",
+            lines=[line],
+            hidden=hidden,
+            cancel_url=reverse("admin:orders_order_change", args=[order.pk]),
+            note="Refunding cannot be undone.",
+        )
+
     def refund_view(self, request, order_id: int):
         order = Order.objects.select_related("user").filter(pk=order_id).first()
         if order is None:
@@ -213,6 +236,8 @@ class OrderAdmin(OrderFulfilmentAdminMixin, AuditedModelAdmin, admin.ModelAdmin)
                 amount = Decimal(request.POST.get("amount", "").strip())
             except InvalidOperation:
                 amount = Decimal("-1")  # the service refuses it with its message
+            if not confirmed(request) and amount > 0 and context["can_refund"]:
+                return self._refund_confirmation(request, order, amount, context)
             try:
                 refund = refunds.order_refund(
                     order_id=order.pk,
@@ -235,7 +260,14 @@ class OrderAdmin(OrderFulfilmentAdminMixin, AuditedModelAdmin, admin.ModelAdmin)
 
 @admin.register(OrderItem)
 class OrderItemAdmin(OrderItemVouchersMixin, AuditedModelAdmin, admin.ModelAdmin):
-    list_display = ("order", "product_name", "denomination", "quantity", "total_price", "fulfillment_status")
+    list_display = (
+        "order",
+        "product_name",
+        inr_column("denomination"),
+        "quantity",
+        inr_column("total_price"),
+        "fulfillment_status",
+    )
     list_filter = ("fulfillment_status",)
     search_fields = ("order__order_number", "product_name", "product_sku")
     raw_id_fields = ("order", "product", "variant")
@@ -245,13 +277,17 @@ class OrderItemAdmin(OrderItemVouchersMixin, AuditedModelAdmin, admin.ModelAdmin
 
 @admin.register(Payment)
 class PaymentAdmin(AuditedModelAdmin, admin.ModelAdmin):
-    list_display = ("uuid", "order", "user", "amount", "gateway", "payment_method", "status", "created_at")
+    list_display = ("uuid", "order", "user", inr_column("amount"), "gateway", "payment_method", "status", "created_at")
     list_filter = ("status", "gateway", "payment_method")
     search_fields = ("uuid", "gateway_order_id", "gateway_payment_id", "order__order_number", "user__email")
     raw_id_fields = ("order", "user")
 
+    exclude = ("gateway_response",)
+    gateway_response_display = json_fields("gateway_response", "gateway response")
+
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]  # payments change only through the gateway's answers
+        # payments change only through the gateway's answers; its response as lines, not raw JSON
+        return [*(f.name for f in self.model._meta.fields if f.name != "gateway_response"), "gateway_response_display"]
 
     def has_add_permission(self, request):
         return False
@@ -259,7 +295,15 @@ class PaymentAdmin(AuditedModelAdmin, admin.ModelAdmin):
 
 @admin.register(OrderRefund)
 class OrderRefundAdmin(AuditedModelAdmin, admin.ModelAdmin):
-    list_display = ("order", "amount", "gateway_amount", "wallet_amount", "status", "gateway_refund_id", "created_at")
+    list_display = (
+        "order",
+        inr_column("amount"),
+        inr_column("gateway_amount"),
+        inr_column("wallet_amount"),
+        "status",
+        "gateway_refund_id",
+        "created_at",
+    )
     list_filter = ("status", "created_at")
     search_fields = ("order__order_number", "gateway_refund_id", "uuid")
     raw_id_fields = ("order", "payment", "actor")
@@ -287,6 +331,9 @@ class OrderRefundAdmin(AuditedModelAdmin, admin.ModelAdmin):
 @admin.register(PaymentWebhookEvent)
 class PaymentWebhookEventAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("event_id", "event", "outcome", "received_at")
+    exclude = ("payload",)
+    readonly_fields = ("payload_display",)
+    payload_display = json_fields("payload", "payload")
     list_filter = ("event", "gateway")
     search_fields = ("event_id", "outcome")
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts import authz
-from couponali.admin import AuditedModelAdmin, ReadOnlyAdmin
+from couponali.admin import AuditedModelAdmin, ReadOnlyAdmin, inr_column
 
 from .giftcard_forms import GiftCardIssueForm
 from .models import GiftCard, GiftCardRedemption
@@ -42,7 +42,15 @@ class GiftCardRedemptionInline(admin.TabularInline):
 
 @admin.register(GiftCard)
 class GiftCardAdmin(ReadOnlyAdmin):
-    list_display = ("masked_code", "user", "initial_value", "remaining_value", "expires_at", "is_active", "batch")
+    list_display = (
+        "masked_code",
+        "user",
+        inr_column("initial_value"),
+        inr_column("remaining_value"),
+        "expires_at",
+        "is_active",
+        "batch",
+    )
     list_filter = ("is_active", "expires_at", "created_at")
     search_fields = ("=code", "user__email")
     fields = ("masked_code", "initial_value", "remaining_value", "user", "expires_at", "is_active", "batch")
@@ -129,7 +137,7 @@ class GiftCardAdmin(ReadOnlyAdmin):
 class GiftCardRedemptionAdmin(AuditedModelAdmin, admin.ModelAdmin):
     """Every use of a card's value (read-only: the services write these rows under the card's lock)."""
 
-    list_display = ("created_at", "gift_card", "kind", "amount", "status", "user", "order", "released_at")
+    list_display = ("created_at", "gift_card", "kind", inr_column("amount"), "status", "user", "order", "released_at")
     list_filter = ("kind", "status", "created_at")
     search_fields = ("=gift_card__code", "user__email", "order__order_number")
     raw_id_fields = ("gift_card", "user", "order")

@@ -7,19 +7,33 @@ answers): without it the button is not shown and a forged POST gets 403 before a
 
 from __future__ import annotations
 
+from admin_auto_filters.filters import AutocompleteFilter
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from accounts.authz import FINANCE, actor_may
+from accounts.models import User
 from couponali import rls
-from couponali.admin import AuditedModelAdmin, PermissionCheckedActionsMixin, ReadOnlyAdmin
+from couponali.admin import (
+    AuditedModelAdmin,
+    LargeTableAdminMixin,
+    MoneyLine,
+    PermissionCheckedActionsMixin,
+    ReadOnlyAdmin,
+    action_hidden,
+    choices_filter,
+    confirmed,
+    inr_column,
+    json_fields,
+    money_confirmation,
+)
+from couponali.admin_site import WorkQueue, work_queue_register
 
-from . import services
+from . import selectors, services
 from .gateways import payout_gateway
 from .models import (
     CashbackEvent,
@@ -52,28 +66,26 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=500)
 
 
-def _with_reason(modeladmin, request, queryset, *, action: str, title: str, call, done: str):
-    """An admin action that first asks for a reason (intermediate page), then applies the service."""
-    if "apply" in request.POST:
-        form = ReasonForm(request.POST)
-        if form.is_valid():
-            reason = form.cleaned_data["reason"]
-            _run(modeladmin, request, queryset, lambda obj: call(obj, reason), done)
-            return None
-    else:
-        form = ReasonForm()
-    return TemplateResponse(
+def _confirm_then_run(  # noqa: PLR0913 - the parts of one money action, all keyword-only
+    modeladmin, request, queryset, *, action: str, title: str, line, call, done: str, reason: bool = False
+):
+    """A money action: first the confirmation page (each shopper and amount, and a reason when the service
+    needs one); only the POST from that page (``confirmed=yes``) calls the service, once per row."""
+    form = (ReasonForm(request.POST) if confirmed(request) else ReasonForm()) if reason else None
+    if confirmed(request) and (form is None or form.is_valid()):
+        why = form.cleaned_data["reason"] if form is not None else ""
+        _run(modeladmin, request, queryset, (lambda obj: call(obj, why)) if reason else call, done)
+        return None
+    rows = queryset.select_related("user").order_by("pk")
+    opts = modeladmin.opts
+    return money_confirmation(
+        modeladmin,
         request,
-        "admin/wallet/reason_form.html",
-        {
-            **modeladmin.admin_site.each_context(request),
-            "title": title,
-            "objects": queryset,
-            "form": form,
-            "action": action,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "opts": modeladmin.opts,
-        },
+        title=title,
+        lines=[line(obj) for obj in rows],
+        hidden=action_hidden(action, queryset),
+        cancel_url=reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+        form=form,
     )
 
 
@@ -96,9 +108,9 @@ class WalletTransactionAdmin(ReadOnlyAdmin):
         "created_at",
         "user",
         "type",
-        "amount",
-        "balance_before",
-        "balance_after",
+        inr_column("amount"),
+        inr_column("balance_before"),
+        inr_column("balance_after"),
         "reference_type",
         "reference_id",
     )
@@ -125,7 +137,23 @@ class WalletTransactionAdmin(ReadOnlyAdmin):
         if not self.has_adjust_permission(request):
             raise PermissionDenied
         form = AdjustmentForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        if request.method == "POST" and form.is_valid() and not confirmed(request):
+            data = form.cleaned_data
+            shopper = User.all_objects.filter(pk=data["user_id"]).first()
+            if shopper is None:
+                form.add_error("user_id", "There is no user with this id.")
+            else:
+                what = "credited to" if data["amount"] > 0 else "debited from"
+                line = MoneyLine(shopper, f"Manual adjustment {what} the wallet: {data['reason']}", data["amount"])
+                return money_confirmation(
+                    self,
+                    request,
+                    title="Post the adjustment",
+                    lines=[line],
+                    hidden=[(name, str(data[name])) for name in ("user_id", "amount", "reason")],
+                    cancel_url=reverse("admin:wallet_wallettransaction_changelist"),
+                )
+        elif request.method == "POST" and form.is_valid():
             try:
                 posting = services.wallet_adjust(
                     user_id=form.cleaned_data["user_id"],
@@ -154,7 +182,7 @@ class WalletTransactionAdmin(ReadOnlyAdmin):
 
 @admin.register(WalletBalance)
 class WalletBalanceAdmin(ReadOnlyAdmin):
-    list_display = ("user", "balance", "debt", "updated_at")
+    list_display = ("user", inr_column("balance"), inr_column("debt"), "updated_at")
     search_fields = ("user__email", "user__mobile")
     list_filter = ("updated_at",)
     raw_id_fields = ("user",)
@@ -167,8 +195,8 @@ class WalletDebtAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = (
         "id",
         "user",
-        "amount",
-        "outstanding",
+        inr_column("amount"),
+        inr_column("outstanding"),
         "reason",
         "reference_type",
         "reference_id",
@@ -203,6 +231,13 @@ class WalletDebtAdmin(AuditedModelAdmin, admin.ModelAdmin):
 # ---------------------------------------------------------------- cashback
 
 
+class StoreFilter(AutocompleteFilter):
+    """Stores are picked by typing (the merchants admin's search), not from a list of every store."""
+
+    title = "store"
+    field_name = "merchant"
+
+
 class ConversionForm(forms.Form):
     network = forms.ChoiceField(choices=[(n.name, n.label) for n in NETWORKS.values()], initial="manual")
     click_id = forms.UUIDField(help_text="The click id (sub id) the shopper's order came through.")
@@ -213,24 +248,31 @@ class ConversionForm(forms.Form):
 
 
 @admin.register(CashbackEvent)
-class CashbackEventAdmin(PermissionCheckedActionsMixin, AuditedModelAdmin, admin.ModelAdmin):
+class CashbackEventAdmin(LargeTableAdminMixin, PermissionCheckedActionsMixin, AuditedModelAdmin, admin.ModelAdmin):
+    # Fits 1366 px: the dates of confirmation and payment and the network are on the row's page.
     list_display = (
         "id",
         "user",
         "merchant",
-        "transaction_amount",
-        "cashback_amount",
+        inr_column("transaction_amount", "sale"),
+        inr_column("cashback_amount", "cashback"),
         "status",
         "held_reason",
-        "network",
         "affiliate_transaction_id",
         "created_at",
-        "confirmed_at",
-        "paid_at",
     )
     # Held for review = "held reason: not empty"; staff confirm (releases the hold and pays) or reject them.
-    list_filter = ("status", ("held_reason", admin.EmptyFieldListFilter), "network", "merchant", "created_at")
-    search_fields = ("user__email", "affiliate_transaction_id", "click_id", "merchant__name")
+    list_filter = (
+        "status",
+        ("held_reason", admin.EmptyFieldListFilter),
+        choices_filter("network", [(n.name, n.label) for n in NETWORKS.values()]),
+        StoreFilter,
+        "created_at",
+    )
+    list_select_related = ("user", "merchant")
+    # The network's order id and the click id exactly (their indexes), the shopper by part of the e-mail.
+    search_fields = ("=affiliate_transaction_id", "=click_id", "user__email")
+    search_help_text = "The network's order id or the click id (exactly), or part of the shopper's e-mail."
     raw_id_fields = ("user", "offer", "merchant")
     actions = ["confirm_selected", "reject_selected", "reverse_selected"]
     change_list_template = "admin/wallet/cashbackevent/change_list.html"
@@ -309,40 +351,51 @@ class CashbackEventAdmin(PermissionCheckedActionsMixin, AuditedModelAdmin, admin
             },
         )
 
+    @staticmethod
+    def _line(event, what: str) -> MoneyLine:
+        return MoneyLine(event.user, f"Cashback #{event.pk} from {event.merchant}: {what}", event.cashback_amount)
+
     @admin.action(description="Confirm selected cashback (credit the wallet)", permissions=["confirm"])
     def confirm_selected(self, request, queryset):
-        _run(
+        return _confirm_then_run(
             self,
             request,
-            queryset,
-            lambda e: services.cashback_confirm(event_id=e.pk, actor=request.user),
-            "Confirmed",
+            queryset.select_related("merchant"),
+            action="confirm_selected",
+            title="Confirm cashback",
+            line=lambda e: self._line(e, "credited to the wallet"),
+            call=lambda e: services.cashback_confirm(event_id=e.pk, actor=request.user),
+            done="Confirmed",
         )
 
     @admin.action(description="Reject selected cashback (pending only)", permissions=["reject"])
     def reject_selected(self, request, queryset):
-        return _with_reason(
+        return _confirm_then_run(
             self,
             request,
-            queryset,
+            queryset.select_related("merchant"),
             action="reject_selected",
             title="Reject cashback",
+            line=lambda e: self._line(e, "rejected, never credited"),
             call=lambda e, r: services.cashback_reject(event_id=e.pk, reason=r, actor=request.user),
             done="Rejected",
+            reason=True,
         )
 
     @admin.action(
         description="Reverse selected cashback (after payment: takes the money back)", permissions=["reverse"]
     )
     def reverse_selected(self, request, queryset):
-        return _with_reason(
+        return _confirm_then_run(
             self,
             request,
-            queryset,
+            queryset.select_related("merchant"),
             action="reverse_selected",
             title="Reverse cashback",
+            line=lambda e: self._line(e, "taken back from the wallet"),
             call=lambda e, r: services.cashback_reverse(event_id=e.pk, reason=r, actor=request.user),
             done="Reversed",
+            reason=True,
         )
 
 
@@ -365,7 +418,7 @@ class UnmatchedConversionAdmin(PermissionCheckedActionsMixin, AuditedModelAdmin,
         "affiliate_transaction_id",
         "click_ref",
         "reason",
-        "payload",
+        "payload_display",
         "source",
         "times_seen",
         "status",
@@ -373,6 +426,8 @@ class UnmatchedConversionAdmin(PermissionCheckedActionsMixin, AuditedModelAdmin,
         "resolved_by",
         "resolved_at",
     )
+    exclude = ("payload",)  # shown as lines (payload_display), not as raw JSON
+    payload_display = json_fields("payload", "what the network reported")
     actions = ["retry_selected", "dismiss_selected"]
 
     def has_add_permission(self, request):
@@ -409,20 +464,22 @@ class UnmatchedConversionAdmin(PermissionCheckedActionsMixin, AuditedModelAdmin,
 @admin.register(Withdrawal)
 class WithdrawalAdmin(PermissionCheckedActionsMixin, AuditedModelAdmin, admin.ModelAdmin):
     list_display = (
-        "uuid",
+        "id",
         "user",
-        "amount",
-        "method",
+        inr_column("amount"),
+        "destination",
         "status",
         "approvals_required",
         "first_approver",
-        "processed_by_admin",
-        "transaction_reference",
         "created_at",
     )
     list_filter = ("status", "method", "approvals_required", "created_at")
+    list_select_related = ("user", "first_approver")
     search_fields = ("uuid", "user__email", "user__mobile", "transaction_reference")
     raw_id_fields = ("user", "processed_by_admin", "first_approver")
+    # The stored destination is JSON with the ciphertext of a typed UPI id: shown masked, never as it is.
+    exclude = ("destination_details",)
+    readonly_fields = ("destination",)
     actions = ["approve_selected", "reject_selected", "reconcile_selected"]
 
     def has_add_permission(self, request):
@@ -447,25 +504,40 @@ class WithdrawalAdmin(PermissionCheckedActionsMixin, AuditedModelAdmin, admin.Mo
         description="Approve selected (finance; large amounts need two different approvers)", permissions=["approve"]
     )
     def approve_selected(self, request, queryset):
-        _run(
+        return _confirm_then_run(
             self,
             request,
             queryset,
-            lambda w: services.withdrawal_approve(withdrawal_id=w.pk, actor=request.user),
-            "Approved",
+            action="approve_selected",
+            title="Approve withdrawals",
+            line=lambda w: self._line(w, "paid out"),
+            call=lambda w: services.withdrawal_approve(withdrawal_id=w.pk, actor=request.user),
+            done="Approved",
         )
 
     @admin.action(description="Reject selected (finance; the money goes back to the wallet)", permissions=["reject"])
     def reject_selected(self, request, queryset):
-        return _with_reason(
+        return _confirm_then_run(
             self,
             request,
             queryset,
             action="reject_selected",
             title="Reject withdrawals",
+            line=lambda w: self._line(w, "returned to the wallet"),
             call=lambda w, r: services.withdrawal_reject(withdrawal_id=w.pk, actor=request.user, reason=r),
             done="Rejected",
+            reason=True,
         )
+
+    @staticmethod
+    def _line(withdrawal, what: str) -> MoneyLine:
+        second = " (large: needs a second approver)" if withdrawal.approvals_required > 1 else ""
+        where = selectors.withdrawal_destination_masked(withdrawal)
+        return MoneyLine(withdrawal.user, f"Withdrawal to {where}: {what}{second}", withdrawal.amount)
+
+    @admin.display(description="destination")
+    def destination(self, obj):
+        return selectors.withdrawal_destination_masked(obj)
 
     @admin.action(description="Ask the payout gateway now (processing ones)", permissions=["pay"])
     def reconcile_selected(self, request, queryset):
@@ -482,7 +554,13 @@ class WithdrawalAdmin(PermissionCheckedActionsMixin, AuditedModelAdmin, admin.Mo
 
 @admin.register(Payout)
 class PayoutAdmin(ReadOnlyAdmin):
-    list_display = ("id", "user", "amount", "method", "reference", "withdrawal", "gateway", "created_at")
+    list_display = ("id", "user", inr_column("amount"), "method", "reference", "withdrawal", "gateway", "created_at")
     list_filter = ("method", "gateway", "created_at")
     search_fields = ("user__email", "reference", "gateway_payout_id")
     raw_id_fields = ("user", "withdrawal")
+
+
+# The index's work queues (couponali/admin_site.py): the selectors' conditions.
+work_queue_register(WorkQueue(10, "Withdrawals to approve", Withdrawal, selectors.WITHDRAWALS_TO_APPROVE))
+work_queue_register(WorkQueue(40, "Unmatched conversions", UnmatchedConversion, selectors.UNMATCHED_OPEN))
+work_queue_register(WorkQueue(50, "Failed payouts", Withdrawal, selectors.PAYOUTS_FAILED))

@@ -187,6 +187,8 @@ class CashbackEvent(TimeStampedModel):
             models.Index(fields=["status"], name="idx_cashback_status"),
             models.Index(fields=["offer"], name="idx_cashback_offer"),
             models.Index(fields=["click_id"], name="idx_cashback_click"),
+            # The admin's search by the network's order id (the unique key leads with the network).
+            models.Index(fields=["affiliate_transaction_id"], name="idx_cashback_txn"),
             # The auto-confirm job scans pending events by age.
             models.Index(fields=["created_at"], name="idx_cashback_pending_age", condition=Q(status="pending")),
         ]

@@ -16,7 +16,7 @@ from accounts.services import kyc_payout_details
 from offers.models import OfferClick
 
 from .gateways import PayoutRequest, payout_gateway_methods
-from .models import CashbackEvent, WalletBalance, WalletTransaction, Withdrawal
+from .models import CashbackEvent, UnmatchedConversion, WalletBalance, WalletTransaction, Withdrawal
 
 # A payout 'processing' for longer than this is asked about at the gateway (withdrawals_due_for_reconcile).
 PAYOUT_STALE_AFTER = dt.timedelta(minutes=2)
@@ -138,6 +138,25 @@ def payout_method_choices() -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- payouts
 
 
+def withdrawal_destination_masked(withdrawal: Withdrawal) -> str:
+    """Where the money goes, for staff pages: identifiers masked (accounts.crypto's masks), nothing decrypted
+    and no stored ciphertext shown. A destination taken from the KYC is named as such (its values are read,
+    decrypted, only when paying)."""
+    d = dict(withdrawal.destination_details or {})
+    method = withdrawal.method
+    if method == Withdrawal.Method.UPI:
+        return f"UPI {d['vpa_masked']}" if d.get("vpa_masked") else "UPI id of the verified KYC"
+    if method == Withdrawal.Method.BANK:
+        parts = [d.get("account_holder_name"), d.get("bank_name"), f"IFSC {d['ifsc']}" if d.get("ifsc") else None]
+        return "Bank account of the verified KYC: " + ", ".join(p for p in parts if p)
+    if method == Withdrawal.Method.GIFT_VOUCHER:
+        return f"Gift voucher: {str(d.get('brand') or '?').title()}"
+    if method == Withdrawal.Method.MOBILE_RECHARGE:
+        mobile = kyc_crypto.mask_tail(str(d.get("mobile") or ""))
+        return f"Recharge {mobile} ({str(d.get('operator') or '?').title()})"
+    return withdrawal.get_method_display()
+
+
 def payout_request_for(*, withdrawal: Withdrawal) -> PayoutRequest:
     """What the gateway is asked to pay. The idempotency key is the withdrawal's uuid, for every attempt.
     Run it in the payout step's scope (an audited rls.bypass): it reads the KYC, and the read is audited."""
@@ -161,6 +180,28 @@ def payout_request_for(*, withdrawal: Withdrawal) -> PayoutRequest:
         destination=destination,
         beneficiary_name=(user.full_name or user.email or "") if user else "",
     )
+
+
+# The back office's work queues: each condition once, as changelist lookups (the admin index counts the rows and
+# links to the changelist filtered by the same lookups; the analytics dashboard counts the same querysets).
+WITHDRAWALS_TO_APPROVE: dict[str, object] = {"status__exact": Withdrawal.Status.PENDING}
+UNMATCHED_OPEN: dict[str, object] = {"status__exact": UnmatchedConversion.Status.OPEN}
+PAYOUTS_FAILED: dict[str, object] = {"status__exact": Withdrawal.Status.FAILED}
+
+
+def withdrawals_to_approve() -> QuerySet[Withdrawal]:
+    """Waiting for a finance approver (the first or, for a large amount, the second)."""
+    return Withdrawal.objects.filter(**WITHDRAWALS_TO_APPROVE)
+
+
+def unmatched_open() -> QuerySet[UnmatchedConversion]:
+    """Conversions the networks reported that match no click yet: to retry or dismiss."""
+    return UnmatchedConversion.objects.filter(**UNMATCHED_OPEN)
+
+
+def payouts_failed() -> QuerySet[Withdrawal]:
+    """Withdrawals whose payout the gateway refused (the money is back in the wallet; the shopper is told)."""
+    return Withdrawal.objects.filter(**PAYOUTS_FAILED)
 
 
 def withdrawals_due_for_payout() -> list[int]:

@@ -20,6 +20,7 @@ from cms import selectors, services
 from cms.forms import MultipleFileField
 from cms.models import CannedAnswer, SupportTicket, SupportTicketAttachment, SupportTicketMessage
 from couponali.admin import AuditedModelAdmin, ReadOnlyAdmin
+from couponali.admin_site import WorkQueue, work_queue_register
 from wallet.services import WalletError
 
 
@@ -285,3 +286,6 @@ class SupportTicketAttachmentAdmin(_ThreadRowAdmin):
     def get_queryset(self, request):
         tickets = selectors.tickets_for_agent(user=request.user)
         return super().get_queryset(request).filter(message__ticket__in=tickets)
+
+
+work_queue_register(WorkQueue(30, "Open claims", SupportTicket, selectors.CLAIMS_OPEN))

@@ -45,7 +45,8 @@ def site_url_from_env(*, required: bool) -> str:
 SITE_URL = site_url_from_env(required=False)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with our AdminSite (work queues, sections, plumbing for superusers only): couponali/admin_site.py.
+    "couponali.admin_apps.CouponAliAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -59,6 +60,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "guardian",
+    # Store (merchant) list filters as an autocomplete box: django-admin-autocomplete-filter.
+    "admin_auto_filters",
     # Google and Facebook sign-in only (SOCIALACCOUNT_ONLY); email/mobile sign-in is the accounts app's own.
     "allauth",
     "allauth.account",

@@ -7,7 +7,7 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 
-from couponali.money import format_inr
+from couponali.templatetags.money import inr
 
 register = template.Library()
 
@@ -34,9 +34,8 @@ def ends_in(expires_at: datetime | None, now: datetime | None = None) -> str:
     return f"Valid till {timezone.localtime(expires_at):%-d %b %Y}"
 
 
-@register.filter
-def inr(value) -> str:
-    return "" if value is None else format_inr(value)
+# The one ₹ filter (couponali/templatetags/money.py), so that shopper templates need not load two libraries.
+register.filter("inr", inr)
 
 
 @register.filter

@@ -124,6 +124,9 @@ def test_click_postback_confirm_withdraw_approve_pay(live_server):
             admin.check("input[name=_selected_action]")
             admin.select_option("select[name=action]", "confirm_selected")
             admin.click("button[name=index]")
+            # the confirmation page names the shopper and the amount before anything moves
+            expect(admin.locator(".money-confirmation")).to_contain_text("₹400")
+            admin.click(".money-confirmation input[type=submit]")
             expect(admin.locator("ul.messagelist")).to_contain_text("Confirmed")
 
             # the balance is available; the shopper withdraws ₹300 to UPI
@@ -141,7 +144,11 @@ def test_click_postback_confirm_withdraw_approve_pay(live_server):
             admin.check("input[name=_selected_action]")
             admin.select_option("select[name=action]", "approve_selected")
             admin.click("button[name=index]")
-            expect(admin.locator("ul.messagelist")).not_to_contain_text("error")
+            # the confirmation page: the amount and the UPI id masked
+            expect(admin.locator(".money-confirmation")).to_contain_text("₹300")
+            expect(admin.locator(".money-confirmation")).to_contain_text("prXXX@okhdfcbank")
+            admin.click(".money-confirmation input[type=submit]")
+            expect(admin.locator("ul.messagelist")).to_contain_text("Approved")
             # and the withdrawal's History opens the audit log at its rows: the approval, pending -> approved
             admin.locator("#result_list tbody th a").first.click()
             admin.get_by_role("link", name="History").click()

@@ -237,7 +237,7 @@ def test_staff_record_and_confirm_a_conversion_in_the_admin(client, shopper, fin
     event = CashbackEvent.objects.get()
     assert response.status_code == 302 and event.status == "pending" and event.cashback_amount == Decimal("120.00")
     changelist = reverse("admin:wallet_cashbackevent_changelist")
-    client.post(changelist, {"action": "confirm_selected", "_selected_action": [event.pk]})
+    client.post(changelist, {"action": "confirm_selected", "_selected_action": [event.pk], "confirmed": "yes"})
     event.refresh_from_db()
     assert event.status == "paid"
     assert WalletTransaction.objects.get(user=shopper).amount == Decimal("120.00")
@@ -246,7 +246,7 @@ def test_staff_record_and_confirm_a_conversion_in_the_admin(client, shopper, fin
     assert page.status_code == 200 and "reason" in page.content.decode()
     client.post(
         changelist,
-        {"action": "reverse_selected", "_selected_action": [event.pk], "apply": "1", "reason": "Order returned"},
+        {"action": "reverse_selected", "_selected_action": [event.pk], "confirmed": "yes", "reason": "Order returned"},
     )
     event.refresh_from_db()
     assert event.status == "reversed" and event.rejected_reason == "Order returned"
@@ -265,13 +265,13 @@ def test_finance_approves_and_rejects_withdrawals_in_the_admin(client, shopper, 
     )
     client.force_login(finance)
     changelist = reverse("admin:wallet_withdrawal_changelist")
-    client.post(changelist, {"action": "approve_selected", "_selected_action": [a.pk]})
+    client.post(changelist, {"action": "approve_selected", "_selected_action": [a.pk], "confirmed": "yes"})
     client.post(
         changelist,
         {
             "action": "reject_selected",
             "_selected_action": [b.pk],
-            "apply": "1",
+            "confirmed": "yes",
             "reason": "UPI id does not match the KYC name",
         },
     )
@@ -285,7 +285,7 @@ def test_finance_approves_and_rejects_withdrawals_in_the_admin(client, shopper, 
         user_id=shopper.pk, amount=Decimal("300"), method="upi", details={"vpa": "asha@okaxis"}
     )
     client.force_login(outsider)
-    response = client.post(changelist, {"action": "approve_selected", "_selected_action": [c.pk]})
+    response = client.post(changelist, {"action": "approve_selected", "_selected_action": [c.pk], "confirmed": "yes"})
     assert response.status_code == 403
     c.refresh_from_db()
     assert c.status == "pending"
@@ -298,7 +298,9 @@ def test_finance_posts_a_manual_adjustment_with_a_reason(client, shopper, financ
     client.force_login(finance)
     url = reverse("admin:wallet_wallettransaction_adjust")
     assert client.get(url).status_code == 200
-    response = client.post(url, {"user_id": shopper.pk, "amount": "75.50", "reason": "Goodwill for late payout"})
+    response = client.post(
+        url, {"user_id": shopper.pk, "amount": "75.50", "reason": "Goodwill for late payout", "confirmed": "yes"}
+    )
     assert response.status_code == 302
     posting = WalletTransaction.objects.get(user=shopper)
     assert (posting.type, posting.amount, posting.admin_notes) == (
@@ -306,6 +308,6 @@ def test_finance_posts_a_manual_adjustment_with_a_reason(client, shopper, financ
         Decimal("75.50"),
         "Goodwill for late payout",
     )
-    refused = client.post(url, {"user_id": shopper.pk, "amount": "-500", "reason": "too much"})
+    refused = client.post(url, {"user_id": shopper.pk, "amount": "-500", "reason": "too much", "confirmed": "yes"})
     assert "available balance" in refused.content.decode()
     assert WalletTransaction.objects.filter(user=shopper).count() == 1

@@ -103,7 +103,12 @@ def _setup(case: Case, shopper, store) -> tuple[str, dict, Callable[[], bool]]:
         click = make_click(user=shopper, merchant=store)
         event_id = record(click, "CB-1", status="validated" if case.name == "reverse" else "pending").event_id
         action = {"confirm": "confirm_selected", "reject_cashback": "reject_selected", "reverse": "reverse_selected"}
-        data = {"action": action[case.name], "_selected_action": [event_id], "apply": "1", "reason": "order returned"}
+        data = {
+            "action": action[case.name],
+            "_selected_action": [event_id],
+            "confirmed": "yes",
+            "reason": "order returned",
+        }
         target = {"confirm": "paid", "reject_cashback": "rejected", "reverse": "reversed"}[case.name]
         return (
             f"{ADMIN}/cashbackevent/",
@@ -126,7 +131,7 @@ def _setup(case: Case, shopper, store) -> tuple[str, dict, Callable[[], bool]]:
             lambda: UnmatchedConversion.objects.get(pk=row.pk).status == target,
         )
     if case.name == "adjust":
-        data = {"user_id": shopper.pk, "amount": "150.00", "reason": "goodwill for a late refund"}
+        data = {"user_id": shopper.pk, "amount": "150.00", "reason": "goodwill for a late refund", "confirmed": "yes"}
         return (
             f"{ADMIN}/wallettransaction/adjust/",
             data,
@@ -135,10 +140,15 @@ def _setup(case: Case, shopper, store) -> tuple[str, dict, Callable[[], bool]]:
     services.wallet_post(user_id=shopper.pk, amount=Decimal("1000"), type=T.ADMIN_CREDIT, description="seed")
     w = services.withdrawal_request(user_id=shopper.pk, amount=Decimal("400"), method="upi", details={"vpa": "asha@ok"})
     if case.name == "approve":
-        data = {"action": "approve_selected", "_selected_action": [w.pk]}
+        data = {"action": "approve_selected", "_selected_action": [w.pk], "confirmed": "yes"}
         return f"{ADMIN}/withdrawal/", data, lambda: Withdrawal.objects.get(pk=w.pk).status == "approved"
     if case.name == "reject_withdrawal":
-        data = {"action": "reject_selected", "_selected_action": [w.pk], "apply": "1", "reason": "KYC name mismatch"}
+        data = {
+            "action": "reject_selected",
+            "_selected_action": [w.pk],
+            "confirmed": "yes",
+            "reason": "KYC name mismatch",
+        }
         return f"{ADMIN}/withdrawal/", data, lambda: Withdrawal.objects.get(pk=w.pk).status == "rejected"
     assert case.name == "pay"
     services.withdrawal_approve(withdrawal_id=w.pk, actor=make_finance_staff())

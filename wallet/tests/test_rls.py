@@ -96,7 +96,7 @@ def test_money_flows_with_row_level_security_on(policies, settings):
     staff = client_for(finance)
     staff.post(
         "/admin/wallet/withdrawal/",
-        {"action": "reject_selected", "_selected_action": [withdrawal.pk], "apply": "1", "reason": "test"},
+        {"action": "reject_selected", "_selected_action": [withdrawal.pk], "confirmed": "yes", "reason": "test"},
     )
     # a second one is approved and paid by the payout job (a task: bypass)
     shop.post(
@@ -107,7 +107,9 @@ def test_money_flows_with_row_level_security_on(policies, settings):
     )
     with rls.bypass(reason="test"):
         second = Withdrawal.objects.get(user=shopper, status="pending")
-    staff.post("/admin/wallet/withdrawal/", {"action": "approve_selected", "_selected_action": [second.pk]})
+    staff.post(
+        "/admin/wallet/withdrawal/", {"action": "approve_selected", "_selected_action": [second.pk], "confirmed": "yes"}
+    )
     tasks.process_payouts()
     with rls.bypass(reason="test"):
         assert set(Withdrawal.objects.filter(user=shopper).values_list("status", flat=True)) == {
