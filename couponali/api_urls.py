@@ -10,4 +10,7 @@ urlpatterns = [
     path("", include("catalog.api_urls")),
     path("", include("offers.api_urls")),
     path("", include("wallet.api_urls")),
+    path("", include("orders.api_urls")),
+    path("", include("referrals.api_urls")),
+    path("", include("cms.api_urls")),
 ]

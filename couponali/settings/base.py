@@ -406,6 +406,13 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # Separate request and response components, so read-only fields are not asked for in requests.
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" (and "category") choice set: each gets its own name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "TicketStatusEnum": "cms.models.SupportTicket.Status",
+        "TicketCategoryEnum": "cms.models.SupportTicket.Category",
+        "WithdrawalStatusEnum": "wallet.models.Withdrawal.Status",
+    },
     # Swagger UI and ReDoc assets come from the drf-spectacular-sidecar package: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
