@@ -40,7 +40,7 @@ class TicketDetailSerializer(TicketSerializer):
 
     @extend_schema_field(MessageSerializer(many=True))
     def get_messages(self, ticket) -> list[dict]:
-        return MessageSerializer(selectors.thread_for_customer(ticket=ticket), many=True).data
+        return list(MessageSerializer(selectors.thread_for_customer(ticket=ticket), many=True).data)
 
 
 class TicketOpenSerializer(serializers.Serializer):

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .api_error_format import error_body
@@ -43,8 +44,8 @@ def _first_code(codes: Any) -> str | None:
 def _validation_body(exc: exceptions.ValidationError) -> dict:
     detail = exc.detail
     if isinstance(detail, dict):
-        general = _messages(detail.get(serializers.api_settings.NON_FIELD_ERRORS_KEY, []))
-        fields = {k: _messages(v) for k, v in detail.items() if k != serializers.api_settings.NON_FIELD_ERRORS_KEY}
+        general = _messages(detail.get(api_settings.NON_FIELD_ERRORS_KEY, []))
+        fields = {k: _messages(v) for k, v in detail.items() if k != api_settings.NON_FIELD_ERRORS_KEY}
         message = " ".join(general) or "The request has invalid fields."
         return error_body(status=400, code="invalid", message=message, fields=fields)
     return error_body(status=400, code="invalid", message=" ".join(_messages(detail)) or "Invalid input.")
@@ -54,11 +55,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     status = getattr(exc, "http_status", None)
     if isinstance(status, int):
         body = error_body(status=status, message=str(exc), code=getattr(exc, "error_code", None))
-        response = Response(body, status=status)
+        answer = Response(body, status=status)
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
-            response["Retry-After"] = str(retry_after)
-        return response
+            answer["Retry-After"] = str(retry_after)
+        return answer
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a bug: Django's handler500 (couponali.views.error_500) answers it in the same format

@@ -9,21 +9,26 @@ every 4xx/5xx answer described by the one error body (couponali.api_errors), als
 from __future__ import annotations
 
 from drf_spectacular import openapi
-from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
-
-class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField(
-        help_text="Machine-readable: invalid, not_authenticated, authentication_failed, permission_denied, "
-        "not_found, method_not_allowed, rate_limited, server_error, or a domain code (e.g. insufficient_balance)."
-    )
-    message = serializers.CharField(help_text="What went wrong, for people.")
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text="The refused request fields and why (empty unless a field was refused).",
-    )
+# Built with inline_serializer: a serializer class cannot declare a field named "fields" (Serializer.fields).
+ERROR_DETAIL = inline_serializer(
+    "ErrorDetail",
+    {
+        "code": serializers.CharField(
+            help_text="Machine-readable: invalid, not_authenticated, authentication_failed, permission_denied, "
+            "not_found, method_not_allowed, gone, rate_limited, server_error, or a domain code (e.g. "
+            "insufficient_balance, sold_out)."
+        ),
+        "message": serializers.CharField(help_text="What went wrong, for people."),
+        "fields": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            help_text="The refused request fields and why (empty unless a field was refused).",
+        ),
+    },
+)
 
 
 @extend_schema_serializer(
@@ -49,7 +54,7 @@ class ErrorDetailSerializer(serializers.Serializer):
     ]
 )
 class ErrorSerializer(serializers.Serializer):
-    error = ErrorDetailSerializer()
+    error = ERROR_DETAIL
 
 
 _DESCRIPTIONS = {

@@ -136,7 +136,7 @@ class StoreDetailSerializer(StoreSerializer):
         data = [
             {"category_name": r.category_name, "category_slug": r.category_slug, "rate": _rate(r.rate)} for r in rows
         ]
-        return CategoryRateSerializer(data, many=True).data
+        return list(CategoryRateSerializer(data, many=True).data)
 
 
 class OfferSerializer(serializers.Serializer):

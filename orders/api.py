@@ -70,7 +70,7 @@ class OrderDetailSerializer(OrderSerializer):
 
     @extend_schema_field(VoucherSerializer(many=True))
     def get_vouchers(self, order) -> list[dict]:
-        return VoucherSerializer(voucher_rows(order), many=True).data
+        return list(VoucherSerializer(voucher_rows(order), many=True).data)
 
 
 class LineSerializer(serializers.Serializer):
@@ -79,7 +79,7 @@ class LineSerializer(serializers.Serializer):
 
 
 class PlaceSerializer(serializers.Serializer):
-    lines = LineSerializer(many=True, allow_empty=False, max_length=20)
+    lines = serializers.ListField(child=LineSerializer(), allow_empty=False, max_length=20)
     email = serializers.CharField(required=False, allow_blank=True, default="", max_length=254)
     mobile = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
     use_wallet = serializers.BooleanField(required=False, default=False)

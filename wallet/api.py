@@ -203,7 +203,8 @@ class WithdrawalListView(generics.ListAPIView):
 
 
 class TimelineStepSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    # A field named like Field.label: DRF's metaclass moves it out of the class attributes, the stubs cannot tell.
+    label = serializers.CharField()  # type: ignore[assignment]
     at = serializers.DateTimeField(allow_null=True)
     reached = serializers.BooleanField()
 

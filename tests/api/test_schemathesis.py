@@ -27,8 +27,9 @@ from couponali.wsgi import application
 from .conftest import bearer
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-# Per operation, per mode, per caller: about 25 operations x (8 + 4) x 2 callers, a few hundred requests.
-EXAMPLES = {GenerationMode.POSITIVE: 8, GenerationMode.NEGATIVE: 4}
+# Per operation, per mode, per caller: about 35 operations x (4 + 2) x 2 callers, a few hundred requests (fewer
+# where an operation has fewer distinct inputs), in well under a minute on an idle machine.
+EXAMPLES = {GenerationMode.POSITIVE: 4, GenerationMode.NEGATIVE: 2}
 
 
 @pytest.fixture
@@ -78,10 +79,10 @@ def _walk(schema, headers: dict) -> tuple[int, list[str]]:
 def test_anonymous_calls_keep_to_the_schema(api_schema):
     sent, failures = _walk(api_schema, headers={})
     assert not failures, "\n\n".join(failures)
-    assert sent >= 150
+    assert sent >= 100
 
 
 def test_signed_in_calls_keep_to_the_schema(api_schema, owner):
     sent, failures = _walk(api_schema, headers={"Authorization": bearer(owner)["HTTP_AUTHORIZATION"]})
     assert not failures, "\n\n".join(failures)
-    assert sent >= 150
+    assert sent >= 100
