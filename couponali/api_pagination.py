@@ -15,7 +15,7 @@ class CursorPage(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 100
-    ordering = "-created_at"
+    ordering = "-id"
     # A page of rows that share one value of the first ordering field is walked with an offset; past this many
     # the cursor is refused rather than reading an ever longer offset.
     offset_cutoff = 1000

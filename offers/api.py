@@ -276,8 +276,10 @@ class OfferListView(generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = OfferSerializer
     filterset_class = OfferFilter
-    ordering_fields = ["created_at"]
-    ordering = ("-created_at", "-id")
+    # By id (newest first): unique, so the cursor never walks an offset; created_at is not (a feed import
+    # inserts thousands of offers in one transaction, with one now()).
+    ordering_fields = ["id"]
+    ordering = ("-id",)
 
     def get_queryset(self):
         return selectors.offers_of_listed_stores().select_related("merchant")
