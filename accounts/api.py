@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,7 +13,8 @@ from rest_framework.views import APIView
 from couponali.api_schema import ErrorSerializer
 from couponali.ratelimit import client_ip_address
 
-from . import selectors, services
+from . import forms, selectors, services
+from .models import User
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -152,16 +153,45 @@ class TokenRevokeView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class ProfileUpdateSerializer(serializers.Serializer):
+    """What PATCH /auth/me/ may change (the profile page's fields; validated by the same form)."""
+
+    full_name = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    avatar_url = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    gender = serializers.ChoiceField(choices=[("", "Prefer not to say"), *User.Gender.choices], required=False)
+
+
 class MeView(APIView):
-    """The signed-in user."""
+    """The signed-in user; PATCH changes the profile (name, avatar, date of birth, gender) like /accounts/profile/."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(tags=["auth"], responses={200: UserSerializer, 401: ERROR})
     def get(self, request):
+        return Response(self._me(request.user))
+
+    @extend_schema(tags=["auth"], request=ProfileUpdateSerializer, responses={200: UserSerializer})
+    def patch(self, request):
+        given = ProfileUpdateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
         user = request.user
+        current = {
+            "full_name": user.full_name or "",
+            "avatar_url": user.avatar_url or "",
+            "date_of_birth": user.date_of_birth,
+            "gender": user.gender or "",
+        }
+        # The profile page's form is the one home of these rules (the date of birth's age limits, the URL).
+        form = forms.ProfileForm({**current, **given.validated_data})
+        if not form.is_valid():
+            raise ValidationError({name: list(errors) for name, errors in form.errors.items()})
+        updated = services.user_profile_update(user_id=user.pk, **form.cleaned_data)
+        return Response(self._me(updated))
+
+    def _me(self, user) -> dict:
         kyc = selectors.kyc_for_user(user_id=user.pk)
-        return Response(
+        return dict(
             UserSerializer(
                 {
                     "id": user.pk,

@@ -185,3 +185,16 @@ def test_an_order_is_placed_paid_listed_and_its_vouchers_revealed(as_owner, owne
     assert len(detail["vouchers"]) == 1 and "GIFT-1234-5678" not in str(detail)
     sold_out = as_owner.post("/api/v1/orders/", {"lines": [{"variant_id": 999999, "quantity": 1}]}, format="json")
     assert sold_out.status_code == 400 and sold_out.json()["error"]["code"] == "checkout_refused"
+
+
+@pytest.mark.django_db
+def test_the_profile_is_changed_with_the_profile_pages_rules(as_owner, owner):
+    changed = as_owner.patch("/api/v1/auth/me/", {"full_name": "Priya Sharma"}, format="json")
+    assert changed.status_code == 200 and changed.json()["full_name"] == "Priya Sharma"
+    too_young = as_owner.patch("/api/v1/auth/me/", {"date_of_birth": "2025-01-01"}, format="json")
+    assert too_young.status_code == 400
+    assert too_young.json()["error"]["fields"] == {
+        "date_of_birth": ["You need to be at least 13 years old to use CouponAli."]
+    }
+    owner.refresh_from_db()
+    assert owner.full_name == "Priya Sharma" and owner.date_of_birth is None
