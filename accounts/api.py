@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from couponali.api_schema import ErrorSerializer
 from couponali.ratelimit import client_ip_address
 
-from . import selectors, services
+from . import forms, selectors, services
+from .models import User
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -56,10 +59,9 @@ class SessionSerializer(serializers.Serializer):
     current = serializers.BooleanField()
 
 
-ERROR = inline_serializer("AuthError", {"detail": serializers.CharField()})
-THROTTLED = inline_serializer(
-    "Throttled", {"detail": serializers.CharField(), "retry_after": serializers.IntegerField()}
-)
+# Every failure has the API's one error body (couponali.api_errors; the schema's Error component).
+ERROR = ErrorSerializer
+THROTTLED = ErrorSerializer
 
 
 def _pair(pair: services.TokenPair) -> dict:
@@ -151,16 +153,45 @@ class TokenRevokeView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class ProfileUpdateSerializer(serializers.Serializer):
+    """What PATCH /auth/me/ may change (the profile page's fields; validated by the same form)."""
+
+    full_name = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    avatar_url = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    gender = serializers.ChoiceField(choices=[("", "Prefer not to say"), *User.Gender.choices], required=False)
+
+
 class MeView(APIView):
-    """The signed-in user."""
+    """The signed-in user; PATCH changes the profile (name, avatar, date of birth, gender) like /accounts/profile/."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(tags=["auth"], responses={200: UserSerializer, 401: ERROR})
     def get(self, request):
+        return Response(self._me(request.user))
+
+    @extend_schema(tags=["auth"], request=ProfileUpdateSerializer, responses={200: UserSerializer})
+    def patch(self, request):
+        given = ProfileUpdateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
         user = request.user
+        current = {
+            "full_name": user.full_name or "",
+            "avatar_url": user.avatar_url or "",
+            "date_of_birth": user.date_of_birth,
+            "gender": user.gender or "",
+        }
+        # The profile page's form is the one home of these rules (the date of birth's age limits, the URL).
+        form = forms.ProfileForm({**current, **given.validated_data})
+        if not form.is_valid():
+            raise ValidationError({name: list(errors) for name, errors in form.errors.items()})
+        updated = services.user_profile_update(user_id=user.pk, **form.cleaned_data)
+        return Response(self._me(updated))
+
+    def _me(self, user) -> dict:
         kyc = selectors.kyc_for_user(user_id=user.pk)
-        return Response(
+        return dict(
             UserSerializer(
                 {
                     "id": user.pk,
@@ -200,6 +231,95 @@ class SessionRevokeView(APIView):
     @extend_schema(tags=["auth"], request=None, responses={204: None, 401: ERROR, 404: ERROR})
     def post(self, request, session_id: int):
         if selectors.session_for_user(user_id=request.user.pk, session_id=session_id) is None:
-            return Response({"detail": "No such session."}, status=status.HTTP_404_NOT_FOUND)
+            raise NotFound("No such session.")
         services.session_revoke(user_id=request.user.pk, session_id=session_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# ---------------------------------------------------------------- KYC and notifications
+
+
+class KycSerializer(serializers.Serializer):
+    status = serializers.CharField(allow_null=True, help_text="pending, verified, rejected; null: not submitted")
+    account_holder_name = serializers.CharField(allow_null=True)
+    bank_name = serializers.CharField(allow_null=True)
+    ifsc_code = serializers.CharField(allow_null=True)
+    account_number = serializers.CharField(allow_blank=True, help_text="Masked: only the last digits show.")
+    upi_id = serializers.CharField(allow_blank=True, help_text="Masked.")
+    pan_number = serializers.CharField(allow_blank=True, help_text="Masked.")
+    verified_at = serializers.DateTimeField(allow_null=True)
+
+
+class KycView(APIView):
+    """The signed-in user's KYC, masked as every page shows it (submitting it is on the website)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["account"], responses=KycSerializer)
+    def get(self, request):
+        kyc = selectors.kyc_for_user(user_id=request.user.pk)
+        masked = selectors.kyc_masked(kyc)
+        return Response(
+            KycSerializer(
+                {
+                    "status": kyc.status if kyc else None,
+                    "account_holder_name": kyc.account_holder_name if kyc else None,
+                    "bank_name": kyc.bank_name if kyc else None,
+                    "ifsc_code": kyc.ifsc_code if kyc else None,
+                    "verified_at": kyc.verified_at if kyc else None,
+                    **masked,
+                }
+            ).data
+        )
+
+
+class NotificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    url = serializers.CharField(allow_null=True)
+    is_read = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class NotificationListView(generics.ListAPIView):
+    """The user's notifications, newest first (the bell's list)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = NotificationSerializer
+    filterset_fields = {"is_read": ["exact"]}
+    ordering = ("-created_at", "-id")
+
+    def get_queryset(self):
+        return selectors.notifications_for_user(user_id=self.request.user.pk)
+
+    @extend_schema(tags=["account"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class NotificationReadView(APIView):
+    """Mark one notification read (404 unless it is the user's)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["account"], request=None, responses={204: None})
+    def post(self, request, notification_id: int):
+        if not selectors.notifications_for_user(user_id=request.user.pk).filter(pk=notification_id).exists():
+            raise NotFound("No such notification.")
+        services.notification_mark_read(user_id=request.user.pk, notification_id=notification_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NotificationReadAllView(APIView):
+    """Mark every notification of the user read."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["account"],
+        request=None,
+        responses=inline_serializer("NotificationsMarked", {"marked": serializers.IntegerField()}),
+    )
+    def post(self, request):
+        return Response({"marked": services.notification_mark_all_read(user_id=request.user.pk)})

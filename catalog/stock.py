@@ -24,6 +24,9 @@ from .models import ProductVariant
 class SoldOut(Exception):
     """Not enough stock; nothing was reserved. The message names the card and what is left."""
 
+    http_status = 409  # the API's answer (couponali.api_errors)
+    error_code = "sold_out"
+
     def __init__(self, message: str, *, variant_id: int, available: int):
         super().__init__(message)
         self.variant_id = variant_id

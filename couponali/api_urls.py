@@ -6,6 +6,11 @@ from couponali import api_views
 
 urlpatterns = [
     path("health/", api_views.HealthView.as_view(), name="api-health"),
-    path("auth/", include("accounts.api_urls")),
+    path("", include("accounts.api_urls")),
+    path("", include("catalog.api_urls")),
+    path("", include("offers.api_urls")),
     path("", include("wallet.api_urls")),
+    path("", include("orders.api_urls")),
+    path("", include("referrals.api_urls")),
+    path("", include("cms.api_urls")),
 ]

@@ -39,9 +39,14 @@ class IdempotencyRefused(Exception):
         self.http_status = http_status
 
 
+def _media_type(request) -> str:
+    """The request's media type without parameters (DRF's Request keeps "; boundary=..." on multipart)."""
+    return (request.content_type or "").split(";", 1)[0].strip().lower()
+
+
 def request_key(request) -> str | None:
     key = request.headers.get(HEADER)
-    if not key and request.content_type in _FORM_TYPES:
+    if not key and _media_type(request) in _FORM_TYPES:
         key = request.POST.get(FORM_FIELD)
     return (key or "").strip() or None
 
@@ -50,13 +55,14 @@ def request_hash(request) -> str:
     """What "the same request" means: method, path and body (JSON compared by value, forms by their fields
     without the CSRF token, which differs between renders)."""
     h = hashlib.sha256(f"{request.method} {request.path}\n".encode())
-    if request.content_type == "application/json":
+    media_type = _media_type(request)
+    if media_type == "application/json":
         try:
             body = json.dumps(json.loads(request.body or b"null"), sort_keys=True, separators=(",", ":"))
             h.update(body.encode())
         except ValueError:
             h.update(request.body)
-    elif request.content_type in _FORM_TYPES:
+    elif media_type in _FORM_TYPES:
         items = sorted((k, v) for k in request.POST if k not in _IGNORED_FORM_FIELDS for v in request.POST.getlist(k))
         h.update(json.dumps(items).encode())
     else:

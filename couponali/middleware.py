@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 from django.db import transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 
 from couponali import request_context, rls
+from couponali.api_error_format import error_json
 from couponali.ratelimit import client_ip_address
 
 NUL = "\x00"
@@ -93,7 +94,7 @@ class RejectNulBytesMiddleware:
             f"The request has a NUL character (%00) in {where}. That is never valid input; remove it and try again."
         )
         if request.path.startswith("/api/"):
-            return JsonResponse({"detail": message}, status=400)
+            return error_json(status=400, message=message)
         # Rendered without the request: no session, user or database is needed to refuse it.
         return HttpResponse(render_to_string("400.html", {"message": message}), status=400)
 

@@ -30,17 +30,23 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 
+from .api_error_format import error_json
+
 log = logging.getLogger("couponali.redis")
 
 
 class RateLimited(Exception):
+    # Read by the API's exception handler (couponali.api_errors): 429, this code, a Retry-After header.
+    http_status = 429
+    error_code = "rate_limited"
+
     def __init__(self, retry_after: int, scope: str = ""):
         super().__init__(f"Too many attempts; try again in {retry_after} s.")
         self.retry_after = retry_after
@@ -143,7 +149,7 @@ def client_ip_address(request: HttpRequest) -> str | None:
 
 def too_many_requests(request: HttpRequest, exc: RateLimited) -> HttpResponse:
     if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
-        response: HttpResponse = JsonResponse({"detail": str(exc), "retry_after": exc.retry_after}, status=429)
+        response: HttpResponse = error_json(status=429, code=exc.error_code, message=str(exc))
     else:
         html = render_to_string("429.html", {"retry_after": exc.retry_after}, request=request)
         response = HttpResponse(html, status=429)

@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from couponali import health
+from couponali.api_error_format import error_json, is_api_request
 from couponali.links import absolute_url
 
 
@@ -20,10 +21,14 @@ def healthz(request):
 
 
 def error_404(request, exception=None):
+    if is_api_request(request):
+        return error_json(status=404, message="No such resource.")
     return render(request, "404.html", status=404)
 
 
 def error_500(request):
+    if is_api_request(request):
+        return error_json(status=500, message="Something went wrong on our side; it has been logged.")
     return render(request, "500.html", status=500)
 
 

@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # the stubs' helper for annotated rows (django-stubs-ext is a
     from django_stubs_ext import WithAnnotations
 
 PER_PAGE = 24
+MAX_PAGE = 400  # the deepest numbered page of a listing or search (pages and API)
 HOME_SECTION_SIZE = 12
 ENDING_SOON = timedelta(days=3)
 STORE_MATCH_MIN = 0.4  # trigram score for a store or category to count as a search hit
@@ -70,6 +71,14 @@ def offers_live(*, now: datetime | None = None) -> QuerySet[Offer]:
     """Listed offers (OfferQuerySet.listed: live, never the hidden store-visit offers). The generated search
     column is left out (it is only read inside SQL)."""
     return Offer.objects.listed(now or timezone.now()).defer("search_vector")
+
+
+def offers_of_listed_stores() -> QuerySet[Offer]:
+    """Every offer shoppers may be shown, live or not (not deleted, not a store-visit offer, of an active store):
+    the API's listing, which narrows it with OfferQuerySet.live unless asked for the others too."""
+    return Offer.objects.filter(
+        is_store_visit=False, merchant__is_active=True, merchant__deleted_at__isnull=True
+    ).defer("search_vector")
 
 
 # ---------------------------------------------------------------- cards

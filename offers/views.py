@@ -8,25 +8,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from django.conf import settings
-from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounts.devices import device_type
 from catalog.gift_card_selectors import gift_cards_for_home, gift_cards_matching
 from catalog.models import Merchant
 from catalog.selectors import merchant_listed_by_slug
 from couponali.links import absolute_url
-from couponali.ratelimit import RateLimited, client_ip, client_ip_address, limit_hit, too_many_requests
+from couponali.ratelimit import RateLimited, client_ip_address, too_many_requests
 
 from . import clickout, selectors, services
+from .clickout_request import click_write, clickout_limit_hit
 from .models import Offer
 
-MAX_PAGE = 400
+MAX_PAGE = selectors.MAX_PAGE
 
 
 def _page(request: HttpRequest) -> int:
@@ -266,10 +264,10 @@ def robots_txt(request):
 
 
 def clickout_rate_limit(request: HttpRequest) -> HttpResponse | None:
-    """The click-out's rate-limit decision: count this click against its client address (a sliding window of
-    CLICKOUT_RATE_LIMIT, shared by offer and store click-outs); the 429 answer past the limit, else None."""
+    """The click-out's rate-limit decision (clickout_request.clickout_limit_hit, shared with the API): the 429
+    answer past the limit, else None."""
     try:
-        limit_hit(scope="clickout", key=client_ip(request), rate=settings.CLICKOUT_RATE_LIMIT, strategy="sliding")
+        clickout_limit_hit(request)
     except RateLimited as exc:
         return too_many_requests(request, exc)
     return None
@@ -300,27 +298,9 @@ def click_out_lean(request, offer_uuid: uuid.UUID) -> HttpResponse | None:
 
 def _record_and_redirect(request, target: clickout.ClickTarget, *, user_id: int | None) -> HttpResponse | None:
     """Write the click row (committed before this returns, in autocommit) and answer the 302 to the tracking
-    URL; None when there is nothing to send the shopper to: no usable stored link, or the offer row vanished
-    since this process cached it (the cache is then cleared)."""
-    click_id = uuid.uuid4()
-    url = target.url_for(click_id=str(click_id), user_id=user_id)
-    if url is None:
-        return None
-    user_agent = request.META.get("HTTP_USER_AGENT", "")
-    try:
-        services.click_record(
-            target=target,
-            click_id=click_id,
-            user_id=user_id,
-            ip_address=client_ip_address(request),
-            user_agent=user_agent,
-            referrer=request.META.get("HTTP_REFERER", ""),
-            device_type=device_type(user_agent),
-        )
-    except IntegrityError:
-        clickout.clear_cache()
-        return None
-    return click_redirect(url)
+    URL; None when there is nothing to send the shopper to (clickout_request.click_write)."""
+    written = click_write(request, target, user_id=user_id)
+    return click_redirect(written.url) if written is not None else None
 
 
 def _click_out_gone(request, target: clickout.ClickTarget, *, reason: str, status: int = 410) -> HttpResponse:

@@ -30,6 +30,9 @@ CHECKOUT_FRAME_ORIGIN = "https://api.razorpay.com"
 class PaymentGatewayError(Exception):
     """The gateway refused or could not be reached; the message is safe to show staff."""
 
+    http_status = 503  # the API's answer (couponali.api_errors)
+    error_code = "payment_gateway_unavailable"
+
 
 class PaymentGatewayUnavailable(PaymentGatewayError):
     """No keys and no fake checkout allowed: online payment is switched off here."""

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import permissions, serializers, status
-from rest_framework.pagination import PageNumberPagination
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from rest_framework import generics, permissions, serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -55,17 +55,20 @@ class PostbackView(APIView):
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
+    # Networks send bursts from a few addresses and authenticate with their secret: not throttled per address.
+    throttle_classes: list = []
 
     def _handle(self, request, network: str, params: dict):
         spec = NETWORKS.get(network)
+        # Refusals in the API's one error format (couponali.api_errors).
         if spec is None or network == "manual":
-            return Response({"status": "error", "detail": "unknown network"}, status=status.HTTP_404_NOT_FOUND)
+            raise NotFound("Unknown network.")
         if not _authenticated(request, network, params):
-            return Response({"status": "error", "detail": "bad or missing secret"}, status=status.HTTP_403_FORBIDDEN)
+            raise PermissionDenied("Bad or missing secret.")
         try:
             conversion = conversion_parse(spec, params)
         except ConversionError as exc:
-            return Response({"status": "error", "detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+            raise ValidationError(str(exc)) from None
         with rls.bypass(reason=f"postback from {network}"):
             # SYSTEM: the network, authenticated by its secret above, reports; no person acts.
             result = services.cashback_record(conversion=conversion, source="postback", actor=SYSTEM)
@@ -95,6 +98,8 @@ class PostbackView(APIView):
         data = request.data
         if hasattr(data, "dict"):
             data = data.dict()
+        if not isinstance(data, dict):
+            raise ValidationError("The body must be form fields or a JSON object.")
         params.update({k: "" if v is None else str(v) for k, v in (data or {}).items()})
         return self._handle(request, network, params)
 
@@ -151,43 +156,90 @@ class WalletView(APIView):
         )
 
 
-class TransactionListView(APIView):
+class TransactionListView(generics.ListAPIView):
+    serializer_class = TransactionSerializer
+    ordering = ("-id",)
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.statement(user_id=self.request.user.pk, kind=self.request.query_params.get("type") or None)
+
     @extend_schema(
         summary="The shopper's statement, newest first",
-        responses=TransactionSerializer(many=True),
         parameters=[OpenApiParameter("type", OpenApiTypes.STR, description="credit, debit or a type")],
     )
-    def get(self, request):
-        qs = selectors.statement(user_id=request.user.pk, kind=request.query_params.get("type") or None)
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(TransactionSerializer(page, many=True).data)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
-class WithdrawalListView(APIView):
-    @extend_schema(summary="The shopper's withdrawals", responses=WithdrawalSerializer(many=True))
-    def get(self, request):
-        return Response(WithdrawalSerializer(selectors.withdrawals_of(user_id=request.user.pk), many=True).data)
+class WithdrawalListView(generics.ListAPIView):
+    serializer_class = WithdrawalSerializer
+    ordering = ("-created_at", "-id")
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.withdrawals_all_of(user_id=self.request.user.pk)
+
+    @extend_schema(summary="The shopper's withdrawals, newest first")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         summary="Request a withdrawal (debited at once). Send an Idempotency-Key header to retry safely.",
         request=WithdrawalRequestSerializer,
-        responses={
-            201: WithdrawalSerializer,
-            400: OpenApiTypes.OBJECT,
-            409: OpenApiTypes.OBJECT,
-            422: OpenApiTypes.OBJECT,
-        },
+        responses={201: WithdrawalSerializer, 409: OpenApiTypes.OBJECT, 422: OpenApiTypes.OBJECT},
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
     )
     @idempotent_api
     def post(self, request):
         serializer = WithdrawalRequestSerializer(data=request.data)
-        if not serializer.is_valid():
-            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+        serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         # A refusal (services.WalletError) is answered by the API's exception handler (couponali.api_errors).
         withdrawal = services.withdrawal_request(
             user_id=request.user.pk, amount=data["amount"], method=data["method"], details=data["details"]
         )
         return Response(WithdrawalSerializer(withdrawal).data, status=status.HTTP_201_CREATED)
+
+
+class TimelineStepSerializer(serializers.Serializer):
+    # A field named like Field.label: DRF's metaclass moves it out of the class attributes, the stubs cannot tell.
+    label = serializers.CharField()  # type: ignore[assignment]
+    at = serializers.DateTimeField(allow_null=True)
+    reached = serializers.BooleanField()
+
+
+class CashbackSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="event.pk")
+    store = serializers.CharField()
+    status = serializers.CharField(source="event.status")
+    order_amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, source="event.transaction_amount", allow_null=True
+    )
+    cashback_amount = serializers.DecimalField(max_digits=10, decimal_places=2, source="event.cashback_amount")
+    tracked_at = serializers.DateTimeField(source="event.created_at")
+    clicked_at = serializers.DateTimeField(allow_null=True)
+    expected_on = serializers.DateField(allow_null=True, help_text="Expected confirmation date of a pending one.")
+    rejected_reason = serializers.CharField(source="event.rejected_reason", allow_null=True)
+    timeline = serializers.SerializerMethodField()
+
+    @extend_schema_field(TimelineStepSerializer(many=True))
+    def get_timeline(self, row) -> list[dict]:
+        return [{"label": label, "at": at, "reached": reached} for label, at, reached in row.timeline]
+
+
+class CashbackListView(generics.ListAPIView):
+    """The shopper's cashback, newest first, each with its status timeline (the same rows as /wallet/)."""
+
+    serializer_class = CashbackSerializer
+    ordering = ("-created_at", "-id")
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.cashback_events_of(user_id=self.request.user.pk)
+
+    @extend_schema(summary="The shopper's cashback events with their timeline")
+    def get(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        rows = selectors.cashback_rows_for(events=list(page or []))
+        return self.get_paginated_response(CashbackSerializer(rows, many=True).data)

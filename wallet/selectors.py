@@ -76,12 +76,19 @@ class CashbackRow:
     timeline: list[tuple[str, dt.datetime | None, bool]]  # (label, when, reached)
 
 
+def cashback_events_of(*, user_id: int) -> QuerySet[CashbackEvent]:
+    """The user's cashback events with their store, newest first."""
+    return CashbackEvent.objects.filter(user_id=user_id).select_related("merchant").order_by("-created_at", "-id")
+
+
 def cashback_rows(*, user_id: int, limit: int = 100) -> list[CashbackRow]:
     """Each cashback with its store, click time, status timeline and expected confirmation date.
     Two queries whatever the number of rows (events + their clicks)."""
-    events = list(
-        CashbackEvent.objects.filter(user_id=user_id).select_related("merchant").order_by("-created_at", "-id")[:limit]
-    )
+    return cashback_rows_for(events=list(cashback_events_of(user_id=user_id)[:limit]))
+
+
+def cashback_rows_for(*, events: list[CashbackEvent]) -> list[CashbackRow]:
+    """:func:`cashback_rows` for events already read (one page of the API): one query for their clicks."""
     click_ids = [e.click_id for e in events if e.click_id]
     clicks = dict(OfferClick.objects.filter(click_id__in=click_ids).values_list("click_id", "created_at"))
     rows = []
@@ -125,8 +132,13 @@ def click_history(*, user_id: int, days: int = 120, limit: int = 50):
     return [(c, c.click_id in tracked) for c in clicks]
 
 
+def withdrawals_all_of(*, user_id: int) -> QuerySet[Withdrawal]:
+    """Every withdrawal of the user, newest first (the API pages through it)."""
+    return Withdrawal.objects.filter(user_id=user_id).order_by("-created_at", "-id")
+
+
 def withdrawals_of(*, user_id: int, limit: int = 50) -> QuerySet[Withdrawal]:
-    return Withdrawal.objects.filter(user_id=user_id).order_by("-created_at")[:limit]
+    return withdrawals_all_of(user_id=user_id)[:limit]
 
 
 def payout_method_choices() -> list[tuple[str, str]]:

@@ -61,7 +61,7 @@ def test_the_api_refuses_an_unverified_account_with_the_gate_message():
     user = UserFactory(email="new@example.in")
     response = Client().post(TOKEN_URL, {"username": user.email, "password": PASSWORD}, content_type="application/json")
     assert response.status_code == 403
-    assert response.json() == {"detail": "Verify your e-mail or mobile number on the website first."}
+    assert response.json()["error"]["message"] == "Verify your e-mail or mobile number on the website first."
 
 
 @pytest.mark.django_db

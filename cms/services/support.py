@@ -52,6 +52,9 @@ ROUTING: dict[str, str] = {
 class SupportError(Exception):
     """Refused; the message says why and nothing was changed."""
 
+    http_status = 400  # the API's answer (couponali.api_errors)
+    error_code = "refused"
+
 
 class ClaimRefused(SupportError):
     """The claim cannot be opened or settled; the message says why."""

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_filters",
     "csp",
     "guardian",
     # Store (merchant) list filters as an autocomplete box: django-admin-autocomplete-filter.
@@ -346,7 +347,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 # ---------------------------------------------------------------- REST API
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, plus the error answers every operation can give (couponali/api_schema.py).
+    "DEFAULT_SCHEMA_CLASS": "couponali.api_schema.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.AccessTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -357,16 +359,65 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # JSON only: no browsable API (it would need inline scripts, which the CSP forbids).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Long lists page with a cursor (couponali/api_pagination.py); filters with django-filter, ?ordering= with
+    # DRF's OrderingFilter, which the cursor follows.
+    "DEFAULT_PAGINATION_CLASS": "couponali.api_pagination.CursorPage",
     "PAGE_SIZE": 50,
-    # Refusals of the services become HTTP answers here, from the status their exception classes declare.
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    # Per API key, per user, else per address, in the site's Redis limits (couponali/api_throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": ["couponali.api_throttling.RedisRateThrottle"],
+    # Refusals of the services become HTTP answers here, from the status their exception classes declare, all
+    # in one error format: {"error": {"code", "message", "fields"}}.
     "EXCEPTION_HANDLER": "couponali.api_errors.exception_handler",
 }
+# Requests per caller of the API (sliding windows; `limits` notation). Per API key, per signed-in user, and per
+# client address for anonymous calls.
+API_RATE_LIMITS = {
+    "key": env.str("API_RATE_LIMIT_KEY", default="1200/minute"),
+    "user": env.str("API_RATE_LIMIT_USER", default="600/minute"),
+    "anon": env.str("API_RATE_LIMIT_ANON", default="300/minute"),
+}
+API_DESCRIPTION = """The CouponAli API for partners and the shopper's app: the catalogue (categories, stores, offers,
+search, gift cards), click-outs, and the signed-in shopper's account, wallet, referrals, notifications, support
+tickets and gift-card orders. JSON in and out, under /api/v1/.
+
+**Authentication.** `POST /api/v1/auth/token/` with the shopper's e-mail or mobile and password answers a
+10-minute JWT access token (send it as `Authorization: Bearer <token>`) and a 30-day refresh token; exchange the
+refresh token at `POST /api/v1/auth/token/refresh/` (it rotates on every use). Catalogue reads need no token.
+
+**Errors.** Every failure answers one shape, whatever the status (400, 401, 403, 404, 405, 409, 422, 429, 500):
+`{"error": {"code": "not_found", "message": "No such offer.", "fields": {}}}`. `code` is for programs, `message`
+for people, `fields` names the refused request fields.
+
+**Pagination.** Long lists answer `{"next": <url|null>, "previous": <url|null>, "results": [...]}`; follow
+`next` (an opaque `cursor` parameter). `page_size` up to 100 (default 50); `ordering` where a list documents it.
+
+**Throttling.** Per API key, per signed-in user, else per client address (API_RATE_LIMITS: 1200, 600 and 300
+requests a minute by default). Past it: 429 with a `Retry-After` header (seconds). Click-outs and sign-in have
+the site's own, tighter limits.
+
+**Money** is a decimal string in rupees (`"1299.00"`), never a float.
+"""
 SPECTACULAR_SETTINGS = {
     "TITLE": "CouponAli API",
-    "DESCRIPTION": "Partner and app API: offers, clicks, wallet, postbacks.",
+    "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Separate request and response components, so read-only fields are not asked for in requests.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" (and "category") choice set: each gets its own name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "TicketStatusEnum": "cms.models.SupportTicket.Status",
+        "TicketCategoryEnum": "cms.models.SupportTicket.Category",
+        "WithdrawalStatusEnum": "wallet.models.Withdrawal.Status",
+    },
     # Swagger UI and ReDoc assets come from the drf-spectacular-sidecar package: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -126,14 +126,18 @@ def test_audit_log_writes_one_row_with_the_action():
 # ---------------------------------------------------------------- API errors
 
 
+def _error(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
 @pytest.mark.parametrize(
     ("exc", "status", "body"),
     [
-        (errors.InvalidCredentials(), 401, {"detail": errors.InvalidCredentials.default}),
-        (errors.TokenInvalid(), 401, {"detail": errors.TokenInvalid.default}),
-        (errors.VerificationRequired(), 403, {"detail": errors.VerificationRequired.default}),
-        (errors.CodeExpired(), 400, {"detail": errors.CodeExpired.default}),
-        (IdempotencyRefused("used", http_status=422), 422, {"detail": "used"}),
+        (errors.InvalidCredentials(), 401, _error("not_authenticated", errors.InvalidCredentials.default)),
+        (errors.TokenInvalid(), 401, _error("not_authenticated", errors.TokenInvalid.default)),
+        (errors.VerificationRequired(), 403, _error("permission_denied", errors.VerificationRequired.default)),
+        (errors.CodeExpired(), 400, _error("invalid", errors.CodeExpired.default)),
+        (IdempotencyRefused("used", http_status=422), 422, _error("unprocessable", "used")),
     ],
 )
 def test_the_one_exception_handler_answers_from_the_class_status(exc, status, body):
@@ -148,13 +152,13 @@ def test_an_error_code_on_the_class_is_part_of_the_answer():
 
     response = exception_handler(Broke("Not enough money."), {})
     assert response.status_code == 409
-    assert response.data == {"detail": "Not enough money.", "code": "insufficient_balance"}
+    assert response.data == _error("insufficient_balance", "Not enough money.")
 
 
 def test_a_rate_limit_answers_429_with_retry_after():
     response = exception_handler(RateLimited(42, "accounts-token"), {})
     assert response.status_code == 429 and response["Retry-After"] == "42"
-    assert response.data["retry_after"] == 42
+    assert response.data == _error("rate_limited", "Too many attempts; try again in 42 s.")
 
 
 def test_anything_else_is_left_to_drf():

@@ -74,7 +74,7 @@ def table_counts() -> dict[str, int]:
 def assert_refused(response, *, api: bool) -> None:
     assert response.status_code == 400, (response.status_code, response.content[:300])
     if api:
-        assert MESSAGE in response.json()["detail"]
+        assert MESSAGE in response.json()["error"]["message"]
     else:
         assert MESSAGE in response.content.decode()
 
@@ -122,7 +122,9 @@ def test_the_reported_cases_answer_400_with_a_clear_message(client, staff_client
     shopper.force_login(UserFactory())
     response = shopper.get("/api/v1/wallet/transactions/?type=%00")
     assert_refused(response, api=True)
-    assert response.json()["detail"].startswith("The request has a NUL character (%00) in the query parameter 'type'")
+    assert response.json()["error"]["message"].startswith(
+        "The request has a NUL character (%00) in the query parameter 'type'"
+    )
     # a path with one
     assert_refused(client.get("/stores/my%00ntra/"), api=False)
     assert_refused(client.get("/go/%00/"), api=False)
@@ -177,5 +179,5 @@ def test_a_json_body_nested_too_deeply_for_the_parser_is_a_400_not_a_500(client)
         # then each answers a clear 400 (or refuses the anonymous caller first), never a 500, and nothing is written
         assert response.status_code in (400, 401, 403), (path, response.status_code)
         if response.status_code == 400:
-            assert "nested too deeply" in response.json()["detail"]
+            assert "nested too deeply" in response.json()["error"]["message"]
     assert table_counts() == before

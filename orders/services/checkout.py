@@ -53,6 +53,9 @@ WALLET_REFERENCE = "order"  # wallet postings of an order: (order, <order id>, o
 class CheckoutError(Exception):
     """A refusal fit to show the shopper; nothing was changed."""
 
+    http_status = 400  # the API's answer (couponali.api_errors)
+    error_code = "checkout_refused"
+
 
 SoldOut = stock.SoldOut
 

@@ -51,6 +51,9 @@ DELIVER_TASK = "orders.deliver_vouchers"
 class FulfilmentError(Exception):
     """A refusal with a message fit for the person asking; nothing was changed."""
 
+    http_status = 409  # the API's answer (couponali.api_errors)
+    error_code = "not_available"
+
 
 def _enqueue(task_name: str, **kwargs) -> None:
     enqueue_on_commit(task_name, **kwargs)

@@ -204,7 +204,7 @@ def test_postbacks_without_the_right_secret_or_with_bad_input_change_nothing(cli
     assert client.get(f"/api/v1/postbacks/nonesuch/?{query}&secret=x").status_code == 404
     negative = query.replace("payout=64.95", "payout=-5")
     bad = client.get(f"/api/v1/postbacks/vcommission/?{negative}&secret=test-vc-secret")
-    assert bad.status_code == 400 and "payout is negative" in bad.json()["detail"]
+    assert bad.status_code == 400 and "payout is negative" in bad.json()["error"]["message"]
     assert CashbackEvent.objects.count() == 0 and UnmatchedConversion.objects.count() == 0
 
 

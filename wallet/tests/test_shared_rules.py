@@ -82,8 +82,8 @@ def test_the_api_answers_each_refusal_with_its_status_and_code_and_replays_it(cl
     client.force_login(unverified)
     body = {"amount": "300", "method": "upi", "details": {"vpa": "priya@okaxis"}}
     refused = client.post(URL, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="r-1")
-    assert (refused.status_code, refused.json()["code"]) == (403, "not_allowed")
-    assert "KYC" in refused.json()["detail"]
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "not_allowed")
+    assert "KYC" in refused.json()["error"]["message"]
     # the refusal was recorded with its key: a retry replays it
     again = client.post(URL, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="r-1")
     assert (again.status_code, again.json(), again["Idempotent-Replayed"]) == (403, refused.json(), "true")
@@ -96,7 +96,7 @@ def test_the_api_answers_an_invalid_destination_with_400(client, shopper):
     body = {"amount": "300", "method": "upi", "details": {"vpa": ".x@okaxis"}}
     response = client.post(URL, body, content_type="application/json")
     assert response.status_code == 400
-    assert response.json() == {"detail": kyc_form_error(".x@okaxis"), "code": "invalid"}
+    assert response.json() == {"error": {"code": "invalid", "message": kyc_form_error(".x@okaxis"), "fields": {}}}
 
 
 @pytest.mark.django_db
