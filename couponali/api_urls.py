@@ -8,4 +8,5 @@ urlpatterns = [
     path("health/", api_views.HealthView.as_view(), name="api-health"),
     path("auth/", include("accounts.api_urls")),
     path("", include("wallet.api_urls")),
+    path("partner/", include("partners.api_urls")),
 ]

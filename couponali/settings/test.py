@@ -58,3 +58,6 @@ DATABASES["default"]["OPTIONS"]["pool"] = {**DATABASES["default"]["OPTIONS"]["po
 # No Razorpay keys: the local fake checkout signs payments with this throw-away secret (orders/gateway.py).
 RAZORPAY_FAKE_CHECKOUT = True
 RAZORPAY_FAKE_SECRET = "test-only-fake-razorpay-secret-9d2f6a1e"
+
+# Webhook tests post to faked receivers (responses) on hosts that do not resolve here.
+PARTNER_WEBHOOKS_ALLOW_LOCAL = True
