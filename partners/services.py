@@ -329,6 +329,7 @@ def webhook_deliveries_record(*, event: str, items: dict[int, list[dict]]) -> li
                     payload=payload,
                     next_attempt_at=now,
                     give_up_at=now + RETRY_WINDOW,
+                    created_at=now,
                 )
                 for endpoint in endpoints.get(merchant_id, [])
             )
