@@ -39,8 +39,9 @@ class OfferInvalid(Exception):
         super().__init__("; ".join(reasons))
         self.fields: dict[str, list[str]] = {}
         for reason in reasons:
-            name = reason.split(" ", 1)[0]
-            self.fields.setdefault(name if name in EDITABLE_FIELDS else "non_field_errors", []).append(reason)
+            # the field a reason is about is the first one it names ("a percentage cashback_value cannot ...")
+            named = [word for word in reason.split() if word in EDITABLE_FIELDS]
+            self.fields.setdefault(named[0] if named else "non_field_errors", []).append(reason)
 
 
 def store_actor_require(actor: Actor | None, merchant: Merchant, staff_perm: str) -> int | None:
