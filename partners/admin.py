@@ -137,7 +137,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             expires_at=form.cleaned_data.get("expires_at"),
         )
         obj.pk = key.pk
-        request.partner_new_key = full  # type: ignore[attr-defined]  # shown once by response_add; never stored
+        request.partner_new_key = full  # shown once by response_add; never stored
 
     def save_related(self, request, form, formsets, change):
         """Nothing related to save (the service wrote the key)."""

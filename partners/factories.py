@@ -30,7 +30,7 @@ class PartnerMemberFactory(DjangoModelFactory):
 
 def brand_of(*stores) -> PartnerOrganisation:
     """A brand organisation bound to these stores (the object permission on its service user)."""
-    organisation = PartnerOrganisationFactory()
+    organisation = PartnerOrganisationFactory.create()
     for store in stores:
         assign_perm(MANAGE_STORE_OFFERS, organisation.service_user, store)
     return organisation

@@ -82,7 +82,9 @@ def organisation_actor_require(actor: Actor | None, organisation: PartnerOrganis
 
 
 def organisation_of_member(user) -> PartnerOrganisation | None:
-    member = PartnerMember.objects.select_related("organisation").filter(user_id=getattr(user, "pk", None)).first()
+    if not getattr(user, "is_authenticated", False):
+        return None
+    member = PartnerMember.objects.select_related("organisation").filter(user_id=user.pk).first()
     return member.organisation if member and member.organisation.is_active else None
 
 
@@ -252,7 +254,7 @@ def webhook_endpoint_create(
     secret = "whsec_" + secrets.token_urlsafe(32)
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.create(
-            organisation=organisation, url=url, events=events, secret_encrypted=crypto.encrypt(secret)
+            organisation=organisation, url=url, events=events, secret_encrypted=crypto.encrypt(secret) or ""
         )
         audit_log(
             actor_id=actor_id,
@@ -317,7 +319,7 @@ def webhook_deliveries_record(*, event: str, items: dict[int, list[dict]]) -> li
     caller's transaction (a rolled-back change announces nothing), sent after commit."""
     endpoints = _endpoints_for(event, items)
     now = timezone.now()
-    deliveries = []
+    deliveries: list[WebhookDelivery] = []
     for merchant_id, datas in items.items():
         for data in datas:
             body = {"event": event, "event_id": str(uuid.uuid4()), "created_at": now.isoformat(), "data": data}

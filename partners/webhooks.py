@@ -45,7 +45,7 @@ def _public(host: str) -> bool:
     except (socket.gaierror, UnicodeError):
         return False
     addresses = {info[4][0] for info in infos}
-    return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses)
+    return bool(addresses) and all(ipaddress.ip_address(str(a).split("%")[0]).is_global for a in addresses)
 
 
 def webhook_url_check(url: str) -> str:
