@@ -117,6 +117,8 @@ class OfferListView(PartnerView):
 
     @extend_schema(
         summary="Your stores' offers and coupon codes (scope offers:write)",
+        operation_id="partner_offers_list",
+        responses=OfferSerializer(many=True),
         parameters=[OpenApiParameter("store", str, description="Only this store (its slug).")],
     )
     def get(self, request):
@@ -151,7 +153,10 @@ class OwnOfferView(PartnerView):
 
 
 class OfferDetailView(OwnOfferView):
-    @extend_schema(summary="One offer of your stores (scope offers:write); another store's offer is 404")
+    @extend_schema(
+        summary="One offer of your stores (scope offers:write); another store's offer is 404",
+        operation_id="partner_offers_retrieve",
+    )
     def get(self, request, offer_id):
         return Response(OfferSerializer(self.get_object()).data)
 
@@ -264,6 +269,7 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
+    event = serializers.CharField(read_only=True, help_text="One of: " + ", ".join(WebhookEvent.values))
 
     class Meta:
         model = WebhookDelivery
@@ -274,7 +280,11 @@ class WebhookListView(PartnerView):
     required_scope = Scope.WEBHOOKS_MANAGE
     serializer_class = WebhookEndpointSerializer
 
-    @extend_schema(summary="Your webhook endpoints (scope webhooks:manage)")
+    @extend_schema(
+        summary="Your webhook endpoints (scope webhooks:manage)",
+        operation_id="partner_webhooks_list",
+        responses=WebhookEndpointSerializer(many=True),
+    )
     def get(self, request):
         page = self.paginate_queryset(selectors.webhooks_of(self.organisation))
         return self.get_paginated_response(WebhookEndpointSerializer(page, many=True).data)
@@ -308,7 +318,11 @@ class WebhookDetailView(PartnerView):
             raise Http404("No webhook endpoint of yours has this id.")
         return endpoint
 
-    @extend_schema(summary="The endpoint's recent deliveries (scope webhooks:manage)")
+    @extend_schema(
+        summary="The endpoint's deliveries, newest first (scope webhooks:manage)",
+        operation_id="partner_webhook_deliveries_list",
+        responses=WebhookDeliverySerializer(many=True),
+    )
     def get(self, request, endpoint_id):
         page = self.paginate_queryset(self.get_object().deliveries.order_by("-created_at"))
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
