@@ -81,7 +81,7 @@ def test_partner_admin_user_manages_keys_on_the_partners_page(brand):
     assert b'href="/partners/"' in browser.get("/accounts/profile/").content  # reachable from the account pages
     # create: shown once, in the answer to the POST
     response = browser.post("/partners/", {"name": "reports", "scopes": ["reports:read"], "expires_in_days": "30"})
-    assert response.status_code == 200
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     full = re.search(r"<code>([0-9a-f]{12}\.[A-Za-z0-9_-]+)</code>", response.content.decode()).group(1)
     assert full not in browser.get("/partners/").content.decode()
     key = ApiKey.objects.get(prefix=full.split(".")[0])
