@@ -100,12 +100,6 @@ class ApiKey(models.Model):
     def usable_at(self, now: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
-    @property
-    def state(self) -> str:
-        if self.revoked_at is not None:
-            return "revoked"
-        return "active"
-
 
 class WebhookEndpoint(TimeStampedModel):
     uuid = UuidField()
