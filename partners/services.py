@@ -58,24 +58,27 @@ class PartnerError(Exception):
 # ---------------------------------------------------------------- who may act for an organisation
 
 
-def _is_member(actor, organisation: PartnerOrganisation) -> bool:
+def _acts_for(actor, organisation: PartnerOrganisation, *, service_user_too: bool) -> bool:
     return (
         isinstance(actor, User)
         and actor.is_active
         and organisation.is_active
         and (
-            actor.pk == organisation.service_user_id
+            (service_user_too and actor.pk == organisation.service_user_id)
             or PartnerMember.objects.filter(organisation=organisation, user_id=actor.pk).exists()
         )
     )
 
 
-def organisation_actor_require(actor: Actor | None, organisation: PartnerOrganisation, perm: str) -> int | None:
+def organisation_actor_require(
+    actor: Actor | None, organisation: PartnerOrganisation, perm: str, *, service_user_too: bool = False
+) -> int | None:
     """The audit actor id when ``actor`` may manage ``organisation``'s keys or webhooks: staff holding ``perm``
-    (accounts.authz), or the organisation's own admin user or service user. PermissionRefused otherwise."""
+    (accounts.authz), or the organisation's own admin user; with ``service_user_too`` (webhooks) also its
+    service user, i.e. one of its API keys. A key never mints or revokes keys. PermissionRefused otherwise."""
     if actor is SYSTEM or actor_may(actor, perm):
         return actor_require(actor, perm)
-    if _is_member(actor, organisation):
+    if _acts_for(actor, organisation, service_user_too=service_user_too):
         assert isinstance(actor, User)
         return actor.pk
     raise PermissionRefused("You may not manage this partner organisation.", perms=(perm,))
@@ -246,7 +249,7 @@ def webhook_endpoint_create(
     *, actor: Actor, organisation: PartnerOrganisation, url: str, events: Iterable[str]
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its signing secret (shown once; stored encrypted, since signing needs it)."""
-    actor_id = organisation_actor_require(actor, organisation, "partners.add_webhookendpoint")
+    actor_id = organisation_actor_require(actor, organisation, "partners.add_webhookendpoint", service_user_too=True)
     events = sorted(set(events))
     if not events or set(events) - set(WebhookEvent.values):
         raise PartnerError(f"Choose one or more events of: {', '.join(WebhookEvent.values)}.")
@@ -267,7 +270,9 @@ def webhook_endpoint_create(
 
 
 def webhook_endpoint_delete(*, actor: Actor, endpoint: WebhookEndpoint) -> None:
-    actor_id = organisation_actor_require(actor, endpoint.organisation, "partners.delete_webhookendpoint")
+    actor_id = organisation_actor_require(
+        actor, endpoint.organisation, "partners.delete_webhookendpoint", service_user_too=True
+    )
     with transaction.atomic():
         audit_log(
             actor_id=actor_id,

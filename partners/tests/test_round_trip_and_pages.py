@@ -122,6 +122,7 @@ def test_who_may_create_and_revoke_keys(brand):
         UserFactory(),  # a shopper
         UserFactory(is_staff=True),  # staff without the permission
         member_of_other,  # another organisation's admin
+        brand.service_user,  # one of the organisation's own keys: a key never mints keys
         None,
     ]
     for actor in refused:
