@@ -87,6 +87,9 @@ class Merchant(SoftDeleteModel, TimeStampedModel):
     class Meta:
         db_table = "merchants"
         ordering = ["-priority", "name"]
+        # Granted per store (django-guardian object permission) to a brand partner's service user: its API keys
+        # may then manage this store's offers and read its reports (partners app).
+        permissions = [("manage_offers", "Can manage the store's offers and read its reports (brand partner)")]
         indexes = [
             models.Index(fields=["slug"], name="idx_merchants_slug", condition=Q(deleted_at__isnull=True)),
             models.Index(fields=["is_active"], name="idx_merchants_active", condition=Q(deleted_at__isnull=True)),

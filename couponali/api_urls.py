@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("orders.api_urls")),
     path("", include("referrals.api_urls")),
     path("", include("cms.api_urls")),
+    path("partner/", include("partners.api_urls")),
 ]

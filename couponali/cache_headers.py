@@ -10,8 +10,9 @@ from __future__ import annotations
 from django.utils.cache import patch_cache_control
 
 # /wallet/ includes the statement and its CSV; /accounts/ the KYC, profile and sessions pages; /referrals/
-# shows earnings; /support/ the tickets and claims; /api/ every API answer (the postbacks and docs included).
-NO_STORE_PREFIXES = ("/wallet/", "/accounts/", "/referrals/", "/support/", "/api/")
+# shows earnings; /support/ the tickets and claims; /api/ every API answer (the postbacks and docs included);
+# /partners/ shows a new API key once.
+NO_STORE_PREFIXES = ("/wallet/", "/accounts/", "/referrals/", "/support/", "/api/", "/partners/")
 
 
 class NoStoreMiddleware:

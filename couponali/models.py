@@ -245,6 +245,20 @@ class AuditLog(CreatedModel):
         SUPPORT_CLAIM_APPROVED = "support.claim_approved"
         SUPPORT_CLAIM_REJECTED = "support.claim_rejected"
         SUPPORT_ATTACHMENT_VIEWED = "support.attachment_viewed"
+        # offers changed by a brand partner or staff through the offer services
+        OFFER_CREATED = "offer.created"
+        OFFER_UPDATED = "offer.updated"
+        OFFER_EXPIRED = "offer.expired"
+        # partners (API keys, store bindings, members, webhooks)
+        PARTNER_ORGANISATION_CREATED = "partner.organisation_created"
+        PARTNER_KEY_CREATED = "partner.key_created"
+        PARTNER_KEY_REVOKED = "partner.key_revoked"
+        PARTNER_STORE_GRANTED = "partner.store_granted"
+        PARTNER_STORE_REVOKED = "partner.store_revoked"
+        PARTNER_MEMBER_ADDED = "partner.member_added"
+        PARTNER_WEBHOOK_CREATED = "partner.webhook_created"
+        PARTNER_WEBHOOK_DELETED = "partner.webhook_deleted"
+        PARTNER_WEBHOOK_REPLAYED = "partner.webhook_replayed"
 
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

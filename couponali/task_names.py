@@ -32,3 +32,10 @@ class Wallet:
     """Tasks of the wallet queued by name after commit (the payout of an approved withdrawal)."""
 
     PAY_WITHDRAWAL: Final = "wallet.pay_withdrawal"
+
+
+class Partners:
+    """Tasks of the partners app (outgoing webhooks), queued by its own receivers after commit."""
+
+    DELIVER_WEBHOOK: Final = "partners.deliver_webhook"
+    RETRY_WEBHOOKS: Final = "partners.retry_webhooks"

@@ -21,6 +21,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("accounts/social/", include("accounts.social_urls")),
+    # A partner organisation's admin users: their API keys and webhooks.
+    path("partners/", include("partners.urls")),
     # Partner and app API. Each app adds its routes to couponali/api_urls.py.
     path("api/v1/", include("couponali.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -7,6 +7,7 @@ from accounts.models import User
 from catalog.admin import ListingCacheAdminMixin, StoreScopedAdminMixin
 from catalog.models import Merchant
 from catalog.selectors import STORE_GRANT_CODENAME
+from couponali import events
 from couponali.admin import (
     AuditedModelAdmin,
     LargeTableAdminMixin,
@@ -48,6 +49,13 @@ class OfferAdmin(StoreScopedAdminMixin, ListingCacheAdminMixin, SoftDeleteAdmin)
     autocomplete_fields = ("merchant",)
     readonly_fields = ("uuid", "views_count", "clicks_count", "conversion_count", "created_at", "updated_at")
     date_hierarchy = "created_at"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Staff edits reach the store's brand webhooks like the brand's own (offers.services.editing).
+        events.offer_changed.send(
+            sender=Offer, offer_id=obj.pk, merchant_id=obj.merchant_id, change="updated" if change else "created"
+        )
 
 
 @admin.register(OfferClick)

@@ -203,15 +203,26 @@ def _cashback(raw: dict, reasons: list[str]) -> tuple[str, Decimal | None, Decim
     return cashback_type, cashback_value, max_cashback
 
 
-def parse_feed_row(raw: dict) -> FeedOffer:
-    """A validated feed line, or FeedRowError with every reason it is bad."""
-    if raw.get("__invalid__"):
-        raise FeedRowError(["not an object"])
-    reasons: list[str] = []
-    if raw.get("__error__"):
-        reasons.append(raw["__error__"])
-    network_offer_id = _limited(raw, "network_offer_id", 120, reasons, required=True)
-    merchant = _limited(raw, "merchant", 255, reasons, required=True)
+@dataclass(frozen=True)
+class OfferFields:
+    """The validated fields of one offer, whoever wrote them (a feed line, a brand partner, staff)."""
+
+    title: str
+    description: str | None
+    offer_type: str
+    coupon_code: str | None
+    cashback_type: str | None
+    cashback_value: Decimal | None
+    max_cashback: Decimal | None
+    affiliate_url: str | None
+    terms_conditions: str | None
+    starts_at: datetime | None
+    expires_at: datetime | None
+
+
+def _offer_fields(raw: dict, reasons: list[str]) -> OfferFields:
+    """The offer rules, the one home of them: a feed line and the offer services (brand API, staff) both check an
+    offer here. Every problem is appended to ``reasons`` as "<field> ..." text."""
     title = _limited(raw, "title", 255, reasons, required=True)
     offer_type = _text(raw, "offer_type").lower()
     if not offer_type:
@@ -229,12 +240,7 @@ def parse_feed_row(raw: dict) -> FeedOffer:
     expires_at = _when(raw, "expires_at", reasons, end=True)
     if starts_at and expires_at and expires_at <= starts_at:
         reasons.append("expires_at is before starts_at")
-    category = _limited(raw, "category", 100, reasons)
-    if reasons:
-        raise FeedRowError(reasons)
-    return FeedOffer(
-        network_offer_id=network_offer_id,
-        merchant=merchant,
+    return OfferFields(
         title=title,
         description=_text(raw, "description") or None,
         offer_type=offer_type,
@@ -243,8 +249,47 @@ def parse_feed_row(raw: dict) -> FeedOffer:
         cashback_value=cashback_value,
         max_cashback=max_cashback,
         affiliate_url=affiliate_url or None,
-        category=category or None,
         terms_conditions=_text(raw, "terms_conditions") or None,
         starts_at=starts_at,
         expires_at=expires_at,
+    )
+
+
+def parse_offer_fields(raw: dict) -> OfferFields:
+    """Validated offer fields from a mapping of texts (or values), or FeedRowError with every reason."""
+    reasons: list[str] = []
+    fields = _offer_fields(raw, reasons)
+    if reasons:
+        raise FeedRowError(reasons)
+    return fields
+
+
+def parse_feed_row(raw: dict) -> FeedOffer:
+    """A validated feed line, or FeedRowError with every reason it is bad."""
+    if raw.get("__invalid__"):
+        raise FeedRowError(["not an object"])
+    reasons: list[str] = []
+    if raw.get("__error__"):
+        reasons.append(raw["__error__"])
+    network_offer_id = _limited(raw, "network_offer_id", 120, reasons, required=True)
+    merchant = _limited(raw, "merchant", 255, reasons, required=True)
+    fields = _offer_fields(raw, reasons)
+    category = _limited(raw, "category", 100, reasons)
+    if reasons:
+        raise FeedRowError(reasons)
+    return FeedOffer(
+        network_offer_id=network_offer_id,
+        merchant=merchant,
+        title=fields.title,
+        description=fields.description,
+        offer_type=fields.offer_type,
+        coupon_code=fields.coupon_code,
+        cashback_type=fields.cashback_type,
+        cashback_value=fields.cashback_value,
+        max_cashback=fields.max_cashback,
+        affiliate_url=fields.affiliate_url,
+        category=category or None,
+        terms_conditions=fields.terms_conditions,
+        starts_at=fields.starts_at,
+        expires_at=fields.expires_at,
     )

@@ -22,7 +22,7 @@ from couponali.idempotency import idempotent_api
 
 from . import selectors, services
 from .models import WalletTransaction, Withdrawal
-from .networks import NETWORKS, ConversionError, conversion_parse
+from .networks import NETWORKS, POSTBACK_EXAMPLES, ConversionError, conversion_parse, postback_docs, postback_parameters
 
 SIGNATURE_FIELDS = {"secret", "signature"}
 
@@ -76,12 +76,19 @@ class PostbackView(APIView):
 
     @extend_schema(
         summary="Affiliate postback (GET)",
+        description=postback_docs()
+        + "\n\nExamples: "
+        + "; ".join(f"`/api/v1/postbacks/{n}/?{q}&secret=…`" for n, q in POSTBACK_EXAMPLES.items()),
         parameters=[
             OpenApiParameter(
                 "network", OpenApiTypes.STR, OpenApiParameter.PATH, enum=[n for n in NETWORKS if n != "manual"]
             ),
             OpenApiParameter("secret", OpenApiTypes.STR, description="The network's shared secret (or sign)."),
             OpenApiParameter("signature", OpenApiTypes.STR, description="HMAC-SHA256 of the sorted parameters."),
+            *[
+                OpenApiParameter(param, OpenApiTypes.STR, description=f"{', '.join(names)}: see the table above.")
+                for param, names in postback_parameters().items()
+            ],
         ],
         responses={code: OpenApiTypes.OBJECT for code in (200, 400, 403, 404)},
     )
@@ -90,6 +97,7 @@ class PostbackView(APIView):
 
     @extend_schema(
         summary="Affiliate postback (POST, form or JSON)",
+        description="The same parameters as the GET postback, in a form or JSON body.\n\n" + postback_docs(),
         request=OpenApiTypes.OBJECT,
         responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT},
     )

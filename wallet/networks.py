@@ -214,3 +214,52 @@ def conversion_parse(network: Network, params: Mapping[str, str]) -> Conversion:
         currency=currency,
         raw=dict(params),
     )
+
+
+_FIELD_MEANINGS = {
+    "click_id": "our click id (the UUID we put on the outgoing link)",
+    "transaction_id": "the network's transaction (order) id: the key of repeats and status changes",
+    "sale_amount": "the sale amount in rupees",
+    "commission": "the commission the store pays (optional)",
+    "status": "the conversion's status",
+    "currency": "INR (optional)",
+}
+
+
+def postback_docs() -> str:
+    """Markdown for the API docs: each network's postback parameters and statuses, written from NETWORKS (the one
+    home of those names), so the documentation cannot drift from what the parser reads."""
+    lines = [
+        "Authenticate with the network's shared secret (`secret` parameter or `X-Postback-Secret` header) or an "
+        "HMAC-SHA256 signature of the other parameters sorted by name, `name=value` joined by `&` (`signature` "
+        "parameter or `X-Postback-Signature` header). Repeats and out-of-order statuses change nothing.",
+        "",
+        "| network (path) | " + " | ".join(f"`{name}`" for name in _FIELD_MEANINGS) + " | statuses (theirs → ours) |",
+        "|---" * (len(_FIELD_MEANINGS) + 2) + "|",
+    ]
+    for spec in NETWORKS.values():
+        if spec.name == "manual":
+            continue
+        statuses = ", ".join(f"{theirs} → {ours}" for theirs, ours in spec.statuses.items())
+        cells = " | ".join(f"`{spec.fields[name]}`" for name in _FIELD_MEANINGS)
+        lines.append(f"| {spec.label} (`{spec.name}`) | {cells} | {statuses} |")
+    lines += ["", "Fields: " + "; ".join(f"`{name}`: {meaning}" for name, meaning in _FIELD_MEANINGS.items()) + "."]
+    return "\n".join(lines)
+
+
+POSTBACK_EXAMPLES = {
+    "admitad": "subid=<click_id>&order_id=AD-77120&order_sum=2499.00&payment_sum=149.94&currency=INR&status=pending",
+    "vcommission": "aff_sub=<click_id>&transaction_id=VC-55012&sale_amount=1299&payout=64.95&status=approved",
+    "cuelinks": "sub_id=<click_id>&transaction_id=CL-1003&sale_amount=3499&commission=122.46&status=validated",
+}
+"""A postback query string of each network, as it sends one (the shapes of ../shared/samples/README.md)."""
+
+
+def postback_parameters() -> dict[str, list[str]]:
+    """Every postback parameter name and the networks that send it (for the schema's parameter list)."""
+    names: dict[str, list[str]] = {}
+    for spec in NETWORKS.values():
+        if spec.name != "manual":
+            for param in spec.fields.values():
+                names.setdefault(param, []).append(spec.label)
+    return names

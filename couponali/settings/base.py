@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "cms",
     # Reads the other apps' tables through materialized views (the admin's dashboard).
     "analytics",
+    # Partner organisations, API keys, brand self-service and outgoing webhooks (above analytics: its reports).
+    "partners",
     # On top of every app: it builds its data through their services.
     "demo",
 ]
@@ -342,7 +344,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "referrals-sweep": {"task": "referrals.sweep", "schedule": timedelta(hours=1)},
     # analytics: recompute the dashboard's materialized views (concurrently: pages keep reading them)
     "analytics-refresh-views": {"task": "analytics.refresh_views", "schedule": timedelta(minutes=15)},
+    # partners: send the webhook deliveries whose (re)try is due (exponential backoff, for 24 hours)
+    "partners-retry-webhooks": {"task": "partners.retry_webhooks", "schedule": timedelta(minutes=1)},
 }
+
+# ---------------------------------------------------------------- partners (outgoing webhooks)
+
+# Seconds a webhook receiver has to answer one attempt (the delivery row stays locked meanwhile).
+PARTNER_WEBHOOKS_TIMEOUT = env.float("PARTNER_WEBHOOKS_TIMEOUT", default=10.0)
+# Allow http://localhost targets and private addresses (development and tests only; never in production, where
+# every target must be https:// and resolve to public addresses only: SSRF).
+PARTNER_WEBHOOKS_ALLOW_LOCAL = env.bool("PARTNER_WEBHOOKS_ALLOW_LOCAL", default=False)
 
 # ---------------------------------------------------------------- REST API
 
@@ -351,6 +363,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "couponali.api_schema.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.AccessTokenAuthentication",
+        "partners.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -33,3 +33,6 @@ DEMO_PASSWORD = "CouponAli@2026"
 # No Razorpay keys: the local fake checkout signs payments with this throw-away secret (orders/gateway.py).
 RAZORPAY_FAKE_CHECKOUT = env.bool("RAZORPAY_FAKE_CHECKOUT", default=True)
 RAZORPAY_FAKE_SECRET = env.str("RAZORPAY_FAKE_SECRET", default="dev-only-fake-razorpay-secret-4e7b1c9a")
+
+# Webhooks to a receiver on this machine (http://localhost) while developing.
+PARTNER_WEBHOOKS_ALLOW_LOCAL = env.bool("PARTNER_WEBHOOKS_ALLOW_LOCAL", default=True)

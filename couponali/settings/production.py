@@ -75,4 +75,7 @@ KYC_BLIND_INDEX_KEY = env.str("KYC_BLIND_INDEX_KEY")
 ACCOUNTS_JWT_SIGNING_KEY = env.str("ACCOUNTS_JWT_SIGNING_KEY")
 SITE_URL = site_url_from_env(required=True)  # every absolute link (e-mails, SMS, sitemap); no default on purpose
 
+# Webhooks to private networks (SSRF) are never allowed in production, whatever the environment says.
+PARTNER_WEBHOOKS_ALLOW_LOCAL = False
+
 refuse_stand_ins(globals())

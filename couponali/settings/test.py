@@ -66,3 +66,6 @@ RAZORPAY_FAKE_SECRET = "test-only-fake-razorpay-secret-9d2f6a1e"
 # The API throttle's tests set their own small rates; the rest of the suite (the schema-driven test sends hundreds
 # of requests from one address) stays under these.
 API_RATE_LIMITS = {"key": "100000/minute", "user": "100000/minute", "anon": "100000/minute"}
+
+# Webhook tests post to faked receivers (responses) on hosts that do not resolve here.
+PARTNER_WEBHOOKS_ALLOW_LOCAL = True

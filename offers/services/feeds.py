@@ -10,6 +10,7 @@ from django.db import DatabaseError, transaction
 from catalog.cache import listing_changed
 from catalog.models import Category, Merchant
 from catalog.services import merchant_get_or_create_for_feed
+from couponali import events
 from couponali.audit import AuditAction, audit_log
 from offers.feeds import FeedOffer, FeedRowError, parse_feed_row
 from offers.models import Offer
@@ -107,7 +108,8 @@ def _upsert(item: FeedOffer, network: str, lookups: _Lookups) -> str:
         .first()
     )
     if offer is None:
-        Offer.objects.create(network=network, network_offer_id=item.network_offer_id, **values)
+        offer = Offer.objects.create(network=network, network_offer_id=item.network_offer_id, **values)
+        events.offer_changed.send(sender=Offer, offer_id=offer.pk, merchant_id=offer.merchant_id, change="created")
         return "created"
     changed = [name for name, value in values.items() if getattr(offer, name) != value]
     if not changed:
@@ -115,6 +117,7 @@ def _upsert(item: FeedOffer, network: str, lookups: _Lookups) -> str:
     for name in changed:
         setattr(offer, name, values[name])
     offer.save(update_fields=[*changed, "updated_at"])
+    events.offer_changed.send(sender=Offer, offer_id=offer.pk, merchant_id=offer.merchant_id, change="updated")
     return "updated"
 
 

@@ -13,9 +13,11 @@ from django.utils import timezone
 
 from accounts import authz
 from accounts.services import notify_many
+from couponali import events
 from couponali.audit import AuditAction, audit_log_many
 from couponali.celery import enqueue_on_commit
 from couponali.task_names import Referrals
+from wallet.models import CashbackEvent
 
 from .cashback import (
     CASHBACK_EARNED_DESCRIPTION,
@@ -175,6 +177,9 @@ def cashback_auto_confirm_batch(*, batch_size: int = 5000, now: dt.datetime | No
                 (event_id, cashback_confirmed_audit(amount=amount, source=AUTO, released_hold=None))
                 for event_id, _user_id, amount, _store, _referred in confirmed
             ],
+        )
+        events.cashback_status_changed.send(
+            sender=CashbackEvent, event_ids=[row[0] for row in confirmed], status=CashbackEvent.Status.PAID
         )
         referred = sorted({user_id for _id, user_id, _amount, _store, is_referred in confirmed if is_referred})
         for start in range(0, len(referred), SETTLED_CHUNK):

@@ -18,6 +18,7 @@ from accounts.authz import Actor
 from accounts.models import User
 from accounts.services import Notice, notify
 from catalog.selectors import NO_CASHBACK, CashbackRate, cashback_rate_for
+from couponali import events
 from couponali.audit import AuditAction, audit_log, diff
 from couponali.celery import enqueue_on_commit
 from couponali.task_names import Referrals
@@ -266,6 +267,7 @@ def _event_create(
             "held": held or "",
         },
     )
+    events.conversion_recorded.send(sender=CashbackEvent, event_id=event.pk, merchant_id=event.merchant_id)
     if conversion.status == PENDING or held:
         notify(
             user_id=click.user_id,
@@ -354,6 +356,7 @@ def _confirm_locked(*, event: CashbackEvent, lock: WalletBalance, actor_id: int 
     )
     User.all_objects.filter(pk=event.user_id).update(pending_cashback=F("pending_cashback") - event.cashback_amount)
     event.status, event.confirmed_at, event.paid_at, event.held_reason = CashbackEvent.Status.PAID, now, now, None
+    events.cashback_status_changed.send(sender=CashbackEvent, event_ids=[event.pk], status=event.status)
     audit_log(
         actor_id=actor_id,
         action=AuditAction.CASHBACK_CONFIRMED,
@@ -373,6 +376,7 @@ def _reject_locked(*, event: CashbackEvent, reason: str, actor_id: int | None) -
     CashbackEvent.objects.filter(pk=event.pk).update(status=CashbackEvent.Status.REJECTED, rejected_reason=reason)
     User.all_objects.filter(pk=event.user_id).update(pending_cashback=F("pending_cashback") - event.cashback_amount)
     event.status = CashbackEvent.Status.REJECTED
+    events.cashback_status_changed.send(sender=CashbackEvent, event_ids=[event.pk], status=event.status)
     audit_log(
         actor_id=actor_id,
         action=AuditAction.CASHBACK_REJECTED,
@@ -410,6 +414,7 @@ def _reverse_locked(*, event: CashbackEvent, lock: WalletBalance, reason: str, a
     previous = event.status
     CashbackEvent.objects.filter(pk=event.pk).update(status=CashbackEvent.Status.REVERSED, rejected_reason=reason)
     event.status = CashbackEvent.Status.REVERSED
+    events.cashback_status_changed.send(sender=CashbackEvent, event_ids=[event.pk], status=event.status)
     audit_log(
         actor_id=actor_id,
         action=AuditAction.CASHBACK_REVERSED,
