@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from couponali.admin import SoftDeleteAdmin
+from couponali.admin import InrAmountsMixin, SoftDeleteAdmin
 
 from .cache import listing_changed
 from .models import Category, Inventory, Merchant, MerchantCommission, Product, ProductVariant
@@ -147,7 +147,7 @@ class ProductAdmin(SoftDeleteAdmin):
 
 
 @admin.register(ProductVariant)
-class ProductVariantAdmin(admin.ModelAdmin):
+class ProductVariantAdmin(InrAmountsMixin, admin.ModelAdmin):
     list_display = ("product", "denomination", "selling_price", "cost_price", "is_available", "stock_quantity")
     list_filter = ("is_available",)
     search_fields = ("product__name", "product__sku")

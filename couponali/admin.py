@@ -5,10 +5,52 @@ the idempotency keys."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db import models
 from django.utils import timezone
 
 from .models import AuditLog, IdempotencyKey
+from .money import format_inr
+
+MONEY_MIN_DIGITS = 10
+"""A DECIMAL(n, 2) with n of at least 10 is an amount of rupees (the seed's money columns); a DECIMAL(5, 2) is a
+percentage and keeps Django's own display."""
+
+
+def _is_money(field: models.Field) -> bool:
+    return (
+        isinstance(field, models.DecimalField)
+        and field.decimal_places == 2
+        and (field.max_digits or 0) >= MONEY_MIN_DIGITS
+    )
+
+
+def inr_column(name: str, label: str):
+    """A change-list column showing the amount field ``name`` as "₹1,23,456.78" (couponali.money.format_inr),
+    sortable by the field."""
+
+    @admin.display(description=label, ordering=name)
+    def column(obj):
+        value = getattr(obj, name)
+        return "" if value is None else format_inr(value)
+
+    column.__name__ = f"{name}_inr"
+    return column
+
+
+class InrAmountsMixin:
+    """Change lists show every rupee amount with lakh grouping, like the pages, e-mails and CSVs do: the amount
+    columns of ``list_display`` are swapped for :func:`inr_column` (ordering and labels kept)."""
+
+    def get_list_display(self, request):
+        columns = []
+        for name in super().get_list_display(request):  # type: ignore[misc]
+            try:
+                field = self.model._meta.get_field(name) if isinstance(name, str) else None  # type: ignore[attr-defined]
+            except FieldDoesNotExist:
+                field = None
+            columns.append(inr_column(name, str(field.verbose_name)) if field and _is_money(field) else name)
+        return columns
 
 
 class PermissionCheckedActionsMixin:
@@ -75,7 +117,7 @@ class SoftDeleteAdmin(admin.ModelAdmin):
         self.message_user(request, f"Restored {count} row(s).", messages.SUCCESS)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(InrAmountsMixin, admin.ModelAdmin):
     """Rows that nobody edits by hand: append-only logs and records written by the code."""
 
     def has_add_permission(self, request):

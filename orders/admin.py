@@ -10,6 +10,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts import authz
+from couponali.admin import InrAmountsMixin
+from couponali.money import format_inr
 
 from . import selectors
 from .admin_fulfilment import OrderFulfilmentAdminMixin, OrderItemVouchersMixin
@@ -80,7 +82,7 @@ class OrderRefundInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(OrderFulfilmentAdminMixin, admin.ModelAdmin):
+class OrderAdmin(InrAmountsMixin, OrderFulfilmentAdminMixin, admin.ModelAdmin):
     list_display = (
         "order_number",
         "user",
@@ -225,15 +227,16 @@ class OrderAdmin(OrderFulfilmentAdminMixin, admin.ModelAdmin):
                 return TemplateResponse(request, "admin/orders/order/refund.html", context, status=400)
             messages.success(
                 request,
-                f"Refunded ₹{refund.amount} of {order.order_number}: ₹{refund.gateway_amount} to the original payment, "
-                f"₹{refund.wallet_amount} to the wallet.",
+                f"Refunded {format_inr(refund.amount)} of "
+                f"{order.order_number}: {format_inr(refund.gateway_amount)} to the original payment, "
+                f"{format_inr(refund.wallet_amount)} to the wallet.",
             )
             return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
         return TemplateResponse(request, "admin/orders/order/refund.html", context)
 
 
 @admin.register(OrderItem)
-class OrderItemAdmin(OrderItemVouchersMixin, admin.ModelAdmin):
+class OrderItemAdmin(InrAmountsMixin, OrderItemVouchersMixin, admin.ModelAdmin):
     list_display = ("order", "product_name", "denomination", "quantity", "total_price", "fulfillment_status")
     list_filter = ("fulfillment_status",)
     search_fields = ("order__order_number", "product_name", "product_sku")
@@ -243,7 +246,7 @@ class OrderItemAdmin(OrderItemVouchersMixin, admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(InrAmountsMixin, admin.ModelAdmin):
     list_display = ("uuid", "order", "user", "amount", "gateway", "payment_method", "status", "created_at")
     list_filter = ("status", "gateway", "payment_method")
     search_fields = ("uuid", "gateway_order_id", "gateway_payment_id", "order__order_number", "user__email")
@@ -257,7 +260,7 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderRefund)
-class OrderRefundAdmin(admin.ModelAdmin):
+class OrderRefundAdmin(InrAmountsMixin, admin.ModelAdmin):
     list_display = ("order", "amount", "gateway_amount", "wallet_amount", "status", "gateway_refund_id", "created_at")
     list_filter = ("status", "created_at")
     search_fields = ("order__order_number", "gateway_refund_id", "uuid")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts import authz
-from couponali.admin import ReadOnlyAdmin
+from couponali.admin import InrAmountsMixin, ReadOnlyAdmin
 
 from .giftcard_forms import GiftCardIssueForm
 from .models import GiftCard, GiftCardRedemption
@@ -126,7 +126,7 @@ class GiftCardAdmin(ReadOnlyAdmin):
 
 
 @admin.register(GiftCardRedemption)
-class GiftCardRedemptionAdmin(admin.ModelAdmin):
+class GiftCardRedemptionAdmin(InrAmountsMixin, admin.ModelAdmin):
     """Every use of a card's value (read-only: the services write these rows under the card's lock)."""
 
     list_display = ("created_at", "gift_card", "kind", "amount", "status", "user", "order", "released_at")

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from couponali.admin import InrAmountsMixin
+
 from .models import Referral
 
 
 @admin.register(Referral)
-class ReferralAdmin(admin.ModelAdmin):
+class ReferralAdmin(InrAmountsMixin, admin.ModelAdmin):
     list_display = ("referrer_user", "referred_user", "status", "total_earned", "created_at", "activated_at")
     list_filter = ("status", "created_at")
     search_fields = ("referrer_user__email", "referred_user__email", "referrer_user__referral_code")

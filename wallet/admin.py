@@ -17,7 +17,8 @@ from django.urls import path, reverse
 
 from accounts.authz import FINANCE, actor_may
 from couponali import rls
-from couponali.admin import PermissionCheckedActionsMixin, ReadOnlyAdmin
+from couponali.admin import InrAmountsMixin, PermissionCheckedActionsMixin, ReadOnlyAdmin
+from couponali.money import format_inr
 
 from . import services
 from .gateways import payout_gateway
@@ -138,7 +139,7 @@ class WalletTransactionAdmin(ReadOnlyAdmin):
             except ValueError as exc:
                 form.add_error("amount", str(exc))
             else:
-                self.message_user(request, f"Posted {posting.type} of ₹{posting.amount}.", messages.SUCCESS)
+                self.message_user(request, f"Posted {posting.type} of {format_inr(posting.amount)}.", messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:wallet_wallettransaction_changelist"))
         return TemplateResponse(
             request,
@@ -161,7 +162,7 @@ class WalletBalanceAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WalletDebt)
-class WalletDebtAdmin(admin.ModelAdmin):
+class WalletDebtAdmin(InrAmountsMixin, admin.ModelAdmin):
     """Reversals the balance could not cover: for review. Recovery happens by itself on the next credits."""
 
     list_display = (
@@ -213,7 +214,7 @@ class ConversionForm(forms.Form):
 
 
 @admin.register(CashbackEvent)
-class CashbackEventAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
+class CashbackEventAdmin(InrAmountsMixin, PermissionCheckedActionsMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "user",
@@ -347,7 +348,7 @@ class CashbackEventAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(UnmatchedConversion)
-class UnmatchedConversionAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
+class UnmatchedConversionAdmin(InrAmountsMixin, PermissionCheckedActionsMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "network",
@@ -407,7 +408,7 @@ class UnmatchedConversionAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(PermissionCheckedActionsMixin, admin.ModelAdmin):
+class WithdrawalAdmin(InrAmountsMixin, PermissionCheckedActionsMixin, admin.ModelAdmin):
     list_display = (
         "uuid",
         "user",

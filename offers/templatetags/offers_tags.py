@@ -7,8 +7,6 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 
-from couponali.money import format_inr
-
 register = template.Library()
 
 
@@ -32,11 +30,6 @@ def ends_in(expires_at: datetime | None, now: datetime | None = None) -> str:
     if days < 8:
         return f"Ends in {days} days"
     return f"Valid till {timezone.localtime(expires_at):%-d %b %Y}"
-
-
-@register.filter
-def inr(value) -> str:
-    return "" if value is None else format_inr(value)
 
 
 @register.filter

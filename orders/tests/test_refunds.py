@@ -263,7 +263,7 @@ def test_admin_refund_needs_confirmation_and_the_permission(
     client.force_login(refunder)
     assert url in client.get(change).content.decode()
     page = client.get(url).content.decode()
-    assert "Confirm the refund" in page and "₹970.00" in page
+    assert "Confirm the refund" in page and "₹970" in page
     assert client.post(url, {"amount": "abc", "reason": "x"}).status_code == 400
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, {"amount": "970", "reason": "Customer changed their mind"})
