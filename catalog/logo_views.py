@@ -10,7 +10,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.views.decorators.http import require_safe
 
-_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,200}-[0-9a-f]{12}\.webp")
+_NAME = re.compile(r"[a-z0-9][A-Za-z0-9_-]{0,240}\.webp")  # storage may add "_<random>" to a taken name
 
 
 @require_safe

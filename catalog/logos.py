@@ -12,6 +12,7 @@ import hashlib
 import io
 
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 LOGO_SIZE = 256
@@ -44,9 +45,14 @@ def logo_webp(data: bytes, *, stem: str) -> ContentFile:
     return ContentFile(payload, name=f"{stem}-{digest}.webp")
 
 
+def logo_url_for(logo: str | None, logo_url: str | None) -> str:
+    """The URL of the logo a page shows: the uploaded WebP (``merchants.logo``, a storage name), else
+    ``logo_url`` (a logo hosted elsewhere), else "" (the template draws the two-letter tile)."""
+    if logo:
+        return default_storage.url(logo)
+    return logo_url or ""
+
+
 def logo_src(merchant) -> str:
-    """The URL of the logo a page shows for ``merchant``: the uploaded WebP, else ``logo_url`` (a logo hosted
-    elsewhere), else "" (the template draws the two-letter tile)."""
-    if merchant.logo:
-        return merchant.logo.url
-    return merchant.logo_url or ""
+    """:func:`logo_url_for` of a Merchant."""
+    return logo_url_for(merchant.logo.name if merchant.logo else None, merchant.logo_url)

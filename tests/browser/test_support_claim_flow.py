@@ -93,7 +93,7 @@ def test_claim_with_invoice_agent_replies_and_approves_shopper_sees_reply_and_pe
             page.goto(f"{live_server.url}/wallet/")
             wallet = page.locator("main")
             expect(wallet).to_contain_text("Myntra")
-            expect(wallet).to_contain_text("150.00")
+            expect(wallet).to_contain_text("₹150")
             expect(wallet).to_contain_text("Pending")
         finally:
             browser.close()
