@@ -44,9 +44,9 @@ class InrAmountsMixin:
 
     def get_list_display(self, request):
         columns = []
-        for name in super().get_list_display(request):  # type: ignore[misc]
+        for name in super().get_list_display(request):
             try:
-                field = self.model._meta.get_field(name) if isinstance(name, str) else None  # type: ignore[attr-defined]
+                field = self.model._meta.get_field(name) if isinstance(name, str) else None
             except FieldDoesNotExist:
                 field = None
             columns.append(inr_column(name, str(field.verbose_name)) if field and _is_money(field) else name)

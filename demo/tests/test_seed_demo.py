@@ -101,7 +101,7 @@ def _logos_are_generated_webp() -> dict[str, str]:
             assert len(image.getcolors(256 * 256) or []) > 50  # shapes and lettering, not a flat tile
         digests.add(hashlib.sha256(data).hexdigest())
         assert merchant.logo_src.startswith("/media/stores/") and merchant.logo_src.endswith(".webp")
-        names[merchant.slug] = merchant.logo.name
+        names[merchant.slug] = str(merchant.logo.name)
     assert len(digests) == len(names)
     return names
 

@@ -46,8 +46,9 @@ def round_rate(value: Decimal, ctype: str) -> Decimal:
 
 
 def _top_level(category_slug: str) -> str:
-    while _PARENTS.get(category_slug):
-        category_slug = _PARENTS[category_slug]
+    parent = _PARENTS.get(category_slug)
+    while parent:
+        category_slug, parent = parent, _PARENTS.get(parent)
     return category_slug
 
 
