@@ -13,8 +13,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
+from django.db.models import Sum
 
+from accounts.models import User
+from catalog.selectors import merchants_listed
+from wallet.models import CashbackEvent
 from wallet.selectors import withdrawals_to_approve
 
 from .models import ANALYTICS_VIEWS, DailyCashbackSummary
@@ -293,3 +298,39 @@ def store_daily_figures(*, stores: dict[int, str], start: date, end: date) -> li
                 )
             )
     return out
+
+
+# ---------------------------------------------------------------- the home page's trust figures
+
+TRUST_CACHE_KEY = "analytics:trust-figures"
+TRUST_CACHE_SECONDS = 900  # the figures move slowly; the home page reads them from Redis
+
+
+@dataclass(frozen=True)
+class TrustFigures:
+    """What the home page says about us, computed from our own data: shoppers signed up, cashback paid to them
+    (confirmed into wallets, or paid out), stores listed."""
+
+    shoppers: int
+    cashback_paid: Decimal
+    stores: int
+
+
+def trust_figures_compute() -> TrustFigures:
+    paid = CashbackEvent.objects.filter(
+        status__in=(CashbackEvent.Status.CONFIRMED, CashbackEvent.Status.PAID)
+    ).aggregate(total=Sum("cashback_amount"))["total"]
+    return TrustFigures(
+        shoppers=User.objects.filter(is_staff=False, is_active=True).count(),
+        cashback_paid=paid or ZERO,
+        stores=merchants_listed().count(),
+    )
+
+
+def trust_figures() -> TrustFigures:
+    """:func:`trust_figures_compute`, cached for TRUST_CACHE_SECONDS (three counts at most every 15 minutes)."""
+    figures = cache.get(TRUST_CACHE_KEY)
+    if not isinstance(figures, TrustFigures):
+        figures = trust_figures_compute()
+        cache.set(TRUST_CACHE_KEY, figures, TRUST_CACHE_SECONDS)
+    return figures

@@ -4,10 +4,12 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 
-from couponali.admin import AuditedModelAdmin, SoftDeleteAdmin, inr_column
+from couponali.admin import AuditedModelAdmin, InrAmountsMixin, SoftDeleteAdmin, inr_column
 
 from .cache import listing_changed
+from .logos import LogoError, logo_webp
 from .models import Category, Inventory, Merchant, MerchantCommission, Product, ProductVariant
 from .selectors import commission_share, format_number, store_ids_granted_to
 
@@ -161,6 +163,28 @@ class MerchantCommissionInline(StoreScopedAdminMixin, EffectiveShareMixin, admin
     extra = 0
 
 
+class MerchantForm(forms.ModelForm):
+    class Meta:
+        model = Merchant
+        fields = "__all__"  # noqa: DJ007 - the store's editors see every column, as before
+        help_texts = {
+            "logo": "PNG, JPEG, WebP or GIF; stored as a 256 x 256 WebP. Without one, the logo URL (or the "
+            "two-letter tile) is shown.",
+            "tracking_hours": "How fast this store's clicks usually track, shown on the store page.",
+            "validation_days": "How long this store takes to confirm a cashback, shown on the store page.",
+        }
+
+    def clean_logo(self):
+        upload = self.cleaned_data.get("logo")
+        if not isinstance(upload, UploadedFile):
+            return upload  # unchanged (the stored file) or cleared (False/None)
+        upload.seek(0)
+        try:
+            return logo_webp(upload.read(), stem=self.cleaned_data.get("slug") or "store")
+        except LogoError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
 @admin.register(Merchant)
 class MerchantAdmin(StoreScopedAdminMixin, ListingCacheAdminMixin, SoftDeleteAdmin):
     store_lookup = "pk"
@@ -169,6 +193,7 @@ class MerchantAdmin(StoreScopedAdminMixin, ListingCacheAdminMixin, SoftDeleteAdm
     def store_of(self, obj) -> int | None:
         return obj.pk
 
+    form = MerchantForm
     list_display = (
         "name",
         "slug",
@@ -231,7 +256,7 @@ class ProductAdmin(SoftDeleteAdmin):
 
 
 @admin.register(ProductVariant)
-class ProductVariantAdmin(AuditedModelAdmin, admin.ModelAdmin):
+class ProductVariantAdmin(InrAmountsMixin, AuditedModelAdmin, admin.ModelAdmin):
     list_display = (
         "product",
         inr_column("denomination"),

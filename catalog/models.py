@@ -10,6 +10,8 @@ from django.db.models import Q
 
 from couponali.models import CreatedModel, MoneyField, SoftDeleteModel, TimeStampedModel, UuidField, counter, flag
 
+from .logos import logo_src
+
 
 class CashbackType(models.TextChoices):
     PERCENTAGE = "percentage", "Percentage"
@@ -81,8 +83,15 @@ class Merchant(SoftDeleteModel, TimeStampedModel):
     priority = models.IntegerField(default=0, db_default=0)
     seo_title = models.CharField(max_length=255, null=True, blank=True)
     seo_description = models.TextField(null=True, blank=True)
-    # Not in the seed: days after which a pending cashback of this store may be auto-confirmed.
+    # Not in the seed: days after which a pending cashback of this store may be auto-confirmed (the store page's
+    # "confirmed within N days").
     validation_days = models.PositiveIntegerField(default=60, db_default=60)
+    # Not in the seed: how many hours this store's network takes to report a purchase (the store page's "tracks
+    # within N hours").
+    tracking_hours = models.PositiveIntegerField(default=72, db_default=72)
+    # Not in the seed: the uploaded logo, stored resized as WebP (catalog.logos); logo_url stays for a logo
+    # hosted elsewhere, and the two-letter tile is the fallback when neither is set.
+    logo = models.ImageField(upload_to="stores/", max_length=255, null=True, blank=True)
 
     class Meta:
         db_table = "merchants"
@@ -99,6 +108,11 @@ class Merchant(SoftDeleteModel, TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def logo_src(self) -> str:
+        """The logo a page shows (catalog.logos.logo_src: the uploaded WebP, else logo_url, else "")."""
+        return logo_src(self)
 
 
 class MerchantCommission(CreatedModel):

@@ -173,16 +173,22 @@ def cashback_rate_for(
 
 
 def merchant_headline_rate(
-    merchant: Merchant, *, commissions: Iterable[MerchantCommission] | None = None, today: date | None = None
+    merchant: Merchant,
+    *,
+    commissions: Iterable[MerchantCommission] | None = None,
+    today: date | None = None,
+    offer_rates: Iterable[CashbackRate] = (),
 ) -> CashbackRate:
-    """The best rate a store offers (for "Up to 9% cashback" on store cards): the highest of its default and
-    today's commissions, preferring percentages when it has any."""
+    """The best rate a store offers (for "Up to 9% cashback" on store cards and the store page's header): the
+    highest of its default, today's commissions and ``offer_rates`` (the store page passes its live offers' own
+    rules, so that no offer card promises more than the header), preferring percentages when it has any."""
     today = today or timezone.localdate()
     rows = list(merchant.commissions.all() if commissions is None else commissions)
     candidates = [_commission_rate(c) for c in rows if _commission_valid(c, today)]
     default = cashback_rate_for(merchant, None, commissions=(), today=today)
     if default:
         candidates.append(default)
+    candidates.extend(offer_rates)
     candidates = [c for c in candidates if c]
     if not candidates:
         return NO_CASHBACK

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 
 from django.db import connection
 
+from couponali.money import format_inr
+
 from .models import ProductVariant
 
 
@@ -77,7 +79,7 @@ def stock_reserve(*, lines: Mapping[int, int]) -> None:
                     continue
                 available = _available(variant_id)
                 variant = ProductVariant.objects.select_related("product").get(pk=variant_id)
-                what = f"{variant.product.name} ₹{variant.denomination}"
+                what = f"{variant.product.name} {format_inr(variant.denomination)}"
                 message = (
                     f"{what} is sold out." if available == 0 else f"Only {available} of {what} left; you asked for {n}."
                 )

@@ -158,6 +158,25 @@ We answer within one working day, Monday to Saturday, 9:00 to 19:00 IST.
 **Address:** CouponAli, 3rd floor, 80 Feet Road, Koramangala 4th Block, Bengaluru 560034
 """
 
+GRIEVANCE_OFFICER = """\
+As required by the Information Technology (Intermediary Guidelines and Digital Media Ethics Code) Rules, 2021 and
+the Consumer Protection (E-Commerce) Rules, 2020, CouponAli has appointed a Grievance Officer. Write to them about
+a complaint that our support team has not resolved, about content on the site, or about your personal data.
+
+| | |
+|---|---|
+| **Grievance Officer** | Ms. Kavya Raman |
+| **E-mail** | grievance@couponali.in |
+| **Phone** | +91 80 4718 2210 (Monday to Friday, 10:00 to 18:00 IST) |
+| **Address** | CouponAli, 3rd floor, 80 Feet Road, Koramangala 4th Block, Bengaluru 560034 |
+
+**Response time.** We acknowledge a complaint within 24 hours and resolve it within 15 days of receiving it.
+A request to remove content that exposes a person, or impersonates someone, is acted on within 24 hours.
+
+Please include your registered e-mail address or mobile number, the ticket number if you have one, and what you
+would like us to do. For everyday questions, [open a support ticket](/support/tickets/new/): it is faster.
+"""
+
 BLOG_SALES = """\
 India's big sales come back at the same time every year. Plan your purchases around them and stack the store's
 discount, a coupon and cashback.
@@ -210,7 +229,16 @@ PAGES = [
     ("terms", "Terms of use", CmsPage.PageType.TERMS, "The rules for accounts, cashback and withdrawals.", TERMS),
     ("privacy", "Privacy policy", CmsPage.PageType.PRIVACY, "What we store about you and who sees it.", PRIVACY),
     ("contact", "Contact us", CmsPage.PageType.STATIC, "Reach CouponAli support.", CONTACT),
+    (
+        "grievance-officer",
+        "Grievance officer",
+        CmsPage.PageType.STATIC,
+        "Who handles complaints, how to reach them and how fast they answer (Indian IT rules).",
+        GRIEVANCE_OFFICER,
+    ),
 ]
+# The help pages the footer and the help hub link to, by these exact slugs.
+HELP_PAGE_SLUGS = ("about", "how-cashback-works", "faq", "terms", "privacy", "contact", "grievance-officer")
 BLOG_POSTS = [
     ("india-sale-calendar", "India's sale calendar: when to buy what", "Plan around the big sales.", BLOG_SALES, 40),
     ("stack-coupon-and-cashback", "Stack a coupon and cashback", "Three discounts on one order.", BLOG_STACKING, 20),
@@ -220,11 +248,27 @@ BLOG_POSTS = [
 
 def pages_load(*, author=None) -> int:
     """Create the footer pages and the blog posts that are missing; returns how many were created."""
-    now = timezone.now()
-    created = 0
     rows = [(slug, title, ptype, excerpt, body, 0) for slug, title, ptype, excerpt, body in PAGES]
     blog = CmsPage.PageType.BLOG
     rows += [(slug, title, blog, excerpt, body, days) for slug, title, excerpt, body, days in BLOG_POSTS]
+    return _pages_create(rows, author=author, publish=True)
+
+
+def help_pages_load(*, publish: bool, author=None) -> list[str]:
+    """Create the help pages (HELP_PAGE_SLUGS) that are missing, published or as drafts; a page that exists,
+    edited or not, is left alone. Returns the slugs created. `manage.py create_help_pages` calls it, so that a
+    production site gets the pages the footer links to (to be reviewed by its own legal team before publishing)."""
+    rows = [(slug, title, ptype, excerpt, body, 0) for slug, title, ptype, excerpt, body in PAGES]
+    missing = set(HELP_PAGE_SLUGS) - set(
+        CmsPage.objects.filter(slug__in=HELP_PAGE_SLUGS).values_list("slug", flat=True)
+    )
+    _pages_create([r for r in rows if r[0] in missing], author=author, publish=publish)
+    return sorted(missing)
+
+
+def _pages_create(rows, *, author, publish: bool) -> int:
+    now = timezone.now()
+    created = 0
     for slug, title, ptype, excerpt, body, days_ago in rows:
         _page, new = CmsPage.objects.get_or_create(
             slug=slug,
@@ -235,8 +279,8 @@ def pages_load(*, author=None) -> int:
                 "excerpt": excerpt,
                 "seo_title": f"{title} · CouponAli",
                 "seo_description": excerpt,
-                "is_published": True,
-                "published_at": now - timedelta(days=days_ago),
+                "is_published": publish,
+                "published_at": now - timedelta(days=days_ago) if publish else None,
                 "created_by_user": author,
             },
         )

@@ -22,9 +22,9 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, models
 from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
@@ -223,6 +223,32 @@ __all__ = [
     "ReadOnlyAdmin",
     "SoftDeleteAdmin",
 ]
+MONEY_MIN_DIGITS = 10
+"""A DECIMAL(n, 2) with n of at least 10 is an amount of rupees (the seed's money columns); a DECIMAL(5, 2) is a
+percentage and keeps Django's own display."""
+
+
+def _is_money(field: models.Field) -> bool:
+    return (
+        isinstance(field, models.DecimalField)
+        and field.decimal_places == 2
+        and (field.max_digits or 0) >= MONEY_MIN_DIGITS
+    )
+
+
+class InrAmountsMixin:
+    """Change lists show every rupee amount with lakh grouping, like the pages, e-mails and CSVs do: the amount
+    columns of ``list_display`` are swapped for :func:`inr_column` (ordering and labels kept)."""
+
+    def get_list_display(self, request):
+        columns = []
+        for name in super().get_list_display(request):
+            try:
+                field = self.model._meta.get_field(name) if isinstance(name, str) else None
+            except FieldDoesNotExist:
+                field = None
+            columns.append(inr_column(name, str(field.verbose_name)) if field and _is_money(field) else name)
+        return columns
 
 
 class PermissionCheckedActionsMixin:
@@ -289,7 +315,7 @@ class SoftDeleteAdmin(AuditedModelAdmin, admin.ModelAdmin):
         self.message_user(request, f"Restored {count} row(s).", messages.SUCCESS)
 
 
-class ReadOnlyAdmin(AuditedModelAdmin, admin.ModelAdmin):
+class ReadOnlyAdmin(InrAmountsMixin, AuditedModelAdmin, admin.ModelAdmin):
     """Rows that nobody edits by hand: append-only logs and records written by the code."""
 
     def has_add_permission(self, request):

@@ -7,6 +7,7 @@ from django.urls import include, path
 from django.views.decorators.cache import cache_page
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from catalog.logo_views import store_logo
 from cms.sitemaps import SITEMAPS as CMS_SITEMAPS
 from couponali import views
 from offers.sitemaps import SITEMAPS
@@ -57,6 +58,7 @@ urlpatterns = [
         name="sitemap-section",
     ),
     path("", include("cms.page_urls")),
+    path("media/stores/<str:name>", store_logo, name="store-logo"),
     path("", include("offers.urls")),
 ]
 

@@ -33,25 +33,25 @@ CATEGORIES = [
 
 # (slug, name, category slug, network, default type, default value, featured)
 MERCHANTS = [
-    ("amazon", "Amazon", "electronics", "admitad", "percentage", "5.50", True),
+    ("amazon", "Amazon", "electronics", "admitad", "percentage", "5.00", True),
     ("flipkart", "Flipkart", "electronics", "admitad", "percentage", "6.00", True),
     ("myntra", "Myntra", "fashion", "vcommission", "percentage", "8.00", True),
-    ("ajio", "Ajio", "fashion", "vcommission", "percentage", "9.50", True),
+    ("ajio", "Ajio", "fashion", "vcommission", "percentage", "10.00", True),
     ("nykaa", "Nykaa", "beauty", "admitad", "percentage", "7.00", True),
     ("swiggy", "Swiggy", "food", "cuelinks", "fixed", "40.00", True),
-    ("zomato", "Zomato", "food", "cuelinks", "fixed", "35.00", False),
+    ("zomato", "Zomato", "food", "cuelinks", "fixed", "40.00", False),
     ("makemytrip", "MakeMyTrip", "travel", "admitad", "fixed", "350.00", True),
     ("goibibo", "Goibibo", "travel", "admitad", "fixed", "300.00", False),
     ("cleartrip", "Cleartrip", "flights", "vcommission", "fixed", "250.00", False),
     ("easemytrip", "EaseMyTrip", "flights", "vcommission", "fixed", "200.00", False),
-    ("yatra", "Yatra", "travel", "cuelinks", "fixed", "220.00", False),
+    ("yatra", "Yatra", "travel", "cuelinks", "fixed", "200.00", False),
     ("oyo", "OYO", "hotels", "cuelinks", "percentage", "10.00", False),
     ("booking-com", "Booking.com", "hotels", "admitad", "percentage", "4.00", False),
     ("agoda", "Agoda", "hotels", "admitad", "percentage", "5.00", False),
     ("bigbasket", "BigBasket", "grocery", "admitad", "fixed", "60.00", True),
     ("blinkit", "Blinkit", "grocery", "cuelinks", "fixed", "30.00", False),
     ("jiomart", "JioMart", "grocery", "vcommission", "percentage", "3.00", False),
-    ("zepto", "Zepto", "grocery", "cuelinks", "fixed", "25.00", False),
+    ("zepto", "Zepto", "grocery", "cuelinks", "fixed", "30.00", False),
     ("croma", "Croma", "electronics", "vcommission", "percentage", "2.50", False),
     ("reliance-digital", "Reliance Digital", "electronics", "vcommission", "percentage", "2.00", False),
     ("vijay-sales", "Vijay Sales", "electronics", "cuelinks", "percentage", "2.00", False),
@@ -61,11 +61,11 @@ MERCHANTS = [
     ("oneplus", "OnePlus", "mobiles", "vcommission", "percentage", "2.50", False),
     ("xiaomi", "Xiaomi", "mobiles", "cuelinks", "percentage", "3.00", False),
     ("dell", "Dell", "laptops", "admitad", "percentage", "4.00", False),
-    ("hp", "HP", "laptops", "admitad", "percentage", "4.50", False),
+    ("hp", "HP", "laptops", "admitad", "percentage", "4.00", False),
     ("lenovo", "Lenovo", "laptops", "vcommission", "percentage", "5.00", False),
     ("tata-cliq", "Tata CLiQ", "fashion", "vcommission", "percentage", "7.50", False),
     ("shoppers-stop", "Shoppers Stop", "fashion", "cuelinks", "percentage", "6.00", False),
-    ("lifestyle", "Lifestyle", "fashion", "cuelinks", "percentage", "6.50", False),
+    ("lifestyle", "Lifestyle", "fashion", "cuelinks", "percentage", "6.00", False),
     ("max-fashion", "Max Fashion", "fashion", "admitad", "percentage", "7.00", False),
     ("bewakoof", "Bewakoof", "mens-fashion", "admitad", "percentage", "12.00", False),
     ("the-souled-store", "The Souled Store", "mens-fashion", "vcommission", "percentage", "10.00", False),
@@ -76,7 +76,7 @@ MERCHANTS = [
     ("puma", "Puma", "footwear", "admitad", "percentage", "8.00", True),
     ("adidas", "Adidas", "sports", "admitad", "percentage", "6.00", False),
     ("nike", "Nike", "footwear", "vcommission", "percentage", "5.00", False),
-    ("decathlon", "Decathlon", "sports", "cuelinks", "percentage", "3.50", False),
+    ("decathlon", "Decathlon", "sports", "cuelinks", "percentage", "3.00", False),
     ("cult-fit", "Cult.fit", "sports", "vcommission", "fixed", "150.00", False),
     ("purplle", "Purplle", "beauty", "admitad", "percentage", "10.00", False),
     ("mamaearth", "Mamaearth", "beauty", "vcommission", "percentage", "14.00", True),
@@ -91,9 +91,9 @@ MERCHANTS = [
     ("netmeds", "Netmeds", "health", "vcommission", "percentage", "9.00", False),
     ("tata-1mg", "Tata 1mg", "health", "cuelinks", "percentage", "7.00", False),
     ("healthkart", "HealthKart", "health", "admitad", "percentage", "10.00", False),
-    ("paytm", "Paytm", "recharge", "cuelinks", "fixed", "15.00", False),
+    ("paytm", "Paytm", "recharge", "cuelinks", "fixed", "20.00", False),
     ("mobikwik", "MobiKwik", "recharge", "vcommission", "fixed", "20.00", False),
-    ("airtel", "Airtel", "recharge", "admitad", "fixed", "12.00", False),
+    ("airtel", "Airtel", "recharge", "admitad", "fixed", "10.00", False),
     ("unacademy", "Unacademy", "books-education", "vcommission", "percentage", "15.00", False),
     ("byjus", "BYJU'S", "books-education", "admitad", "fixed", "500.00", False),
     ("firstcry", "FirstCry", "kids", "admitad", "percentage", "9.00", True),
@@ -105,19 +105,34 @@ MERCHANTS = [
     ("lenskart", "Lenskart", "fashion", "admitad", "percentage", "12.00", True),
 ]
 
-# Offer templates: (offer type, title pattern, cashback type, value, cap). {m} is the store name.
+# Offer templates: (offer type, title pattern, cashback type, value, cap). {m} is the store name. The rule columns
+# are an offer's own cashback rule (None: the card shows its store's rate for the offer's category, through the
+# one rule, catalog.selectors.cashback_rate_for); all in the round figures real stores use (5%, 7.5%, ₹150).
 OFFER_TEMPLATES = [
-    ("code", "Flat 20% off on your first order at {m}", "percentage", "8.00", "250.00"),
-    ("code", "Extra ₹300 off on orders above ₹1,499 at {m}", "fixed", "120.00", None),
-    ("code", "{m}: 15% off with HDFC Bank cards", "percentage", "6.00", "200.00"),
-    ("deal", "{m} end of season sale: up to 70% off", "percentage", "7.50", "500.00"),
-    ("deal", "New arrivals at {m} from ₹499", "percentage", "5.00", None),
-    ("sale", "{m} Big Savings Days: up to 60% off", "percentage", "6.50", "400.00"),
-    ("code", "Free delivery on {m} with code", "fixed", "25.00", None),
+    ("code", "Flat 20% off on your first order at {m}", None, None, None),
+    ("code", "Extra ₹300 off on orders above ₹1,499 at {m}", None, None, None),
+    ("code", "{m}: 15% off with HDFC Bank cards", None, None, None),
+    ("deal", "{m} end of season sale: up to 70% off", "percentage", "10.00", "500.00"),
+    ("deal", "New arrivals at {m} from ₹499", None, None, None),
+    ("sale", "{m} Big Savings Days: up to 60% off", None, None, None),
+    ("code", "Free delivery on {m} with code", None, None, None),
     ("deal", "Buy 2 get 1 free at {m}", None, None, None),
-    ("code", "₹150 off for new {m} users", "fixed", "75.00", None),
-    ("sale", "{m} weekend sale: extra 10% off", "percentage", "4.00", "150.00"),
+    ("code", "₹150 off for new {m} users", "fixed", "150.00", None),
+    ("sale", "{m} weekend sale: extra 10% off", None, None, None),
 ]
+
+# How fast a store's clicks track (hours) and how long it takes to confirm a cashback (days), by the store's
+# category's top level: travel confirms after the stay, fashion after the return window, and so on.
+TRACKING = {
+    "travel": (48, 90),
+    "fashion": (24, 45),
+    "electronics": (24, 60),
+    "food": (6, 7),
+    "recharge": (1, 2),
+    "entertainment": (6, 15),
+    "grocery": (24, 15),
+}
+TRACKING_DEFAULT = (72, 60)
 
 # Gift-card brands: (sku stem, brand name, merchant slug or None, denominations, discount %)
 GIFT_CARDS = [

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from catalog.cache import listing_generation
+from catalog.logos import logo_url_for
 from catalog.models import Merchant, MerchantCommission
 from catalog.networks import link_click_param
 from catalog.selectors import NO_CASHBACK, CashbackRate, cashback_rate_for
@@ -50,6 +51,10 @@ class ClickTarget:
     # The cashback rate the site advertises for this offer today (catalog.selectors.cashback_rate_for), written
     # on each click so that the wallet can honour it later.
     rate: CashbackRate = NO_CASHBACK
+    # What the "Cashback activated" page shows (offers.views.activated), so that it renders without a query.
+    merchant_slug: str = ""
+    logo: str = ""
+    coupon_code: str = ""
 
     def is_live(self, now: datetime) -> bool:
         return offer_live_at(
@@ -168,6 +173,10 @@ _FIELDS = (
     "cashback_type",
     "cashback_value",
     "max_cashback",
+    "coupon_code",
+    "merchant__slug",
+    "merchant__logo",
+    "merchant__logo_url",
 )
 
 
@@ -209,6 +218,9 @@ def _target(row: dict) -> ClickTarget:
         expires_at=row["expires_at"],
         deleted=row["deleted_at"] is not None or row["merchant__deleted_at"] is not None,
         merchant_active=bool(row["merchant__is_active"]),
+        merchant_slug=row["merchant__slug"],
+        logo=logo_url_for(row["merchant__logo"], row["merchant__logo_url"]),
+        coupon_code=row["coupon_code"] or "",
     )
 
 

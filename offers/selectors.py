@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity, TrigramWordSimilarity
@@ -37,9 +38,11 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from catalog.cache import listing_generation
+from catalog.logos import logo_src
 from catalog.models import Merchant, MerchantCommission
 from catalog.selectors import (
     CACHE_TTL,
+    CashbackRate,
     CategoryNode,
     CategoryRate,
     cashback_rate_for,
@@ -121,7 +124,7 @@ def _store_card(merchant: Merchant, commissions: Sequence[MerchantCommission], o
         id=merchant.pk,
         name=merchant.name,
         slug=merchant.slug,
-        logo_url=merchant.logo_url or "",
+        logo_url=logo_src(merchant),
         cashback=merchant_headline_rate(merchant, commissions=commissions).display,
         offers_count=offers_count,
     )
@@ -303,6 +306,23 @@ class StorePage:
     similar: list[StoreCard]
 
 
+def _own_offer_rates(merchant: Merchant, now: datetime) -> list[CashbackRate]:
+    """The distinct cashback rules of the store's live offers that have their own (one query), through the one
+    rule, so that the header's "Up to" covers every card."""
+    rules = (
+        offers_live(now=now)
+        .filter(merchant=merchant, cashback_type__isnull=False, cashback_value__isnull=False)
+        .values_list("cashback_type", "cashback_value", "max_cashback")
+        .distinct()
+    )
+    return [
+        cashback_rate_for(
+            merchant, offer=SimpleNamespace(cashback_type=t, cashback_value=v, max_cashback=cap), commissions=()
+        )
+        for t, v, cap in rules
+    ]
+
+
 def store_page(*, merchant: Merchant, page: int = 1, offer_type: str = "") -> StorePage:
     now = timezone.now()
     qs = offers_live(now=now).filter(merchant=merchant)
@@ -326,11 +346,13 @@ def store_page(*, merchant: Merchant, page: int = 1, offer_type: str = "") -> St
     )
     similar = list(similar_qs)
     cards, has_next, commissions = _cards_page(qs, page, extra_merchants=[merchant.pk, *(s.pk for s in similar)])
-    rates = merchant_rates_by_category(merchant, commissions=commissions.get(merchant.pk, []))
+    rows = commissions.get(merchant.pk, [])
+    rates = merchant_rates_by_category(merchant, commissions=rows)
+    headline = merchant_headline_rate(merchant, commissions=rows, offer_rates=_own_offer_rates(merchant, now))
     return StorePage(
         merchant=merchant,
         rates=rates,
-        headline=merchant_headline_rate(merchant, commissions=commissions.get(merchant.pk, [])).display,
+        headline=headline.display,
         offers=cards,
         has_next=has_next,
         page=page,

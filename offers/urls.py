@@ -12,5 +12,7 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("go/store/<slug:slug>/", views.go_store, name="go-store"),
     path("go/<uuid:offer_uuid>/", views.go_offer, name="go-offer"),
+    path("go/store/<slug:slug>/activated/", views.store_activated, name="store-activated"),
+    path("go/<uuid:offer_uuid>/activated/", views.activated, name="activated"),
     path("robots.txt", views.robots_txt, name="robots-txt"),
 ]

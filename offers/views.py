@@ -25,6 +25,7 @@ from .clickout_request import click_write, clickout_limit_hit
 from .models import Offer
 
 MAX_PAGE = selectors.MAX_PAGE
+HERO_SLIDES = 4  # featured offers rotating in the home page's hero
 
 
 def _page(request: HttpRequest) -> int:
@@ -91,6 +92,7 @@ def home(request):
         "offers/home.html",
         {
             "featured": featured,
+            "hero_slides": featured[:HERO_SLIDES],
             "exclusive": exclusive,
             "ending_soon": ending_soon,
             "stores": data.top_stores,
@@ -296,11 +298,16 @@ def click_out_lean(request, offer_uuid: uuid.UUID) -> HttpResponse | None:
     return _click_out(request, lambda: target, user_id=None)
 
 
-def _record_and_redirect(request, target: clickout.ClickTarget, *, user_id: int | None) -> HttpResponse | None:
+def _record_and_redirect(
+    request, target: clickout.ClickTarget, *, user_id: int | None, landing: str | None = None
+) -> HttpResponse | None:
     """Write the click row (committed before this returns, in autocommit) and answer the 302 to the tracking
-    URL; None when there is nothing to send the shopper to (clickout_request.click_write)."""
+    URL, or to ``landing`` (the "Cashback activated" page) with the click id in the fragment; None when there is
+    nothing to send the shopper to (clickout_request.click_write)."""
     written = click_write(request, target, user_id=user_id)
-    return click_redirect(written.url) if written is not None else None
+    if written is None:
+        return None
+    return click_redirect(f"{landing}#{written.click_id}" if landing else written.url)
 
 
 def _click_out_gone(request, target: clickout.ClickTarget, *, reason: str, status: int = 410) -> HttpResponse:
@@ -315,7 +322,9 @@ def _click_out_gone(request, target: clickout.ClickTarget, *, reason: str, statu
     )
 
 
-def _click_out(request, load_target: Callable[[], clickout.ClickTarget], *, user_id: int | None) -> HttpResponse:
+def _click_out(
+    request, load_target: Callable[[], clickout.ClickTarget], *, user_id: int | None, landing: str | None = None
+) -> HttpResponse:
     """Both paths of the click-out: the rate-limit decision first (nothing is read for a client over its limit),
     then the target (``load_target`` raises Http404 for an unknown one), then the 302 or the page saying why
     not."""
@@ -326,7 +335,7 @@ def _click_out(request, load_target: Callable[[], clickout.ClickTarget], *, user
     if not target.is_live(timezone.now()):
         reason = "removed" if target.deleted else ("store" if not target.merchant_active else "expired")
         return _click_out_gone(request, target, reason=reason)
-    response = _record_and_redirect(request, target, user_id=user_id)
+    response = _record_and_redirect(request, target, user_id=user_id, landing=landing)
     if response is not None:
         return response
     if target.url_pattern is not None:  # the row was removed for good since this process cached it
@@ -344,7 +353,9 @@ def go_offer(request, offer_uuid: uuid.UUID):
             raise Http404("no such offer")
         return target
 
-    return _click_out(request, load_target, user_id=_user_id(request))
+    return _click_out(
+        request, load_target, user_id=_user_id(request), landing=_landing(request, "activated", offer_uuid)
+    )
 
 
 @require_GET
@@ -352,17 +363,83 @@ def go_store(request, slug: str):
     """GET /go/store/<slug>/: the same for a store-level click-out, recorded against the store's hidden
     store-visit offer (created on first use)."""
 
-    def load_target() -> clickout.ClickTarget:
-        target = clickout.target_for_store(slug)
-        if target is clickout.MISSING_VISIT_OFFER:
-            merchant = Merchant.objects.filter(slug=slug).first()
-            if merchant is None:
-                raise Http404("no such store")
-            services.offer_store_visit_ensure(merchant_id=merchant.pk)
-            clickout.forget_store(slug)
-            target = clickout.target_for_store(slug)
-        if not isinstance(target, clickout.ClickTarget):
-            raise Http404("no such store")
-        return target
+    landing = _landing(request, "store-activated", slug)
+    return _click_out(request, lambda: _store_target(slug), user_id=_user_id(request), landing=landing)
 
-    return _click_out(request, load_target, user_id=_user_id(request))
+
+def _store_target(slug: str) -> clickout.ClickTarget:
+    """The redirect data of a store's store-visit offer, created on first use; Http404 for no such store."""
+    target = clickout.target_for_store(slug)
+    if target is clickout.MISSING_VISIT_OFFER:
+        merchant = Merchant.objects.filter(slug=slug).first()
+        if merchant is None:
+            raise Http404("no such store")
+        services.offer_store_visit_ensure(merchant_id=merchant.pk)
+        clickout.forget_store(slug)
+        target = clickout.target_for_store(slug)
+    if not isinstance(target, clickout.ClickTarget):
+        raise Http404("no such store")
+    return target
+
+
+# ---------------------------------------------------------------- "Cashback activated"
+#
+# The interstitial between a "Get code" / "Activate deal" / "Visit store" and the store. A signed-out shopper sees
+# a prompt: sign in to earn cashback, or continue without it (the plain click-out, /go/). A signed-in shopper is
+# sent through the tracked click-out with ?land=1 (one click row, exactly as without the page), which answers
+# with this page and the click id in the URL fragment instead of the store's URL; the page's own script
+# (static/js/activated.js) shows the click id as the tracking id, fills it into the store's link (rendered here,
+# so nothing from the URL chooses where the shopper goes) and continues to the store. The page is rendered from
+# the click-out's in-process cache: no query of its own, and /go/ stays one INSERT and a 302.
+
+
+CLICK_SLOT = "ca0activated0click0ca"  # letters and digits: fill_url_pattern leaves it as it is
+
+
+def _landing(request, name: str, key) -> str | None:
+    """Where a signed-in click-out with ?land=1 lands: the activated page (the store otherwise)."""
+    if request.GET.get("land") != "1" or _user_id(request) is None:
+        return None
+    return reverse(name, args=[key]) + "?done=1"
+
+
+def _activated(request, target: clickout.ClickTarget, *, go_url: str) -> HttpResponse:
+    if not target.is_live(timezone.now()) or target.url_pattern is None:
+        return HttpResponseRedirect(go_url)  # the click-out answers with its page saying why not
+    user_id = _user_id(request)
+    done = request.GET.get("done") == "1"
+    if user_id is not None and not done:
+        return HttpResponseRedirect(f"{go_url}?land=1")
+    response = render(
+        request,
+        "offers/activated.html",
+        {
+            "target": target,
+            "signed_in": user_id is not None,
+            "done": done and user_id is not None,
+            "go_url": go_url,
+            # The store's link with this shopper's id filled in; the script puts the click id in.
+            "pattern": clickout.fill_url_pattern(target.url_pattern, click_id=CLICK_SLOT, user_id=user_id)
+            if done
+            else "",
+            "click_slot": CLICK_SLOT,
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@require_GET
+def activated(request, offer_uuid: uuid.UUID):
+    """GET /go/<offer uuid>/activated/: the "Cashback activated" page of an offer (or the sign-in prompt)."""
+    target = clickout.target_for_offer(offer_uuid)
+    if target is None:
+        raise Http404("no such offer")
+    return _activated(request, target, go_url=reverse("go-offer", args=[offer_uuid]))
+
+
+@require_GET
+def store_activated(request, slug: str):
+    """GET /go/store/<slug>/activated/: the same for a store-level click-out."""
+    return _activated(request, _store_target(slug), go_url=reverse("go-store", args=[slug]))

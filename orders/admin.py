@@ -10,7 +10,16 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts import authz
-from couponali.admin import AuditedModelAdmin, MoneyLine, confirmed, inr_column, json_fields, money_confirmation
+from couponali.admin import (
+    AuditedModelAdmin,
+    InrAmountsMixin,
+    MoneyLine,
+    confirmed,
+    inr_column,
+    json_fields,
+    money_confirmation,
+)
+from couponali.money import format_inr
 
 from . import selectors
 from .admin_fulfilment import OrderFulfilmentAdminMixin, OrderItemVouchersMixin
@@ -81,7 +90,7 @@ class OrderRefundInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(OrderFulfilmentAdminMixin, AuditedModelAdmin, admin.ModelAdmin):
+class OrderAdmin(InrAmountsMixin, OrderFulfilmentAdminMixin, AuditedModelAdmin, admin.ModelAdmin):
     list_display = (
         "order_number",
         "user",
@@ -251,15 +260,16 @@ class OrderAdmin(OrderFulfilmentAdminMixin, AuditedModelAdmin, admin.ModelAdmin)
                 return TemplateResponse(request, "admin/orders/order/refund.html", context, status=400)
             messages.success(
                 request,
-                f"Refunded ₹{refund.amount} of {order.order_number}: ₹{refund.gateway_amount} to the original payment, "
-                f"₹{refund.wallet_amount} to the wallet.",
+                f"Refunded {format_inr(refund.amount)} of "
+                f"{order.order_number}: {format_inr(refund.gateway_amount)} to the original payment, "
+                f"{format_inr(refund.wallet_amount)} to the wallet.",
             )
             return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
         return TemplateResponse(request, "admin/orders/order/refund.html", context)
 
 
 @admin.register(OrderItem)
-class OrderItemAdmin(OrderItemVouchersMixin, AuditedModelAdmin, admin.ModelAdmin):
+class OrderItemAdmin(InrAmountsMixin, OrderItemVouchersMixin, AuditedModelAdmin, admin.ModelAdmin):
     list_display = (
         "order",
         "product_name",
@@ -276,7 +286,7 @@ class OrderItemAdmin(OrderItemVouchersMixin, AuditedModelAdmin, admin.ModelAdmin
 
 
 @admin.register(Payment)
-class PaymentAdmin(AuditedModelAdmin, admin.ModelAdmin):
+class PaymentAdmin(InrAmountsMixin, AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("uuid", "order", "user", inr_column("amount"), "gateway", "payment_method", "status", "created_at")
     list_filter = ("status", "gateway", "payment_method")
     search_fields = ("uuid", "gateway_order_id", "gateway_payment_id", "order__order_number", "user__email")
@@ -294,7 +304,7 @@ class PaymentAdmin(AuditedModelAdmin, admin.ModelAdmin):
 
 
 @admin.register(OrderRefund)
-class OrderRefundAdmin(AuditedModelAdmin, admin.ModelAdmin):
+class OrderRefundAdmin(InrAmountsMixin, AuditedModelAdmin, admin.ModelAdmin):
     list_display = (
         "order",
         inr_column("amount"),

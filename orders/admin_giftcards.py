@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts import authz
-from couponali.admin import AuditedModelAdmin, ReadOnlyAdmin, inr_column
+from couponali.admin import AuditedModelAdmin, InrAmountsMixin, ReadOnlyAdmin, inr_column
 
 from .giftcard_forms import GiftCardIssueForm
 from .models import GiftCard, GiftCardRedemption
@@ -134,7 +134,7 @@ class GiftCardAdmin(ReadOnlyAdmin):
 
 
 @admin.register(GiftCardRedemption)
-class GiftCardRedemptionAdmin(AuditedModelAdmin, admin.ModelAdmin):
+class GiftCardRedemptionAdmin(InrAmountsMixin, AuditedModelAdmin, admin.ModelAdmin):
     """Every use of a card's value (read-only: the services write these rows under the card's lock)."""
 
     list_display = ("created_at", "gift_card", "kind", inr_column("amount"), "status", "user", "order", "released_at")

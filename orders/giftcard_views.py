@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from couponali.money import format_inr
 from couponali.ratelimit import client_ip
 
 from .giftcard_forms import GiftCardRedeemForm
@@ -33,7 +34,7 @@ def redeem(request):
             form.add_error("code", str(exc))
             status = 400
         else:
-            messages.success(request, f"₹{redemption.amount} from your gift card is now in your wallet.")
+            messages.success(request, f"{format_inr(redemption.amount)} from your gift card is now in your wallet.")
             return redirect("wallet:home")
     elif request.method == "POST":
         status = 400

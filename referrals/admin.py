@@ -1,12 +1,12 @@
 from django.contrib import admin
 
-from couponali.admin import AuditedModelAdmin, inr_column
+from couponali.admin import AuditedModelAdmin, InrAmountsMixin, inr_column
 
 from .models import Referral
 
 
 @admin.register(Referral)
-class ReferralAdmin(AuditedModelAdmin, admin.ModelAdmin):
+class ReferralAdmin(InrAmountsMixin, AuditedModelAdmin, admin.ModelAdmin):
     list_display = (
         "referrer_user",
         "referred_user",

@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import notify
 from couponali.audit import AuditAction, audit_log
-from couponali.money import cashback_amount_floor
+from couponali.money import cashback_amount_floor, format_inr
 from wallet.locks import wallet_lock
 from wallet.models import CashbackEvent, WalletBalance, WalletTransaction
 from wallet.services import wallet_claw_back, wallet_post
@@ -178,7 +178,7 @@ def referral_bonuses_settle(*, referred_user_id: int) -> Decimal:
                 notify(
                     user_id=referral.referrer_user_id,
                     title="Referral bonus",
-                    body=f"₹{net} referral bonus is now in your wallet.",
+                    body=f"{format_inr(net)} referral bonus is now in your wallet.",
                 )
     return net
 

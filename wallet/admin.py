@@ -20,6 +20,7 @@ from accounts.models import User
 from couponali import rls
 from couponali.admin import (
     AuditedModelAdmin,
+    InrAmountsMixin,
     LargeTableAdminMixin,
     MoneyLine,
     PermissionCheckedActionsMixin,
@@ -32,6 +33,7 @@ from couponali.admin import (
     money_confirmation,
 )
 from couponali.admin_site import WorkQueue, work_queue_register
+from couponali.money import format_inr
 
 from . import selectors, services
 from .gateways import payout_gateway
@@ -166,7 +168,7 @@ class WalletTransactionAdmin(ReadOnlyAdmin):
             except ValueError as exc:
                 form.add_error("amount", str(exc))
             else:
-                self.message_user(request, f"Posted {posting.type} of ₹{posting.amount}.", messages.SUCCESS)
+                self.message_user(request, f"Posted {posting.type} of {format_inr(posting.amount)}.", messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:wallet_wallettransaction_changelist"))
         return TemplateResponse(
             request,
@@ -189,7 +191,7 @@ class WalletBalanceAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WalletDebt)
-class WalletDebtAdmin(AuditedModelAdmin, admin.ModelAdmin):
+class WalletDebtAdmin(InrAmountsMixin, AuditedModelAdmin, admin.ModelAdmin):
     """Reversals the balance could not cover: for review. Recovery happens by itself on the next credits."""
 
     list_display = (
@@ -248,7 +250,9 @@ class ConversionForm(forms.Form):
 
 
 @admin.register(CashbackEvent)
-class CashbackEventAdmin(LargeTableAdminMixin, PermissionCheckedActionsMixin, AuditedModelAdmin, admin.ModelAdmin):
+class CashbackEventAdmin(
+    InrAmountsMixin, LargeTableAdminMixin, PermissionCheckedActionsMixin, AuditedModelAdmin, admin.ModelAdmin
+):
     # Fits 1366 px: the dates of confirmation and payment and the network are on the row's page.
     list_display = (
         "id",
@@ -400,7 +404,7 @@ class CashbackEventAdmin(LargeTableAdminMixin, PermissionCheckedActionsMixin, Au
 
 
 @admin.register(UnmatchedConversion)
-class UnmatchedConversionAdmin(PermissionCheckedActionsMixin, AuditedModelAdmin, admin.ModelAdmin):
+class UnmatchedConversionAdmin(InrAmountsMixin, PermissionCheckedActionsMixin, AuditedModelAdmin, admin.ModelAdmin):
     list_display = (
         "id",
         "network",
@@ -462,7 +466,7 @@ class UnmatchedConversionAdmin(PermissionCheckedActionsMixin, AuditedModelAdmin,
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(PermissionCheckedActionsMixin, AuditedModelAdmin, admin.ModelAdmin):
+class WithdrawalAdmin(InrAmountsMixin, PermissionCheckedActionsMixin, AuditedModelAdmin, admin.ModelAdmin):
     list_display = (
         "id",
         "user",

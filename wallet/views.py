@@ -14,6 +14,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from couponali.idempotency import idempotent
+from couponali.money import format_inr
+from couponali.templatetags.money import ist
 
 from . import selectors, services
 from .forms import StatementFilterForm, WithdrawalForm
@@ -64,11 +66,11 @@ def statement_csv(request):
     for t in qs.iterator(chunk_size=1000):
         writer.writerow(
             [
-                timezone.localtime(t.created_at).strftime("%Y-%m-%d %H:%M"),
+                ist(t.created_at),
                 t.get_type_display(),
                 t.description or "",
-                f"{t.amount:.2f}",
-                f"{t.balance_after:.2f}",
+                format_inr(t.amount),
+                format_inr(t.balance_after),
                 str(t.uuid),
             ]
         )
@@ -100,7 +102,8 @@ def _withdraw_post(request, summary):
             form.add_error(None, str(exc))
         else:
             messages.success(
-                request, f"Withdrawal of ₹{withdrawal.amount} requested. We will let you know when it is paid."
+                request,
+                f"Withdrawal of {format_inr(withdrawal.amount)} requested. We will let you know when it is paid.",
             )
             return redirect("wallet:home")
     # The corrected form is a new request: it gets a new key (this one keeps answering with this page).

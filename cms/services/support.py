@@ -23,6 +23,7 @@ from accounts.services import notify
 from cms.attachments import CheckedFile, attachments_check
 from cms.models import SupportTicket, SupportTicketAttachment, SupportTicketMessage
 from couponali.audit import AuditAction, audit_log
+from couponali.money import format_inr
 from offers.models import OfferClick
 from wallet import services as wallet_services
 from wallet.models import CashbackEvent
@@ -239,7 +240,7 @@ def missing_cashback_claim_create(
         raise ClaimRefused("Enter the order amount.")
     merchant = click.merchant or click.offer.merchant
     category = SupportTicket.Category.MISSING_CASHBACK
-    body = (description or "").strip() or f"My order {order_reference} of ₹{order_amount} did not track."
+    body = (description or "").strip() or f"My order {order_reference} of {format_inr(order_amount)} did not track."
     try:
         with _FileGuard(), transaction.atomic():
             ticket = SupportTicket.objects.create(
@@ -441,7 +442,7 @@ def claim_cashback_create(*, actor, ticket_id: int, sale_amount: Decimal | None 
         event = CashbackEvent.objects.get(pk=result.event_id)
         ticket.cashback_event_id = event.pk
         text = (
-            f"Good news: we added ₹{event.cashback_amount} cashback for your {_store_name(ticket)} order "
+            f"Good news: we added {format_inr(event.cashback_amount)} cashback for your {_store_name(ticket)} order "
             f"{ticket.order_reference}. It shows as pending in your wallet until the store's return period is over."
         )
         _add_message(ticket=ticket, author_id=actor.pk, body=text, from_staff=True, internal=False, files=[])

@@ -14,6 +14,7 @@ from accounts import services as account_services
 from accounts import sms
 from accounts.factories import UserFactory
 from catalog.factories import MerchantFactory
+from cms.factories import CmsPageFactory
 from couponali import links
 from couponali.tests.test_settings import _run
 from offers.factories import OfferFactory
@@ -73,6 +74,8 @@ def test_every_absolute_link_uses_site_url(client, settings, django_capture_on_c
     settings.SITE_URL = SITE
     sms.outbox.clear()
     offer = OfferFactory(merchant=MerchantFactory(slug="myntra", logo_url="/static/img/stores/myntra.svg"))
+    MerchantFactory(slug="ajio", logo="stores/ajio-0123456789ab.webp")  # an uploaded logo (catalog.logos)
+    CmsPageFactory(slug="grievance-officer", is_published=True, published_at=timezone.now())
     now = timezone.now()
     shopper = UserFactory(email="priya@example.in", mobile="9876543210", email_verified_at=now, mobile_verified_at=now)
     found: dict[str, list[str]] = {}
@@ -96,7 +99,15 @@ def test_every_absolute_link_uses_site_url(client, settings, django_capture_on_c
     found["referrals"] = _our_links(client.get(reverse("referrals:home")).content.decode())
     client.logout()
     # canonical and og: links, robots.txt and the sitemap (index and a section)
-    for path in ["/", "/stores/myntra/", reverse("offer", args=[offer.uuid]), "/robots.txt", "/sitemap.xml"]:
+    for path in [
+        "/",
+        "/stores/myntra/",
+        "/stores/ajio/",
+        reverse("offer", args=[offer.uuid]),
+        "/pages/grievance-officer/",
+        "/robots.txt",
+        "/sitemap.xml",
+    ]:
         found[path] = _our_links(client.get(path).content.decode())
     found["sitemap-stores"] = _our_links(client.get("/sitemap-stores.xml").content.decode())
 
@@ -110,6 +121,8 @@ def test_every_absolute_link_uses_site_url(client, settings, django_capture_on_c
         f"/accounts/signup/?ref={shopper.referral_code}",
         "/stores/myntra/",
         "/static/img/stores/myntra.svg",
+        "/media/stores/ajio-0123456789ab.webp",
+        "/pages/grievance-officer/",
         f"/offers/{offer.uuid}/",
         "/sitemap.xml",
         "/sitemap-stores.xml",

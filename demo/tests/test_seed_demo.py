@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 from io import StringIO
 
 import pytest
@@ -9,10 +11,12 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
+from PIL import Image
 
 from accounts import authz, selectors
 from accounts.models import User
 from catalog.models import Category, Merchant, MerchantCommission, Product, ProductVariant
+from catalog.selectors import cashback_rate_for, merchant_headline_rate, merchant_rates_by_category
 from couponali import rls
 from couponali.models import AuditLog
 from demo import data
@@ -53,6 +57,8 @@ def test_seed_demo_loads_realistic_data_and_is_idempotent():
     assert shopper.wallet_balance > 0 and shopper.pending_cashback > 0
     assert counts[5] >= 4
     assert settings.DEMO_STAFF_EMAIL in out.getvalue() and settings.DEMO_PASSWORD in out.getvalue()
+    _rates_are_round_figures()
+    logos = _logos_are_generated_webp()
 
     # a second run changes nothing
     call_command("seed_demo", stdout=StringIO())
@@ -66,6 +72,42 @@ def test_seed_demo_loads_realistic_data_and_is_idempotent():
             WalletTransaction.objects.count(),
         )
     assert again == counts
+    assert _logos_are_generated_webp() == logos  # the same files: not drawn again
+
+
+def _is_round(rate) -> bool:
+    if rate.is_percentage:
+        return (rate.value * 2) % 1 == 0 and (rate.cap is None or rate.cap % 50 == 0)
+    return rate.value % 10 == 0
+
+
+def _rates_are_round_figures() -> None:
+    """What the pages show: 5%, 7.5%, ₹150; never 5.39%."""
+    for merchant in Merchant.objects.prefetch_related("commissions__category"):
+        rows = merchant_rates_by_category(merchant)
+        assert rows, merchant
+        assert all(_is_round(row.rate) for row in rows), (merchant, [row.rate.display for row in rows])
+        assert merchant_headline_rate(merchant).display in {row.rate.display for row in rows}
+    for offer in Offer.objects.exclude(cashback_type=None).select_related("merchant"):
+        assert _is_round(cashback_rate_for(offer.merchant, offer=offer, commissions=())), offer
+
+
+def _logos_are_generated_webp() -> dict[str, str]:
+    """Every store has drawn artwork (a 256 x 256 WebP), different for each store, not a two-letter tile."""
+    names = {}
+    digests = set()
+    for merchant in Merchant.objects.all():
+        assert merchant.logo, merchant
+        with merchant.logo.open("rb") as f:
+            data = f.read()
+        with Image.open(io.BytesIO(data)) as image:
+            assert (image.format, image.size) == ("WEBP", (256, 256))
+            assert len(image.getcolors(256 * 256) or []) > 50  # shapes and lettering, not a flat tile
+        digests.add(hashlib.sha256(data).hexdigest())
+        assert merchant.logo_src.startswith("/media/stores/") and merchant.logo_src.endswith(".webp")
+        names[merchant.slug] = str(merchant.logo.name)
+    assert len(digests) == len(names)
+    return names
 
 
 @pytest.mark.django_db

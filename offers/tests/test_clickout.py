@@ -291,6 +291,7 @@ def test_a_changed_tracking_template_applies_to_the_next_click(
         "is_active": "on",
         "priority": "0",
         "validation_days": "60",
+        "tracking_hours": "72",
         "website_url": merchant.website_url,
         "commissions-TOTAL_FORMS": "0",
         "commissions-INITIAL_FORMS": "0",

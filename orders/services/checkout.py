@@ -37,6 +37,7 @@ from catalog.gift_card_selectors import gift_cards_listed
 from catalog.models import Product, ProductVariant
 from couponali import rls
 from couponali.audit import AuditAction, audit_log
+from couponali.money import format_inr
 from orders import gateway
 from orders.models import Order, OrderItem, Payment
 from orders.status import ORDER_PAYMENT_TRANSITIONS, ORDER_TRANSITIONS, check_move
@@ -207,7 +208,9 @@ def order_place(  # noqa: PLR0913 - the checkout form's fields, each a keyword; 
         if lock is not None:
             wanted = lock.balance if wallet_amount is None else wallet_amount
             if wanted > lock.balance:
-                raise CheckoutError(f"Your wallet has ₹{lock.balance}; you asked to use ₹{wanted}.")
+                raise CheckoutError(
+                    f"Your wallet has {format_inr(lock.balance)}; you asked to use {format_inr(wanted)}."
+                )
             wallet_used = min(wanted, total)
         order = Order.objects.create(
             order_number=number,

@@ -33,6 +33,7 @@ from accounts.services import notify
 from accounts.sms import send_sms
 from couponali.audit import AuditAction, audit_log
 from couponali.celery import enqueue_on_commit
+from couponali.money import format_inr
 from orders.models import Order, OrderItem
 from orders.services.checkout import FULFIL_TASK
 from orders.suppliers import IssueRequest, VoucherSupplier, voucher_supplier
@@ -217,7 +218,7 @@ def order_vouchers_deliver(*, order_id: int, resend: bool = False) -> list[str]:
                 expiry = f", valid till {voucher.expiry:%d %b %Y}" if voucher.expiry else ""
                 send_sms(
                     to=order.delivery_mobile,
-                    body=f"CouponAli: {item.product_name} ₹{item.denomination or item.unit_price} code "
+                    body=f"CouponAli: {item.product_name} {format_inr(item.denomination or item.unit_price)} code "
                     f"{voucher.code}{pin}{expiry}. Order {order.order_number}.",
                 )
             channels.append("sms")

@@ -32,6 +32,7 @@ from accounts import authz
 from accounts.models import User
 from couponali.audit import AuditAction, audit_log
 from couponali.codes import group_code, normalise_code, random_code
+from couponali.money import format_inr
 from couponali.ratelimit import RateLimited, limit_hit
 from orders.models import GiftCard, GiftCardRedemption, Order
 from wallet import services as wallet_services
@@ -94,7 +95,7 @@ def gift_cards_issue(
     if not 1 <= count <= settings.GIFTCARD_BATCH_MAX:
         raise GiftCardError(f"Issue between 1 and {settings.GIFTCARD_BATCH_MAX} cards at a time.")
     if not Decimal("1.00") <= value <= settings.GIFTCARD_MAX_VALUE:
-        raise GiftCardError(f"A card is worth between ₹1 and ₹{settings.GIFTCARD_MAX_VALUE}.")
+        raise GiftCardError(f"A card is worth between ₹1 and {format_inr(settings.GIFTCARD_MAX_VALUE)}.")
     if expires_at is not None and expires_at <= timezone.now():
         raise GiftCardError("The expiry must be in the future.")
     if user_id is not None and not User.objects.filter(pk=user_id).exists():

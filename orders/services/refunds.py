@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts import authz
 from couponali.audit import AuditAction, audit_log
+from couponali.money import format_inr
 from orders import gateway as gw
 from orders.models import Order, OrderRefund, Payment
 from orders.services import fulfilment, gift_cards
@@ -124,7 +125,9 @@ def order_refund(
             )
         gateway_left, wallet_left = refundable(order)
         if amount > gateway_left + wallet_left:
-            raise RefundError(f"At most ₹{gateway_left + wallet_left} of order {order.order_number} can be refunded.")
+            raise RefundError(
+                f"At most {format_inr(gateway_left + wallet_left)} of order {order.order_number} can be refunded."
+            )
         g_done, w_done = _refunded(order)
         to_gateway = min(amount, gateway_left)
         to_wallet = amount - to_gateway

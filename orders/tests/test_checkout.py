@@ -93,7 +93,7 @@ def test_tax_is_computed_in_one_place(settings, shopper, card):
         ({"email": "not-an-email"}, "valid e-mail"),
         ({"email": "", "mobile": ""}, "e-mail address or a mobile number"),
         ({"mobile": "12345"}, "10-digit Indian mobile"),
-        ({"use_wallet": True, "wallet_amount": Decimal("50")}, "Your wallet has ₹0.00"),
+        ({"use_wallet": True, "wallet_amount": Decimal("50")}, "Your wallet has ₹0"),
         ({"use_wallet": True, "wallet_amount": Decimal("1.234")}, "in rupees"),
     ],
 )

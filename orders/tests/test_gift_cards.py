@@ -317,7 +317,7 @@ def test_the_wallet_page_links_to_the_redeem_page_which_credits_the_wallet(shopp
 
     assert response.status_code == 302 and response["Location"] == "/wallet/"
     assert balance(shopper) == Decimal("300.00")
-    assert "₹300.00 from your gift card is now in your wallet" in client.get("/wallet/").content.decode()
+    assert "₹300 from your gift card is now in your wallet" in client.get("/wallet/").content.decode()
 
 
 def test_the_redeem_page_shows_a_refusal_as_a_form_error(shopper):

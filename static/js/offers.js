@@ -1,32 +1,17 @@
-// "Get code": open the tracked click-out in a new tab and reveal the code on this page.
-// Without JavaScript the same link opens the offer page with the code shown and a "Go to store" button.
+// "Get code": the "Cashback activated" page (/go/<offer>/activated/, which goes on through the tracked click-out)
+// opens in a new tab, and this tab follows the link itself to the offer page with the code shown (?reveal=1).
+// The code is in no page's source before that click. Without JavaScript the link alone shows the code, with a
+// "Go to store" button.
 (function () {
   "use strict";
-
-  function reveal(link) {
-    var box = link.parentElement.querySelector(".code-box");
-    if (!box) { return; }
-    box.hidden = false;
-    link.hidden = true;
-    var code = box.querySelector(".coupon-code");
-    if (code && window.getSelection) {
-      var range = document.createRange();
-      range.selectNodeContents(code);
-      var selection = window.getSelection();
-      selection.removeAllRanges();
-      selection.addRange(range);
-    }
-  }
 
   document.addEventListener("click", function (event) {
     var link = event.target.closest ? event.target.closest("a.js-get-code") : null;
     if (link) {
       // Let modified clicks (new tab/window) do what the shopper asked for.
       if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) { return; }
-      event.preventDefault();
       window.open(link.getAttribute("data-clickout"), "_blank", "noopener");
-      reveal(link);
-      return;
+      return;  // and this tab goes on to the code
     }
     var copy = event.target.closest ? event.target.closest("button.js-copy") : null;
     if (copy) {

@@ -92,10 +92,15 @@ def test_click_postback_confirm_withdraw_approve_pay(live_server):
             card = page.locator(f'article[data-offer="{offer.uuid}"]')
             with shop.expect_page() as new_tab:
                 card.get_by_role("link", name="Activate deal").click()
-            new_tab.value.wait_for_load_state()
+            tab = new_tab.value
+            tab.wait_for_load_state()
+            # through the tracked click-out to "Cashback activated", with the click id as the tracking id
             [go] = [r for r in go_responses if urlsplit(r.url).path == f"/go/{offer.uuid}/"]
             assert go.status == 302
-            click_id = parse_qs(urlsplit(go.headers["location"]).query)["subid"][0]
+            click_id = urlsplit(go.headers["location"]).fragment
+            expect(tab.get_by_role("heading", name="Cashback activated")).to_be_visible()
+            expect(tab.locator(".js-tracking-id")).to_have_text(click_id)
+            assert parse_qs(urlsplit(tab.locator("a.js-continue").get_attribute("href")).query)["subid"] == [click_id]
 
             # the network reports the sale with a signed postback: pending cashback on the wallet page
             sale = {
@@ -111,7 +116,7 @@ def test_click_postback_confirm_withdraw_approve_pay(live_server):
             page.goto(f"{live_server.url}/wallet/")
             pending = page.locator("main")
             expect(pending).to_contain_text("Myntra")
-            expect(pending).to_contain_text("400.00")
+            expect(pending).to_contain_text("₹400")
             expect(pending).to_contain_text("Pending")
 
             # staff confirm it in the admin
@@ -131,7 +136,7 @@ def test_click_postback_confirm_withdraw_approve_pay(live_server):
 
             # the balance is available; the shopper withdraws ₹300 to UPI
             page.goto(f"{live_server.url}/wallet/")
-            expect(page.locator("main")).to_contain_text("₹400.00")
+            expect(page.locator("main")).to_contain_text("₹400")
             page.goto(f"{live_server.url}/wallet/withdraw/")
             page.get_by_label("Amount (₹)").fill("300")
             page.get_by_label("UPI", exact=True).check()
@@ -172,7 +177,7 @@ def test_click_postback_confirm_withdraw_approve_pay(live_server):
             expect(statement).to_contain_text("Cashback")
             expect(statement).to_contain_text("Myntra")
             expect(statement).to_contain_text("Withdrawal")
-            expect(statement).to_contain_text("100.00")
+            expect(statement).to_contain_text("₹100")
         finally:
             browser.close()
 

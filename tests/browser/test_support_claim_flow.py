@@ -83,11 +83,11 @@ def test_claim_with_invoice_agent_replies_and_approves_shopper_sees_reply_and_pe
             page.get_by_role("link", name="Missing cashback: Myntra order MYN-99812").click()
             thread = page.locator("ol.thread")
             expect(thread).to_contain_text("we found your order and are adding the cashback")
-            expect(thread).to_contain_text("₹150.00 cashback")
+            expect(thread).to_contain_text("₹150 cashback")
             page.goto(f"{live_server.url}/wallet/")
             wallet = page.locator("main")
             expect(wallet).to_contain_text("Myntra")
-            expect(wallet).to_contain_text("150.00")
+            expect(wallet).to_contain_text("₹150")
             expect(wallet).to_contain_text("Pending")
         finally:
             browser.close()

@@ -21,6 +21,7 @@ from catalog.selectors import NO_CASHBACK, CashbackRate, cashback_rate_for
 from couponali import events
 from couponali.audit import AuditAction, audit_log, diff
 from couponali.celery import enqueue_on_commit
+from couponali.money import format_inr
 from couponali.task_names import Referrals
 from offers.models import OfferClick
 from wallet.locks import cashback_event_lock, wallet_lock
@@ -39,7 +40,9 @@ CASHBACK_EARNED_DESCRIPTION = "Cashback from %s"
 
 def cashback_confirmed_notice(*, user_id: int, amount: Decimal, store: str) -> Notice:
     """The shopper's notification when a cashback is confirmed and credited (one event or a batch)."""
-    return Notice(user_id=user_id, title="Cashback confirmed", body=f"₹{amount} from {store} is now in your wallet.")
+    return Notice(
+        user_id=user_id, title="Cashback confirmed", body=f"{format_inr(amount)} from {store} is now in your wallet."
+    )
 
 
 def cashback_confirmed_audit(*, amount: Decimal, source: str, released_hold: str | None) -> dict:
@@ -272,7 +275,10 @@ def _event_create(
         notify(
             user_id=click.user_id,
             title="Cashback tracked",
-            body=f"₹{amount} cashback from {merchant.name} is pending. We will confirm it once the store does.",
+            body=(
+                f"{format_inr(amount)} cashback from {merchant.name} is "
+                f"pending. We will confirm it once the store does."
+            ),
         )
     return event
 
@@ -310,7 +316,7 @@ def _status_apply(
             return IngestResult("held", event.pk, f"kept for review: {event.held_reason}")
         if status == CashbackEvent.Status.PENDING:
             _confirm_locked(event=event, lock=lock, actor_id=actor_id, source=source)
-            return IngestResult("confirmed", event.pk, f"₹{event.cashback_amount} credited")
+            return IngestResult("confirmed", event.pk, f"{format_inr(event.cashback_amount)} credited")
         if status in (CashbackEvent.Status.REJECTED, CashbackEvent.Status.REVERSED):
             audit_log(
                 actor_id=actor_id,
@@ -391,7 +397,7 @@ def _reject_locked(*, event: CashbackEvent, reason: str, actor_id: int | None) -
     notify(
         user_id=event.user_id,
         title="Cashback rejected",
-        body=f"The store did not confirm your ₹{event.cashback_amount} cashback from {event.merchant.name}.",
+        body=f"The store did not confirm your {format_inr(event.cashback_amount)} cashback from {event.merchant.name}.",
     )
 
 
@@ -430,7 +436,10 @@ def _reverse_locked(*, event: CashbackEvent, lock: WalletBalance, reason: str, a
     notify(
         user_id=event.user_id,
         title="Cashback reversed",
-        body=f"The store cancelled your order at {event.merchant.name}: ₹{event.cashback_amount} was taken back.",
+        body=(
+            f"The store cancelled your order at {event.merchant.name}: "
+            f"{format_inr(event.cashback_amount)} was taken back."
+        ),
     )
     if User.all_objects.filter(pk=event.user_id, referred_by_user__isnull=False).exists():
         enqueue_on_commit(Referrals.CASHBACK_SETTLED, user_ids=[event.user_id])

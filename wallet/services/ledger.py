@@ -15,7 +15,7 @@ from accounts import authz
 from accounts.authz import FINANCE, Actor
 from accounts.models import User
 from couponali.audit import AuditAction, audit_log, diff
-from couponali.money import PAISA, is_whole_paise
+from couponali.money import PAISA, format_inr, is_whole_paise
 from wallet.locks import debts_for_update, row_instance, wallet_lock
 from wallet.models import CREDIT_TYPES, WalletBalance, WalletDebt, WalletTransaction
 
@@ -75,7 +75,9 @@ def _insert_posting(
     before = lock.balance
     after = before + amount
     if after < 0:
-        raise InsufficientBalance(f"Your available balance is ₹{before}; ₹{-amount} is more than that.")
+        raise InsufficientBalance(
+            f"Your available balance is {format_inr(before)}; {format_inr(-amount)} is more than that."
+        )
     params = {
         "user_id": lock.user_id,
         "amount": amount,
@@ -186,7 +188,9 @@ def wallet_post(
             if amount > 0 and lock.debt > 0:
                 _recover_debt(lock=lock, credit=posting)
             return Posting(posting, created=True)
-    raise InsufficientBalance(f"Your available balance is ₹{available}; ₹{-amount} is more than that.")
+    raise InsufficientBalance(
+        f"Your available balance is {format_inr(available)}; {format_inr(-amount)} is more than that."
+    )
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from accounts import authz
 from accounts.authz import FINANCE, Actor
 from accounts.services import notify
 from couponali.audit import AuditAction, audit_log
+from couponali.money import format_inr
 from wallet.gateways import FAILED, PROCESSED, GatewayError, GatewayTimeout, PayoutGateway, PayoutRequest, PayoutResult
 from wallet.locks import withdrawal_lock
 from wallet.models import Payout, Withdrawal
@@ -85,7 +86,10 @@ def withdrawal_payout_record(*, withdrawal_id: int, result: PayoutResult) -> Wit
             notify(
                 user_id=withdrawal.user_id,
                 title="Withdrawal paid",
-                body=f"₹{withdrawal.amount} is on its way to you. Reference: {result.utr or result.gateway_payout_id}.",
+                body=(
+                    f"{format_inr(withdrawal.amount)} is on its way to you. "
+                    f"Reference: {result.utr or result.gateway_payout_id}."
+                ),
             )
         elif result.status == FAILED:
             Withdrawal.objects.filter(pk=withdrawal.pk).update(
@@ -106,7 +110,7 @@ def withdrawal_payout_record(*, withdrawal_id: int, result: PayoutResult) -> Wit
             notify(
                 user_id=withdrawal.user_id,
                 title="Withdrawal failed",
-                body=f"We could not pay out ₹{withdrawal.amount}. The money is back in your wallet.",
+                body=f"We could not pay out {format_inr(withdrawal.amount)}. The money is back in your wallet.",
             )
         else:
             Withdrawal.objects.filter(pk=withdrawal.pk).update(

@@ -19,6 +19,7 @@ from accounts.services import notify
 from accounts.validators import clean_mobile, clean_upi
 from couponali.audit import AuditAction, audit_log, diff
 from couponali.celery import enqueue_on_commit
+from couponali.money import format_inr
 from couponali.task_names import Wallet
 from wallet.locks import wallet_lock, withdrawal_lock
 from wallet.models import WalletBalance, Withdrawal
@@ -112,14 +113,14 @@ def withdrawal_request(*, user_id: int, amount: Decimal, method: str, details: d
         raise WalletError("Enter the amount in rupees, like 250 or 250.50.") from None
     minimum = Decimal(settings.WALLET_MIN_WITHDRAWAL)
     if amount < minimum:
-        raise WalletError(f"The minimum withdrawal is ₹{minimum}.")
+        raise WalletError(f"The minimum withdrawal is {format_inr(minimum)}.")
     if not kyc_is_verified(user_id=user_id):
         raise NotAllowed("Complete your KYC first: withdrawals need verified KYC details.")
     destination = _destination(user_id=user_id, method=method, details=details or {})
     with transaction.atomic():
         lock = wallet_lock(user_id=user_id)
         if amount > lock.balance:
-            raise InsufficientBalance(f"Your available balance is ₹{lock.balance}.")
+            raise InsufficientBalance(f"Your available balance is {format_inr(lock.balance)}.")
         withdrawal = Withdrawal.objects.create(
             user_id=user_id,
             amount=amount,
@@ -146,7 +147,7 @@ def withdrawal_request(*, user_id: int, amount: Decimal, method: str, details: d
         notify(
             user_id=user_id,
             title="Withdrawal requested",
-            body=f"We received your request to withdraw ₹{amount} by {withdrawal.get_method_display()}.",
+            body=f"We received your request to withdraw {format_inr(amount)} by {withdrawal.get_method_display()}.",
         )
     return withdrawal
 
@@ -194,7 +195,7 @@ def withdrawal_approve(*, withdrawal_id: int, actor: Actor) -> Withdrawal:
         notify(
             user_id=withdrawal.user_id,
             title="Withdrawal approved",
-            body=f"Your withdrawal of ₹{withdrawal.amount} is approved and on its way.",
+            body=f"Your withdrawal of {format_inr(withdrawal.amount)} is approved and on its way.",
         )
         enqueue_on_commit(Wallet.PAY_WITHDRAWAL, withdrawal_id=withdrawal.pk)
     return withdrawal
@@ -244,6 +245,9 @@ def withdrawal_reject(*, withdrawal_id: int, actor: Actor, reason: str) -> Withd
         notify(
             user_id=withdrawal.user_id,
             title="Withdrawal rejected",
-            body=f"Your withdrawal of ₹{withdrawal.amount} was rejected ({reason}). The money is back in your wallet.",
+            body=(
+                f"Your withdrawal of {format_inr(withdrawal.amount)} was rejected ({reason}). "
+                "The money is back in your wallet."
+            ),
         )
     return withdrawal

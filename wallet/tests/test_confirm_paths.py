@@ -102,7 +102,7 @@ def test_the_one_by_one_path_and_the_batch_leave_identical_rows_for_the_same_eve
     assert one["balance"] == (Decimal("60.00"), Decimal("0.00"))
     assert one["user"] == (Decimal("60.00"), Decimal("0.00"), Decimal("60.00"))
     assert one["event"] == ("paid", None, None, Decimal("60.00"), True)
-    assert one["notifications"][-1] == ("Cashback confirmed", "₹60.00 from Myntra is now in your wallet.", None, False)
+    assert one["notifications"][-1] == ("Cashback confirmed", "₹60 from Myntra is now in your wallet.", None, False)
     assert [(action, actor) for action, actor, _metadata in one["audit"]] == [
         ("cashback.tracked", None),
         ("cashback.confirmed", None),

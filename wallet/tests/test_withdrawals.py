@@ -64,7 +64,7 @@ def test_a_withdrawal_is_debited_at_request_time(shopper):
     "amount,method,details,error",
     [
         ("249.99", "upi", {"vpa": "asha@okicici"}, "minimum withdrawal is ₹250"),
-        ("1000.01", "upi", {"vpa": "asha@okicici"}, "available balance is ₹1000.00"),
+        ("1000.01", "upi", {"vpa": "asha@okicici"}, "available balance is ₹1,000"),
         ("300", "upi", {"vpa": "not-a-vpa"}, "valid UPI id"),
         ("300", "mobile_recharge", {"mobile": "12345", "operator": "jio"}, "10-digit"),
         ("300", "gift_voucher", {"brand": "nonesuch"}, "gift voucher brand"),

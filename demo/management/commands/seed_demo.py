@@ -24,6 +24,7 @@ from cms import demo_content as cms_demo_content
 from cms.models import CmsPage
 from couponali import rls
 from demo import data
+from demo.logos import logo_file
 from offers.models import Offer, OfferClick
 from offers.services import search_words_refresh, store_grant
 from referrals.services import referral_bonuses_settle, referral_record_signup
@@ -34,6 +35,24 @@ from wallet.networks import NETWORKS, conversion_parse
 
 DEMO_NETWORK = "demo"
 OFFERS_PER_STORE = 10
+# A store's own category earns its headline rate, its first two subcategories a share of it.
+COMMISSION_FACTORS = (Decimal("1"), Decimal("0.6"), Decimal("0.4"))
+_PARENTS = {slug: parent for slug, _name, parent, _description in data.CATEGORIES}
+
+
+def round_rate(value: Decimal, ctype: str) -> Decimal:
+    """The round figure a store would advertise near ``value``: a percentage to the half (5%, 7.5%, at least
+    1%), a flat amount to ₹10 (at least ₹10)."""
+    if ctype == "percentage":
+        return max(Decimal("1"), (value * 2).quantize(Decimal("1")) / 2).quantize(Decimal("0.01"))
+    return max(Decimal("10"), (value / 10).quantize(Decimal("1")) * 10).quantize(Decimal("0.01"))
+
+
+def _top_level(category_slug: str) -> str:
+    parent = _PARENTS.get(category_slug)
+    while parent:
+        category_slug, parent = parent, _PARENTS.get(parent)
+    return category_slug
 
 
 class Command(BaseCommand):
@@ -119,11 +138,14 @@ class Command(BaseCommand):
 
     def _merchants(self, categories: dict[str, Category]) -> dict[str, Merchant]:
         out: dict[str, Merchant] = {}
-        for priority, (slug, name, _cat, network, ctype, value, featured) in enumerate(reversed(data.MERCHANTS)):
+        for priority, (slug, name, cat_slug, network, ctype, value, featured) in enumerate(reversed(data.MERCHANTS)):
+            tracking_hours, validation_days = data.TRACKING.get(_top_level(cat_slug), data.TRACKING_DEFAULT)
             merchant, _ = Merchant.all_objects.get_or_create(
                 slug=slug,
                 defaults={
                     "name": name,
+                    "tracking_hours": tracking_hours,
+                    "validation_days": validation_days,
                     "description": f"Shop at {name} through CouponAli and earn cashback on every eligible order.",
                     "website_url": f"https://www.{slug.replace('-', '')}.in/",
                     "logo_url": f"/static/img/stores/{slug}.svg",
@@ -142,24 +164,30 @@ class Command(BaseCommand):
                     f"{'%' if ctype == 'percentage' else ' rupees'} cashback.",
                 },
             )
+            if not merchant.logo:
+                artwork = logo_file(name, slug)
+                merchant.logo.save(artwork.name, artwork, save=False)
+                Merchant.all_objects.filter(pk=merchant.pk).update(logo=merchant.logo.name)
             out[slug] = merchant
         return out
 
     def _commissions(self, merchants: dict[str, Merchant], categories: dict[str, Category]) -> None:
+        """The store's own category at its headline rate, two subcategories at lower ones, all round figures
+        (5%, 7.5%, ₹150): the network pays twice the shopper's rate and the shopper gets half of it."""
         by_slug = {m[0]: m for m in data.MERCHANTS}
         for slug, merchant in merchants.items():
             _slug, _name, cat_slug, _net, ctype, value, _f = by_slug[slug]
             category = categories[cat_slug]
             related = [category, *[c for c in categories.values() if c.parent_id == category.pk][:2]]
-            for i, cat in enumerate(related):
-                base = Decimal(value)
+            for cat, factor in zip(related, COMMISSION_FACTORS, strict=False):
+                rate = round_rate(Decimal(value) * factor, ctype)
                 MerchantCommission.objects.get_or_create(
                     merchant=merchant,
                     category=cat,
                     defaults={
                         "commission_type": ctype,
-                        "commission_value": (base * Decimal("1.4") - i).quantize(Decimal("0.01")),
-                        "cashback_percentage": Decimal("70.00"),
+                        "commission_value": rate * 2,
+                        "cashback_percentage": Decimal("50.00"),
                         "valid_from": timezone.localdate() - timedelta(days=30),
                     },
                 )
