@@ -7,4 +7,46 @@
     var field = event.target.closest && event.target.closest("[data-select-on-click]");
     if (field) field.select();
   });
+
+  // The header's search icon opens the search field in place (without JavaScript it is a link to /search/).
+  var header = document.querySelector(".site-header");
+  var toggle = document.querySelector(".search-toggle");
+  var field = document.getElementById("nav-search");
+  if (header && toggle && field) {
+    toggle.setAttribute("role", "button");
+    toggle.setAttribute("aria-expanded", "false");
+    toggle.addEventListener("click", function (event) {
+      event.preventDefault();
+      var open = header.classList.toggle("search-open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      if (open) field.focus();
+    });
+    toggle.addEventListener("keydown", function (event) {
+      if (event.key === " ") { event.preventDefault(); toggle.click(); }
+    });
+    field.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && header.classList.contains("search-open")) {
+        header.classList.remove("search-open");
+        toggle.setAttribute("aria-expanded", "false");
+        toggle.focus();
+      }
+    });
+  }
+
+  // Tables that become cards on narrow screens (site.css): each cell is labelled with its column's head.
+  var tables = document.querySelectorAll(".table-scroll > table");
+  Array.prototype.forEach.call(tables, function (table) {
+    var heads = table.querySelectorAll("thead th");
+    if (!heads.length) return;
+    var labels = Array.prototype.map.call(heads, function (th) { return th.textContent.trim(); });
+    Array.prototype.forEach.call(table.querySelectorAll("tbody tr"), function (row) {
+      var column = 0;
+      Array.prototype.forEach.call(row.children, function (cell) {
+        var label = labels[column];
+        if (label && !cell.hasAttribute("colspan")) cell.setAttribute("data-label", label);
+        column += cell.colSpan || 1;
+      });
+    });
+    table.classList.add("is-cards");
+  });
 })();
