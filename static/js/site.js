@@ -33,6 +33,39 @@
     });
   }
 
+  // Carousels (rows that scroll sideways) get previous/next buttons where a mouse has no easy sideways scroll.
+  Array.prototype.forEach.call(document.querySelectorAll(".carousel"), function (row) {
+    var label = row.getAttribute("aria-label");
+    var labelledBy = row.getAttribute("aria-labelledby");
+    if (!label && labelledBy && document.getElementById(labelledBy)) label = document.getElementById(labelledBy).textContent.trim();
+    var controls = document.createElement("div");
+    controls.className = "carousel-controls";
+    function button(text, name, direction) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "carousel-button";
+      b.textContent = text;
+      b.setAttribute("aria-label", name + (label ? ": " + label : ""));
+      b.addEventListener("click", function () {
+        row.scrollBy({ left: direction * row.clientWidth * 0.9, behavior: "smooth" });
+      });
+      controls.appendChild(b);
+      return b;
+    }
+    var previous = button("\u2039", "Scroll back", -1);
+    var next = button("\u203a", "Scroll on", 1);
+    function update() {
+      var overflow = row.scrollWidth > row.clientWidth + 4;
+      controls.hidden = !overflow;
+      previous.disabled = row.scrollLeft <= 2;
+      next.disabled = row.scrollLeft + row.clientWidth >= row.scrollWidth - 2;
+    }
+    row.parentNode.insertBefore(controls, row);
+    row.addEventListener("scroll", update, { passive: true });
+    window.addEventListener("resize", update);
+    update();
+  });
+
   // Tables that become cards on narrow screens (site.css): each cell is labelled with its column's head.
   var tables = document.querySelectorAll(".table-scroll > table");
   Array.prototype.forEach.call(tables, function (table) {
