@@ -60,7 +60,10 @@
       previous.disabled = row.scrollLeft <= 2;
       next.disabled = row.scrollLeft + row.clientWidth >= row.scrollWidth - 2;
     }
-    row.parentNode.insertBefore(controls, row);
+    // beside the row's heading when it has a heading row (.section-head), else just above the row
+    var heading = labelledBy && document.getElementById(labelledBy);
+    var head = heading && heading.parentNode.classList.contains("section-head") ? heading.parentNode : null;
+    if (head) head.appendChild(controls); else row.parentNode.insertBefore(controls, row);
     row.addEventListener("scroll", update, { passive: true });
     window.addEventListener("resize", update);
     update();
