@@ -5,8 +5,9 @@
   pages;
 - screenshots of home, a store, an offer, search and the wallet are written to var/screenshots/ (git-ignored;
   README "Screenshots");
-- the mobile layout: a one-row header whose search icon opens the search field, the bottom bar, a store's first
-  offer on the first screen, home rows that scroll sideways, tables that become cards, the amount keyboard.
+- the layout: a laptop has the main links and the search field in the header; a phone has a one-row header whose
+  search icon opens the search field, the bottom bar, a store's first offer on the first screen, home rows that
+  scroll sideways, tables that become cards and the amount keyboard.
 """
 
 from __future__ import annotations
@@ -118,6 +119,13 @@ def test_shopper_pages_have_no_serious_accessibility_violations_and_are_photogra
 
         for name, path in anonymous:
             visit(name, path)
+        # a phone has the bottom bar and the search icon, a laptop the main links and the search field
+        page.goto(f"{base}/")
+        phone = viewport == PHONE
+        assert page.get_by_role("navigation", name="Shortcuts").is_visible() is phone
+        assert page.locator(".search-toggle").is_visible() is phone
+        assert page.locator("#nav-search").is_visible() is not phone
+        assert page.get_by_role("navigation", name="Main").is_visible() is not phone
         # a gift card's own page: the first one the list links to
         page.goto(f"{base}/gift-cards/")
         visit("gift-card", page.locator("a[href^='/gift-cards/']").first.get_attribute("href"))
@@ -189,22 +197,5 @@ def test_on_a_phone_the_site_is_laid_out_for_one_thumb(browser, demo):
         # the amount keyboard
         page.goto(f"{base}/wallet/withdraw/")
         expect(page.get_by_label("Amount (₹)")).to_have_attribute("inputmode", "decimal")
-    finally:
-        context.close()
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_on_a_laptop_the_header_has_the_search_field_and_no_bottom_bar(browser, demo):
-    base, _offer = demo
-    context = _new_context(browser, viewport=LAPTOP)
-    try:
-        page = context.new_page()
-        page.set_default_timeout(45_000)
-        page.goto(f"{base}/")
-        expect(page.locator("#nav-search")).to_be_visible()
-        expect(page.locator(".search-toggle")).to_be_hidden()
-        expect(page.get_by_role("navigation", name="Shortcuts")).to_be_hidden()
-        expect(page.get_by_role("navigation", name="Main")).to_be_visible()
     finally:
         context.close()
