@@ -4,6 +4,8 @@ from decimal import Decimal
 
 from django import forms
 
+from couponali.widgets import AmountInput
+
 from .attachments import ACCEPTED
 from .models import SupportTicket
 
@@ -30,7 +32,9 @@ ATTACHMENTS_LABEL = f"Attachments ({ACCEPTED}, up to 5 MB each, at most 3)"
 
 class MissingCashbackClaimForm(forms.Form):
     order_reference = forms.CharField(max_length=100, label="Store order id")
-    order_amount = forms.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("1"), label="Order amount (₹)")
+    order_amount = forms.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("1"), label="Order amount (₹)", widget=AmountInput
+    )
     order_date = forms.DateField(label="Order date", widget=forms.DateInput(attrs={"type": "date"}))
     description = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, label="Anything we should know?"

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from . import selectors
+from .help import HELP_LINKS
 
 
 def page(request, slug):
@@ -32,3 +33,11 @@ def blog(request):
             "next_url": f"?page={current.next_page_number()}" if current.has_next() else None,
         },
     )
+
+
+def help_hub(request):
+    """The help centre: the help pages (cms.help), each with its excerpt once staff have published it, and the
+    ways to reach support."""
+    published = {p.slug: p for p in selectors.pages_published().filter(slug__in=[link.slug for link in HELP_LINKS])}
+    topics = [(link, published.get(link.slug)) for link in HELP_LINKS]
+    return render(request, "cms/help.html", {"topics": topics})

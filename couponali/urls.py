@@ -17,6 +17,7 @@ sitemaps = {**SITEMAPS, **CMS_SITEMAPS}
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("manifest.webmanifest", views.web_manifest, name="web-manifest"),
     # The analytics dashboard and its CSV export, in the admin (before the admin's own catch-all).
     path("admin/analytics/", include("analytics.urls")),
     path("admin/", admin.site.urls),

@@ -7,6 +7,8 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 
+from couponali.widgets import AmountInput
+
 
 class GiftCardRedeemForm(forms.Form):
     code = forms.CharField(
@@ -19,7 +21,9 @@ class GiftCardRedeemForm(forms.Form):
 
 class GiftCardIssueForm(forms.Form):
     count = forms.IntegerField(min_value=1, label="Number of cards", initial=1)
-    value = forms.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("1.00"), label="Value of each (₹)")
+    value = forms.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("1.00"), label="Value of each (₹)", widget=AmountInput
+    )
     expires_at = forms.DateTimeField(
         required=False, label="Expires at", help_text="Empty: never. Format 2027-03-31 23:59."
     )

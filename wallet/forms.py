@@ -7,13 +7,17 @@ from decimal import Decimal
 
 from django import forms
 
+from couponali.widgets import AmountInput
+
 from .models import WalletTransaction, Withdrawal
 from .selectors import payout_method_choices
 from .services import GIFT_VOUCHER_BRANDS, MOBILE_OPERATORS
 
 
 class WithdrawalForm(forms.Form):
-    amount = forms.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"), label="Amount (₹)")
+    amount = forms.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("0.01"), label="Amount (₹)", widget=AmountInput
+    )
     method = forms.ChoiceField(choices=Withdrawal.Method.choices, widget=forms.RadioSelect, label="Receive it by")
     vpa = forms.CharField(required=False, max_length=256, label="UPI id", help_text="For UPI, e.g. name@okhdfcbank")
     brand = forms.ChoiceField(
