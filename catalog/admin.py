@@ -38,7 +38,7 @@ class ListingCacheAdminMixin:
 class CategoryAdmin(ListingCacheAdminMixin, SoftDeleteAdmin):
     list_display = ("name", "slug", "parent", "type", "display_order", "is_featured", "is_active")
     list_filter = ("type", "is_featured", "is_active", "parent")
-    search_fields = ("name", "slug", "description")
+    search_fields = ("name", "slug", "description", "search_keywords")
     prepopulated_fields = {"slug": ("name",)}
     list_editable = ("display_order", "is_featured", "is_active")
 
@@ -98,7 +98,7 @@ class MerchantAdmin(ListingCacheAdminMixin, SoftDeleteAdmin):
         "priority",
     )
     list_filter = ("affiliate_network", "is_active", "is_featured", "default_cashback_type")
-    search_fields = ("name", "slug", "website_url", "affiliate_id")
+    search_fields = ("name", "slug", "website_url", "affiliate_id", "search_keywords")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [MerchantCommissionInline]
 

@@ -14,7 +14,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity, TrigramWordSimilarity
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    TrigramSimilarity,
+    TrigramWordSimilarity,
+)
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
@@ -62,6 +68,7 @@ ENDING_SOON = timedelta(days=3)
 STORE_MATCH_MIN = 0.4  # trigram score for a store or category to count as a search hit
 MAX_QUERY_LENGTH = 100
 WORD_MATCH_MIN = 0.45  # trigram similarity for a query word to be corrected to a known word
+KEYWORD_SCORE = 0.6  # a store or category found by its search keywords ranks after a close name match
 # Featured first, then ending soonest: the order of idx_offers_browse, so listing pages read one page of rows.
 BROWSE_ORDER = ("-is_featured", F("expires_at").asc(nulls_last=True), "id")
 
@@ -435,6 +442,7 @@ class SearchResults:
 
 _SPACES = re.compile(r"\s+")
 _WORDS = re.compile(r"[^\W\d_]{4,}")
+_TOKENS = re.compile(r"[^\W_]+")
 
 
 def normalise_query(*, raw: str) -> str:
@@ -456,26 +464,36 @@ def _name_match(q: str) -> Q:
     return Q(name__trigram_similar=q) | Q(name__trigram_word_similar=q)
 
 
-# Categories matched by name and corrections for the query's unknown words, in one round trip. Both use the
-# pg_trgm GIN indexes (categories.name, offer_search_words.word); `%` keeps pg_trgm's similarity threshold.
+# Categories matched by name (pg_trgm) or by their search keywords (English stemming), and corrections for the
+# query's unknown words, in one round trip. Keywords match any one word of the query, as typed or corrected
+# ("sneekers" -> sneakers -> Footwear). `%%` keeps pg_trgm's similarity threshold.
 _SUGGEST_SQL = """
+WITH unknown AS (
+    SELECT w.input, best.word AS known, coalesce(best.score, 0) AS score
+      FROM unnest(%(words)s::text[]) AS w(input)
+      LEFT JOIN LATERAL (
+            SELECT s.word, similarity(s.word, w.input)::float AS score
+              FROM offer_search_words s
+             WHERE s.word %% w.input
+             ORDER BY 2 DESC, s.ndoc DESC
+             LIMIT 1) best ON true
+     WHERE NOT EXISTS (SELECT 1 FROM offer_search_words k WHERE k.word = w.input)
+), keywords AS (
+    SELECT websearch_to_tsquery('english', %(any)s || coalesce(
+               (SELECT ' or ' || string_agg(known, ' or ') FROM unknown WHERE score >= %(word_min)s), '')) AS q
+)
 (SELECT 'category', c.id, c.name,
-        GREATEST(similarity(c.name, %(q)s), word_similarity(%(q)s, c.name), word_similarity(c.name, %(q)s))::float
-   FROM categories c
+        GREATEST(similarity(c.name, %(q)s), word_similarity(%(q)s, c.name), word_similarity(c.name, %(q)s),
+                 CASE WHEN to_tsvector('english'::regconfig, COALESCE(c.search_keywords, '')) @@ keywords.q
+                      THEN %(keyword_score)s ELSE 0 END)::float
+   FROM categories c, keywords
   WHERE c.deleted_at IS NULL AND c.is_active AND c.type IN ('offer', 'both')
-    AND (c.name %% %(q)s OR %(q)s <%% c.name)
+    AND (c.name %% %(q)s OR %(q)s <%% c.name
+         OR to_tsvector('english'::regconfig, COALESCE(c.search_keywords, '')) @@ keywords.q)
   ORDER BY 4 DESC, c.name
   LIMIT 6)
 UNION ALL
-(SELECT 'word', NULL, w.input || ' ' || coalesce(best.word, ''), coalesce(best.score, 0)
-   FROM unnest(%(words)s::text[]) AS w(input)
-   LEFT JOIN LATERAL (
-        SELECT s.word, similarity(s.word, w.input)::float AS score
-          FROM offer_search_words s
-         WHERE s.word %% w.input
-         ORDER BY 2 DESC, s.ndoc DESC
-         LIMIT 1) best ON true
-  WHERE NOT EXISTS (SELECT 1 FROM offer_search_words k WHERE k.word = w.input))
+(SELECT 'word', NULL, input || ' ' || coalesce(known, ''), score FROM unknown)
 UNION ALL
 SELECT 'lexemes', numnode(websearch_to_tsquery('english', %(q)s)),
        CASE WHEN EXISTS (SELECT 1 FROM offer_search_words) THEN 'words' ELSE '' END, NULL
@@ -490,9 +508,16 @@ class _Suggestions:
     has_lexemes: bool  # False when the query is only stop words ("the", "off"): nothing to full-text search
 
 
+def _any_word(q: str) -> str:
+    """The query's words OR-ed, for keyword matching (websearch syntax; signs and quotes dropped, so that
+    "-shoes" cannot turn into "everything but shoes")."""
+    return " or ".join(_TOKENS.findall(q)[:12])
+
+
 def _suggestions(q: str, words: list[str]) -> _Suggestions:
+    params = {"q": q, "words": words, "any": _any_word(q), "word_min": WORD_MATCH_MIN, "keyword_score": KEYWORD_SCORE}
     with connection.cursor() as cur:
-        cur.execute(_SUGGEST_SQL, {"q": q, "words": words})
+        cur.execute(_SUGGEST_SQL, params)
         rows = cur.fetchall()
     out = _Suggestions(categories=[], corrections={}, has_lexemes=False)
     have_word_list = False
@@ -508,6 +533,20 @@ def _suggestions(q: str, words: list[str]) -> _Suggestions:
     if not have_word_list:  # not built yet: every word would look unknown
         out.corrections = {}
     return out
+
+
+def keyword_query(q: str, corrections: dict[str, str | None]) -> SearchQuery:
+    """Any word of the query, as typed or as corrected, against stores' search keywords."""
+    known = [word for word in corrections.values() if word]
+    return SearchQuery(" or ".join(filter(None, [_any_word(q), *known])), search_type="websearch", config="english")
+
+
+def keywords_match(query: SearchQuery) -> Q:
+    """Stores (or categories) whose search keywords match; served by idx_merchants_keywords."""
+    return Q(keywords_vector=query)
+
+
+KEYWORDS_VECTOR = SearchVector("search_keywords", config="english")  # the expression of idx_merchants_keywords
 
 
 def _word_key(token: str) -> str:
@@ -554,6 +593,36 @@ def _match_and_rank(
     return match, rank
 
 
+def unaccented(q: str) -> str:
+    """The query without accents (PostgreSQL's unaccent: "café" finds cafe); ASCII needs no round trip."""
+    if q.isascii():
+        return q
+    with connection.cursor() as cur:
+        cur.execute("SELECT unaccent(%s)", [q])
+        return cur.fetchone()[0]
+
+
+def stores_matching(
+    q: str, *, corrections: dict[str, str | None], now: datetime, limit: int = 6
+) -> list[WithAnnotations[Merchant, _StoreMatch]]:
+    """Listed stores matching a query by name (pg_trgm, typo tolerant) or by their search keywords (stemmed,
+    any word of the query as typed or corrected), best first, with their live offer count."""
+    keywords = keyword_query(q, corrections)
+    found = keywords_match(keywords)
+    return [
+        m
+        for m in merchants_listed()
+        .annotate(keywords_vector=KEYWORDS_VECTOR)
+        .filter(_name_match(q) | found)
+        .annotate(
+            score=Greatest(_name_score(q), Case(When(found, then=Value(KEYWORD_SCORE)), default=Value(0.0))),
+            live_offers=_live_count_subquery(now),
+        )
+        .order_by("-score", "-priority", "name")[:limit]
+        if m.score >= STORE_MATCH_MIN
+    ]
+
+
 class _StoreMatch(TypedDict):
     """What search() annotates on the stores that match a query by name."""
 
@@ -580,19 +649,13 @@ def search(
     corrections: dict[str, str | None] = {}
     searchable = False
     if q:
-        if not store:
-            stores = [
-                m
-                for m in merchants_listed()
-                .filter(_name_match(q))
-                .annotate(score=_name_score(q), live_offers=_live_count_subquery(now))
-                .order_by("-score", "-priority", "name")[:6]
-                if m.score >= STORE_MATCH_MIN
-            ]
+        q = unaccented(q)
         words = list(dict.fromkeys(w.lower() for w in _WORDS.findall(q)))[:6]
         suggested = _suggestions(q, words)
         corrections = suggested.corrections
         searchable = suggested.has_lexemes or any(corrections.values())
+        if not store:
+            stores = stores_matching(q, corrections=corrections, now=now)
         if not category:
             matched_categories = [
                 tree.by_id[pk] for pk, score in suggested.categories if score >= STORE_MATCH_MIN and pk in tree.by_id
