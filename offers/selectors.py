@@ -515,7 +515,13 @@ def _any_word(q: str) -> str:
 
 
 def _suggestions(q: str, words: list[str]) -> _Suggestions:
-    params = {"q": q, "words": words, "any": _any_word(q), "word_min": WORD_MATCH_MIN, "keyword_score": KEYWORD_SCORE}
+    params: dict[str, str | float | list[str]] = {
+        "q": q,
+        "words": words,
+        "any": _any_word(q),
+        "word_min": WORD_MATCH_MIN,
+        "keyword_score": KEYWORD_SCORE,
+    }
     with connection.cursor() as cur:
         cur.execute(_SUGGEST_SQL, params)
         rows = cur.fetchall()
