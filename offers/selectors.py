@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from django.contrib.postgres.search import (
     SearchQuery,
@@ -61,6 +61,8 @@ from .models import Offer
 
 if TYPE_CHECKING:  # the stubs' helper for annotated rows (django-stubs-ext is a dev dependency)
     from django_stubs_ext import WithAnnotations
+
+T = TypeVar("T")
 
 PER_PAGE = 24
 HOME_SECTION_SIZE = 12
@@ -239,20 +241,26 @@ def _home_data(now: datetime) -> HomeData:
     )
 
 
-def home_data() -> HomeData:
-    """The home page sections, cached in Redis per listing generation. An entry lives at most until the first of
-    its offers expires (and the expiry job bumps the generation too), so it never shows an expired offer."""
-    key = f"offers:home:{listing_generation()}"
+def _listing_cached(key: str, build: Callable[[datetime], T], cards: Callable[[T], Iterable[OfferCard]]) -> T:
+    """Page data cached in Redis per listing generation. An entry lives at most until the first of its offers
+    expires (and the expiry job bumps the generation too), so it never shows an expired offer."""
+    key = f"{key}:{listing_generation()}"
     data = cache.get(key)
     if data is None:
         now = timezone.now()
-        data = _home_data(now)
-        expiries = [c.expires_at for c in (*data.featured, *data.exclusive, *data.ending_soon) if c.expires_at]
+        data = build(now)
+        expiries = [c.expires_at for c in cards(data) if c.expires_at]
         ttl = CACHE_TTL
         if expiries:
-            ttl = max(1, min(ttl, int((min(expiries) - now).total_seconds())))
-        cache.set(key, data, ttl)
+            ttl = min(ttl, int((min(expiries) - now).total_seconds()))
+        if ttl >= 1:
+            cache.set(key, data, ttl)
     return data
+
+
+def home_data() -> HomeData:
+    """The home page sections, cached per listing generation (_listing_cached)."""
+    return _listing_cached("offers:home", _home_data, lambda data: (*data.featured, *data.exclusive, *data.ending_soon))
 
 
 # ---------------------------------------------------------------- stores
@@ -302,7 +310,15 @@ class StorePage:
 
 
 def store_page(*, merchant: Merchant, page: int = 1, offer_type: str = "") -> StorePage:
-    now = timezone.now()
+    """A store page's offers, rates and similar stores, cached per listing generation (_listing_cached)."""
+    return _listing_cached(
+        f"offers:store:{merchant.pk}:{page}:{offer_type}",
+        lambda now: _store_page(merchant=merchant, page=page, offer_type=offer_type, now=now),
+        lambda data: data.offers,
+    )
+
+
+def _store_page(*, merchant: Merchant, page: int, offer_type: str, now: datetime) -> StorePage:
     qs = offers_live(now=now).filter(merchant=merchant)
     if offer_type:
         qs = qs.filter(offer_type=offer_type)
@@ -353,8 +369,16 @@ class CategoryPage:
 
 
 def category_page(*, node: CategoryNode, page: int = 1, offer_type: str = "") -> CategoryPage:
+    """A category page's offers and stores, cached per listing generation (_listing_cached)."""
+    return _listing_cached(
+        f"offers:category:{node.id}:{page}:{offer_type}",
+        lambda now: _category_page(node=node, page=page, offer_type=offer_type, now=now),
+        lambda data: data.offers,
+    )
+
+
+def _category_page(*, node: CategoryNode, page: int, offer_type: str, now: datetime) -> CategoryPage:
     tree = category_tree()
-    now = timezone.now()
     ids = node.descendant_ids()
     qs = offers_live(now=now).filter(category_id__in=ids)
     if offer_type:
@@ -404,9 +428,21 @@ def offer_for_page(*, offer_uuid: uuid.UUID) -> Offer | None:
 
 
 def offer_alternatives(*, merchant_id: int | None, category_id: int | None, exclude_id: int | None = None, limit=8):
-    """Live offers to show instead of a gone one: the same store's, else the same category's, else featured ones.
-    At most three queries plus the commissions."""
-    live = offers_live().select_related("merchant")
+    """Live offers to show beside an offer or instead of a gone one: the same store's, else the same category's,
+    else featured ones. At most three queries plus the commissions, cached per listing generation."""
+    return _listing_cached(
+        f"offers:alternatives:{merchant_id}:{category_id}:{exclude_id}:{limit}",
+        lambda now: _offer_alternatives(
+            merchant_id=merchant_id, category_id=category_id, exclude_id=exclude_id, limit=limit, now=now
+        ),
+        lambda cards: cards,
+    )
+
+
+def _offer_alternatives(
+    *, merchant_id: int | None, category_id: int | None, exclude_id: int | None, limit: int, now: datetime
+) -> list[OfferCard]:
+    live = offers_live(now=now).select_related("merchant")
     if exclude_id is not None:
         live = live.exclude(pk=exclude_id)
     rows: list[Offer] = []
