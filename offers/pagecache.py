@@ -9,7 +9,7 @@ cookie, used no CSRF token and no CSP nonce, is not ``private``/``no-store``, an
 anonymous. Each shopper's own pages (signed in: a session cookie) always go down the whole stack.
 
 Keys carry the listing generation (catalog.cache), so a change to an offer, store, category or commission is
-seen at once by the process that made it and within ``GENERATION_MAX_AGE`` seconds by the others; entries live
+seen at once by the process that made it and within ``catalog.cache.PAGE_MAX_AGE`` seconds by the others; entries live
 ``settings.PAGE_CACHE_TTL`` seconds at most, which bounds how stale the "N used today" counts and an offer that
 expired meanwhile can be (the expiry job also bumps the generation). A copy is kept in Redis (shared by every
 process) and the most used ones in this process's memory, so that a hit costs no network round trip at all.
@@ -28,10 +28,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
-from catalog.cache import listing_generation
+from catalog.cache import PAGE_MAX_AGE, listing_generation
 
 PAGE_CACHE = "offers_page_cache"  # the attribute cached_public_page() sets on a view
-GENERATION_MAX_AGE = 1.0  # seconds another process's listing change may take to reach this one's page cache
 LOCAL_ENTRIES = 256
 # Request markers that mean the page is somebody's: the session cookie is read from settings at request time.
 BYPASS_COOKIES = ("messages",)
@@ -72,7 +71,7 @@ def page_key(request: HttpRequest) -> str:
     """The cache key: scheme, host and full path (query string included) under the listing generation."""
     raw = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
     digest = hashlib.blake2b(raw.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
-    return f"offers:page:{listing_generation(max_age=GENERATION_MAX_AGE)}:{digest}"
+    return f"offers:page:{listing_generation(max_age=PAGE_MAX_AGE)}:{digest}"
 
 
 def lookup(key: str) -> Entry | None:

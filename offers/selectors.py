@@ -42,7 +42,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from catalog.cache import listing_generation
+from catalog.cache import PAGE_MAX_AGE, listing_generation
 from catalog.models import Merchant, MerchantCommission
 from catalog.selectors import (
     CACHE_TTL,
@@ -244,7 +244,7 @@ def _home_data(now: datetime) -> HomeData:
 def _listing_cached(key: str, build: Callable[[datetime], T], cards: Callable[[T], Iterable[OfferCard]]) -> T:
     """Page data cached in Redis per listing generation. An entry lives at most until the first of its offers
     expires (and the expiry job bumps the generation too), so it never shows an expired offer."""
-    key = f"{key}:{listing_generation()}"
+    key = f"{key}:{listing_generation(max_age=PAGE_MAX_AGE)}"
     data = cache.get(key)
     if data is None:
         now = timezone.now()
@@ -283,7 +283,7 @@ def _letter(name: str) -> str:
 def stores_a_to_z() -> StoresIndex:
     """Every listed store grouped by initial, with its headline cashback and live offer count. Two queries on a
     miss; cached per listing generation."""
-    key = f"offers:stores-az:{listing_generation()}"
+    key = f"offers:stores-az:{listing_generation(max_age=PAGE_MAX_AGE)}"
     data = cache.get(key)
     if data is None:
         now = timezone.now()
@@ -404,7 +404,7 @@ def _category_page(*, node: CategoryNode, page: int, offer_type: str, now: datet
 
 def categories_index() -> list[tuple[CategoryNode, int]]:
     """Top-level categories (with their children) and each one's live offer count, subtree included. Cached."""
-    key = f"offers:categories:{listing_generation()}"
+    key = f"offers:categories:{listing_generation(max_age=PAGE_MAX_AGE)}"
     data = cache.get(key)
     if data is None:
         tree = category_tree()

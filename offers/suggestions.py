@@ -25,7 +25,7 @@ from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.cache import listing_generation
+from catalog.cache import PAGE_MAX_AGE, listing_generation
 from catalog.models import Category
 from catalog.selectors import (
     CACHE_TTL,
@@ -42,7 +42,6 @@ from .selectors import BROWSE_ORDER, WORD_MATCH_MIN, normalise_query, offers_liv
 OFFERS_PER_STORE = 3  # a store's first offers in listing order go into the table
 LIMITS = {"store": 4, "category": 3, "offer": 5}
 MAX_SCAN = 4000  # word positions looked at for the first word of a query (a one-letter prefix matches many)
-GENERATION_MAX_AGE = 1.0
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -155,7 +154,7 @@ _lock = threading.Lock()
 
 def suggestion_table() -> SuggestionTable:
     """The table of the current listing generation: from this process's memory, else Redis, else built."""
-    generation = listing_generation(max_age=GENERATION_MAX_AGE)
+    generation = listing_generation(max_age=PAGE_MAX_AGE)
     table = _memo.get(generation)
     if table is not None:
         return table
