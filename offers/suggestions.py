@@ -3,7 +3,7 @@ shopper has typed so far ("sho" -> Shoppers Stop, Footwear via its keyword "shoe
 shoes").
 
 Answered from a small suggestion table held in memory: every listed store and category (name and search
-keywords) and each store's first few live offers in listing order. The table is built once per listing
+keywords) and the first live offers in listing order. The table is built once per listing
 generation (four queries: stores, their commissions, category keywords, offers), kept in Redis for the other
 processes and in this process's memory, so a suggestion costs no database query at all; only a query whose
 words match nothing is retried once with its longest word corrected against the search word list (one indexed
@@ -15,13 +15,12 @@ from __future__ import annotations
 import bisect
 import re
 import threading
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 
@@ -39,9 +38,12 @@ from catalog.selectors import (
 
 from .selectors import BROWSE_ORDER, WORD_MATCH_MIN, normalise_query, offers_live
 
-OFFERS_PER_STORE = 3  # a store's first offers in listing order go into the table
+TABLE_OFFERS = 3000  # the first live offers in listing order go into the table
+_SLUG_PLACEHOLDER = "slug-placeholder"
+_UUID_PLACEHOLDER = uuid.UUID(int=0)
 LIMITS = {"store": 4, "category": 3, "offer": 5}
-MAX_SCAN = 4000  # word positions looked at for the first word of a query (a one-letter prefix matches many)
+MAX_SCAN = 1500  # word positions looked at for the first word of a query (a one-letter prefix matches many)
+BUILD_LOCK_SECONDS = 30
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -119,26 +121,30 @@ def _prefixes(words: list[str]) -> list[str]:
 def _build() -> SuggestionTable:
     table = SuggestionTable()
     now = timezone.now()
+    # URLs from one reverse() each and the slug put in (reverse() per entry dominated the build)
+    store_url = reverse("store", args=[_SLUG_PLACEHOLDER])
+    category_url = reverse("category", args=[_SLUG_PLACEHOLDER])
     stores = list(merchants_listed().order_by("-priority", "name"))
     commissions = commissions_by_merchant(s.pk for s in stores)
     for s in stores:
         rate = merchant_headline_rate(s, commissions=commissions.get(s.pk, [])).display
-        url = reverse("store", args=[s.slug])
+        url = store_url.replace(_SLUG_PLACEHOLDER, s.slug)
         table.add(Suggestion("store", s.name, url, rate), s.name, s.search_keywords)
     tree = category_tree()
     for node, keywords in _category_keywords(tree):
         parent = tree.by_id.get(node.parent_id) if node.parent_id else None
-        url = reverse("category", args=[node.slug])
+        url = category_url.replace(_SLUG_PLACEHOLDER, node.slug)
         table.add(Suggestion("category", node.name, url, parent.name if parent else ""), node.name, keywords)
+    # The first offers in listing order (featured first, then ending soonest): one scan of idx_offers_browse.
     first_offers = (
         offers_live(now=now)
-        .annotate(place=Window(RowNumber(), partition_by=[F("merchant_id")], order_by=BROWSE_ORDER))
-        .filter(place__lte=OFFERS_PER_STORE)
+        .order_by(*BROWSE_ORDER)
         .select_related("merchant")
-        .only("uuid", "title", "expires_at", "is_featured", "merchant__name", "merchant__priority")
+        .only("uuid", "title", "expires_at", "is_featured", "merchant__name")[:TABLE_OFFERS]
     )
-    for o in sorted(first_offers, key=lambda o: (not o.is_featured, -o.merchant.priority, o.pk)):
-        url = reverse("offer", args=[o.uuid])
+    offer_url = reverse("offer", args=[_UUID_PLACEHOLDER])
+    for o in first_offers:
+        url = offer_url.replace(str(_UUID_PLACEHOLDER), str(o.uuid))
         table.add(Suggestion("offer", o.title, url, o.merchant.name, o.expires_at), o.title)
     return table.finish()
 
@@ -153,7 +159,9 @@ _lock = threading.Lock()
 
 
 def suggestion_table() -> SuggestionTable:
-    """The table of the current listing generation: from this process's memory, else Redis, else built."""
+    """The table of the current listing generation: from this process's memory, else Redis, else built. While
+    another process builds a new generation's table, this one keeps answering from its previous table (a few
+    seconds at most), so that a listing change does not make every process build at once."""
     generation = listing_generation(max_age=PAGE_MAX_AGE)
     table = _memo.get(generation)
     if table is not None:
@@ -161,6 +169,9 @@ def suggestion_table() -> SuggestionTable:
     key = f"offers:suggest:{generation}"
     table = cache.get(key)
     if table is None:
+        previous = next(iter(_memo.values()), None)
+        if previous is not None and not cache.add(f"{key}:building", 1, BUILD_LOCK_SECONDS):
+            return previous
         table = _build()
         cache.set(key, table, CACHE_TTL)
     with _lock:
