@@ -8,7 +8,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import setup_databases, teardown_databases
 
+from catalog.cache import forget_local_generation
 from couponali.db import as_owner, grant_app_privileges
+from offers import pagecache
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +32,9 @@ def django_db_setup(request, django_test_environment, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
-    """Each test starts with an empty cache/rate-limit store (the test settings use their own Redis db)."""
+    """Each test starts with an empty cache/rate-limit store (the test settings use their own Redis db), and
+    without the per-process copies kept beside it (the listing generation, the page cache)."""
     cache.clear()
+    forget_local_generation()
+    pagecache.forget_local()
     yield

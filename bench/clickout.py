@@ -70,8 +70,15 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.P
     raise SystemExit("gunicorn did not answer within 60 s")
 
 
-def wrk(url: str, *, seconds: int, connections: int, threads: int, paths: Path | None = None, delay_ms=0) -> dict:
-    env = {**os.environ, "WRK_PATHS": str(paths) if paths else "", "WRK_DELAY_MS": str(int(delay_ms))}
+def wrk(
+    url: str, *, seconds: int, connections: int, threads: int, paths: Path | None = None, delay_ms=0, cookie: str = ""
+) -> dict:
+    env = {
+        **os.environ,
+        "WRK_PATHS": str(paths) if paths else "",
+        "WRK_DELAY_MS": str(int(delay_ms)),
+        "WRK_COOKIE": cookie,
+    }
     out = subprocess.run(
         [
             "wrk",

@@ -1,4 +1,4 @@
--- wrk script for bench/clickout.py: rotates over the paths in $WRK_PATHS (one per line; a single path if the
+-- wrk script for bench/clickout.py and bench/pages.py: rotates over the paths in $WRK_PATHS (one per line; a single path if the
 -- variable names none), sends a phone's User-Agent, optionally waits $WRK_DELAY_MS between a connection's
 -- requests (to hold a lower rate), counts answers by status, and prints one JSON line at the end.
 local paths = {}
@@ -20,6 +20,9 @@ function init(args)
   if #paths == 0 then table.insert(paths, wrk.path) end
   counter = math.random(#paths)
   wrk.headers["User-Agent"] = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/130.0 Mobile Safari/537.36"
+  -- a signed-in shopper's cookies (bench/pages.py), when given
+  local cookie = os.getenv("WRK_COOKIE")
+  if cookie and cookie ~= "" then wrk.headers["Cookie"] = cookie end
 end
 
 function request()

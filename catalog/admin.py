@@ -112,7 +112,7 @@ class StoreScopedAdminMixin:
 class CategoryAdmin(ListingCacheAdminMixin, SoftDeleteAdmin):
     list_display = ("name", "slug", "parent", "type", "display_order", "is_featured", "is_active")
     list_filter = ("type", "is_featured", "is_active", "parent")
-    search_fields = ("name", "slug", "description")
+    search_fields = ("name", "slug", "description", "search_keywords")
     prepopulated_fields = {"slug": ("name",)}
     list_editable = ("display_order", "is_featured", "is_active")
 
@@ -205,7 +205,7 @@ class MerchantAdmin(StoreScopedAdminMixin, ListingCacheAdminMixin, SoftDeleteAdm
         "priority",
     )
     list_filter = ("affiliate_network", "is_active", "is_featured", "default_cashback_type")
-    search_fields = ("name", "slug", "website_url", "affiliate_id")
+    search_fields = ("name", "slug", "website_url", "affiliate_id", "search_keywords")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [MerchantCommissionInline]
 

@@ -21,6 +21,9 @@ from django.core.cache import cache
 from django.db import transaction
 
 GENERATION_KEY = "listing:generation"
+# How old a per-process copy of the token the shopper pages (their cached data, the page cache, the typeahead)
+# may read: a change made in another process reaches them within this time, one made here at once.
+PAGE_MAX_AGE = 1.0
 
 _lock = threading.Lock()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.db.models import Q
 
@@ -40,6 +41,16 @@ class Category(SoftDeleteModel, TimeStampedModel):
     seo_title = models.CharField(max_length=255, null=True, blank=True)
     seo_description = models.TextField(null=True, blank=True)
     seo_keywords = models.TextField(null=True, blank=True)
+    # Not in the seed: the words shoppers type for this category besides its name (products, brands, synonyms,
+    # everyday and misspelt words: "sneakers, trainers, chappals"), matched by search and suggestions with
+    # English stemming; edited in the admin.
+    search_keywords = models.TextField(
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Comma-separated words shoppers search for, besides the name: products, brands, synonyms "
+        "(e.g. shoes, sneakers, trainers). Plural and singular both match.",
+    )
 
     class Meta:
         db_table = "categories"
@@ -52,6 +63,7 @@ class Category(SoftDeleteModel, TimeStampedModel):
             models.Index(fields=["type"], name="idx_categories_type", condition=Q(is_active=models.Value(True))),
             # Search: typo-tolerant name matching (pg_trgm).
             GinIndex(OpClass("name", name="gin_trgm_ops"), name="idx_categories_name_trgm"),
+            GinIndex(SearchVector("search_keywords", config="english"), name="idx_categories_keywords"),
         ]
 
     def __str__(self) -> str:
@@ -83,6 +95,16 @@ class Merchant(SoftDeleteModel, TimeStampedModel):
     priority = models.IntegerField(default=0, db_default=0)
     seo_title = models.CharField(max_length=255, null=True, blank=True)
     seo_description = models.TextField(null=True, blank=True)
+    # Not in the seed: the words shoppers type for this store besides its name (products, brands, synonyms,
+    # everyday and misspelt words: "sneakers, trainers, chappals"), matched by search and suggestions with
+    # English stemming; edited in the admin.
+    search_keywords = models.TextField(
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Comma-separated words shoppers search for, besides the name: products, brands, synonyms "
+        "(e.g. shoes, sneakers, trainers). Plural and singular both match.",
+    )
     # Not in the seed: days after which a pending cashback of this store may be auto-confirmed (the store page's
     # "confirmed within N days").
     validation_days = models.PositiveIntegerField(default=60, db_default=60)
@@ -104,6 +126,7 @@ class Merchant(SoftDeleteModel, TimeStampedModel):
             models.Index(fields=["is_active"], name="idx_merchants_active", condition=Q(deleted_at__isnull=True)),
             # Search: typo-tolerant name matching (pg_trgm): "flipcart" finds Flipkart.
             GinIndex(OpClass("name", name="gin_trgm_ops"), name="idx_merchants_name_trgm"),
+            GinIndex(SearchVector("search_keywords", config="english"), name="idx_merchants_keywords"),
         ]
 
     def __str__(self) -> str:

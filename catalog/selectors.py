@@ -24,7 +24,7 @@ from guardian.models import UserObjectPermission
 
 from couponali.money import PAISA, format_inr
 
-from .cache import listing_generation
+from .cache import PAGE_MAX_AGE, listing_generation
 from .models import CashbackType, Category, Merchant, MerchantCommission
 
 HUNDRED = Decimal("100")
@@ -320,7 +320,7 @@ def category_tree() -> CategoryTree:
     """The listed categories as a tree (children in display order). Cached in Redis per listing generation (a
     miss is one query) and kept per process for the current generation, so pages that ask several times read it
     once."""
-    generation = listing_generation()
+    generation = listing_generation(max_age=PAGE_MAX_AGE)
     memo = _tree_memo.get(generation)
     if memo is not None and time.monotonic() - memo[1] < CACHE_TTL:
         return memo[0]

@@ -7,6 +7,7 @@ import json
 from django.db import transaction
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
 
 from couponali import request_context, rls
 from couponali.api_error_format import error_json
@@ -99,8 +100,18 @@ class RejectNulBytesMiddleware:
         return HttpResponse(render_to_string("400.html", {"message": message}), status=400)
 
 
+def _reads_no_protected_table(request) -> bool:
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    return getattr(match.func, rls.NO_PROTECTED_TABLES, False)
+
+
 class RowLevelSecurityMiddleware:
-    """Run each request in one transaction that tells PostgreSQL whom it acts for (see couponali.rls).
+    """Run each request in one transaction that tells PostgreSQL whom it acts for (see couponali.rls), except
+    the GET/HEAD requests of views marked rls.no_protected_tables (the public catalogue pages), which run in
+    autocommit.
 
     Like ATOMIC_REQUESTS, a response of 500 or more rolls the request's writes back. Must come after
     AuthenticationMiddleware.
@@ -117,6 +128,9 @@ class RowLevelSecurityMiddleware:
 
     def __call__(self, request):
         if request.path in self.exempt_paths or request.path.startswith(self.exempt_prefixes):
+            return self.get_response(request)
+        if request.method in ("GET", "HEAD") and _reads_no_protected_table(request):
+            # Public pages (rls.no_protected_tables): no transaction, so no BEGIN/set_config/COMMIT round trips.
             return self.get_response(request)
         user = getattr(request, "user", None)
         authenticated = bool(user is not None and user.is_authenticated)

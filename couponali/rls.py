@@ -40,6 +40,20 @@ PROTECTED_TABLES: dict[str, str] = {
 }
 
 
+# The attribute no_protected_tables() sets on a view.
+NO_PROTECTED_TABLES = "rls_no_protected_tables"
+
+
+def no_protected_tables(view):
+    """Mark a view whose GET and HEAD requests read no table under row-level security and write nothing to the
+    database: couponali.middleware.RowLevelSecurityMiddleware then runs them in autocommit, without the
+    per-request transaction (BEGIN, set_config, COMMIT: a round trip each). Whatever such a view reads is the
+    same for every user as far as PostgreSQL is concerned; a protected table read without the scope shows no
+    rows at all (the policies treat unset settings as nobody), so a mistake hides rows, never reveals them."""
+    setattr(view, NO_PROTECTED_TABLES, True)
+    return view
+
+
 def tables_visible_to(user) -> tuple[str, ...]:
     """The protected tables whose rows of other users this user may see: for active staff, each table
     whose model they may view (Django's rule: the view or the change permission). Answered from the user's

@@ -175,3 +175,147 @@ STAFF = [
     ("DEMO_ANALYST_EMAIL", "Anil Analyst", ("analyst",), (), ()),
     ("DEMO_BRAND_EMAIL", "Meera Merchant", ("merchant-manager",), ("partnerships",), ("myntra", "ajio")),
 ]
+
+# Search keywords (catalog's search_keywords, editable in the admin): the everyday words shoppers type for a
+# category or store besides its name. English stemming matches plurals ("shoe" finds "shoes").
+CATEGORY_KEYWORDS = {
+    "fashion": "clothes, clothing, apparel, dresses, tshirts, jeans, kurtas, ethnic wear",
+    "mens-fashion": "shirts, tshirts, jeans, trousers, kurtas, menswear",
+    "womens-fashion": "sarees, kurtis, kurtas, dresses, lehengas, tops, womenswear",
+    "footwear": "shoes, sneakers, trainers, sandals, chappals, slippers, heels, boots, running shoes",
+    "electronics": "gadgets, tv, television, headphones, earbuds, smartwatch, speakers, camera",
+    "mobiles": "mobile, phone, smartphone, iphone, android, tablet, ipad, galaxy, charger",
+    "laptops": "laptop, notebook, macbook, computer, pc, monitor, keyboard, mouse",
+    "beauty": "makeup, lipstick, skincare, haircare, perfume, grooming, cosmetics",
+    "food": "pizza, burger, biryani, restaurant, food delivery, meals, dinner, lunch, dominos, cafe",
+    "travel": "trip, holiday, vacation, tour, bus, train, cab",
+    "flights": "flight, airfare, air tickets, airline",
+    "hotels": "hotel, room, stay, resort, homestay",
+    "grocery": "groceries, vegetables, fruits, milk, atta, dal, rice, instant delivery",
+    "home-kitchen": "furniture, sofa, bed, mattress, decor, kitchen, cookware, appliances",
+    "health": "medicine, medicines, pharmacy, lab test, vitamins, supplements, protein",
+    "recharge": "recharge, mobile recharge, prepaid, postpaid, dth, electricity bill, bill payment, fastag",
+    "books-education": "books, course, courses, exam, test prep, learning, tuition",
+    "kids": "toys, baby, diapers, kids clothes, school",
+    "sports": "gym, fitness, running, cycling, cricket, football, yoga, sportswear",
+    "entertainment": "movies, movie tickets, events, concerts, ott, streaming",
+    "jewellery": "jewelry, gold, diamond, rings, earrings, necklace, silver",
+}
+
+STORE_KEYWORDS = {
+    "amazon": "iphone, mobiles, electronics, books, groceries, fashion, shoes",
+    "flipkart": "iphone, mobiles, smartphone, electronics, tv, fashion, shoes",
+    "myntra": "clothes, shoes, sneakers, fashion, kurtas",
+    "ajio": "clothes, shoes, sneakers, fashion",
+    "nykaa": "makeup, lipstick, skincare, beauty",
+    "swiggy": "pizza, burger, biryani, food delivery, instamart, groceries",
+    "zomato": "pizza, burger, biryani, food delivery, restaurant, dining",
+    "croma": "iphone, mobiles, tv, laptop, appliances",
+    "reliance-digital": "iphone, mobiles, tv, laptop, appliances",
+    "vijay-sales": "iphone, mobiles, tv, laptop, appliances",
+    "boat": "earbuds, headphones, speakers, smartwatch",
+    "noise": "smartwatch, earbuds, headphones",
+    "samsung": "galaxy, mobiles, smartphone, tv",
+    "oneplus": "mobiles, smartphone, earbuds",
+    "xiaomi": "redmi, mobiles, smartphone",
+    "bata": "shoes, sandals, chappals, footwear",
+    "puma": "shoes, sneakers, running shoes, sportswear",
+    "adidas": "shoes, sneakers, running shoes, sportswear",
+    "nike": "shoes, sneakers, running shoes, sportswear",
+    "decathlon": "running shoes, cycling, gym, fitness, sports",
+    "paytm": "recharge, mobile recharge, dth, electricity bill, fastag",
+    "mobikwik": "recharge, mobile recharge, bill payment",
+    "airtel": "recharge, prepaid, postpaid, broadband, dth",
+    "bigbasket": "groceries, vegetables, fruits",
+    "blinkit": "groceries, instant delivery",
+    "zepto": "groceries, instant delivery",
+    "pharmeasy": "medicines, pharmacy, lab test",
+    "makemytrip": "flights, hotels, holidays, bus",
+    "bookmyshow": "movies, movie tickets, events",
+    "lenskart": "glasses, spectacles, sunglasses, contact lenses",
+    "tanishq": "gold, jewelry, rings",
+    "firstcry": "baby, toys, diapers",
+}
+
+# Offer copy the way real stores write it, per store category (the category's parent when it has none):
+# (offer type, title, description). {m} is the store name; a store gets its category's entries first, then the
+# general OFFER_TEMPLATES titles, up to OFFERS_PER_STORE offers.
+OFFER_COPY = {
+    "footwear": [
+        (
+            "code",
+            "Flat 40% off on running shoes",
+            "Running and training shoes from top brands at {m}. Use the code at checkout.",
+        ),
+        ("deal", "Sneakers starting at ₹999", "Casual sneakers and canvas shoes for men and women at {m}."),
+        ("sale", "Buy 2 pairs, get extra 15% off on shoes", "Mix and match sandals, chappals and shoes at {m}."),
+    ],
+    "fashion": [
+        ("deal", "Min. 50% off on kurtas and ethnic wear", "Festive kurtas, kurtis and sets at {m}."),
+        (
+            "code",
+            "Flat ₹500 off on shoes and sneakers above ₹2,499",
+            "Top sneaker brands at {m}. Use the code at checkout.",
+        ),
+        ("sale", "End of Season Sale: up to 80% off on 5,000+ brands", "Clothes, shoes and accessories at {m}."),
+    ],
+    "electronics": [
+        ("deal", "Up to ₹6,000 off on iPhone 16", "Instant bank discount on the iPhone 16 and iPhone 16 Plus at {m}."),
+        ("code", "Extra ₹1,000 off on smart TVs", "4K smart TVs from 32 to 65 inches at {m}."),
+        ("deal", "Earbuds and headphones from ₹799", "Wireless earbuds, neckbands and headphones at {m}."),
+    ],
+    "mobiles": [
+        ("deal", "Up to ₹6,000 off on iPhone 16", "Exchange offers and bank discounts on the iPhone 16 range at {m}."),
+        ("sale", "Smartphones from ₹6,999 with no-cost EMI", "5G smartphones with no-cost EMI on {m}."),
+    ],
+    "laptops": [
+        ("deal", "Student laptops from ₹29,990", "Thin and light laptops for college at {m}."),
+        ("code", "Extra ₹3,000 off on gaming laptops", "Gaming laptops with RTX graphics at {m}."),
+    ],
+    "food": [
+        ("deal", "Buy 1 Get 1 on medium pizzas", "Order two medium pizzas on {m} and pay for one."),
+        ("code", "60% off up to ₹120 on your first food order", "Biryani, burgers and pizza delivered by {m}."),
+        ("deal", "Free delivery on orders above ₹199", "No delivery fee from your favourite restaurants on {m}."),
+    ],
+    "recharge": [
+        ("code", "Mobile recharge cashback: flat ₹50 on ₹299 and above", "Prepaid mobile recharge on {m}."),
+        ("deal", "DTH recharge: 5% cashback", "Tata Play, Airtel Digital TV and Dish TV recharges on {m}."),
+        ("deal", "Electricity bill payment: up to ₹100 cashback", "Pay your electricity bill on {m}."),
+    ],
+    "travel": [
+        ("code", "Up to 12% off on domestic flights", "Book domestic flights on {m}. Use the code at checkout."),
+        ("deal", "Hotels from ₹999 a night", "Budget and premium hotels across India on {m}."),
+    ],
+    "grocery": [
+        ("code", "Flat ₹150 off on your first grocery order", "Fruits, vegetables and daily needs from {m}."),
+        ("deal", "Up to 40% off on atta, rice and dal", "Monthly staples at low prices on {m}."),
+    ],
+    "beauty": [
+        ("code", "Buy 1 Get 1 on lipsticks", "Matte and liquid lipsticks at {m}."),
+        ("deal", "Up to 50% off on skincare", "Serums, sunscreens and moisturisers at {m}."),
+    ],
+    "health": [
+        ("code", "Flat 25% off on medicines", "Order medicines online from {m}. Prescription needed where applicable."),
+        ("deal", "Full body lab test at ₹999", "Home sample collection by {m}."),
+    ],
+    "home-kitchen": [
+        ("sale", "Up to 60% off on sofas and beds", "Furniture for every room at {m}."),
+        ("deal", "Cookware from ₹499", "Pans, pressure cookers and kitchen tools at {m}."),
+    ],
+    "sports": [
+        ("deal", "Running shoes from ₹1,499", "Shoes for running, gym and walking at {m}."),
+        ("code", "Extra 10% off on fitness gear", "Yoga mats, dumbbells and cycles at {m}."),
+    ],
+    "entertainment": [
+        ("code", "Buy 1 Get 1 movie ticket", "Book two movie tickets on {m} and pay for one."),
+    ],
+    "kids": [
+        ("deal", "Up to 50% off on toys", "Toys and games for every age at {m}."),
+    ],
+    "jewellery": [
+        ("deal", "Up to 25% off on diamond jewellery making charges", "Rings, earrings and necklaces at {m}."),
+    ],
+    "books-education": [
+        ("code", "Flat 30% off on test prep courses", "Online courses and test prep on {m}."),
+    ],
+}

@@ -18,8 +18,11 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
+from django.urls import Resolver404, resolve
 
-from . import views
+from couponali.ratelimit import client_ip_address
+
+from . import pagecache, services, views
 
 # The same shape as the URL pattern's uuid converter (django.urls.converters.UUIDConverter).
 _OFFER_PATH = re.compile(r"/go/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/")
@@ -47,3 +50,36 @@ class ClickoutLeanPathMiddleware:
         except (DisallowedHost, ValueError):
             return None  # the full path answers (400 / 404)
         return views.click_out_lean(request, offer_uuid)
+
+
+class PublicPageCacheMiddleware:
+    """Answer anonymous GETs of the public catalogue pages from the page cache (offers.pagecache), before
+    sessions, authentication, CSRF, the RLS scope and the view; store the responses that may be shared."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not pagecache.request_may_use_cache(request):
+            return self.get_response(request)
+        try:
+            match = resolve(request.path_info)
+            key = pagecache.page_key(request)
+        except (Resolver404, DisallowedHost):
+            return self.get_response(request)
+        if not getattr(match.func, pagecache.PAGE_CACHE, False):
+            return self.get_response(request)
+        entry = pagecache.lookup(key)
+        if entry is not None:
+            if entry.offer_ids:
+                services.impressions_record(
+                    entry.offer_ids,
+                    user_id=None,
+                    ip_address=client_ip_address(request),
+                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                )
+            return pagecache.response_for(entry)
+        response = self.get_response(request)
+        if request.method == "GET" and pagecache.storable(request, response):
+            pagecache.store(key, request, response)
+        return response

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity, TrigramWordSimilarity
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    TrigramSimilarity,
+    TrigramWordSimilarity,
+)
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
@@ -37,7 +43,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from catalog.cache import listing_generation
+from catalog.cache import PAGE_MAX_AGE, listing_generation
 from catalog.logos import logo_src
 from catalog.models import Merchant, MerchantCommission
 from catalog.selectors import (
@@ -59,6 +65,8 @@ from .models import Offer
 if TYPE_CHECKING:  # the stubs' helper for annotated rows (django-stubs-ext is a dev dependency)
     from django_stubs_ext import WithAnnotations
 
+T = TypeVar("T")
+
 PER_PAGE = 24
 MAX_PAGE = 400  # the deepest numbered page of a listing or search (pages and API)
 HOME_SECTION_SIZE = 12
@@ -66,6 +74,7 @@ ENDING_SOON = timedelta(days=3)
 STORE_MATCH_MIN = 0.4  # trigram score for a store or category to count as a search hit
 MAX_QUERY_LENGTH = 100
 WORD_MATCH_MIN = 0.45  # trigram similarity for a query word to be corrected to a known word
+KEYWORD_SCORE = 0.6  # a store or category found by its search keywords ranks after a close name match
 # Featured first, then ending soonest: the order of idx_offers_browse, so listing pages read one page of rows.
 BROWSE_ORDER = ("-is_featured", F("expires_at").asc(nulls_last=True), "id")
 
@@ -244,20 +253,26 @@ def _home_data(now: datetime) -> HomeData:
     )
 
 
-def home_data() -> HomeData:
-    """The home page sections, cached in Redis per listing generation. An entry lives at most until the first of
-    its offers expires (and the expiry job bumps the generation too), so it never shows an expired offer."""
-    key = f"offers:home:{listing_generation()}"
+def _listing_cached(key: str, build: Callable[[datetime], T], cards: Callable[[T], Iterable[OfferCard]]) -> T:
+    """Page data cached in Redis per listing generation. An entry lives at most until the first of its offers
+    expires (and the expiry job bumps the generation too), so it never shows an expired offer."""
+    key = f"{key}:{listing_generation(max_age=PAGE_MAX_AGE)}"
     data = cache.get(key)
     if data is None:
         now = timezone.now()
-        data = _home_data(now)
-        expiries = [c.expires_at for c in (*data.featured, *data.exclusive, *data.ending_soon) if c.expires_at]
+        data = build(now)
+        expiries = [c.expires_at for c in cards(data) if c.expires_at]
         ttl = CACHE_TTL
         if expiries:
-            ttl = max(1, min(ttl, int((min(expiries) - now).total_seconds())))
-        cache.set(key, data, ttl)
+            ttl = min(ttl, int((min(expiries) - now).total_seconds()))
+        if ttl >= 1:
+            cache.set(key, data, ttl)
     return data
+
+
+def home_data() -> HomeData:
+    """The home page sections, cached per listing generation (_listing_cached)."""
+    return _listing_cached("offers:home", _home_data, lambda data: (*data.featured, *data.exclusive, *data.ending_soon))
 
 
 # ---------------------------------------------------------------- stores
@@ -280,7 +295,7 @@ def _letter(name: str) -> str:
 def stores_a_to_z() -> StoresIndex:
     """Every listed store grouped by initial, with its headline cashback and live offer count. Two queries on a
     miss; cached per listing generation."""
-    key = f"offers:stores-az:{listing_generation()}"
+    key = f"offers:stores-az:{listing_generation(max_age=PAGE_MAX_AGE)}"
     data = cache.get(key)
     if data is None:
         now = timezone.now()
@@ -324,7 +339,15 @@ def _own_offer_rates(merchant: Merchant, now: datetime) -> list[CashbackRate]:
 
 
 def store_page(*, merchant: Merchant, page: int = 1, offer_type: str = "") -> StorePage:
-    now = timezone.now()
+    """A store page's offers, rates and similar stores, cached per listing generation (_listing_cached)."""
+    return _listing_cached(
+        f"offers:store:{merchant.pk}:{page}:{offer_type}",
+        lambda now: _store_page(merchant=merchant, page=page, offer_type=offer_type, now=now),
+        lambda data: data.offers,
+    )
+
+
+def _store_page(*, merchant: Merchant, page: int, offer_type: str, now: datetime) -> StorePage:
     qs = offers_live(now=now).filter(merchant=merchant)
     if offer_type:
         qs = qs.filter(offer_type=offer_type)
@@ -377,8 +400,16 @@ class CategoryPage:
 
 
 def category_page(*, node: CategoryNode, page: int = 1, offer_type: str = "") -> CategoryPage:
+    """A category page's offers and stores, cached per listing generation (_listing_cached)."""
+    return _listing_cached(
+        f"offers:category:{node.id}:{page}:{offer_type}",
+        lambda now: _category_page(node=node, page=page, offer_type=offer_type, now=now),
+        lambda data: data.offers,
+    )
+
+
+def _category_page(*, node: CategoryNode, page: int, offer_type: str, now: datetime) -> CategoryPage:
     tree = category_tree()
-    now = timezone.now()
     ids = node.descendant_ids()
     qs = offers_live(now=now).filter(category_id__in=ids)
     if offer_type:
@@ -404,7 +435,7 @@ def category_page(*, node: CategoryNode, page: int = 1, offer_type: str = "") ->
 
 def categories_index() -> list[tuple[CategoryNode, int]]:
     """Top-level categories (with their children) and each one's live offer count, subtree included. Cached."""
-    key = f"offers:categories:{listing_generation()}"
+    key = f"offers:categories:{listing_generation(max_age=PAGE_MAX_AGE)}"
     data = cache.get(key)
     if data is None:
         tree = category_tree()
@@ -428,9 +459,21 @@ def offer_for_page(*, offer_uuid: uuid.UUID) -> Offer | None:
 
 
 def offer_alternatives(*, merchant_id: int | None, category_id: int | None, exclude_id: int | None = None, limit=8):
-    """Live offers to show instead of a gone one: the same store's, else the same category's, else featured ones.
-    At most three queries plus the commissions."""
-    live = offers_live().select_related("merchant")
+    """Live offers to show beside an offer or instead of a gone one: the same store's, else the same category's,
+    else featured ones. At most three queries plus the commissions, cached per listing generation."""
+    return _listing_cached(
+        f"offers:alternatives:{merchant_id}:{category_id}:{exclude_id}:{limit}",
+        lambda now: _offer_alternatives(
+            merchant_id=merchant_id, category_id=category_id, exclude_id=exclude_id, limit=limit, now=now
+        ),
+        lambda cards: cards,
+    )
+
+
+def _offer_alternatives(
+    *, merchant_id: int | None, category_id: int | None, exclude_id: int | None, limit: int, now: datetime
+) -> list[OfferCard]:
+    live = offers_live(now=now).select_related("merchant")
     if exclude_id is not None:
         live = live.exclude(pk=exclude_id)
     rows: list[Offer] = []
@@ -466,6 +509,7 @@ class SearchResults:
 
 _SPACES = re.compile(r"\s+")
 _WORDS = re.compile(r"[^\W\d_]{4,}")
+_TOKENS = re.compile(r"[^\W_]+")
 
 
 def normalise_query(*, raw: str) -> str:
@@ -487,26 +531,36 @@ def _name_match(q: str) -> Q:
     return Q(name__trigram_similar=q) | Q(name__trigram_word_similar=q)
 
 
-# Categories matched by name and corrections for the query's unknown words, in one round trip. Both use the
-# pg_trgm GIN indexes (categories.name, offer_search_words.word); `%` keeps pg_trgm's similarity threshold.
+# Categories matched by name (pg_trgm) or by their search keywords (English stemming), and corrections for the
+# query's unknown words, in one round trip. Keywords match any one word of the query, as typed or corrected
+# ("sneekers" -> sneakers -> Footwear). `%%` keeps pg_trgm's similarity threshold.
 _SUGGEST_SQL = """
+WITH unknown AS (
+    SELECT w.input, best.word AS known, coalesce(best.score, 0) AS score
+      FROM unnest(%(words)s::text[]) AS w(input)
+      LEFT JOIN LATERAL (
+            SELECT s.word, similarity(s.word, w.input)::float AS score
+              FROM offer_search_words s
+             WHERE s.word %% w.input
+             ORDER BY 2 DESC, s.ndoc DESC
+             LIMIT 1) best ON true
+     WHERE NOT EXISTS (SELECT 1 FROM offer_search_words k WHERE k.word = w.input)
+), keywords AS (
+    SELECT websearch_to_tsquery('english', %(any)s || coalesce(
+               (SELECT ' or ' || string_agg(known, ' or ') FROM unknown WHERE score >= %(word_min)s), '')) AS q
+)
 (SELECT 'category', c.id, c.name,
-        GREATEST(similarity(c.name, %(q)s), word_similarity(%(q)s, c.name), word_similarity(c.name, %(q)s))::float
-   FROM categories c
+        GREATEST(similarity(c.name, %(q)s), word_similarity(%(q)s, c.name), word_similarity(c.name, %(q)s),
+                 CASE WHEN to_tsvector('english'::regconfig, COALESCE(c.search_keywords, '')) @@ keywords.q
+                      THEN %(keyword_score)s ELSE 0 END)::float
+   FROM categories c, keywords
   WHERE c.deleted_at IS NULL AND c.is_active AND c.type IN ('offer', 'both')
-    AND (c.name %% %(q)s OR %(q)s <%% c.name)
+    AND (c.name %% %(q)s OR %(q)s <%% c.name
+         OR to_tsvector('english'::regconfig, COALESCE(c.search_keywords, '')) @@ keywords.q)
   ORDER BY 4 DESC, c.name
   LIMIT 6)
 UNION ALL
-(SELECT 'word', NULL, w.input || ' ' || coalesce(best.word, ''), coalesce(best.score, 0)
-   FROM unnest(%(words)s::text[]) AS w(input)
-   LEFT JOIN LATERAL (
-        SELECT s.word, similarity(s.word, w.input)::float AS score
-          FROM offer_search_words s
-         WHERE s.word %% w.input
-         ORDER BY 2 DESC, s.ndoc DESC
-         LIMIT 1) best ON true
-  WHERE NOT EXISTS (SELECT 1 FROM offer_search_words k WHERE k.word = w.input))
+(SELECT 'word', NULL, input || ' ' || coalesce(known, ''), score FROM unknown)
 UNION ALL
 SELECT 'lexemes', numnode(websearch_to_tsquery('english', %(q)s)),
        CASE WHEN EXISTS (SELECT 1 FROM offer_search_words) THEN 'words' ELSE '' END, NULL
@@ -521,9 +575,22 @@ class _Suggestions:
     has_lexemes: bool  # False when the query is only stop words ("the", "off"): nothing to full-text search
 
 
+def _any_word(q: str) -> str:
+    """The query's words OR-ed, for keyword matching (websearch syntax; signs and quotes dropped, so that
+    "-shoes" cannot turn into "everything but shoes")."""
+    return " or ".join(_TOKENS.findall(q)[:12])
+
+
 def _suggestions(q: str, words: list[str]) -> _Suggestions:
+    params: dict[str, str | float | list[str]] = {
+        "q": q,
+        "words": words,
+        "any": _any_word(q),
+        "word_min": WORD_MATCH_MIN,
+        "keyword_score": KEYWORD_SCORE,
+    }
     with connection.cursor() as cur:
-        cur.execute(_SUGGEST_SQL, {"q": q, "words": words})
+        cur.execute(_SUGGEST_SQL, params)
         rows = cur.fetchall()
     out = _Suggestions(categories=[], corrections={}, has_lexemes=False)
     have_word_list = False
@@ -539,6 +606,20 @@ def _suggestions(q: str, words: list[str]) -> _Suggestions:
     if not have_word_list:  # not built yet: every word would look unknown
         out.corrections = {}
     return out
+
+
+def keyword_query(q: str, corrections: dict[str, str | None]) -> SearchQuery:
+    """Any word of the query, as typed or as corrected, against stores' search keywords."""
+    known = [word for word in corrections.values() if word]
+    return SearchQuery(" or ".join(filter(None, [_any_word(q), *known])), search_type="websearch", config="english")
+
+
+def keywords_match(query: SearchQuery) -> Q:
+    """Stores (or categories) whose search keywords match; served by idx_merchants_keywords."""
+    return Q(keywords_vector=query)
+
+
+KEYWORDS_VECTOR = SearchVector("search_keywords", config="english")  # the expression of idx_merchants_keywords
 
 
 def _word_key(token: str) -> str:
@@ -585,6 +666,36 @@ def _match_and_rank(
     return match, rank
 
 
+def unaccented(q: str) -> str:
+    """The query without accents (PostgreSQL's unaccent: "café" finds cafe); ASCII needs no round trip."""
+    if q.isascii():
+        return q
+    with connection.cursor() as cur:
+        cur.execute("SELECT unaccent(%s)", [q])
+        return cur.fetchone()[0]
+
+
+def stores_matching(
+    q: str, *, corrections: dict[str, str | None], now: datetime, limit: int = 6
+) -> list[WithAnnotations[Merchant, _StoreMatch]]:
+    """Listed stores matching a query by name (pg_trgm, typo tolerant) or by their search keywords (stemmed,
+    any word of the query as typed or corrected), best first, with their live offer count."""
+    keywords = keyword_query(q, corrections)
+    found = keywords_match(keywords)
+    return [
+        m
+        for m in merchants_listed()
+        .annotate(keywords_vector=KEYWORDS_VECTOR)
+        .filter(_name_match(q) | found)
+        .annotate(
+            score=Greatest(_name_score(q), Case(When(found, then=Value(KEYWORD_SCORE)), default=Value(0.0))),
+            live_offers=_live_count_subquery(now),
+        )
+        .order_by("-score", "-priority", "name")[:limit]
+        if m.score >= STORE_MATCH_MIN
+    ]
+
+
 class _StoreMatch(TypedDict):
     """What search() annotates on the stores that match a query by name."""
 
@@ -611,19 +722,13 @@ def search(
     corrections: dict[str, str | None] = {}
     searchable = False
     if q:
-        if not store:
-            stores = [
-                m
-                for m in merchants_listed()
-                .filter(_name_match(q))
-                .annotate(score=_name_score(q), live_offers=_live_count_subquery(now))
-                .order_by("-score", "-priority", "name")[:6]
-                if m.score >= STORE_MATCH_MIN
-            ]
+        q = unaccented(q)
         words = list(dict.fromkeys(w.lower() for w in _WORDS.findall(q)))[:6]
         suggested = _suggestions(q, words)
         corrections = suggested.corrections
         searchable = suggested.has_lexemes or any(corrections.values())
+        if not store:
+            stores = stores_matching(q, corrections=corrections, now=now)
         if not category:
             matched_categories = [
                 tree.by_id[pk] for pk, score in suggested.categories if score >= STORE_MATCH_MIN and pk in tree.by_id

@@ -10,6 +10,7 @@ urlpatterns = [
     path("categories/<slug:slug>/", views.category, name="category"),
     path("offers/<uuid:offer_uuid>/", views.offer_detail, name="offer"),
     path("search/", views.search, name="search"),
+    path("search/suggest/", views.search_suggest, name="search-suggest"),
     path("go/store/<slug:slug>/", views.go_store, name="go-store"),
     path("go/<uuid:offer_uuid>/", views.go_offer, name="go-offer"),
     path("go/store/<slug:slug>/activated/", views.store_activated, name="store-activated"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,10 +19,12 @@ from catalog.models import Merchant
 from catalog.selectors import merchant_listed_by_slug
 from couponali.links import absolute_url
 from couponali.ratelimit import RateLimited, client_ip_address, too_many_requests
+from couponali.rls import no_protected_tables
 
-from . import clickout, selectors, services
+from . import clickout, selectors, services, suggestions
 from .clickout_request import click_write, clickout_limit_hit
 from .models import Offer
+from .pagecache import cached_public_page
 
 MAX_PAGE = selectors.MAX_PAGE
 HERO_SLIDES = 4  # featured offers rotating in the home page's hero
@@ -47,8 +49,13 @@ def _user_id(request: HttpRequest) -> int | None:
 
 
 def _impressions(request: HttpRequest, cards) -> None:
+    ids = [c.id for c in cards]
+    # For the page cache: it counts these impressions again on a hit, and keeps the page no longer than its
+    # first offer stays live.
+    request.shown_offer_ids = ids  # type: ignore[attr-defined]
+    request.shown_until = min((c.expires_at for c in cards if c.expires_at), default=None)  # type: ignore[attr-defined]
     services.impressions_record(
-        [c.id for c in cards],
+        ids,
         user_id=_user_id(request),
         ip_address=client_ip_address(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
@@ -80,6 +87,8 @@ def _page_links(request: HttpRequest, page: int, has_next: bool) -> dict:
 # ---------------------------------------------------------------- pages
 
 
+@no_protected_tables
+@cached_public_page
 @require_GET
 def home(request):
     data = selectors.home_data()
@@ -103,12 +112,16 @@ def home(request):
     )
 
 
+@no_protected_tables
+@cached_public_page
 @require_GET
 def stores(request):
     index = selectors.stores_a_to_z()
     return render(request, "catalog/stores.html", {"index": index, "canonical_url": _canonical(request)})
 
 
+@no_protected_tables
+@cached_public_page
 @require_GET
 def store(request, slug: str):
     merchant = merchant_listed_by_slug(slug)
@@ -132,6 +145,8 @@ def store(request, slug: str):
     )
 
 
+@no_protected_tables
+@cached_public_page
 @require_GET
 def categories(request):
     return render(
@@ -141,6 +156,8 @@ def categories(request):
     )
 
 
+@no_protected_tables
+@cached_public_page
 @require_GET
 def category(request, slug: str):
     node = selectors.category_listed_by_slug(slug=slug)
@@ -164,6 +181,8 @@ def category(request, slug: str):
     )
 
 
+@no_protected_tables
+@cached_public_page
 @require_GET
 def offer_detail(request, offer_uuid: uuid.UUID):
     offer = selectors.offer_for_page(offer_uuid=offer_uuid)
@@ -214,6 +233,8 @@ def _gone(request, *, title: str, merchant: Merchant | None, category_id, exclud
     )
 
 
+@no_protected_tables
+@cached_public_page
 @require_GET
 def search(request):
     page, offer_type = _page(request), _offer_type(request)
@@ -240,6 +261,20 @@ def search(request):
     )
 
 
+@no_protected_tables
+@cached_public_page
+@require_GET
+def search_suggest(request):
+    """GET /search/suggest/?q=: typeahead suggestions (stores, categories, offers) as JSON for static/js/suggest.js.
+    No database query on the usual path (offers.suggestions); the answer may be cached by the browser briefly."""
+    found = suggestions.suggest(raw_query=request.GET.get("q", ""))
+    response = JsonResponse({"query": request.GET.get("q", "")[:100], "suggestions": [s.as_json() for s in found]})
+    response["Cache-Control"] = "public, max-age=60"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@no_protected_tables
 @require_GET
 def robots_txt(request):
     lines = [

@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "cms.middleware.SeoRedirectMiddleware",
     # Anonymous offer click-outs are answered here, before sessions and authentication (offers/middleware.py).
     "offers.middleware.ClickoutLeanPathMiddleware",
+    # Anonymous GETs of the public catalogue pages from the page cache (offers/pagecache.py), before sessions.
+    "offers.middleware.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -597,6 +599,10 @@ GIFTCARD_GUESS_IP_RATE_LIMIT = env.str("GIFTCARD_GUESS_IP_RATE_LIMIT", default="
 GIFTCARD_BATCH_MAX = env.int("GIFTCARD_BATCH_MAX", default=1000)
 GIFTCARD_MAX_VALUE = Decimal(env.str("GIFTCARD_MAX_VALUE", default="10000.00"))
 # ---------------------------------------------------------------- shopper site and click-out
+
+# Seconds a public page served to shoppers who are not signed in is kept in the page cache (offers/pagecache.py):
+# how stale "N used today" may get. Changes to offers, stores and categories show at once (listing generation).
+PAGE_CACHE_TTL = env.int("PAGE_CACHE_TTL", default=60)
 
 # Click-outs per client IP (sliding window in Redis); past it the click-out answers 429 with Retry-After.
 CLICKOUT_RATE_LIMIT = env.str("CLICKOUT_RATE_LIMIT", default="60/minute")

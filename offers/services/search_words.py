@@ -1,4 +1,5 @@
-"""The search word list: the words live offers use, which search corrects unknown query words to."""
+"""The search word list: the words live offers use, and the search keywords of stores and categories, which
+search corrects unknown query words to ("sneekers" -> sneakers)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,25 @@ from django.db import connection, transaction
 
 from offers.models import LISTED_OFFER_SQL
 
-# Set-based in SQL (ts_stat over every listed offer); the listed-offer condition is models.LISTED_OFFER_SQL, which
-# a test ties to OfferQuerySet.listed.
+# Set-based in SQL (ts_stat over every listed offer, plus the keywords of stores and categories that are not
+# deleted); the listed-offer condition is models.LISTED_OFFER_SQL, which a test ties to OfferQuerySet.listed.
 _SEARCH_WORDS = f"""
 INSERT INTO offer_search_words (word, ndoc)
-SELECT word, ndoc FROM ts_stat($q$
-    SELECT to_tsvector('simple', coalesce(o.title, '') || ' ' || coalesce(o.description, ''))
-      FROM offers o JOIN merchants m ON m.id = o.merchant_id
-     WHERE {LISTED_OFFER_SQL}
-$q$)
+SELECT word, sum(ndoc) FROM (
+    SELECT word, ndoc FROM ts_stat($q$
+        SELECT to_tsvector('simple', coalesce(o.title, '') || ' ' || coalesce(o.description, ''))
+          FROM offers o JOIN merchants m ON m.id = o.merchant_id
+         WHERE {LISTED_OFFER_SQL}
+    $q$)
+    UNION ALL
+    SELECT word, ndoc FROM ts_stat($q$
+        SELECT to_tsvector('simple', m.search_keywords) FROM merchants m WHERE m.deleted_at IS NULL
+        UNION ALL
+        SELECT to_tsvector('simple', c.search_keywords) FROM categories c WHERE c.deleted_at IS NULL
+    $q$)
+) found
 WHERE length(word) BETWEEN 4 AND 100 AND word ~ '^[[:alpha:]]+$'
+GROUP BY word
 """  # noqa: S608 - built from a constant of ours, no input in it
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from datetime import datetime
 
 from django import template
 from django.utils import timezone
 
+from catalog.cache import PAGE_MAX_AGE, listing_generation
 from couponali.templatetags.money import inr
 
 register = template.Library()
@@ -42,3 +45,11 @@ register.filter("inr", inr)
 def initials(name: str) -> str:
     words = [w for w in (name or "").replace(".", " ").split() if w[:1].isalnum()]
     return ("".join(w[0] for w in words[:2]) or "?").upper()
+
+
+@register.filter
+def cards_cache_key(cards: Iterable) -> str:
+    """What a cached offer grid (templates/offers/_offer_grid.html) shows besides the viewer: the listing
+    generation (every offer, store and rate) and each card's id and "used today" count."""
+    raw = listing_generation(max_age=PAGE_MAX_AGE) + "|" + ",".join(f"{c.id}:{c.used_today}" for c in cards)
+    return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()

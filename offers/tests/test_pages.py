@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.factories import UserFactory
 from analytics.selectors import trust_figures
+from catalog.cache import listing_changed
 from catalog.factories import CategoryFactory, MerchantCommissionFactory, MerchantFactory
 from couponali.views import error_500
 from offers.factories import OfferFactory
@@ -176,14 +177,17 @@ def test_category_page_includes_subcategory_offers_and_stores(client, catalogue)
 
 
 @pytest.mark.django_db
-def test_offer_page_reveals_the_code_and_expired_ones_get_the_friendly_page(client):
+def test_offer_page_reveals_the_code_and_expired_ones_get_the_friendly_page(client, django_capture_on_commit_callbacks):
     offer = OfferFactory(title="Extra 10% off", coupon_code="TEN10", terms_conditions="One use per user.")
     sibling = OfferFactory(merchant=offer.merchant, title="Another live one")
     page = html(client.get(f"/offers/{offer.uuid}/"))
     assert "Extra 10% off" in page and "Another live one" in page and "One use per user." in page
     revealed = html(client.get(f"/offers/{offer.uuid}/?reveal=1"))
     assert '<code class="coupon-code">TEN10</code>' in revealed and f'href="/go/{offer.uuid}/activated/"' in revealed
-    Offer.objects.filter(pk=offer.pk).update(expires_at=timezone.now() - timedelta(days=1))
+    # changed the way every service, admin action and job changes an offer: with a new listing generation
+    with django_capture_on_commit_callbacks(execute=True):
+        Offer.objects.filter(pk=offer.pk).update(expires_at=timezone.now() - timedelta(days=1))
+        listing_changed()
     gone = client.get(f"/offers/{offer.uuid}/")
     assert gone.status_code == 410
     assert "This offer has expired" in gone.content.decode() and "Another live one" in gone.content.decode()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 
 from catalog.factories import CategoryFactory, MerchantFactory
 from offers.factories import OfferFactory
@@ -151,3 +154,51 @@ def test_search_words_list_only_words_of_live_offers(shops):
     assert {"running", "shoes", "kurtas", "festive"} <= words
     assert "invisibleword" not in words and "40" not in words
     assert search_words_refresh() == len(words)  # runs again cleanly
+
+
+@pytest.mark.django_db
+def test_stores_and_categories_are_found_by_their_search_keywords_with_stemming_and_typos(shops):
+    # given keywords staff wrote in the admin
+    shops["footwear"].search_keywords = "shoes, sneakers, trainers, chappals"
+    shops["footwear"].save()
+    shops["myntra"].search_keywords = "clothes, sneakers"
+    shops["myntra"].save()
+    # when a shopper types an everyday word (plural, singular, a typo after the word list is built)
+    for query in ("sneakers", "sneaker", "chappal", "trainers"):
+        results = search(raw_query=query)
+        assert [c.name for c in results.categories] == ["Footwear"], query
+        assert "Running shoes at flat 40% off" in titles(results)
+    assert [s.name for s in search(raw_query="sneakers").stores] == ["Myntra"]
+    search_words_refresh()
+    typo = search(raw_query="sneekers")
+    assert typo.corrected == "sneakers"
+    assert [c.name for c in typo.categories] == ["Footwear"] and [s.name for s in typo.stores] == ["Myntra"]
+    # a sign in the query never turns keyword matching into "everything but sneakers"
+    negated = search(raw_query="-sneakers")
+    assert {c.name for c in negated.categories} <= {"Footwear"} and {s.name for s in negated.stores} <= {"Myntra"}
+
+
+@pytest.mark.django_db
+def test_accented_queries_match_plain_text(shops):
+    assert [s.name for s in search(raw_query="Myntrá").stores] == ["Myntra"]
+    assert "Running shoes at flat 40% off" in titles(search(raw_query="shoés"))
+
+
+@pytest.mark.django_db
+def test_everyday_words_find_stores_categories_and_offers_in_the_demo_data():
+    # given the demo data as `make run` loads it
+    call_command("seed_demo", "--quiet-logins", stdout=StringIO())
+    expected = {
+        "shoes": ("Footwear", "Puma", "shoes"),
+        "pizza": ("Food & Dining", "Swiggy", "pizza"),
+        "iphone": ("Mobiles & Tablets", "Croma", "iphone"),
+        "sneekers": ("Footwear", "Puma", "sneakers"),
+        "recharge": ("Recharge & Bill Payments", "Paytm", "recharge"),
+    }
+    for word, (category, store, in_offer) in expected.items():
+        # when a shopper searches for the word
+        results = search(raw_query=word)
+        # then stores, categories and offers come back
+        assert category in [c.name for c in results.categories], word
+        assert store in [s.name for s in results.stores], word
+        assert results.offers and any(in_offer in (o.title + o.description).lower() for o in results.offers), word

@@ -55,6 +55,14 @@ def _top_level(category_slug: str) -> str:
     return category_slug
 
 
+def _offer_copy(category_slug: str) -> list[tuple[str, str, str]]:
+    """The realistic offers of a store's category (its parent's when it has none of its own)."""
+    if category_slug in data.OFFER_COPY:
+        return data.OFFER_COPY[category_slug]
+    parent = next((c[2] for c in data.CATEGORIES if c[0] == category_slug), None)
+    return data.OFFER_COPY.get(parent or "", [])
+
+
 class Command(BaseCommand):
     help = (
         "Load demo data: 21 categories, 70 Indian stores with commissions, 700 offers, 27 gift cards with "
@@ -134,6 +142,10 @@ class Command(BaseCommand):
                 },
             )
             out[slug] = cat
+        # Keywords for rows made before there were any (a database seeded by an older version); never overwrites
+        # what staff have written.
+        for slug, keywords in data.CATEGORY_KEYWORDS.items():
+            Category.all_objects.filter(slug=slug, search_keywords="").update(search_keywords=keywords)
         return out
 
     def _merchants(self, categories: dict[str, Category]) -> dict[str, Merchant]:
@@ -169,6 +181,8 @@ class Command(BaseCommand):
                 merchant.logo.save(artwork.name, artwork, save=False)
                 Merchant.all_objects.filter(pk=merchant.pk).update(logo=merchant.logo.name)
             out[slug] = merchant
+        for slug, keywords in data.STORE_KEYWORDS.items():
+            Merchant.all_objects.filter(slug=slug, search_keywords="").update(search_keywords=keywords)
         return out
 
     def _commissions(self, merchants: dict[str, Merchant], categories: dict[str, Category]) -> None:
@@ -199,10 +213,15 @@ class Command(BaseCommand):
         new: list[Offer] = []
         for slug, merchant in merchants.items():
             category = categories[by_slug[slug][2]]
+            copy = _offer_copy(by_slug[slug][2])
             for i, (otype, pattern, ctype, value, cap) in enumerate(data.OFFER_TEMPLATES[:OFFERS_PER_STORE]):
                 key = f"{slug}-{i}"
                 if key in existing:
                     continue
+                description = f"{pattern.format(m=merchant.name)}. Valid on selected products; see terms."
+                if i < len(copy):  # the store category's own offers first, written as real ones are
+                    otype, pattern, description = copy[i]
+                    description = description.format(m=merchant.name) + " Valid on selected products; see terms."
                 starts = now - timedelta(days=rng.randint(1, 20))
                 # A few already expired (to show the friendly expired page) and some ending within days.
                 expires = now + timedelta(days=rng.choice([-3, 1, 2, 3, 5, 7, 14, 21, 30, 45, 60, None]) or 365)
@@ -214,7 +233,7 @@ class Command(BaseCommand):
                         merchant=merchant,
                         category=category,
                         title=pattern.format(m=merchant.name),
-                        description=f"{pattern.format(m=merchant.name)}. Valid on selected products; see terms.",
+                        description=description,
                         offer_type=otype,
                         coupon_code=code,
                         cashback_type=ctype,

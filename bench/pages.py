@@ -1,0 +1,243 @@
+"""Page throughput side by side with /robots.txt, served the way `make run` serves the site (issue 15).
+
+    DATABASE_URL=... DATABASE_OWNER_URL=... REDIS_URL=... .venv/bin/python bench/pages.py [--rounds 3]
+    .venv/bin/python -m devtools.embedded run -- .venv/bin/python bench/pages.py   # embedded servers
+
+What it does:
+1. creates and migrates a database of its own (`<db>_bench_pages`) and loads the demo data (70 stores,
+   21 categories, 700 offers);
+2. starts gunicorn exactly as `make run` does (gunicorn.conf.py: gthread, WEB_CONCURRENCY workers, default
+   max(2, 2 x CPUs)) with the development settings;
+3. signs the demo shopper in through the sign-in form (a real session cookie);
+4. runs wrk (Debian's `wrk`) on loopback, for --rounds rounds with the order rotating: /robots.txt (the
+   baseline: the smallest page the whole middleware stack serves), then the home page, the store pages (rotating
+   over every store), the category pages and the offer pages (rotating over 200 live offers), search (rotating
+   over everyday words) and the typeahead endpoint, first as a shopper who is not signed in (the page cache),
+   then the same pages signed in (rendered every time);
+5. holds the anonymous and the signed-in page mixes at half their peak rate (wrk with a per-connection delay)
+   and reports the latency.
+Prints a Markdown table (and --json FILE writes the raw figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from clickout import cpu_per_request, cpu_ticks, start_gunicorn, wrk
+from common import bench_env, ensure_database, manage
+
+from devtools import processes  # importable once common has put the checkout on sys.path
+
+WORDS = ["shoes", "pizza", "iphone", "sneekers", "recharge", "flights", "myntra", "kurtas", "laptop", "hotels"]
+PREFIXES = ["s", "sh", "sho", "pi", "piz", "ip", "iph", "rec", "fli", "my", "myn", "ku", "lap", "ho", "bo", "am"]
+ANONYMOUS = ["home", "store", "category", "offer", "search", "suggest"]
+TARGETS = {"anonymous": 0.50, "signed_in": 0.15}  # share of /robots.txt's requests per second
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (the machine's CPUs are shared)")
+    parser.add_argument("--workers", type=int, default=max(2, (os.cpu_count() or 1) * 2))
+    parser.add_argument("--port", type=int, default=8141)
+    parser.add_argument("--fresh", action="store_true", help="drop and re-create the benchmark database")
+    parser.add_argument("--no-half-peak", action="store_true", help="skip the latency runs at half of peak")
+    parser.add_argument("--json", help="also write the raw figures to this file")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+    return args
+
+
+def _write(paths: list[str]) -> Path:
+    path = Path(tempfile.mkstemp(prefix="bench-pages-", suffix=".txt")[1])
+    path.write_text("\n".join(paths) + "\n")
+    return path
+
+
+def prepare(env: dict[str, str], *, fresh: bool) -> dict[str, Path]:
+    """The benchmark database migrated and seeded; a file of paths for wrk per kind of page."""
+    created = ensure_database(env, fresh=fresh)
+    print(f"database {env['BENCH_DB_NAME']} ({'created' if created else 'reused'}); migrating and seeding", flush=True)
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "seed_demo", "--quiet-logins")
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        stores = [r[0] for r in conn.execute("SELECT slug FROM merchants WHERE is_active AND deleted_at IS NULL")]
+        categories = [r[0] for r in conn.execute("SELECT slug FROM categories WHERE is_active AND deleted_at IS NULL")]
+        offers = [
+            str(r[0])
+            for r in conn.execute(
+                "SELECT o.uuid FROM offers o JOIN merchants m ON m.id = o.merchant_id WHERE o.deleted_at IS NULL "
+                "AND NOT o.is_store_visit AND m.is_active AND (o.starts_at IS NULL OR o.starts_at <= now()) "
+                "AND (o.expires_at IS NULL OR o.expires_at > now() + interval '1 hour') ORDER BY o.id LIMIT 200"
+            )
+        ]
+    files = {
+        "robots": _write(["/robots.txt"]),
+        "home": _write(["/"]),
+        "store": _write([f"/stores/{s}/" for s in stores]),
+        "category": _write([f"/categories/{c}/" for c in categories]),
+        "offer": _write([f"/offers/{u}/" for u in offers]),
+        "search": _write([f"/search/?q={urllib.parse.quote(w)}" for w in WORDS]),
+        "suggest": _write([f"/search/suggest/?q={urllib.parse.quote(p)}" for p in PREFIXES]),
+    }
+    rng = random.Random(15)
+    mix = [f"/stores/{s}/" for s in stores] + [f"/categories/{c}/" for c in categories]
+    mix += [f"/offers/{u}/" for u in offers[:70]] + ["/"] * 20
+    rng.shuffle(mix)
+    files["mix"] = _write(mix)
+    return files
+
+
+def sign_in(base: str, email: str, password: str) -> str:
+    """The Cookie header of the demo shopper signed in through the sign-in form."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(f"{base}/accounts/login/").read()
+    token = next(c.value for c in jar if c.name == "csrftoken")
+    data = urllib.parse.urlencode({"identifier": email, "password": password, "csrfmiddlewaretoken": token})
+    # base is the loopback http:// address of the server this script started
+    request = urllib.request.Request(f"{base}/accounts/login/", data=data.encode(), headers={"Referer": base + "/"})  # noqa: S310
+    opener.open(request).read()
+    cookies = {c.name: c.value for c in jar}
+    if "sessionid" not in cookies:
+        raise SystemExit("could not sign the demo shopper in")
+    page = opener.open(f"{base}/").read().decode()
+    if "Sign out" not in page:
+        raise SystemExit("the session cookie does not sign the shopper in")
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+
+def measure(args: argparse.Namespace, env: dict[str, str], files: dict[str, Path]) -> dict:
+    base = f"http://127.0.0.1:{args.port}"
+    proc = start_gunicorn(env, args.port, args.workers)
+    results: dict = {"workers": args.workers, "connections": args.connections, "rounds": []}
+    try:
+        cookie = sign_in(base, "shopper@couponali.in", "CouponAli@2026")
+
+        def run(kind: str, seconds: int, *, signed_in: bool = False, delay_ms: float = 0) -> dict:
+            cpu_before = cpu_ticks()
+            r = wrk(
+                base + "/",
+                seconds=seconds,
+                connections=args.connections,
+                threads=args.threads,
+                paths=files[kind],
+                delay_ms=delay_ms,
+                cookie=cookie if signed_in else "",
+            )
+            r["cpu_us"] = cpu_per_request(cpu_before, cpu_ticks(), r["requests"])
+            return r
+
+        kinds = [("robots", False)] + [(k, False) for k in ANONYMOUS] + [(k, True) for k in ANONYMOUS[:5]]
+        print("warming up", flush=True)
+        for kind, signed in kinds:
+            run(kind, 2, signed_in=signed)
+        for n in range(args.rounds):
+            round_: dict = {}
+            shift = n % len(kinds)
+            for kind, signed in kinds[shift:] + kinds[:shift]:
+                name = f"{kind}{' signed in' if signed else ''}"
+                r = round_[name] = run(kind, args.seconds, signed_in=signed)
+                print(
+                    f"round {n + 1} {name}: {r['rps']:.0f} req/s, p99 {r['latency_us']['p99'] / 1000:.1f} ms, "
+                    f"status {r['status']}, load {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
+            results["rounds"].append(round_)
+        if not args.no_half_peak:
+            results["half_peak"] = {
+                "anonymous": half_peak(run, "mix", signed_in=False, args=args),
+                "signed_in": half_peak(run, "mix", signed_in=True, args=args),
+            }
+    finally:
+        processes.stop(proc)
+    return results
+
+
+def half_peak(run, kind: str, *, signed_in: bool, args: argparse.Namespace) -> dict:
+    """The page mix at half its peak rate (wrk's per-connection delay tuned until within 10%), for the
+    latency at a load the server is not saturated by."""
+    peak = run(kind, args.seconds, signed_in=signed_in)
+    target = peak["rps"] / 2
+    delay_ms = max(0.0, args.connections * 1000 / target - peak["latency_us"]["mean"] / 1000)
+    half = peak
+    for _attempt in range(5):
+        half = run(kind, args.seconds * 2, signed_in=signed_in, delay_ms=delay_ms)
+        print(
+            f"half-peak {'signed in' if signed_in else 'anonymous'}: target {target:.0f} req/s, delay "
+            f"{delay_ms:.1f} ms -> {half['rps']:.0f} req/s, p99 {half['latency_us']['p99'] / 1000:.1f} ms",
+            flush=True,
+        )
+        if abs(half["rps"] - target) / target < 0.1:
+            break
+        delay_ms = max(0.0, args.connections * 1000 / target - half["latency_us"]["mean"] / 1000)
+    return {"peak_rps": peak["rps"], "target_rps": target, "delay_ms": delay_ms, **half}
+
+
+def report(results: dict, json_path: str | None) -> None:
+    rounds = results["rounds"]
+    names = [n for n in rounds[0] if n != "robots"]
+    print("\n| page | " + " | ".join(f"round {i}" for i in range(1, len(rounds) + 1)) + " | median | target |")
+    print("|---|" + "---|" * (len(rounds) + 2))
+    robots = [r["robots"]["rps"] for r in rounds]
+    print("| /robots.txt | " + " | ".join(f"{v:.0f} req/s" for v in robots) + f" | {statistics.median(robots):.0f} | |")
+    for name in names:
+        shares = [r[name]["rps"] / r["robots"]["rps"] for r in rounds]
+        cells = [f"{r[name]['rps']:.0f} ({s:.0%})" for r, s in zip(rounds, shares, strict=True)]
+        target = TARGETS["signed_in" if name.endswith("signed in") else "anonymous"]
+        print(f"| {name} | " + " | ".join(cells) + f" | {statistics.median(shares):.0%} | ≥ {target:.0%} |")
+    print(
+        "\np99 latency (ms): "
+        + ", ".join(f"{n} {statistics.median(r[n]['latency_us']['p99'] for r in rounds) / 1000:.1f}" for n in rounds[0])
+    )
+    for group, half in results.get("half_peak", {}).items():
+        print(
+            f"half peak, {group} page mix: peak {half['peak_rps']:.0f} req/s, held {half['rps']:.0f} req/s "
+            f"(target {half['target_rps']:.0f}): p50 {half['latency_us']['p50'] / 1000:.1f} ms, "
+            f"p99 {half['latency_us']['p99'] / 1000:.1f} ms"
+        )
+    print("\nmedian CPU per request (microseconds):")
+    for name in rounds[0]:
+        per = {g: statistics.median(r[name]["cpu_us"][g] for r in rounds) for g in rounds[0][name]["cpu_us"]}
+        print(f"  {name}: " + ", ".join(f"{g} {us:.0f}" for g, us in per.items()) + f", total {sum(per.values()):.0f}")
+    if json_path:
+        Path(json_path).write_text(json.dumps(results, indent=2))
+
+
+def main() -> None:
+    args = arguments()
+    env = bench_env("pages")
+    env.update(GUNICORN_LOG_LEVEL="warning", LOG_LEVEL="WARNING", CLICKOUT_RATE_LIMIT="100000000/minute")
+    files = prepare(env, fresh=args.fresh)
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    try:
+        results = measure(args, env, files)
+    finally:
+        for path in files.values():
+            path.unlink(missing_ok=True)
+    results["started"] = started
+    print(f"\nstarted {started}, load average at the end {os.getloadavg()}")
+    report(results, args.json)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""The public page cache (offers.pagecache) and the public pages' autocommit (rls.no_protected_tables): fast
+for shoppers who are not signed in, and nobody ever sees somebody else's page."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from csp.middleware import CSPMiddleware
+from django.db import connection
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.factories import UserFactory
+from accounts.models import User
+from catalog.cache import listing_changed
+from catalog.factories import CategoryFactory, MerchantFactory
+from offers import pagecache
+from offers.factories import OfferFactory
+from offers.models import Offer, OfferView
+from offers.services import impressions_flush
+
+PUBLIC_PAGES = ["/", "/stores/", "/stores/bata/", "/categories/", "/categories/footwear/", "/search/?q=shoes"]
+
+
+@pytest.fixture
+def shop():
+    footwear = CategoryFactory(name="Footwear", slug="footwear")
+    bata = MerchantFactory(name="Bata", slug="bata")
+    offer = OfferFactory(merchant=bata, category=footwear, title="Flat 40% off on running shoes", is_featured=True)
+    return {"store": bata, "offer": offer, "pages": [*PUBLIC_PAGES, f"/offers/{offer.uuid}/"]}
+
+
+def shopper(name, balance):
+    user = UserFactory(full_name=f"{name} Shopper")
+    User.objects.filter(pk=user.pk).update(wallet_balance=Decimal(balance))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+def test_anonymous_pages_are_served_from_the_cache_without_a_query(shop, django_assert_num_queries):
+    for url in shop["pages"]:
+        first = Client().get(url)
+        assert first.status_code == 200 and "X-Page-Cache" not in first, url
+        with django_assert_num_queries(0):
+            again = Client().get(url)
+        assert again["X-Page-Cache"] == "hit" and again.content == first.content, url
+        assert not again.cookies, url
+
+
+@pytest.mark.django_db
+def test_a_shopper_never_sees_another_shoppers_page_from_the_cache(shop):
+    # given shopper A signed in and browsing every public page first
+    alice = shopper("Alicia", "4321.50")
+    for url in shop["pages"]:
+        page = alice.get(url)
+        assert "Hi, Alicia" in page.content.decode() and "X-Page-Cache" not in page, url
+    # when shopper B and somebody not signed in ask for the same pages
+    bob = shopper("Roberto", "10.00")
+    for url in shop["pages"]:
+        for client, name in ((bob, "Roberto"), (Client(), None)):
+            text = client.get(url).content.decode()
+            # then neither sees A's name, balance or sign-out form
+            assert "Alicia" not in text and "4,321.50" not in text and "4321.50" not in text, url
+            assert ("Hi, Roberto" in text) if name else ("Sign in" in text and "csrfmiddlewaretoken" not in text)
+    # and the signed-in pages were never cached, whoever asked first
+    anonymous_first = Client().get("/")
+    assert "Sign in" in anonymous_first.content.decode()
+    signed_in = bob.get("/")
+    assert "X-Page-Cache" not in signed_in and "Hi, Roberto" in signed_in.content.decode()
+
+
+@pytest.mark.django_db
+def test_what_is_never_stored_or_served(shop, settings):
+    Client().get("/stores/bata/")  # cached now
+    # a request with a session cookie (even an anonymous one) or a messages cookie goes down the whole stack
+    for cookie in (settings.SESSION_COOKIE_NAME, "messages"):
+        client = Client()
+        client.cookies[cookie] = "x"
+        assert "X-Page-Cache" not in client.get("/stores/bata/"), cookie
+    # ?ref= still sets the referral cookie (its middleware runs below the cache)
+    Client().get("/stores/bata/?ref=ABCD1234")
+    referred = Client().get("/stores/bata/?ref=ABCD1234")
+    assert "X-Page-Cache" not in referred and "ca_ref" in referred.cookies
+    # responses that set a cookie, used a CSRF token or a CSP nonce, are private, or are not 200s are not kept
+    factory = RequestFactory()
+    ok = HttpResponse("x")
+    plain = factory.get("/")
+    assert pagecache.storable(plain, ok)
+    with_token = factory.get("/")
+    get_token(with_token)
+    assert not pagecache.storable(with_token, ok)
+    with_nonce = factory.get("/")
+    CSPMiddleware(lambda request: ok).process_request(with_nonce)
+    assert str(with_nonce.csp_nonce)  # the template used the nonce
+    assert not pagecache.storable(with_nonce, ok)
+    cookie = HttpResponse("x")
+    cookie.set_cookie("a", "b")
+    private = HttpResponse("x", headers={"Cache-Control": "no-store, private"})
+    for response in (cookie, private, HttpResponse("x", status=404)):
+        assert not pagecache.storable(plain, response)
+    # unknown pages and other views are not cached
+    Client().get("/stores/no-such-store/")
+    assert "X-Page-Cache" not in Client().get("/stores/no-such-store/")
+    Client().get("/robots.txt")
+    assert "X-Page-Cache" not in Client().get("/robots.txt")
+
+
+@pytest.mark.django_db
+def test_a_listing_change_shows_at_once(shop, django_capture_on_commit_callbacks):
+    assert "Flat 40% off on running shoes" in Client().get("/stores/bata/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        Offer.objects.filter(pk=shop["offer"].pk).update(title="Buy 1 Get 1 on sneakers")
+        listing_changed()
+    page = Client().get("/stores/bata/")
+    assert "X-Page-Cache" not in page and "Buy 1 Get 1 on sneakers" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_page_is_kept_no_longer_than_its_first_offer_is_live(shop, monkeypatch):
+    offer = Offer.objects.filter(pk=shop["offer"].pk)
+    # under a second left: not worth storing, the page is rendered each time
+    offer.update(expires_at=timezone.now() + timedelta(milliseconds=500))
+    Client().get("/stores/bata/")
+    assert "X-Page-Cache" not in Client().get("/stores/bata/")
+    # an offer ending in 5 s: the page is served from the cache until then, not for PAGE_CACHE_TTL
+    offer.update(expires_at=timezone.now() + timedelta(seconds=5))
+    Client().get("/stores/bata/")
+    assert Client().get("/stores/bata/")["X-Page-Cache"] == "hit"
+    later = time.time() + 6
+    monkeypatch.setattr(pagecache, "time", SimpleNamespace(time=lambda: later))
+    assert "X-Page-Cache" not in Client().get("/stores/bata/")
+
+
+@pytest.mark.django_db
+def test_impressions_are_counted_on_a_cache_hit(shop):
+    Client().get("/stores/bata/")
+    Client().get("/stores/bata/")
+    impressions_flush()
+    assert OfferView.objects.filter(offer=shop["offer"]).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_public_pages_run_without_the_request_transaction_and_private_ones_with_it():
+    offer = OfferFactory(merchant=MerchantFactory(slug="bata"))
+    client = Client()
+    client.force_login(UserFactory())
+    for url in ["/", "/stores/bata/", f"/offers/{offer.uuid}/", "/search/?q=shoes", "/robots.txt"]:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        assert not any("set_config" in q["sql"] for q in captured.captured_queries), url
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/wallet/").status_code == 200
+    assert any("set_config" in q["sql"] for q in captured.captured_queries)
+    pagecache.forget_local()
