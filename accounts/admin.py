@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Field
+from django.db.models import Count, Field, URLField
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -38,6 +38,7 @@ from .roles import ALL
 
 @admin.register(User)
 class UserAdmin(LargeTableAdminMixin, SoftDeleteAdmin, DjangoUserAdmin):
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}  # an avatar link typed without a scheme is https
     list_display = (
         "id",
         "email",

@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 
 from accounts.authz import PermissionRefused, actor_may
 from catalog.models import Merchant
+from couponali.admin import AuditedModelAdmin
 
 from . import selectors, services
 from .models import ApiKey, PartnerMember, PartnerOrganisation, Scope, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -45,7 +46,7 @@ class PartnerMemberInline(admin.TabularInline):
 
 
 @admin.register(PartnerOrganisation)
-class PartnerOrganisationAdmin(admin.ModelAdmin):
+class PartnerOrganisationAdmin(AuditedModelAdmin, admin.ModelAdmin):
     form = PartnerOrganisationForm
     list_display = ("name", "kind", "is_active", "created_at")
     list_filter = ("kind", "is_active")
@@ -91,7 +92,7 @@ class ApiKeyForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("name", "organisation", "prefix", "scopes", "expires_at", "revoked_at", "last_used_at")
     list_filter = ("organisation",)
     search_fields = ("name", "prefix", "organisation__name")
@@ -167,7 +168,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("url", "organisation", "events", "is_active", "created_at")
     list_filter = ("is_active", "organisation")
     search_fields = ("url", "organisation__name")
@@ -190,7 +191,7 @@ class WebhookAttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("uuid", "event", "endpoint", "status", "attempts", "next_attempt_at", "delivered_at", "created_at")
     list_filter = ("status", "event")
     search_fields = ("uuid", "endpoint__url")

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
@@ -46,6 +46,7 @@ class PartnerView(GenericAPIView):
 # ---------------------------------------------------------------- offers
 
 
+@extend_schema_serializer(component_name="PartnerOffer")  # the catalogue's public Offer is another shape
 class OfferSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
     store = serializers.SlugField(source="merchant.slug", read_only=True)
@@ -111,6 +112,8 @@ class OfferListView(PartnerView):
     serializer_class = OfferSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular building the schema: no key, no rows
+            return Offer.objects.none()
         offers = selectors.offers_of(self.organisation)
         store = self.request.query_params.get("store")
         return offers.filter(merchant__slug=store) if store else offers
@@ -216,6 +219,7 @@ class ReportQuerySerializer(serializers.Serializer):
 
 
 class DailyReportView(PartnerView):
+    queryset = Offer.objects.none()  # for the schema generator only: the report reads the analytics selectors
     required_scope = Scope.REPORTS_READ
     serializer_class = StoreDaySerializer
     pagination_class = None
@@ -277,6 +281,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 
 
 class WebhookListView(PartnerView):
+    queryset = WebhookEndpoint.objects.none()  # for the schema generator; rows come from selectors.webhooks_of
     required_scope = Scope.WEBHOOKS_MANAGE
     serializer_class = WebhookEndpointSerializer
 
@@ -309,6 +314,7 @@ class WebhookListView(PartnerView):
 
 
 class WebhookDetailView(PartnerView):
+    queryset = WebhookEndpoint.objects.none()  # for the schema generator; rows come from selectors.webhooks_of
     required_scope = Scope.WEBHOOKS_MANAGE
     serializer_class = WebhookDeliverySerializer
 

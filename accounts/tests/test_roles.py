@@ -134,7 +134,9 @@ def test_finance_approves_a_withdrawal_and_others_forging_the_action_change_noth
     finance = staff_with_role("finance")
     client = client_for(finance)
     assert 'value="approve_selected"' in client.get("/admin/wallet/withdrawal/").content.decode()
-    assert client.post("/admin/wallet/withdrawal/", post).status_code == 302
+    confirmation = client.post("/admin/wallet/withdrawal/", post)  # the money confirmation page: nothing moved yet
+    assert confirmation.status_code == 200 and Withdrawal.objects.get(pk=withdrawal.pk).status == "pending"
+    assert client.post("/admin/wallet/withdrawal/", {**post, "confirmed": "yes"}).status_code == 302
     assert Withdrawal.objects.get(pk=withdrawal.pk).status == "approved"
     assert AuditLog.objects.filter(action="withdrawal.approved", actor_user=finance).exists()
 

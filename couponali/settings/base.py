@@ -363,9 +363,10 @@ PARTNER_WEBHOOKS_ALLOW_LOCAL = env.bool("PARTNER_WEBHOOKS_ALLOW_LOCAL", default=
 REST_FRAMEWORK = {
     # drf-spectacular's, plus the error answers every operation can give (couponali/api_schema.py).
     "DEFAULT_SCHEMA_CLASS": "couponali.api_schema.AutoSchema",
+    # Partner API keys (partners.authentication.ApiKeyAuthentication) are accepted by the partner endpoints alone,
+    # which name it themselves: a key never signs in to a shopper endpoint as its organisation's service user.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.AccessTokenAuthentication",
-        "partners.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

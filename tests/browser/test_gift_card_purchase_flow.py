@@ -90,6 +90,9 @@ def test_buy_with_wallet_and_gateway_see_the_vouchers_then_staff_refund(live_ser
             admin.fill("input[name=reason]", "Bought by mistake")
             admin.locator("input[name=items]").check()  # the card handed back (a full refund voids all anyway)
             admin.click("input[type=submit]")
+            # the money confirmation page: the shopper and the amount, then "Yes"
+            expect(admin.locator(".money-confirmation")).to_contain_text("₹970")
+            admin.click(".money-confirmation input[type=submit]")
             expect(admin.locator("ul.messagelist")).to_contain_text("Refunded ₹970")
 
             # the shopper sees the refund on the order and the ₹300 back in the wallet statement

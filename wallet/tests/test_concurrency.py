@@ -88,7 +88,7 @@ def test_50_concurrent_withdrawals_of_30_from_100(settings):
     # exactly three succeed; every other one gets a clean 409 saying why
     assert statuses.count(201) == 3
     assert statuses.count(409) == 47, statuses
-    assert all(r.json()["code"] == "insufficient_balance" for r in responses if r.status_code == 409)
+    assert all(r.json()["error"]["code"] == "insufficient_balance" for r in responses if r.status_code == 409)
     with rls.bypass(reason="test"):
         assert WalletBalance.objects.get(user=user).balance == Decimal("10.00")
         assert Withdrawal.objects.filter(user=user).count() == 3
