@@ -13,7 +13,7 @@ What it does:
    baseline: the smallest page the whole middleware stack serves), then the home page, the store pages (rotating
    over every store), the category pages and the offer pages (rotating over 200 live offers), search (rotating
    over everyday words) and the typeahead endpoint, first as a shopper who is not signed in (the page cache),
-   then the same pages signed in (rendered every time);
+   then the same pages signed in (the same copy with the shopper's header and messages rendered per request);
 5. holds the anonymous and the signed-in page mixes at half their peak rate (wrk with a per-connection delay)
    and reports the latency.
 Prints a Markdown table (and --json FILE writes the raw figures).

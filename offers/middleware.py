@@ -20,9 +20,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.urls import Resolver404, resolve
 
-from couponali.ratelimit import client_ip_address
-
-from . import pagecache, services, views
+from . import pagecache, views
 
 # The same shape as the URL pattern's uuid converter (django.urls.converters.UUIDConverter).
 _OFFER_PATH = re.compile(r"/go/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/")
@@ -60,7 +58,7 @@ class PublicPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not pagecache.request_may_use_cache(request):
+        if not pagecache.request_may_use_copy(request):
             return self.get_response(request)
         try:
             match = resolve(request.path_info)
@@ -69,17 +67,37 @@ class PublicPageCacheMiddleware:
             return self.get_response(request)
         if not getattr(match.func, pagecache.PAGE_CACHE, False):
             return self.get_response(request)
+        if not pagecache.request_may_use_cache(request):
+            # Somebody's request (a session or messages cookie): PersonalisedPageMiddleware, below sessions and
+            # authentication, answers it from the copy with the visitor's fragments filled in.
+            entry = pagecache.lookup(key) or pagecache.fill(key, request, self.get_response)
+            if entry is not None:
+                request.page_cache_entry = entry
+            return self.get_response(request)
         entry = pagecache.lookup(key)
         if entry is not None:
-            if entry.offer_ids:
-                services.impressions_record(
-                    entry.offer_ids,
-                    user_id=None,
-                    ip_address=client_ip_address(request),
-                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
-                )
+            pagecache.record_impressions(entry, request)
             return pagecache.response_for(entry)
         response = self.get_response(request)
         if request.method == "GET" and pagecache.storable(request, response):
             pagecache.store(key, request, response)
         return response
+
+
+class PersonalisedPageMiddleware:
+    """Answer a signed-in shopper's GET of a public catalogue page from the copy PublicPageCacheMiddleware found
+    for it (offers.pagecache.personalised_response): last in the stack, so that the session, the user, the
+    messages and the CSRF token are known, and instead of the view."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        entry = getattr(request, "page_cache_entry", None)
+        if entry is None or not getattr(view_func, pagecache.PAGE_CACHE, False):
+            return None
+        pagecache.record_impressions(entry, request)
+        return pagecache.personalised_response(entry, request)

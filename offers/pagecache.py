@@ -14,6 +14,14 @@ seen at once by the process that made it and within ``catalog.cache.PAGE_MAX_AGE
 expired meanwhile can be (the expiry job also bumps the generation). A copy is kept in Redis (shared by every
 process) and the most used ones in this process's memory, so that a hit costs no network round trip at all.
 Impressions are still counted on a hit: the entry remembers which offers the page shows.
+
+Signed-in shoppers (and visitors with flash messages) are served the same copy, personalised
+(:func:`personalised_response`): the fragments of the page that belong to the visitor (couponali.personal: the
+header's account links, the messages, the bottom bar's Account link, the sign-in banner) are rendered again for
+the request and replace the copy's. The copy itself was rendered for nobody, so nothing of another shopper can
+be in it. When there is no copy yet, :func:`fill` renders one for nobody first (an internal request without
+cookies down the same middleware stack), so that a page read only by signed-in shoppers is still rendered once
+per generation, not once per request.
 """
 
 from __future__ import annotations
@@ -26,9 +34,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponse
 
 from catalog.cache import PAGE_MAX_AGE, listing_generation
+from couponali import personal
+from couponali.ratelimit import client_ip_address
+
+from . import services
 
 PAGE_CACHE = "offers_page_cache"  # the attribute cached_public_page() sets on a view
 LOCAL_ENTRIES = 256
@@ -58,13 +71,26 @@ _local: OrderedDict[str, Entry] = OrderedDict()
 _lock = threading.Lock()
 
 
+# The WSGI environ key that marks the internal request fill() sends: its page is rendered for nobody, and its
+# impressions are counted by the request it was made for.
+FILL = "couponali.page_cache_fill"
+
+
+def request_may_use_copy(request: HttpRequest) -> bool:
+    """A GET or HEAD that the stored copy of its page may answer, as it is or personalised."""
+    return request.method in ("GET", "HEAD") and not any(name in request.GET for name in BYPASS_PARAMS)
+
+
 def request_may_use_cache(request: HttpRequest) -> bool:
-    if request.method not in ("GET", "HEAD"):
+    """A request that cannot belong to anybody: the stored copy answers it as it is."""
+    if not request_may_use_copy(request):
         return False
     cookies = request.COOKIES
-    if settings.SESSION_COOKIE_NAME in cookies or any(name in cookies for name in BYPASS_COOKIES):
-        return False
-    return not any(name in request.GET for name in BYPASS_PARAMS)
+    return not (settings.SESSION_COOKIE_NAME in cookies or any(name in cookies for name in BYPASS_COOKIES))
+
+
+def is_fill(request: HttpRequest) -> bool:
+    return bool(request.META.get(FILL))
 
 
 def page_key(request: HttpRequest) -> str:
@@ -111,14 +137,14 @@ def storable(request: HttpRequest, response: HttpResponse) -> bool:
     return not (user is not None and user.is_authenticated)
 
 
-def store(key: str, request: HttpRequest, response: HttpResponse) -> None:
+def store(key: str, request: HttpRequest, response: HttpResponse) -> Entry | None:
     now = time.time()
     fresh_until = now + settings.PAGE_CACHE_TTL
     first_expiry = getattr(request, "shown_until", None)
     if first_expiry is not None:
         fresh_until = min(fresh_until, first_expiry.timestamp())
     if fresh_until - now < 1:
-        return
+        return None
     entry = Entry(
         content=response.content,
         headers=tuple((k, v) for k, v in response.headers.items() if k.lower() not in _SKIP_HEADERS),
@@ -128,6 +154,35 @@ def store(key: str, request: HttpRequest, response: HttpResponse) -> None:
     )
     cache.set(key, entry, max(1, int(fresh_until - now)))
     _remember(key, entry)
+    return entry
+
+
+def fill(key: str, request: HttpRequest, get_response) -> Entry | None:
+    """Render ``request``'s page for nobody (the same URL, without cookies, through ``get_response``) and store it;
+    None when the answer may not be shared (an error, a cookie set...) or the request is not a WSGI one."""
+    if not isinstance(request, WSGIRequest):
+        return None
+    environ = {name: value for name, value in request.environ.items() if name != "HTTP_COOKIE"}
+    environ["REQUEST_METHOD"] = "GET"
+    environ[FILL] = True
+    internal = WSGIRequest(environ)
+    response = get_response(internal)
+    if not storable(internal, response):
+        return None
+    return store(key, internal, response)
+
+
+def record_impressions(entry: Entry, request: HttpRequest) -> None:
+    """Count the impressions of the offers a served copy shows, for the visitor it is served to."""
+    if not entry.offer_ids:
+        return
+    user = getattr(request, "user", None)
+    services.impressions_record(
+        entry.offer_ids,
+        user_id=user.pk if user is not None and user.is_authenticated else None,
+        ip_address=client_ip_address(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
 
 
 def response_for(entry: Entry) -> HttpResponse:
@@ -135,6 +190,20 @@ def response_for(entry: Entry) -> HttpResponse:
     for name, value in entry.headers:
         response[name] = value
     response["X-Page-Cache"] = "hit"
+    return response
+
+
+# The stored copy's headers that a personalised answer keeps: the rest (length, Vary, caching) are the stack's.
+_PERSONALISED_HEADERS = frozenset({"content-type", "content-language"})
+
+
+def personalised_response(entry: Entry, request: HttpRequest) -> HttpResponse:
+    """The stored copy with the visitor's fragments rendered for ``request`` (couponali.personal)."""
+    response = HttpResponse(personal.personalise(entry.content, request))
+    for name, value in entry.headers:
+        if name.lower() in _PERSONALISED_HEADERS:
+            response[name] = value
+    response["X-Page-Cache"] = "personalised"
     return response
 
 

@@ -21,7 +21,7 @@ from couponali.links import absolute_url
 from couponali.ratelimit import RateLimited, client_ip_address, too_many_requests
 from couponali.rls import no_protected_tables
 
-from . import clickout, selectors, services, suggestions
+from . import clickout, pagecache, selectors, services, suggestions
 from .clickout_request import click_write, clickout_limit_hit
 from .models import Offer
 from .pagecache import cached_public_page
@@ -54,6 +54,8 @@ def _impressions(request: HttpRequest, cards) -> None:
     # first offer stays live.
     request.shown_offer_ids = ids  # type: ignore[attr-defined]
     request.shown_until = min((c.expires_at for c in cards if c.expires_at), default=None)  # type: ignore[attr-defined]
+    if pagecache.is_fill(request):
+        return  # a copy rendered for nobody: the request it was made for counts these (pagecache.record_impressions)
     services.impressions_record(
         ids,
         user_id=_user_id(request),

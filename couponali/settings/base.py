@@ -114,6 +114,9 @@ MIDDLEWARE = [
     "couponali.middleware.RowLevelSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A signed-in shopper's public catalogue page: the shared copy with their own header and messages filled in
+    # (offers/pagecache.py), instead of the view. Last, so that everything above knows the request.
+    "offers.middleware.PersonalisedPageMiddleware",
 ]
 
 # Content-Security-Policy (django-csp) on every response, the admin and the API docs included. No inline script
