@@ -27,3 +27,14 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Once the worker has loaded Django: move everything allocated so far (modules, URLconf, settings) out of
+    the garbage collector's reach, so that a full collection under load scans only what requests allocate
+    rather than the whole framework: shorter pauses, in which every thread of the process waits."""
+    import gc  # noqa: PLC0415 - only needed in the worker, after the fork
+
+    if os.environ.get("GUNICORN_GC_FREEZE", "1") == "1":
+        gc.collect()
+        gc.freeze()

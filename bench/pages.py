@@ -39,7 +39,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from clickout import cpu_per_request, cpu_ticks, start_gunicorn, wrk
-from common import bench_env, ensure_database, manage
+from common import analyze, bench_env, ensure_database, manage
 
 from devtools import processes  # importable once common has put the checkout on sys.path
 
@@ -59,6 +59,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8141)
     parser.add_argument("--fresh", action="store_true", help="drop and re-create the benchmark database")
     parser.add_argument("--no-half-peak", action="store_true", help="skip the latency runs at half of peak")
+    parser.add_argument("--half-peak-only", action="store_true", help="only the latency runs at half of peak")
     parser.add_argument("--json", help="also write the raw figures to this file")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -79,6 +80,7 @@ def prepare(env: dict[str, str], *, fresh: bool) -> dict[str, Path]:
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "seed_demo", "--quiet-logins")
     manage(env, "collectstatic", "--noinput", "-v", "0")
+    analyze(env)
     with psycopg.connect(env["DATABASE_URL"]) as conn:
         stores = [r[0] for r in conn.execute("SELECT slug FROM merchants WHERE is_active AND deleted_at IS NULL")]
         categories = [r[0] for r in conn.execute("SELECT slug FROM categories WHERE is_active AND deleted_at IS NULL")]
@@ -151,7 +153,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], files: dict[str, Path
         print("warming up", flush=True)
         for kind, signed in kinds:
             run(kind, 2, signed_in=signed)
-        for n in range(args.rounds):
+        for n in range(0 if args.half_peak_only else args.rounds):
             round_: dict = {}
             shift = n % len(kinds)
             for kind, signed in kinds[shift:] + kinds[:shift]:
@@ -177,6 +179,9 @@ def half_peak(run, kind: str, *, signed_in: bool, args: argparse.Namespace) -> d
     """The page mix at half its peak rate (wrk's per-connection delay tuned until within 10%), for the
     latency at a load the server is not saturated by."""
     peak = run(kind, args.seconds, signed_in=signed_in)
+    if not peak["rps"]:
+        print(f"half-peak {kind}: the peak run answered nothing ({peak['status']}); no latency figure", flush=True)
+        return {"peak_rps": 0, "target_rps": 0, "delay_ms": 0, **peak}
     target = peak["rps"] / 2
     delay_ms = max(0.0, args.connections * 1000 / target - peak["latency_us"]["mean"] / 1000)
     half = peak
@@ -195,6 +200,10 @@ def half_peak(run, kind: str, *, signed_in: bool, args: argparse.Namespace) -> d
 
 def report(results: dict, json_path: str | None) -> None:
     rounds = results["rounds"]
+    if not rounds:
+        for group, half in results.get("half_peak", {}).items():
+            print(f"half peak, {group}: held {half['rps']:.0f} req/s, latency (us) {half['latency_us']}")
+        return
     names = [n for n in rounds[0] if n != "robots"]
     print("\n| page | " + " | ".join(f"round {i}" for i in range(1, len(rounds) + 1)) + " | median | target |")
     print("|---|" + "---|" * (len(rounds) + 2))
