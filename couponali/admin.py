@@ -181,8 +181,10 @@ class LargeTableAdminMixin:
     second COUNT(*) of the whole table for "N total" and the paginator above. Keep list_filter and
     search_fields on indexed columns and name the joins in list_select_related.
 
-    Search: each search field is its own subquery on the primary key (``pk IN (...) OR pk IN (...)``), so each
-    can use its own index (Django's one WHERE with an OR across joined tables cannot). ``"=field"`` means an
+    Search: a field of a joined table is its own subquery on the primary key (``pk IN (...) OR ...``), so that it
+    can use its own index (Django's one WHERE with an OR across joined tables cannot); the table's own fields
+    are plain conditions, which PostgreSQL combines as index bitmaps (a subquery per own field made each term a
+    hashed scan: a two-word user search took 275 ms at 100,000 users, bench/README.md). ``"=field"`` means an
     exact match, tried only when the term is a valid value for the field (a click id must be a UUID); other
     fields match a part, case-insensitively (give them a trigram index)."""
 
@@ -199,8 +201,12 @@ class LargeTableAdminMixin:
             matches = Q()
             for spec in specs:
                 lookup = self._search_lookup(spec, bit)
-                if lookup is not None:
+                if lookup is None:
+                    continue
+                if "__" in spec.removeprefix("="):  # a joined table's column: a subquery of its own
                     matches |= Q(pk__in=base.filter(**lookup).values("pk"))
+                else:  # the table's own column: a plain condition, which PostgreSQL ORs and ANDs as bitmaps
+                    matches |= Q(**lookup)
             queryset = queryset.filter(matches) if matches else queryset.none()
         return queryset, False
 

@@ -105,3 +105,24 @@ def test_a_filtered_count_stops_at_the_cap(db, monkeypatch):
     paginator = EstimatedCountPaginator(CashbackEvent.objects.filter(status="pending").order_by("-pk"), 100)
 
     assert paginator.count == 3
+
+
+def test_search_terms_are_anded_over_own_and_joined_fields(db, client):
+    """Each word must match one of the search fields: the table's own columns (plain conditions) or a joined
+    table's (a subquery); an exact-only field ("=click_id") is tried only with a value it can hold."""
+    client.force_login(StaffUserFactory())
+    wanted = UserFactory(full_name="Asha Verma", email="asha.v@example.in")
+    UserFactory(full_name="Asha Rao", email="asha.r@example.in")
+    UserFactory(full_name="Ravi Verma", email="ravi@example.in")
+
+    users = client.get(reverse("admin:accounts_user_changelist") + "?q=asha+verma").context["cl"].result_list
+    assert [u.pk for u in users] == [wanted.pk]
+
+    mine = OfferClickFactory(user=wanted)
+    OfferClickFactory(user=UserFactory(email="asha.k@example.in"))
+    url = reverse("admin:offers_offerclick_changelist")
+    clicks = client.get(url + "?q=asha.v@").context["cl"].result_list
+    assert [c.pk for c in clicks] == [mine.pk]
+    by_id = client.get(url + f"?q={mine.click_id}").context["cl"].result_list
+    assert [c.pk for c in by_id] == [mine.pk]
+    assert client.get(url + "?q=not-a-uuid+asha.v@").status_code == 200
