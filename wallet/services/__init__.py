@@ -7,7 +7,7 @@ every money write follows, are in wallet/locks.py.
   lifecycle.py    the allowed status moves of cashback events and withdrawals
   ledger.py       postings, claw-backs into debts, manual adjustments
   cashback.py     recording network reports, holds for review, confirm / reject / reverse
-  unmatched.py    conversions without a click: retry, dismiss
+  unmatched.py    conversions without a click: retry (and its preview), dismiss
   autoconfirm.py  the auto-confirm job (set-based batch, and one by one for users with a debt)
   withdrawals.py  request, approve, reject
   payouts.py      paying approved withdrawals through the gateway, reconciling stuck payouts
@@ -38,9 +38,11 @@ from .autoconfirm import cashback_auto_confirm_batch, cashback_auto_confirm_sing
 from .cashback import (
     RECORD_PERMISSIONS,
     IngestResult,
+    RecordPreview,
     cashback_confirm,
     cashback_hold_reason,
     cashback_record,
+    cashback_record_preview,
     cashback_reject,
     cashback_reverse,
     network_mismatch,
@@ -49,7 +51,7 @@ from .errors import IllegalTransition, InsufficientBalance, NotAllowed, WalletEr
 from .ledger import ClawBack, Posting, wallet_adjust, wallet_claw_back, wallet_post
 from .lifecycle import CASHBACK_TRANSITIONS, WITHDRAWAL_TRANSITIONS
 from .payouts import withdrawal_pay, withdrawal_payout_reconcile, withdrawal_payout_record, withdrawal_payout_start
-from .unmatched import unmatched_dismiss, unmatched_retry
+from .unmatched import unmatched_dismiss, unmatched_retry, unmatched_retry_preview
 from .withdrawals import (
     GIFT_VOUCHER_BRANDS,
     MOBILE_OPERATORS,
@@ -70,17 +72,20 @@ __all__ = [
     "InsufficientBalance",
     "NotAllowed",
     "Posting",
+    "RecordPreview",
     "WalletError",
     "cashback_auto_confirm_batch",
     "cashback_auto_confirm_singles",
     "cashback_confirm",
     "cashback_hold_reason",
     "cashback_record",
+    "cashback_record_preview",
     "cashback_reject",
     "cashback_reverse",
     "network_mismatch",
     "unmatched_dismiss",
     "unmatched_retry",
+    "unmatched_retry_preview",
     "wallet_adjust",
     "wallet_claw_back",
     "wallet_lock",

@@ -124,6 +124,8 @@ def _setup(case: Case, shopper, store) -> tuple[str, dict, Callable[[], bool]]:
         make_click(user=shopper, merchant=store, click_id=missing)  # the click turns up later
         row = UnmatchedConversion.objects.get()
         data = {"action": f"{case.name}_selected", "_selected_action": [row.pk]}
+        if case.name == "retry":  # a retry records a cashback: the POST of its confirmation page
+            data["confirmed"] = "yes"
         target = "matched" if case.name == "retry" else "dismissed"
         return (
             f"{ADMIN}/unmatchedconversion/",
