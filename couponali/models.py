@@ -199,6 +199,7 @@ class AuditLog(CreatedModel):
         WITHDRAWAL_PROCESSING = "withdrawal.processing"
         WITHDRAWAL_COMPLETED = "withdrawal.completed"
         WITHDRAWAL_FAILED = "withdrawal.failed"
+        WITHDRAWAL_RECONCILE_QUEUED = "withdrawal.reconcile_queued"
         # orders (gift cards and fulfilment)
         GIFT_CARD_ISSUE = "gift_card.issue"
         GIFT_CARD_EXPORT = "gift_card.export"

@@ -19,7 +19,6 @@ from django.urls import path, reverse
 
 from accounts.authz import FINANCE, actor_may
 from accounts.models import User
-from couponali import rls
 from couponali.admin import (
     AuditedModelAdmin,
     InrAmountsMixin,
@@ -38,7 +37,6 @@ from couponali.admin_site import WorkQueue, work_queue_register
 from couponali.money import format_inr
 
 from . import selectors, services
-from .gateways import payout_gateway
 from .models import (
     CashbackEvent,
     Payout,
@@ -573,15 +571,20 @@ class WithdrawalAdmin(InrAmountsMixin, PermissionCheckedActionsMixin, AuditedMod
 
     @admin.action(description="Ask the payout gateway now (processing ones)", permissions=["pay"])
     def reconcile_selected(self, request, queryset):
-        gateway = payout_gateway()
-        for w in queryset.filter(status=Withdrawal.Status.PROCESSING):
-            services.withdrawal_payout_reconcile(
-                withdrawal_id=w.pk,
-                gateway=gateway,
-                actor=request.user,
-                scope=lambda: rls.bypass(reason="staff payout check", actor_id=request.user.pk),
+        # No confirmation page: asking the gateway for a payout's status moves no money by itself (the answer
+        # is recorded as the payout job would record it). The job is queued after commit, so the request never
+        # waits on the gateway; the service checks the permission and audits the request.
+        queued = services.withdrawal_payout_reconcile_queue(
+            withdrawal_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
+        )
+        if queued:
+            self.message_user(
+                request,
+                f"Queued {queued}: the payout gateway is asked in the background; the list shows its answer.",
+                messages.SUCCESS,
             )
-        self.message_user(request, "Asked the gateway.", messages.SUCCESS)
+        else:
+            self.message_user(request, "None of the selected withdrawals is processing.", messages.WARNING)
 
 
 @admin.register(Payout)

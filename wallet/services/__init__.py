@@ -10,7 +10,8 @@ every money write follows, are in wallet/locks.py.
   unmatched.py    conversions without a click: retry (and its preview), dismiss
   autoconfirm.py  the auto-confirm job (set-based batch, and one by one for users with a debt)
   withdrawals.py  request, approve, reject
-  payouts.py      paying approved withdrawals through the gateway, reconciling stuck payouts
+  payouts.py      paying approved withdrawals through the gateway, reconciling stuck payouts (now, or queued
+                  by staff)
 
 The database has the last word on what must never break (wallet migrations 0002/0003): balance never
 negative, balance_after = balance_before + amount, one posting per source event and type, each posting
@@ -50,7 +51,13 @@ from .cashback import (
 from .errors import IllegalTransition, InsufficientBalance, NotAllowed, WalletError
 from .ledger import ClawBack, Posting, wallet_adjust, wallet_claw_back, wallet_post
 from .lifecycle import CASHBACK_TRANSITIONS, WITHDRAWAL_TRANSITIONS
-from .payouts import withdrawal_pay, withdrawal_payout_reconcile, withdrawal_payout_record, withdrawal_payout_start
+from .payouts import (
+    withdrawal_pay,
+    withdrawal_payout_reconcile,
+    withdrawal_payout_reconcile_queue,
+    withdrawal_payout_record,
+    withdrawal_payout_start,
+)
 from .unmatched import unmatched_dismiss, unmatched_retry, unmatched_retry_preview
 from .withdrawals import (
     GIFT_VOUCHER_BRANDS,
@@ -93,6 +100,7 @@ __all__ = [
     "withdrawal_approve",
     "withdrawal_pay",
     "withdrawal_payout_reconcile",
+    "withdrawal_payout_reconcile_queue",
     "withdrawal_payout_record",
     "withdrawal_payout_start",
     "withdrawal_reject",
