@@ -225,6 +225,7 @@ class AuditLog(CreatedModel):
         ORDER_REFUND = "order.refund"
         ORDER_REFUND_PROCESSED = "order.refund_processed"
         ORDER_REFUND_SENT = "order.refund_sent"
+        ORDER_REFUND_NOT_SENT = "order.refund_not_sent"
         ORDER_REFUND_FAILED = "order.refund_failed"
         ORDER_SECOND_CAPTURE = "order.second_capture"
         # referrals
