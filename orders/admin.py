@@ -1,5 +1,5 @@
 """Staff pages of the store: orders with filters, an order's items, payments, refunds and timeline, and the
-money actions (refund, sending a refund's gateway part again), each behind a
+money actions (refund, sending a refund's gateway part again, retrying a fulfilment), each behind a
 confirmation page (couponali.admin.money_confirmation); the services check the permissions themselves."""
 
 from decimal import Decimal, InvalidOperation
@@ -93,7 +93,9 @@ class OrderRefundInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(InrAmountsMixin, OrderFulfilmentAdminMixin, AuditedModelAdmin, admin.ModelAdmin):
+class OrderAdmin(
+    InrAmountsMixin, OrderFulfilmentAdminMixin, PermissionCheckedActionsMixin, AuditedModelAdmin, admin.ModelAdmin
+):
     list_display = (
         "order_number",
         "user",
