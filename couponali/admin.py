@@ -44,7 +44,7 @@ from .money import format_inr
 class MoneyLine:
     """One row of a money confirmation page: whose money, what moves, how much."""
 
-    shopper: object  # the user (shown by str(); e-mail or mobile)
+    shopper: object  # the user (shown by str(); e-mail or mobile); None: a row that would reach nobody
     what: str
     amount: Decimal
 
@@ -80,7 +80,7 @@ def money_confirmation(
             "title": title,
             "lines": lines,
             "total": sum((line.amount for line in lines), Decimal("0")),
-            "shoppers": len({str(line.shopper) for line in lines}),
+            "shoppers": len({str(line.shopper) for line in lines if line.shopper is not None}),
             "hidden": list(hidden),
             "form": form,
             "note": note,

@@ -199,6 +199,7 @@ class AuditLog(CreatedModel):
         WITHDRAWAL_PROCESSING = "withdrawal.processing"
         WITHDRAWAL_COMPLETED = "withdrawal.completed"
         WITHDRAWAL_FAILED = "withdrawal.failed"
+        WITHDRAWAL_RECONCILE_QUEUED = "withdrawal.reconcile_queued"
         # orders (gift cards and fulfilment)
         GIFT_CARD_ISSUE = "gift_card.issue"
         GIFT_CARD_EXPORT = "gift_card.export"
@@ -224,6 +225,7 @@ class AuditLog(CreatedModel):
         ORDER_REFUND = "order.refund"
         ORDER_REFUND_PROCESSED = "order.refund_processed"
         ORDER_REFUND_SENT = "order.refund_sent"
+        ORDER_REFUND_NOT_SENT = "order.refund_not_sent"
         ORDER_REFUND_FAILED = "order.refund_failed"
         ORDER_SECOND_CAPTURE = "order.second_capture"
         # referrals

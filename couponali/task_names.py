@@ -29,9 +29,11 @@ class Referrals:
 
 
 class Wallet:
-    """Tasks of the wallet queued by name after commit (the payout of an approved withdrawal)."""
+    """Tasks of the wallet queued by name after commit (the payout of an approved withdrawal, the status query of
+    a payout that staff asked for)."""
 
     PAY_WITHDRAWAL: Final = "wallet.pay_withdrawal"
+    RECONCILE_PAYOUT: Final = "wallet.reconcile_payout"
 
 
 class Partners:

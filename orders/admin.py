@@ -1,5 +1,6 @@
 """Staff pages of the store: orders with filters, an order's items, payments, refunds and timeline, and the
-refund action (a confirmation page; the service checks orders.refund_order itself)."""
+money actions (refund, sending a refund's gateway part again, retrying a fulfilment), each behind a
+confirmation page (couponali.admin.money_confirmation); the services check the permissions themselves."""
 
 from decimal import Decimal, InvalidOperation
 
@@ -14,6 +15,8 @@ from couponali.admin import (
     AuditedModelAdmin,
     InrAmountsMixin,
     MoneyLine,
+    PermissionCheckedActionsMixin,
+    action_hidden,
     confirmed,
     inr_column,
     json_fields,
@@ -90,7 +93,9 @@ class OrderRefundInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(InrAmountsMixin, OrderFulfilmentAdminMixin, AuditedModelAdmin, admin.ModelAdmin):
+class OrderAdmin(
+    InrAmountsMixin, OrderFulfilmentAdminMixin, PermissionCheckedActionsMixin, AuditedModelAdmin, admin.ModelAdmin
+):
     list_display = (
         "order_number",
         "user",
@@ -304,7 +309,7 @@ class PaymentAdmin(InrAmountsMixin, AuditedModelAdmin, admin.ModelAdmin):
 
 
 @admin.register(OrderRefund)
-class OrderRefundAdmin(InrAmountsMixin, AuditedModelAdmin, admin.ModelAdmin):
+class OrderRefundAdmin(InrAmountsMixin, PermissionCheckedActionsMixin, AuditedModelAdmin, admin.ModelAdmin):
     list_display = (
         "order",
         inr_column("amount"),
@@ -325,17 +330,46 @@ class OrderRefundAdmin(InrAmountsMixin, AuditedModelAdmin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
 
-    @admin.action(description="Send the gateway part again (stuck refunds; never pays twice)")
+    def has_refund_permission(self, request):
+        return authz.actor_may(request.user, refunds.REFUND_PERMISSION)
+
+    @admin.action(description="Send the gateway part again (stuck refunds; never pays twice)", permissions=["refund"])
     def retry_gateway_part(self, request, queryset):
-        if not authz.actor_may(request.user, refunds.REFUND_PERMISSION):
-            messages.error(request, "You do not have permission to refund orders.")
-            return
-        for refund in queryset.filter(gateway_refund_id__isnull=True, gateway_amount__gt=0):
-            done = refunds.refund_send(refund_id=refund.pk)
+        """Money goes back to the shopper's card or bank: first the confirmation page (each order's shopper and
+        the gateway amount); only its POST sends (refunds.refund_send checks the permission and audits)."""
+        stuck = list(
+            queryset.filter(gateway_refund_id__isnull=True, gateway_amount__gt=0)
+            .select_related("order__user")
+            .order_by("pk")
+        )
+        if not stuck:
+            self.message_user(request, "None of the selected refunds is waiting for the gateway.", messages.WARNING)
+            return None
+        if not confirmed(request):
+            lines = [
+                MoneyLine(
+                    refund.order.user,
+                    f"Refund {refund.pk} of order {refund.order.order_number}: sent again to the original payment",
+                    refund.gateway_amount,
+                )
+                for refund in stuck
+            ]
+            return money_confirmation(
+                self,
+                request,
+                title="Send the gateway part again",
+                lines=lines,
+                hidden=action_hidden("retry_gateway_part", queryset),
+                cancel_url=reverse("admin:orders_orderrefund_changelist"),
+                note="A refund the gateway already holds (found by its receipt) is recorded, never paid twice.",
+            )
+        for refund in stuck:
+            done = refunds.refund_send(refund_id=refund.pk, actor=request.user)
             if done.gateway_refund_id:
                 messages.success(request, f"Refund {done.pk} reached the gateway ({done.gateway_refund_id}).")
             else:
                 messages.error(request, f"Refund {done.pk}: {done.error_message}")
+        return None
 
 
 @admin.register(PaymentWebhookEvent)

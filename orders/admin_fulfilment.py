@@ -4,13 +4,16 @@ the staff actions retry and resend (permissions declared here and checked again 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from django.utils.html import format_html_join
 
 from accounts import authz
+from couponali.admin import MoneyLine, action_hidden, confirmed, money_confirmation
 
 from .services import fulfilment
 from .vouchers import masked_code
@@ -30,6 +33,15 @@ def _run(modeladmin, request, queryset, call, done: str) -> None:
         modeladmin.message_user(request, line, messages.ERROR)
 
 
+def _fulfilment_line(order) -> MoneyLine:
+    value = fulfilment.order_vouchers_to_issue(order=order)
+    if value is None:
+        return MoneyLine(
+            order.user, f"Order {order.order_number} is {order.status}: only paid orders are fulfilled", Decimal(0)
+        )
+    return MoneyLine(order.user, f"Order {order.order_number}: gift card vouchers issued and sent", value)
+
+
 class OrderFulfilmentAdminMixin:
     fulfilment_fields = ("fulfillment_status", "fulfillment_attempts", "fulfillment_error")
     actions: Sequence[Any] | None = ["retry_fulfilment", "resend_vouchers"]
@@ -45,6 +57,19 @@ class OrderFulfilmentAdminMixin:
 
     @admin.action(description="Retry the fulfilment of the selected paid orders", permissions=["retry_fulfilment"])
     def retry_fulfilment(self, request, queryset):
+        """Vouchers worth money are issued to the shopper: first the confirmation page (each order's shopper and
+        the value still to issue); only its POST queues the fulfilment (the service checks and audits)."""
+        if not confirmed(request):
+            opts = self.opts  # mixed into a ModelAdmin
+            return money_confirmation(
+                self,
+                request,
+                title="Retry the fulfilment",
+                lines=[_fulfilment_line(order) for order in queryset.select_related("user").order_by("pk")],
+                hidden=action_hidden("retry_fulfilment", queryset),
+                cancel_url=reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+                note="Lines that already hold vouchers are never issued again.",
+            )
         _run(
             self,
             request,
@@ -55,6 +80,7 @@ class OrderFulfilmentAdminMixin:
 
     @admin.action(description="Send the vouchers of the selected orders again", permissions=["resend_vouchers"])
     def resend_vouchers(self, request, queryset):
+        # No confirmation page: the same vouchers are e-mailed again, no money or value moves.
         _run(
             self,
             request,

@@ -1,6 +1,6 @@
 """CouponAli's own gift cards in the back office: read-only rows (codes masked), an "Issue gift cards" page
-and CSV exports of a batch or a selection. Issuing and exporting go through orders.services.gift_cards, which
-checks orders.issue_giftcard and writes the audit rows."""
+(behind a confirmation page: issuing creates value) and CSV exports of a batch or a selection. Issuing and
+exporting go through orders.services.gift_cards, which checks orders.issue_giftcard and writes the audit rows."""
 
 from __future__ import annotations
 
@@ -15,7 +15,17 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts import authz
-from couponali.admin import AuditedModelAdmin, InrAmountsMixin, ReadOnlyAdmin, inr_column
+from accounts.models import User
+from couponali.admin import (
+    AuditedModelAdmin,
+    InrAmountsMixin,
+    MoneyLine,
+    ReadOnlyAdmin,
+    confirmed,
+    inr_column,
+    money_confirmation,
+)
+from couponali.money import format_inr
 
 from .giftcard_forms import GiftCardIssueForm
 from .models import GiftCard, GiftCardRedemption
@@ -83,6 +93,31 @@ class GiftCardAdmin(ReadOnlyAdmin):
             *super().get_urls(),
         ]
 
+    def _issue_confirmation(self, request, form):
+        data = form.cleaned_data
+        shopper = None
+        if data["user_id"] is not None:
+            shopper = User.objects.filter(pk=data["user_id"]).first()
+            if shopper is None:
+                form.add_error("user_id", "There is no user with this id.")
+                return None
+        expiry = f", valid till {timezone.localtime(data['expires_at']):%d %b %Y %H:%M}" if data["expires_at"] else ""
+        whose = "bound to this account" if shopper else "for whoever first uses a code"
+        line = MoneyLine(
+            shopper,
+            f"{data['count']} CouponAli gift card(s) of {format_inr(data['value'])}, {whose}{expiry}",
+            data["count"] * data["value"],
+        )
+        return money_confirmation(
+            self,
+            request,
+            title="Issue the gift cards",
+            lines=[line],
+            hidden=[(name, request.POST.get(name, "")) for name in form.fields],
+            cancel_url=reverse("admin:orders_giftcard_changelist"),
+            note="Each card can be spent like money once issued; its code is shown in the batch's CSV.",
+        )
+
     @admin.action(description="Export the selected cards' codes as CSV (audited)", permissions=["issue_giftcard"])
     def export_csv(self, request, queryset):
         text = gift_cards.gift_cards_export(actor=request.user, card_ids=list(queryset.values_list("pk", flat=True)))
@@ -96,7 +131,12 @@ class GiftCardAdmin(ReadOnlyAdmin):
         if not self.has_issue_giftcard_permission(request):
             raise PermissionDenied
         form = GiftCardIssueForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        if request.method == "POST" and form.is_valid() and not confirmed(request):
+            # Issuing creates value: first the confirmation page (whose cards, how many, how much in all).
+            page = self._issue_confirmation(request, form)
+            if page is not None:
+                return page
+        elif request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
                 cards = gift_cards.gift_cards_issue(

@@ -7,6 +7,8 @@ answers): without it the button is not shown and a forged POST gets 403 before a
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from admin_auto_filters.filters import AutocompleteFilter
 from django import forms
 from django.contrib import admin, messages
@@ -17,7 +19,6 @@ from django.urls import path, reverse
 
 from accounts.authz import FINANCE, actor_may
 from accounts.models import User
-from couponali import rls
 from couponali.admin import (
     AuditedModelAdmin,
     InrAmountsMixin,
@@ -36,7 +37,6 @@ from couponali.admin_site import WorkQueue, work_queue_register
 from couponali.money import format_inr
 
 from . import selectors, services
-from .gateways import payout_gateway
 from .models import (
     CashbackEvent,
     Payout,
@@ -449,7 +449,23 @@ class UnmatchedConversionAdmin(InrAmountsMixin, PermissionCheckedActionsMixin, A
 
     @admin.action(description="Retry the match (once the click is known)", permissions=["retry"])
     def retry_selected(self, request, queryset):
-        for row in queryset.filter(status=UnmatchedConversion.Status.OPEN).order_by("pk"):
+        """A retry records a cashback for a shopper: first the confirmation page (per row, the shopper the click
+        resolves to and the cashback, or why it would not match); only its POST records anything."""
+        rows = list(queryset.filter(status=UnmatchedConversion.Status.OPEN).order_by("pk"))
+        if not rows:
+            self.message_user(request, "None of the selected conversions is open.", messages.WARNING)
+            return None
+        if not confirmed(request):
+            return money_confirmation(
+                self,
+                request,
+                title="Retry the match",
+                lines=[self._retry_line(row, request.user) for row in rows],
+                hidden=action_hidden("retry_selected", queryset),
+                cancel_url=reverse("admin:wallet_unmatchedconversion_changelist"),
+                note="Rows that would not match stay open for review.",
+            )
+        for row in rows:
             try:
                 result = services.unmatched_retry(unmatched_id=row.pk, actor=request.user)
             except (services.WalletError, ValueError) as exc:
@@ -457,6 +473,16 @@ class UnmatchedConversionAdmin(InrAmountsMixin, PermissionCheckedActionsMixin, A
                 continue
             level = messages.SUCCESS if result.event_id else messages.WARNING
             self.message_user(request, f"#{row.pk}: {result.outcome}. {result.message}".strip(), level)
+        return None
+
+    @staticmethod
+    def _retry_line(row: UnmatchedConversion, actor) -> MoneyLine:
+        label = f"{row.network} order {row.affiliate_transaction_id}"
+        try:
+            preview = services.unmatched_retry_preview(unmatched_id=row.pk, actor=actor)
+        except (services.WalletError, ValueError) as exc:
+            return MoneyLine(None, f"{label}: cannot be retried ({exc})", Decimal("0.00"))
+        return MoneyLine(preview.shopper, f"{label}: {preview.what}", preview.amount)
 
     @admin.action(description="Dismiss (not ours / duplicate)", permissions=["dismiss"])
     def dismiss_selected(self, request, queryset):
@@ -545,15 +571,20 @@ class WithdrawalAdmin(InrAmountsMixin, PermissionCheckedActionsMixin, AuditedMod
 
     @admin.action(description="Ask the payout gateway now (processing ones)", permissions=["pay"])
     def reconcile_selected(self, request, queryset):
-        gateway = payout_gateway()
-        for w in queryset.filter(status=Withdrawal.Status.PROCESSING):
-            services.withdrawal_payout_reconcile(
-                withdrawal_id=w.pk,
-                gateway=gateway,
-                actor=request.user,
-                scope=lambda: rls.bypass(reason="staff payout check", actor_id=request.user.pk),
+        # No confirmation page: asking the gateway for a payout's status moves no money by itself (the answer
+        # is recorded as the payout job would record it). The job is queued after commit, so the request never
+        # waits on the gateway; the service checks the permission and audits the request.
+        queued = services.withdrawal_payout_reconcile_queue(
+            withdrawal_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
+        )
+        if queued:
+            self.message_user(
+                request,
+                f"Queued {queued}: the payout gateway is asked in the background; the list shows its answer.",
+                messages.SUCCESS,
             )
-        self.message_user(request, "Asked the gateway.", messages.SUCCESS)
+        else:
+            self.message_user(request, "None of the selected withdrawals is processing.", messages.WARNING)
 
 
 @admin.register(Payout)

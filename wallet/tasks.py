@@ -9,7 +9,8 @@ import time
 from celery import shared_task
 from django.conf import settings
 
-from accounts.authz import SYSTEM
+from accounts.authz import SYSTEM, Actor, PermissionRefused
+from accounts.models import User
 from couponali import rls
 from couponali.audit import AuditAction, audit_log
 from couponali.task_names import Wallet
@@ -54,14 +55,29 @@ def pay_withdrawal(withdrawal_id: int) -> None:
     )
 
 
-@shared_task(name="wallet.reconcile_payout", ignore_result=True)
-def reconcile_payout(withdrawal_id: int) -> None:
-    services.withdrawal_payout_reconcile(
-        withdrawal_id=withdrawal_id,
-        gateway=payout_gateway(),
-        actor=SYSTEM,
-        scope=_bypass(f"payout reconciliation of withdrawal {withdrawal_id}"),
-    )
+@shared_task(name=Wallet.RECONCILE_PAYOUT, ignore_result=True)
+def reconcile_payout(withdrawal_id: int, actor_id: int | None = None) -> None:
+    """Ask the gateway about a payout left 'processing'. ``actor_id``: the staff member who asked in the admin
+    (services.withdrawal_payout_reconcile_queue), whose permission is checked again now and who is named in the
+    audited bypass; None for the payout job (SYSTEM)."""
+    actor: Actor = SYSTEM
+    if actor_id is not None:
+        user = User.all_objects.filter(pk=actor_id).first()
+        if user is None:
+            log.warning("reconcile_payout: actor %s no longer exists; left to the payout job", actor_id)
+            return
+        actor = user
+    reason = f"payout reconciliation of withdrawal {withdrawal_id}"
+    try:
+        services.withdrawal_payout_reconcile(
+            withdrawal_id=withdrawal_id,
+            gateway=payout_gateway(),
+            actor=actor,
+            scope=lambda: rls.bypass(reason=reason, actor_id=actor_id),
+        )
+    except PermissionRefused:
+        # The permission was withdrawn after the click (logged by authz): the payout job reconciles it anyway.
+        return
 
 
 @shared_task(name="wallet.process_payouts", ignore_result=True)

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -79,6 +81,24 @@ def _fulfillable(order: Order) -> bool:
     )
 
 
+def _lines_to_issue(order: Order) -> QuerySet[OrderItem]:
+    """The lines still waiting for vouchers: none issued yet, and not voided by a refund."""
+    return order.items.filter(voucher_codes__isnull=True).exclude(fulfillment_status=ITEM_VOID)
+
+
+def _face_value(item: OrderItem) -> Decimal:
+    """The value of one voucher of the line, as the supplier is asked for it."""
+    return item.denomination or item.unit_price
+
+
+def order_vouchers_to_issue(*, order: Order) -> Decimal | None:
+    """The face value of the vouchers a fulfilment of ``order`` would still ask the supplier for, writing
+    nothing (the staff retry's confirmation page); None when the order is not one that gets fulfilled."""
+    if not _fulfillable(order):
+        return None
+    return sum((_face_value(item) * item.quantity for item in _lines_to_issue(order)), Decimal("0.00"))
+
+
 def _issue_line(*, order_id: int, item_id: int, supplier: VoucherSupplier) -> bool:
     """Vouchers for one order line, unless it has them already (True when this call issued them)."""
     with transaction.atomic():
@@ -92,7 +112,7 @@ def _issue_line(*, order_id: int, item_id: int, supplier: VoucherSupplier) -> bo
             IssueRequest(
                 reference=f"{order.uuid}:{item.pk}",
                 sku=item.product_sku or "",
-                denomination=item.denomination or item.unit_price,
+                denomination=_face_value(item),
                 quantity=item.quantity,
                 validity_days=item.product.validity_days if item.product else None,
             )
@@ -134,7 +154,7 @@ def order_fulfil(*, order_id: int) -> FulfilResult:
             order.status = Order.Status.PROCESSING
         order.fulfillment_attempts += 1
         order.save(update_fields=["status", "fulfillment_attempts", "updated_at"])
-        item_ids = list(order.items.filter(voucher_codes__isnull=True).order_by("pk").values_list("pk", flat=True))
+        item_ids = list(_lines_to_issue(order).order_by("pk").values_list("pk", flat=True))
 
     supplier = voucher_supplier()
     issued = 0
@@ -150,7 +170,7 @@ def order_fulfil(*, order_id: int) -> FulfilResult:
         order = _lock_order(order_id)
         if order is None or order.status != Order.Status.PROCESSING or not _fulfillable(order):
             return FulfilResult(order_id, False, issued, "finished by another run")
-        missing = order.items.filter(voucher_codes__isnull=True).exclude(fulfillment_status=ITEM_VOID).exists()
+        missing = _lines_to_issue(order).exists()
         if missing:  # a line added meanwhile cannot happen for a paid order; leave it for the retry to see
             return FulfilResult(order_id, False, issued, "lines without vouchers remain")
         order.status = Order.Status.FULFILLED

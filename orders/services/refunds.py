@@ -170,7 +170,7 @@ def order_refund(
         _settle_if_refunded(order)
         refund_id = refund.pk
         if to_gateway > 0:
-            transaction.on_commit(lambda: refund_send(refund_id=refund_id))
+            transaction.on_commit(lambda: refund_send(refund_id=refund_id, actor=actor))
     refund.refresh_from_db()
     return refund
 
@@ -202,9 +202,14 @@ def _settle_if_refunded(order: Order) -> None:
         order_move(order, status=Order.Status.REFUNDED, payment_status=Order.PaymentStatus.REFUNDED)
 
 
-def refund_send(*, refund_id: int) -> OrderRefund:
+def refund_send(*, refund_id: int, actor: authz.Actor) -> OrderRefund:
     """Send the gateway part of a refund (after commit, or again from the admin). Idempotent: a refund that
-    already reached the gateway (found by its receipt) is recorded, not sent twice."""
+    already reached the gateway (found by its receipt) is recorded, not sent twice.
+
+    ``actor``: the staff member refunding or sending again (needs orders.refund_order, checked here before
+    anything is read or sent), or SYSTEM (a late capture's automatic refund). The outcome is audited naming
+    them: sent, or refused by the gateway."""
+    actor_id = authz.actor_require(actor, REFUND_PERMISSION)
     refund = OrderRefund.objects.select_related("payment").get(pk=refund_id)
     if refund.gateway_refund_id or refund.gateway_amount == 0 or refund.payment is None:
         return refund
@@ -227,7 +232,15 @@ def refund_send(*, refund_id: int) -> OrderRefund:
             )
         )
     except gw.PaymentGatewayError as exc:
-        OrderRefund.objects.filter(pk=refund.pk).update(error_message=str(exc)[:2000])
+        with transaction.atomic():
+            OrderRefund.objects.filter(pk=refund.pk).update(error_message=str(exc)[:2000])
+            audit_log(
+                actor_id=actor_id,
+                action=AuditAction.ORDER_REFUND_NOT_SENT,
+                entity_type="order",
+                entity_id=refund.order_id,
+                metadata={"refund_id": refund.pk, "error": str(exc)[:200]},
+            )
         log.warning("refund %s not sent: %s", refund.pk, exc)
         refund.refresh_from_db()
         return refund
@@ -251,7 +264,7 @@ def refund_send(*, refund_id: int) -> OrderRefund:
         else:
             Payment.objects.filter(pk=payment.pk).update(**extra)
         audit_log(
-            actor_id=None,
+            actor_id=actor_id,
             action=AuditAction.ORDER_REFUND_SENT,
             entity_type="order",
             entity_id=order.pk,
@@ -289,4 +302,4 @@ def refund_late_capture(*, order_id: int) -> OrderRefund | None:
                 entity_id=order.pk,
                 metadata={"refund_id": existing.pk, "amount": str(payment.amount), "reason": "late capture"},
             )
-    return refund_send(refund_id=existing.pk)
+    return refund_send(refund_id=existing.pk, actor=authz.SYSTEM)

@@ -203,10 +203,15 @@ def test_a_supplier_refusal_is_not_retried_and_waits_for_staff_who_can_retry(sho
     client = Client()
     client.force_login(staff_with("retry_fulfilment", "view_order", "change_order"))
     assert "unknown sku" in client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    data = {"action": "retry_fulfilment", "_selected_action": [order.pk]}
+    # first the confirmation page: the shopper and the value of the vouchers still to issue; nothing queued
+    with committed() as queued:
+        page = client.post("/admin/orders/order/", {**data, "index": "0"})
+    html = page.content.decode()
+    assert page.status_code == 200 and shopper.email in html and "data-amount>₹1,000<" in html
+    assert queued == [] and not AuditLog.objects.filter(action="order.fulfilment_retry").exists()
     with committed():
-        response = client.post(
-            "/admin/orders/order/", {"action": "retry_fulfilment", "_selected_action": [order.pk]}, follow=True
-        )
+        response = client.post("/admin/orders/order/", {**data, "confirmed": "yes"}, follow=True)
 
     assert "Fulfilment queued again: 1." in response.content.decode()
     order.refresh_from_db()

@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.factories import UserFactory, grant_permissions
+from accounts.models import User
 from couponali.codes import UNAMBIGUOUS_ALPHABET, group_code
 from couponali.models import AuditLog
 from orders.factories import GiftCardFactory, OrderFactory
@@ -340,16 +341,24 @@ def test_admin_issue_page_issues_a_batch_and_links_its_csv():
     client.force_login(staff)
     assert "Issue gift cards" in client.get("/admin/orders/giftcard/").content.decode()
 
-    response = client.post("/admin/orders/giftcard/issue/", {"count": "4", "value": "100.00"}, follow=True)
+    data = {"count": "12", "value": "9999.50", "user_id": str(UserFactory().pk)}
+    # first the confirmation page: whose cards and how much in all (Indian grouping); nothing issued yet
+    page = client.post("/admin/orders/giftcard/issue/", data)
+    html = page.content.decode()
+    assert page.status_code == 200 and "data-amount>₹1,19,994<" in html and 'name="confirmed" value="yes"' in html
+    assert User.objects.get(pk=data["user_id"]).email in html
+    assert not GiftCard.objects.exists()
+
+    response = client.post("/admin/orders/giftcard/issue/", {**data, "confirmed": "yes"}, follow=True)
 
     assert response.status_code == 200
     (batch,) = set(GiftCard.objects.values_list("batch", flat=True))
-    assert GiftCard.objects.count() == 4
+    assert GiftCard.objects.filter(user_id=data["user_id"], initial_value=Decimal("9999.50")).count() == 12
     csv_url = f"/admin/orders/giftcard/batch/{batch}/csv/"
     assert csv_url in response.content.decode()
     download = client.get(csv_url)
     assert download.status_code == 200 and download["Content-Type"].startswith("text/csv")
-    assert len(download.content.decode().strip().splitlines()) == 5
+    assert len(download.content.decode().strip().splitlines()) == 13
 
 
 def test_admin_issue_page_and_csv_are_refused_without_the_permission():

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from accounts.authz import PermissionRefused
 from accounts.factories import UserFactory, grant_permissions
+from catalog.factories import ProductVariantFactory
 from couponali import rls
 from couponali.models import AuditLog
 from orders.factories import GiftCardFactory
@@ -195,10 +196,10 @@ def test_a_gateway_outage_leaves_the_refund_pending_and_a_retry_never_pays_twice
         refund = refunds.order_refund(order_id=order.pk, amount=Decimal("970"), reason="x", actor=refunder)
     refund.refresh_from_db()
     assert refund.status == "pending" and refund.gateway_refund_id is None and "refused" in refund.error_message
-    again = refunds.refund_send(refund_id=refund.pk)
+    again = refunds.refund_send(refund_id=refund.pk, actor=refunder)
     assert again.status == "processed" and again.gateway_refund_id
     # a third call (an impatient retry) finds it done: still one refund at the gateway
-    refunds.refund_send(refund_id=refund.pk)
+    refunds.refund_send(refund_id=refund.pk, actor=refunder)
     payment = Payment.objects.get(order=order, gateway="razorpay")
     assert len(razorpay.refunds[payment.gateway_payment_id]) == 1
     assert payment.refund_amount == Decimal("970.00")
@@ -213,7 +214,7 @@ def test_a_refund_that_reached_the_gateway_unrecorded_is_found_by_its_receipt(ra
     razorpay.refunds[payment.gateway_payment_id] = [
         {"id": "rfnd_EARLIER0001", "amount": 10000, "receipt": str(refund.uuid), "status": "processed"}
     ]
-    done = refunds.refund_send(refund_id=refund.pk)
+    done = refunds.refund_send(refund_id=refund.pk, actor=refunder)
     assert done.gateway_refund_id == "rfnd_EARLIER0001"
     assert len(razorpay.refunds[payment.gateway_payment_id]) == 1
 
@@ -314,3 +315,48 @@ def inline_management() -> dict[str, str]:
     for prefix in ("items", "payments", "refunds"):
         data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "0"}
     return data
+
+
+def test_sending_the_gateway_part_again_shows_the_shopper_and_amount_first_and_needs_the_permission(
+    razorpay, shopper, card, refunder, django_capture_on_commit_callbacks
+):
+    # given a ₹1,45,500 order whose refund the gateway refused at first (an outage): the refund waits
+    big = ProductVariantFactory(product=card["product"], denomination=Decimal("50000"), selling_price=Decimal("48500"))
+    order = paid_order(shopper, big, n=3)
+    razorpay.refund_failures = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = refunds.order_refund(order_id=order.pk, amount=Decimal("145500"), reason="x", actor=refunder)
+    refund.refresh_from_db()
+    assert refund.status == "pending" and refund.gateway_refund_id is None
+    assert AuditLog.objects.filter(action="order.refund_not_sent", actor_user=refunder).count() == 1
+    payment_id = Payment.objects.get(order=order, gateway="razorpay").gateway_payment_id
+    changelist = reverse("admin:orders_orderrefund_changelist")
+    data = {"action": "retry_gateway_part", "_selected_action": [refund.pk]}
+
+    # staff who may see refunds but not refund: the action is not offered, a forged POST gets 403, nothing is sent
+    viewer = Client()
+    viewer.force_login(staff_with("view_orderrefund"))
+    assert 'value="retry_gateway_part"' not in viewer.get(changelist).content.decode()
+    for extra in ({"index": "0"}, {"confirmed": "yes"}):
+        forged = viewer.post(changelist, {**data, **extra})
+        assert forged.status_code == 403 and shopper.email not in forged.content.decode()
+    with pytest.raises(PermissionRefused):
+        refunds.refund_send(refund_id=refund.pk, actor=staff_with("view_orderrefund"))
+    assert razorpay.refunds.get(payment_id, []) == []
+
+    # a refunder gets the confirmation page first: the shopper and the gateway amount; nothing is sent yet
+    client = Client()
+    client.force_login(grant_permissions(refunder, "orders.view_orderrefund"))
+    page = client.post(changelist, {**data, "index": "0"})
+    html = page.content.decode()
+    assert page.status_code == 200 and shopper.email in html and "data-amount>₹1,45,500<" in html
+    assert razorpay.refunds.get(payment_id, []) == []
+    assert not AuditLog.objects.filter(action="order.refund_sent").exists()
+
+    # the confirmed POST sends it, once, audited with their name
+    assert client.post(changelist, {**data, "confirmed": "yes"}).status_code == 302
+    refund.refresh_from_db()
+    assert refund.status == "processed" and refund.gateway_refund_id
+    assert [r["amount"] for r in razorpay.refunds[payment_id]] == [14550000]
+    assert AuditLog.objects.get(action="order.refund_sent").actor_user_id == refunder.pk
+    assert_reconciled()

@@ -7,10 +7,11 @@ every money write follows, are in wallet/locks.py.
   lifecycle.py    the allowed status moves of cashback events and withdrawals
   ledger.py       postings, claw-backs into debts, manual adjustments
   cashback.py     recording network reports, holds for review, confirm / reject / reverse
-  unmatched.py    conversions without a click: retry, dismiss
+  unmatched.py    conversions without a click: retry (and its preview), dismiss
   autoconfirm.py  the auto-confirm job (set-based batch, and one by one for users with a debt)
   withdrawals.py  request, approve, reject
-  payouts.py      paying approved withdrawals through the gateway, reconciling stuck payouts
+  payouts.py      paying approved withdrawals through the gateway, reconciling stuck payouts (now, or queued
+                  by staff)
 
 The database has the last word on what must never break (wallet migrations 0002/0003): balance never
 negative, balance_after = balance_before + amount, one posting per source event and type, each posting
@@ -38,9 +39,11 @@ from .autoconfirm import cashback_auto_confirm_batch, cashback_auto_confirm_sing
 from .cashback import (
     RECORD_PERMISSIONS,
     IngestResult,
+    RecordPreview,
     cashback_confirm,
     cashback_hold_reason,
     cashback_record,
+    cashback_record_preview,
     cashback_reject,
     cashback_reverse,
     network_mismatch,
@@ -48,8 +51,14 @@ from .cashback import (
 from .errors import IllegalTransition, InsufficientBalance, NotAllowed, WalletError
 from .ledger import ClawBack, Posting, wallet_adjust, wallet_claw_back, wallet_post
 from .lifecycle import CASHBACK_TRANSITIONS, WITHDRAWAL_TRANSITIONS
-from .payouts import withdrawal_pay, withdrawal_payout_reconcile, withdrawal_payout_record, withdrawal_payout_start
-from .unmatched import unmatched_dismiss, unmatched_retry
+from .payouts import (
+    withdrawal_pay,
+    withdrawal_payout_reconcile,
+    withdrawal_payout_reconcile_queue,
+    withdrawal_payout_record,
+    withdrawal_payout_start,
+)
+from .unmatched import unmatched_dismiss, unmatched_retry, unmatched_retry_preview
 from .withdrawals import (
     GIFT_VOUCHER_BRANDS,
     MOBILE_OPERATORS,
@@ -70,17 +79,20 @@ __all__ = [
     "InsufficientBalance",
     "NotAllowed",
     "Posting",
+    "RecordPreview",
     "WalletError",
     "cashback_auto_confirm_batch",
     "cashback_auto_confirm_singles",
     "cashback_confirm",
     "cashback_hold_reason",
     "cashback_record",
+    "cashback_record_preview",
     "cashback_reject",
     "cashback_reverse",
     "network_mismatch",
     "unmatched_dismiss",
     "unmatched_retry",
+    "unmatched_retry_preview",
     "wallet_adjust",
     "wallet_claw_back",
     "wallet_lock",
@@ -88,6 +100,7 @@ __all__ = [
     "withdrawal_approve",
     "withdrawal_pay",
     "withdrawal_payout_reconcile",
+    "withdrawal_payout_reconcile_queue",
     "withdrawal_payout_record",
     "withdrawal_payout_start",
     "withdrawal_reject",

@@ -1,5 +1,6 @@
 """Cashback events: recording what the networks (and staff) report, holds for review, and the moves of an
-event's lifecycle (confirm = credit, reject, reverse = claw back). The set-based auto-confirm batch
+event's lifecycle (confirm = credit, reject, reverse = claw back). cashback_record_preview says what a recording
+would do, by the same rules, without writing (the staff retry's confirmation page). The set-based auto-confirm batch
 (autoconfirm.py) confirms many events in SQL with the same texts and rows (the builders below)."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from accounts import authz
 from accounts.authz import Actor
 from accounts.models import User
 from accounts.services import Notice, notify
+from catalog.models import Merchant
 from catalog.selectors import NO_CASHBACK, CashbackRate, cashback_rate_for
 from couponali import events
 from couponali.audit import AuditAction, audit_log, diff
@@ -166,21 +168,39 @@ def cashback_record(
         return _cashback_record(conversion=conversion, source=source, actor_id=actor_id, unmatched_id=unmatched_id)
 
 
-def _cashback_record(
-    *, conversion: Conversion, source: str, actor_id: int | None, unmatched_id: int | None
-) -> IngestResult:
+@dataclass(frozen=True)
+class ClickMatch:
+    """The click a conversion belongs to (and its store), or why it belongs to none (``unmatched``)."""
+
+    click: OfferClick | None = None
+    merchant: Merchant | None = None
+    unmatched: str | None = None
+
+
+def _click_match(conversion: Conversion) -> ClickMatch:
+    """The one matching rule of a reported conversion to a shopper's click (recording and its preview)."""
     clicks = _find_clicks(conversion.click_id)
     if not clicks:
-        return _keep_unmatched(conversion=conversion, reason="no click with this id", source=source)
+        return ClickMatch(unmatched="no click with this id")
     if len(clicks) > 1:
-        return _keep_unmatched(conversion=conversion, reason="several clicks have this id", source=source)
+        return ClickMatch(unmatched="several clicks have this id")
     click = clicks[0]
     if click.user_id is None:
-        return _keep_unmatched(conversion=conversion, reason="the click was made signed out", source=source)
+        return ClickMatch(unmatched="the click was made signed out")
     merchant = click.merchant or click.offer.merchant
     mismatch = network_mismatch(conversion=conversion, merchant=merchant)
     if mismatch:
-        return _keep_unmatched(conversion=conversion, reason=mismatch, source=source)
+        return ClickMatch(unmatched=mismatch)
+    return ClickMatch(click=click, merchant=merchant)
+
+
+def _cashback_record(
+    *, conversion: Conversion, source: str, actor_id: int | None, unmatched_id: int | None
+) -> IngestResult:
+    match = _click_match(conversion)
+    if match.unmatched is not None:
+        return _keep_unmatched(conversion=conversion, reason=match.unmatched, source=source)
+    click, merchant = match.click, match.merchant
     try:
         with transaction.atomic():
             result = _record_locked(
@@ -232,12 +252,17 @@ def _record_locked(*, click, merchant, conversion: Conversion, source: str, acto
     return IngestResult(outcome, event.pk, "" if outcome != "unchanged" else f"the event is already {status}")
 
 
+def _new_event_cashback(*, click, merchant, conversion: Conversion) -> tuple[CashbackRate, Decimal]:
+    """The rule and the cashback of a conversion's first report (recording and its preview)."""
+    rule = _click_rule(click=click, offer=click.offer, merchant=merchant)
+    return rule, rule.amount_for(conversion.sale_amount)
+
+
 def _event_create(
     *, click, merchant, conversion: Conversion, source: str, actor_id: int | None, now: dt.datetime
 ) -> CashbackEvent:
     """The first report of a conversion: the event, at the rule advertised at click time, pending."""
-    rule = _click_rule(click=click, offer=click.offer, merchant=merchant)
-    amount = rule.amount_for(conversion.sale_amount)
+    rule, amount = _new_event_cashback(click=click, merchant=merchant, conversion=conversion)
     held = cashback_hold_reason(conversion=conversion, cashback=amount)
     event = CashbackEvent.objects.create(
         user_id=click.user_id,
@@ -310,31 +335,104 @@ def _status_apply(
 ) -> IngestResult | None:
     """Apply the reported status to the event (locked); None when there is nothing to do."""
     status = event.status
-    if conversion.status == CONFIRMED:
-        if status == CashbackEvent.Status.PENDING and event.held_reason:
-            # The network's approval is recorded (network_status); the money waits for staff.
-            return IngestResult("held", event.pk, f"kept for review: {event.held_reason}")
-        if status == CashbackEvent.Status.PENDING:
-            _confirm_locked(event=event, lock=lock, actor_id=actor_id, source=source)
-            return IngestResult("confirmed", event.pk, f"{format_inr(event.cashback_amount)} credited")
-        if status in (CashbackEvent.Status.REJECTED, CashbackEvent.Status.REVERSED):
-            audit_log(
-                actor_id=actor_id,
-                action=AuditAction.CASHBACK_REFUSED_TRANSITION,
-                entity_type="cashback_event",
-                entity_id=event.pk,
-                metadata={"from": status, "to": "confirmed", "source": source},
-            )
-            return IngestResult("ignored", event.pk, f"the event is {status}; it cannot be confirmed again")
-    elif conversion.status == REJECTED:
-        reason = f"{conversion.network}: {conversion.network_status}"
-        if status == CashbackEvent.Status.PENDING:
-            _reject_locked(event=event, reason=reason, actor_id=actor_id)
-            return IngestResult("rejected", event.pk, "")
-        if status in (CashbackEvent.Status.PAID, CashbackEvent.Status.CONFIRMED):
-            _reverse_locked(event=event, lock=lock, reason=reason, actor_id=actor_id)
-            return IngestResult("reversed", event.pk, "")
+    move = _status_move(status=status, held=bool(event.held_reason), reported=conversion.status)
+    if move == HELD:
+        # The network's approval is recorded (network_status); the money waits for staff.
+        return IngestResult("held", event.pk, f"kept for review: {event.held_reason}")
+    if move == CONFIRM:
+        _confirm_locked(event=event, lock=lock, actor_id=actor_id, source=source)
+        return IngestResult("confirmed", event.pk, f"{format_inr(event.cashback_amount)} credited")
+    if move == REFUSE:
+        audit_log(
+            actor_id=actor_id,
+            action=AuditAction.CASHBACK_REFUSED_TRANSITION,
+            entity_type="cashback_event",
+            entity_id=event.pk,
+            metadata={"from": status, "to": "confirmed", "source": source},
+        )
+        return IngestResult("ignored", event.pk, f"the event is {status}; it cannot be confirmed again")
+    reason = f"{conversion.network}: {conversion.network_status}"
+    if move == REJECT:
+        _reject_locked(event=event, reason=reason, actor_id=actor_id)
+        return IngestResult("rejected", event.pk, "")
+    if move == REVERSE:
+        _reverse_locked(event=event, lock=lock, reason=reason, actor_id=actor_id)
+        return IngestResult("reversed", event.pk, "")
     return None
+
+
+# What a reported status does to an event (_status_move): recording applies it, the preview names it.
+HELD, CONFIRM, REFUSE, REJECT, REVERSE = "held", "confirm", "refuse", "reject", "reverse"
+
+
+def _status_move(*, status: str, held: bool, reported: str) -> str | None:
+    """The move a reported status causes on an event in ``status``: approved while pending confirms and credits
+    it (or, when held, waits for staff); approved after a rejection or reversal is refused; declined rejects a
+    pending event and reverses a paid one. None: a repeat, or an older status arriving late."""
+    if reported == CONFIRMED:
+        if status == CashbackEvent.Status.PENDING:
+            return HELD if held else CONFIRM
+        if status in (CashbackEvent.Status.REJECTED, CashbackEvent.Status.REVERSED):
+            return REFUSE
+    elif reported == REJECTED:
+        if status == CashbackEvent.Status.PENDING:
+            return REJECT
+        if status in (CashbackEvent.Status.PAID, CashbackEvent.Status.CONFIRMED):
+            return REVERSE
+    return None
+
+
+@dataclass(frozen=True)
+class RecordPreview:
+    """What recording a conversion now would do, for a confirmation page: whose cashback (None when it would
+    match nobody), the amount it moves for them (credited, or recorded as pending; 0 when nothing accrues,
+    negative when it takes money back) and what happens, in words."""
+
+    shopper: User | None
+    amount: Decimal
+    what: str
+
+
+def cashback_record_preview(*, conversion: Conversion) -> RecordPreview:
+    """What cashback_record would do with ``conversion``, writing nothing: the same click match
+    (_click_match), the same cashback rule (_new_event_cashback, or the rule kept on an existing event), the
+    same hold rule and the same status moves (_status_move). A report arriving between the preview and the
+    recording can change the outcome: the recording, under its locks, decides."""
+    match = _click_match(conversion)
+    if match.unmatched is not None:
+        return RecordPreview(None, Decimal("0.00"), f"would not match: {match.unmatched} (stays for review)")
+    click = match.click
+    assert click is not None and click.user_id is not None  # a match has a signed-in shopper's click
+    event = CashbackEvent.objects.filter(
+        network=conversion.network, affiliate_transaction_id=conversion.transaction_id
+    ).first()
+    if event is not None and (event.user_id != click.user_id or event.click_id != click.click_id):
+        return RecordPreview(None, Decimal("0.00"), "would not match: this transaction id belongs to another click")
+    shopper = User.all_objects.filter(pk=click.user_id).first()
+    status: str
+    if event is None:
+        _rule, amount = _new_event_cashback(click=click, merchant=match.merchant, conversion=conversion)
+        status, recorded = CashbackEvent.Status.PENDING, "new cashback"
+        held = cashback_hold_reason(conversion=conversion, cashback=amount)
+    else:
+        status, held = event.status, event.held_reason
+        amount = event.cashback_amount
+        if status == CashbackEvent.Status.PENDING:
+            amount = _rule_of(event).amount_for(conversion.sale_amount)
+            held = held or cashback_hold_reason(conversion=conversion, cashback=amount)
+        recorded = f"cashback #{event.pk} ({status})"
+    move = _status_move(status=status, held=bool(held), reported=conversion.status)
+    nothing = Decimal("0.00")
+    amount_moved, outcome = {
+        CONFIRM: (amount, "credited to the wallet (the network approved it)"),
+        HELD: (amount, f"held for review ({held})"),
+        REJECT: (nothing, f"{format_inr(amount)} rejected (the network declined it)"),
+        REVERSE: (-amount, "taken back from the wallet (the network declined it)"),
+        REFUSE: (nothing, "nothing changes"),
+        None: (amount, "pending until the store confirms it" if event is None else "already recorded"),
+    }[move]
+    store = match.merchant.name if match.merchant is not None else "the store"
+    return RecordPreview(shopper, amount_moved, f"{recorded} from {store}: {outcome}")
 
 
 def _confirm_locked(*, event: CashbackEvent, lock: WalletBalance, actor_id: int | None, source: str) -> None:

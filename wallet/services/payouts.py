@@ -6,7 +6,7 @@ blind second payment."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from django.db import transaction
 from django.db.models import F
@@ -16,13 +16,17 @@ from accounts import authz
 from accounts.authz import FINANCE, Actor
 from accounts.services import notify
 from couponali.audit import AuditAction, audit_log
+from couponali.celery import enqueue_on_commit
 from couponali.money import format_inr
+from couponali.task_names import Wallet
 from wallet.gateways import FAILED, PROCESSED, GatewayError, GatewayTimeout, PayoutGateway, PayoutRequest, PayoutResult
 from wallet.locks import withdrawal_lock
 from wallet.models import Payout, Withdrawal
 from wallet.selectors import payout_request_for
 
 from .withdrawals import return_money
+
+PAY_PERMISSION = "wallet.pay_withdrawal"
 
 # Opens the transaction of one step of a payout (tasks pass an audited rls.bypass).
 Scope = Callable[[], contextlib.AbstractContextManager]
@@ -132,7 +136,7 @@ def withdrawal_pay(
 
     Three steps, each its own transaction (``scope()`` is entered in each, e.g. an audited rls.bypass): claim
     it (approved → processing, committed), call the gateway outside any transaction, record the answer."""
-    authz.actor_require(actor, "wallet.pay_withdrawal", department=FINANCE)
+    authz.actor_require(actor, PAY_PERMISSION, department=FINANCE)
     claimed = withdrawal_payout_start(withdrawal_id=withdrawal_id, gateway_name=gateway.name, scope=scope)
     if claimed is None:
         return None
@@ -149,13 +153,36 @@ def withdrawal_pay(
         return withdrawal_payout_record(withdrawal_id=withdrawal_id, result=result)
 
 
+def withdrawal_payout_reconcile_queue(*, withdrawal_ids: Sequence[int], actor: Actor) -> int:
+    """Finance staff asking the gateway now about payouts left 'processing' (the admin's action): the
+    reconciliation job of each is queued after commit, so that the request never waits on the gateway; the
+    job checks the actor again when it runs (withdrawal_payout_reconcile). One audit row per withdrawal,
+    naming the actor. Returns how many were queued (the others are not processing)."""
+    actor_id = authz.actor_require(actor, PAY_PERMISSION, department=FINANCE)
+    with transaction.atomic():
+        ids = list(
+            Withdrawal.objects.filter(pk__in=list(withdrawal_ids), status=Withdrawal.Status.PROCESSING)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        for withdrawal_id in ids:
+            audit_log(
+                actor_id=actor_id,
+                action=AuditAction.WITHDRAWAL_RECONCILE_QUEUED,
+                entity_type="withdrawal",
+                entity_id=withdrawal_id,
+            )
+            enqueue_on_commit(Wallet.RECONCILE_PAYOUT, withdrawal_id=withdrawal_id, actor_id=actor_id)
+    return len(ids)
+
+
 def withdrawal_payout_reconcile(
     *, withdrawal_id: int, gateway: PayoutGateway, actor: Actor, scope: Scope = contextlib.nullcontext
 ) -> Withdrawal | None:
     """A payout left 'processing' (timeout, crash, or queued at the bank): ask the gateway what it knows.
     If it never received the request, ask again with the same idempotency key (exactly once either way).
     The payout job (SYSTEM) or finance staff holding wallet.pay_withdrawal."""
-    authz.actor_require(actor, "wallet.pay_withdrawal", department=FINANCE)
+    authz.actor_require(actor, PAY_PERMISSION, department=FINANCE)
     with scope():
         withdrawal = Withdrawal.objects.filter(pk=withdrawal_id, status=Withdrawal.Status.PROCESSING).first()
         if withdrawal is None:

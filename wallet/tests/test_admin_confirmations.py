@@ -1,20 +1,24 @@
 """Money actions in the admin show a confirmation page first (issue 12): each shopper and amount in ₹ with
 Indian grouping; Cancel changes nothing; the confirmed POST runs the service once. Withdrawal destinations
-are shown masked, never as the stored JSON."""
+are shown masked, never as the stored JSON. Retrying an unmatched conversion shows the shopper its click
+resolves to and the cashback the retry would record (the recording's own rules), before recording it."""
 
 from __future__ import annotations
 
 import re
+import uuid
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
-from accounts.authz import SYSTEM
+from accounts.authz import SYSTEM, PermissionRefused
+from accounts.factories import UserFactory, grant_permissions
 from couponali.models import AuditLog
 from wallet import services
-from wallet.models import CashbackEvent, WalletTransaction, Withdrawal
+from wallet.models import CashbackEvent, UnmatchedConversion, WalletTransaction, Withdrawal
 from wallet.networks import NETWORKS, conversion_parse
 
 from .conftest import make_click
@@ -193,3 +197,109 @@ def test_money_columns_use_indian_grouping_in_the_ledger(client, finance, shoppe
     html = client.get(reverse("admin:wallet_wallettransaction_changelist")).content.decode()
 
     assert "₹12,34,567.50" in html
+
+
+# ---------------------------------------------------------------- retrying an unmatched conversion
+
+
+def unmatched(click_id, txn: str, sale: str, status: str = "pending") -> UnmatchedConversion:
+    """A conversion reported for a click we did not know (yet): kept for review."""
+    record_click = {
+        "sub_id": str(click_id),
+        "transaction_id": txn,
+        "sale_amount": sale,
+        "commission": str(Decimal(sale) / 10),
+        "status": status,
+    }
+    result = services.cashback_record(
+        conversion=conversion_parse(NETWORKS["cuelinks"], record_click), source="test", actor=SYSTEM
+    )
+    assert result.outcome == "unmatched"
+    return UnmatchedConversion.objects.get(affiliate_transaction_id=txn)
+
+
+def unmatched_state() -> list:
+    with connection.cursor() as cur:
+        cur.execute("SELECT id, status FROM unmatched_conversions ORDER BY id")
+        return cur.fetchall()
+
+
+def test_retrying_a_match_shows_the_shopper_and_the_cashback_first_then_records_it_once(
+    client, finance, shopper, store
+):
+    # given a ₹12,50,000 sale reported for a click that turns up later (10% cashback, no cap), and a second
+    # report whose click is still unknown
+    found, lost = uuid.uuid4(), uuid.uuid4()
+    row = unmatched(found, "CL-R1", "1250000")
+    stray = unmatched(lost, "CL-R2", "800")
+    make_click(user=shopper, merchant=store, click_id=found, cashback_value=Decimal("10.00"), max_cashback=None)
+    client.force_login(finance)
+    changelist = reverse("admin:wallet_unmatchedconversion_changelist")
+    data = {"action": "retry_selected", "_selected_action": [row.pk, stray.pk]}
+    before = money_state(), unmatched_state()
+
+    # when the action is chosen on the changelist
+    page = client.post(changelist, {**data, "index": "0"})
+
+    # then the confirmation page names the shopper and the cashback (Indian grouping), and the row that would
+    # still not match; nothing is recorded
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert shopper.email in html
+    assert "data-amount>₹1,25,000<" in html
+    assert "would not match: no click with this id" in html
+    assert 'name="confirmed" value="yes"' in html
+    assert (money_state(), unmatched_state()) == before
+    assert client.get(cancel_url(html)).status_code == 200
+    assert (money_state(), unmatched_state()) == before
+
+    # when confirmed: the retry records the cashback shown (the same rule), audited; the stray stays open
+    assert client.post(changelist, {**data, "confirmed": "yes"}).status_code == 302
+    row.refresh_from_db()
+    stray.refresh_from_db()
+    assert (row.status, stray.status) == ("matched", "open")
+    event = CashbackEvent.objects.get(pk=row.matched_event_id)
+    assert (event.user_id, event.status, event.cashback_amount) == (shopper.pk, "pending", Decimal("125000.00"))
+    assert AuditLog.objects.filter(
+        actor_user=finance, action=AuditLog.Action.CASHBACK_TRACKED, entity_id=event.pk
+    ).exists()
+
+
+def test_the_retry_preview_is_what_the_retry_records(finance, shopper, store):
+    # an approved report is credited at once; the preview says so with the amount the recording then credits
+    click_id = uuid.uuid4()
+    row = unmatched(click_id, "CL-R3", "2000", status="validated")
+    make_click(user=shopper, merchant=store, click_id=click_id)
+    preview = services.unmatched_retry_preview(unmatched_id=row.pk, actor=finance)
+    assert preview.shopper == shopper and "credited to the wallet" in preview.what
+    assert UnmatchedConversion.objects.get(pk=row.pk).status == "open" and not CashbackEvent.objects.exists()
+
+    result = services.unmatched_retry(unmatched_id=row.pk, actor=finance)
+
+    assert result.outcome == "confirmed"
+    credited = WalletTransaction.objects.get(user=shopper, type=T.CASHBACK_EARNED).amount
+    assert credited == preview.amount == Decimal("120.00")  # 6% of ₹2,000 (the offer's rule)
+
+
+def test_retrying_without_the_permission_shows_no_page_and_records_nothing(shopper, store):
+    click_id = uuid.uuid4()
+    row = unmatched(click_id, "CL-R4", "1000")
+    make_click(user=shopper, merchant=store, click_id=click_id)
+    # can open the list and record conversions, may not retry
+    viewer = grant_permissions(
+        UserFactory(is_staff=True), "wallet.view_unmatchedconversion", "wallet.record_cashbackevent"
+    )
+    client = Client()
+    client.force_login(viewer)
+    changelist = reverse("admin:wallet_unmatchedconversion_changelist")
+    assert 'value="retry_selected"' not in client.get(changelist).content.decode()
+    before = money_state(), unmatched_state()
+
+    for extra in ({"index": "0"}, {"confirmed": "yes"}):
+        response = client.post(changelist, {"action": "retry_selected", "_selected_action": [row.pk], **extra})
+        assert response.status_code == 403
+        assert shopper.email not in response.content.decode()
+
+    assert (money_state(), unmatched_state()) == before
+    with pytest.raises(PermissionRefused):
+        services.unmatched_retry_preview(unmatched_id=row.pk, actor=viewer)

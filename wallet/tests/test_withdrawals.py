@@ -9,13 +9,14 @@ from decimal import Decimal
 import pytest
 import requests
 import responses
+from celery.signals import task_prerun
 from django.db import connection
 from django.test import override_settings
 
 from accounts.authz import SYSTEM, PermissionRefused
-from accounts.factories import UserFactory, UserKYCFactory
+from accounts.factories import UserFactory, UserKYCFactory, grant_permissions
 from accounts.models import Notification
-from couponali.models import IdempotencyKey
+from couponali.models import AuditLog, IdempotencyKey
 from wallet import selectors, services, tasks
 from wallet.gateways import FakePayoutGateway, RazorpayXGateway
 from wallet.models import Payout, WalletBalance, WalletTransaction, Withdrawal
@@ -388,3 +389,91 @@ def test_a_forged_request_for_a_method_the_gateway_cannot_pay_is_refused_and_cha
     assert form.status_code == 400 and "Select a valid choice" in form.content.decode()
     assert Withdrawal.objects.count() == 0 and balance(shopper) == Decimal("1000.00")
     assert_reconciled()
+
+
+# ---------------------------------------------------------------- staff asking the gateway now
+
+
+@pytest.fixture
+def tasks_run():
+    """The Celery tasks that start running (eager in tests), as (name, kwargs)."""
+    ran: list[tuple[str, dict]] = []
+
+    def record(sender=None, kwargs=None, **_):
+        ran.append((sender.name, dict(kwargs or {})))
+
+    task_prerun.connect(record, weak=False)
+    yield ran
+    task_prerun.disconnect(record)
+
+
+@override_settings(
+    PAYOUT_GATEWAY=RAZORPAYX_GATEWAY,
+    RAZORPAYX_BASE_URL=RAZORPAYX,
+    RAZORPAYX_KEY_ID="k",
+    RAZORPAYX_KEY_SECRET="s",
+    RAZORPAYX_ACCOUNT_NUMBER="1",
+)
+@pytest.mark.django_db
+@responses.activate
+def test_asking_the_gateway_from_the_admin_queues_the_job_after_commit(
+    client, shopper, finance, django_capture_on_commit_callbacks, tasks_run
+):
+    # given a payout the bank has queued: the withdrawal waits in 'processing'
+    w = _approved(shopper, finance, amount="1234.50")
+    responses.post(f"{RAZORPAYX}/payouts", json={"id": "pout_1", "status": "queued", "utr": None})
+    responses.get(f"{RAZORPAYX}/payouts/pout_1", json={"id": "pout_1", "status": "processed", "utr": "UTR1"})
+    services.withdrawal_pay(withdrawal_id=w.pk, gateway=RazorpayXGateway(), actor=SYSTEM)
+    assert Withdrawal.objects.get(pk=w.pk).status == "processing" and len(responses.calls) == 1
+    client.force_login(finance)
+    changelist = "/admin/wallet/withdrawal/"
+
+    # when finance asks the gateway now
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post(
+            changelist, {"action": "reconcile_selected", "_selected_action": [w.pk], "index": "0"}, follow=True
+        )
+
+    # then the request only queued the job (no call to the gateway, nothing recorded yet) and audited the ask
+    assert response.status_code == 200 and "Queued 1" in response.content.decode()
+    assert len(responses.calls) == 1 and Withdrawal.objects.get(pk=w.pk).status == "processing"
+    assert AuditLog.objects.filter(
+        actor_user=finance, action=AuditLog.Action.WITHDRAWAL_RECONCILE_QUEUED, entity_id=w.pk
+    ).exists()
+    assert len(queued) == 1 and tasks_run == []
+
+    # once the request commits, the job runs as that staff member: it asks the gateway and records the answer
+    for callback in queued:
+        callback()
+    assert tasks_run == [("wallet.reconcile_payout", {"withdrawal_id": w.pk, "actor_id": finance.pk})]
+    assert [c.request.method for c in responses.calls] == ["POST", "GET"]
+    w.refresh_from_db()
+    assert (w.status, w.transaction_reference) == ("completed", "UTR1")
+    assert AuditLog.objects.filter(actor_user=finance, action=AuditLog.Action.RLS_BYPASS).exists()
+    assert_reconciled()
+
+
+@pytest.mark.django_db
+def test_asking_the_gateway_needs_the_permission_in_the_admin_and_again_in_the_job(
+    client, shopper, finance, django_capture_on_commit_callbacks
+):
+    w = _approved(shopper, finance)
+    FakePayoutGateway.plan("timeout_unsent")
+    services.withdrawal_pay(withdrawal_id=w.pk, gateway=FakePayoutGateway(), actor=SYSTEM)
+    assert Withdrawal.objects.get(pk=w.pk).status == "processing"
+    # a staff member who can see withdrawals but may not pay: no action, a forged POST gets 403, nothing queued
+    viewer = grant_permissions(UserFactory(is_staff=True), "wallet.view_withdrawal")
+    client.force_login(viewer)
+    assert 'value="reconcile_selected"' not in client.get("/admin/wallet/withdrawal/").content.decode()
+    with django_capture_on_commit_callbacks() as queued:
+        forged = client.post("/admin/wallet/withdrawal/", {"action": "reconcile_selected", "_selected_action": [w.pk]})
+    assert forged.status_code == 403 and queued == []
+    with pytest.raises(PermissionRefused):
+        services.withdrawal_payout_reconcile_queue(withdrawal_ids=[w.pk], actor=viewer)
+    # the job checks the actor again when it runs: without the permission (withdrawn meanwhile) it does nothing
+    tasks.reconcile_payout(w.pk, actor_id=viewer.pk)
+    assert Withdrawal.objects.get(pk=w.pk).status == "processing" and FakePayoutGateway.sent(str(w.uuid)) is None
+    assert not AuditLog.objects.filter(action=AuditLog.Action.WITHDRAWAL_RECONCILE_QUEUED).exists()
+    # the payout job (SYSTEM) still reconciles it
+    tasks.reconcile_payout(w.pk)
+    assert Withdrawal.objects.get(pk=w.pk).status == "completed"
