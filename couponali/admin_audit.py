@@ -6,7 +6,9 @@ ModelAdmin (couponali/tests/test_admin_audit.py checks that none is missing).
   from the database after ``save_model``/``save_related`` (so a change a service makes is seen too);
   ``log_addition`` / ``log_change`` - which Django calls inside the change view's transaction - write the row
   (``admin.add`` / ``admin.change``). ``list_editable`` rows, which the admin does not load through
-  ``get_object``, are recorded from their forms' initial and cleaned values.
+  ``get_object``, are recorded from their forms' initial and cleaned values. Inline rows added, changed or
+  deleted with an object get rows of their own (``save_formset``), with their values before and after and the
+  object they were edited with (``metadata.with``); the object's own row lists them under ``related``.
 * delete: ``log_deletions`` (called before the deletion, by the delete page and the *delete selected* action)
   writes an ``admin.delete`` row per object with its last values.
 * actions: each action is wrapped so that the selected rows are read before and after it runs, one
@@ -216,6 +218,39 @@ class AuditedModelAdmin:
             metadata={**_describe(obj), **change, **({"related": inlines} if inlines else {})},
         )
         return entry
+
+    def save_formset(self, request, form, formset, change):
+        """Inline rows (a store's commissions, an order's refunds...) get audit rows of their own with the changed
+        fields' values before and after, naming the object they were edited with; the parent's row lists them."""
+        model = formset.model
+        deleting = set(map(id, formset.deleted_forms))
+        before = {  # read before the save: a deleted row's pk is gone afterwards
+            id(f.instance): (f.instance.pk, snapshot(model._base_manager.get(pk=f.instance.pk)))
+            for f in formset.initial_forms
+            if f.instance.pk is not None and (f.has_changed() or id(f) in deleting)
+        }
+        super().save_formset(request, form, formset, change)
+        parent = {"with": {"entity_type": entity_type_of(type(form.instance)), "entity_id": _entity_id(form.instance)}}
+        rows = [(AuditAction.ADMIN_ADD, obj, obj.pk, {}, self._fresh(obj)) for obj in formset.new_objects]
+        rows += [
+            (AuditAction.ADMIN_CHANGE, obj, obj.pk, before.get(id(obj), (None, {}))[1], self._fresh(obj))
+            for obj, _fields in formset.changed_objects
+        ]
+        rows += [
+            (AuditAction.ADMIN_DELETE, obj, *before.get(id(obj), (None, {})), None) for obj in formset.deleted_objects
+        ]
+        for action, obj, pk, old, fresh in rows:
+            after = snapshot(fresh, many_to_many=True) if fresh is not None else {}
+            change = masked_change(model, old, after)
+            if not (change["before"] or change["after"]):
+                continue
+            audit_log(
+                actor_id=request.user.pk,
+                action=action,
+                entity_type=entity_type_of(model),
+                entity_id=pk if isinstance(pk, int) else None,
+                metadata={**_describe(obj), **change, **parent},
+            )
 
     @staticmethod
     def _inline_summary(obj, message) -> list[str]:

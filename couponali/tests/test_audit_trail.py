@@ -392,3 +392,64 @@ def test_the_audit_log_list_costs_a_fixed_number_of_queries(admin_client, admin_
     with django_assert_max_num_queries(10):
         response = admin_client.get(url, {"action": "wallet.adjust"})
     assert response.status_code == 200 and len(response.context["cl"].result_list) == 30
+
+
+@pytest.mark.django_db
+def test_inline_rows_get_audit_rows_of_their_own_with_before_and_after(admin_client):
+    """A store's commissions are edited on the store's page: each added, changed or deleted commission is
+    recorded with its own values before and after, naming the store it was edited with."""
+    from catalog.factories import MerchantCommissionFactory, MerchantFactory  # noqa: PLC0415 - this test only
+
+    store = MerchantFactory(name="Ajio", slug="ajio", validation_days=45, tracking_hours=24)
+    kept = MerchantCommissionFactory(
+        merchant=store,
+        category=None,
+        commission_type="percentage",
+        commission_value="8.00",
+        cashback_percentage="70.00",
+    )
+    dropped = MerchantCommissionFactory(
+        merchant=store, category=None, commission_type="fixed", commission_value="150.00", cashback_percentage="50.00"
+    )
+    data = {
+        "name": "Ajio",
+        "slug": "ajio",
+        "priority": 0,
+        "validation_days": 45,
+        "tracking_hours": 24,
+        "is_active": "on",
+        "commissions-TOTAL_FORMS": 3,
+        "commissions-INITIAL_FORMS": 2,
+    }
+    for i, (row, share, delete) in enumerate([(kept, "60.00", False), (dropped, "50.00", True)]):
+        data |= {
+            f"commissions-{i}-id": row.pk,
+            f"commissions-{i}-merchant": store.pk,
+            f"commissions-{i}-commission_type": row.commission_type,
+            f"commissions-{i}-commission_value": row.commission_value,
+            f"commissions-{i}-cashback_percentage": share,
+        }
+        if delete:
+            data[f"commissions-{i}-DELETE"] = "on"
+    data |= {
+        "commissions-2-merchant": store.pk,
+        "commissions-2-commission_type": "percentage",
+        "commissions-2-commission_value": "5.00",
+        "commissions-2-cashback_percentage": "75.00",
+    }
+
+    response = admin_client.post(reverse("admin:catalog_merchant_change", args=[store.pk]), data)
+
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    via = {"entity_type": "merchant", "entity_id": store.pk}
+    (changed,) = rows(CHANGE, "merchant_commission")
+    assert changed.entity_id == kept.pk and changed.metadata["with"] == via
+    assert changed.metadata["before"] == {"cashback_percentage": "70.00"}, changed.metadata
+    assert changed.metadata["after"] == {"cashback_percentage": "60.00"}
+    (deleted,) = rows(DELETE, "merchant_commission")
+    assert deleted.entity_id == dropped.pk and deleted.metadata["before"]["commission_value"] == "150.00"
+    (added,) = rows(ADD, "merchant_commission")
+    assert added.metadata["after"]["cashback_percentage"] == "75.00" and added.metadata["with"] == via
+    # the store's own row lists what changed with it
+    (store_row,) = rows(CHANGE, "merchant")
+    assert len(store_row.metadata["related"]) == 3
