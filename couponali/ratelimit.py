@@ -14,6 +14,8 @@ Retry-After, JSON under /api/).
 
 Limits fail open: with Redis unreachable a hit is let through and a warning logged (throttled, on the
 couponali.redis logger), so that an outage of the limit store never stops click-outs, sign-ins or postbacks.
+The exception is a limit with ``fail_closed=True`` (gift-card code attempts): there an unguarded minute would let
+a script try codes, which are money to whoever finds one, so the attempt is refused until the store is back.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from limits import RateLimitItem, parse
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
+from redis.exceptions import RedisError
 
 from .api_error_format import error_json
 
@@ -99,16 +102,26 @@ def _parse(rate: str) -> RateLimitItem:
     return parse(rate)
 
 
-def limit_hit(*, scope: str, key: str | int, rate: str, strategy: str = "moving", cost: int = 1) -> None:
-    """Count one hit of ``key`` in ``scope``; raise RateLimited (with Retry-After seconds) past ``rate``."""
+FAIL_CLOSED_RETRY_AFTER = 60  # seconds a fail-closed limit asks the client to wait while the store is away
+
+
+def limit_hit(
+    *, scope: str, key: str | int, rate: str, strategy: str = "moving", cost: int = 1, fail_closed: bool = False
+) -> None:
+    """Count one hit of ``key`` in ``scope``; raise RateLimited (with Retry-After seconds) past ``rate``.
+    ``fail_closed``: with the limit store unreachable, refuse (RateLimited) instead of letting the hit through,
+    for limits that stand between a guesser and money (gift-card codes)."""
     item = _parse(rate)
-    limiter = getattr(_limiters(), strategy)
     try:
+        limiter = getattr(_limiters(), strategy)  # inside: building a thread's limiters connects to the store
         if limiter.hit(item, scope, str(key), cost=cost):
             return
         stats = limiter.get_window_stats(item, scope, str(key))
-    except StorageError as exc:
-        log.warning("rate limits are not enforced: the limit store is unreachable (%s)", exc.storage_error)
+    except (StorageError, RedisError) as exc:
+        if fail_closed:
+            log.error("refused %s: the limit store is unreachable (%s)", scope, _reason(exc))
+            raise RateLimited(FAIL_CLOSED_RETRY_AFTER, scope) from exc
+        log.warning("rate limits are not enforced: the limit store is unreachable (%s)", _reason(exc))
         return
     raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())), scope)
 
@@ -117,8 +130,12 @@ def limit_clear(*, scope: str, key: str | int, rate: str) -> None:
     """Forget the hits of ``key`` (e.g. after a successful sign-in)."""
     try:
         _limiters().moving.clear(_parse(rate), scope, str(key))
-    except StorageError as exc:
-        log.warning("rate limits are not enforced: the limit store is unreachable (%s)", exc.storage_error)
+    except (StorageError, RedisError) as exc:
+        log.warning("rate limits are not enforced: the limit store is unreachable (%s)", _reason(exc))
+
+
+def _reason(exc: Exception) -> Exception:
+    return exc.storage_error if isinstance(exc, StorageError) else exc
 
 
 def client_ip(request: HttpRequest) -> str:

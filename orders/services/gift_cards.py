@@ -181,9 +181,10 @@ def gift_cards_export(
 
 def _count_attempt(*, user_id: int, ip: str | None) -> None:
     try:
-        limit_hit(scope="giftcard-user", key=user_id, rate=settings.GIFTCARD_GUESS_RATE_LIMIT)
+        # fail closed: a code is money to whoever guesses it, so no attempt goes uncounted (couponali.ratelimit)
+        limit_hit(scope="giftcard-user", key=user_id, rate=settings.GIFTCARD_GUESS_RATE_LIMIT, fail_closed=True)
         if ip:
-            limit_hit(scope="giftcard-ip", key=ip, rate=settings.GIFTCARD_GUESS_IP_RATE_LIMIT)
+            limit_hit(scope="giftcard-ip", key=ip, rate=settings.GIFTCARD_GUESS_IP_RATE_LIMIT, fail_closed=True)
     except RateLimited as exc:
         audit_log(
             actor_id=user_id,

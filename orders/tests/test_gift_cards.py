@@ -195,6 +195,25 @@ def test_guessing_is_rate_limited_per_client_address_across_accounts(settings):
         gift_cards.gift_card_redeem(code="CAZZZZ", user_id=UserFactory().pk, ip="203.0.113.7")
 
 
+def test_with_the_limit_store_unreachable_code_attempts_are_refused_not_let_through(shopper, settings):
+    """Rate limits fail open (an outage never stops click-outs), except this one: unguarded, a script could try
+    codes for as long as Redis is away."""
+    card = GiftCardFactory(user=None)
+    settings.RATELIMIT_STORAGE_URL = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
+
+    with pytest.raises(gift_cards.GiftCardGuessLimited) as limited:
+        gift_cards.gift_card_redeem(code=card.code, user_id=shopper.pk, ip="203.0.113.9")
+
+    assert limited.value.retry_after == 60
+    assert balance(shopper) == Decimal("0.00")
+    assert GiftCard.objects.get(pk=card.pk).remaining_value == card.initial_value
+    assert AuditLog.objects.filter(actor_user=shopper, action="gift_card.attempt_limited").count() == 1
+    # a limit that fails open still lets its hit through
+    from couponali.ratelimit import limit_hit  # noqa: PLC0415 - only this check
+
+    limit_hit(scope="clickout", key="203.0.113.9", rate="1/hour", strategy="sliding")
+
+
 def test_the_ledger_check_accepts_the_new_type_only_as_a_credit(shopper):
     assert PostingType.GIFT_CARD_REDEEMED in CREDIT_TYPES
     with (
