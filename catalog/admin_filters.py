@@ -45,7 +45,8 @@ class StoreFilter(admin.SimpleListFilter):
     def changelist_media(cls, admin_site) -> forms.Media:
         """What the changelist loads in its head (couponali.admin_audit.AuditedModelAdmin.media): select2 and
         Django's autocomplete script, in the order Django's own autocomplete widget loads them, then ours."""
-        return _store_widget(admin_site).media + forms.Media(js=["catalog/store_filter.js"])
+        # Listed with the script it uses: the merge orders files only by the lists they appear in together.
+        return _store_widget(admin_site).media + forms.Media(js=["admin/js/autocomplete.js", "catalog/store_filter.js"])
 
     def lookups(self, request, model_admin):
         return ()  # no list of stores: they are found by typing

@@ -43,7 +43,7 @@ def client_for(user) -> Client:
 
 
 def staff(role: str):
-    return grant_role(UserFactory(is_staff=True), role, departments=DEPARTMENTS.get(role, ()))
+    return grant_role(UserFactory.create(is_staff=True), role, departments=DEPARTMENTS.get(role, ()))
 
 
 def _ticket(store: Merchant):

@@ -32,9 +32,25 @@ def test_finance_picks_a_store_by_typing_and_the_list_narrows_to_it(live_server)
         browser = chromium.launch(p)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 900})
-            errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            errors: list[str] = []  # script errors, CSP refusals, and files that did not load (the browser's own
+            # request for /favicon.ico aside: the admin names no icon)
             page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on(
+                "console",
+                lambda m: (
+                    errors.append(m.text)
+                    if m.type == "error" and not m.text.startswith("Failed to load resource")
+                    else None
+                ),
+            )
+            page.on(
+                "response",
+                lambda r: (
+                    errors.append(f"{r.status} {r.url}")
+                    if r.status >= 400 and not r.url.endswith("/favicon.ico")
+                    else None
+                ),
+            )
             page.goto(f"{base}/admin/login/")
             page.fill("#id_username", "farah@couponali.in")
             page.fill("#id_password", PASSWORD)
