@@ -7,7 +7,8 @@ A role holds permission codes, Django's ``app_label.codename`` (``wallet.approve
 
 The migration that seeds them (``accounts/migrations/0006_system_roles.py``) and the demo seed call
 :func:`system_roles_sync`, which adds what is missing and never takes a permission away from a role that
-already exists: an operator's change to a system role survives a re-run.
+already exists: an operator's change to a system role survives a re-run. A code added to a definition later
+ships with a migration that calls it again (``0008_finance_views_stores``: finance reads stores).
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ FINANCE_PERMISSIONS: Final = (
     "cms.change_supportticket",
     "cms.answer_supportticket",
     "analytics.view_dashboard",
+    # The store filter of the cashback events and tickets lists asks the store admin (accounts migration 0008).
+    *_view("catalog.merchant"),
 )
 
 SUPPORT_PERMISSIONS: Final = (

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from couponali.admin import AuditedModelAdmin, InrAmountsMixin, SoftDeleteAdmin, inr_column
 
+from .admin_filters import StoreFilter
 from .cache import listing_changed
 from .logos import LogoError, logo_webp
 from .models import Category, Inventory, Merchant, MerchantCommission, Product, ProductVariant
@@ -225,9 +226,13 @@ class MerchantCommissionAdmin(
         "valid_from",
         "valid_until",
     )
-    list_filter = ("commission_type", "category")
+    list_filter = (StoreFilter, "commission_type", "category")
     search_fields = ("merchant__name", "category__name")
     autocomplete_fields = ("merchant",)
+
+
+class ProductStoreFilter(StoreFilter):
+    store_lookup = "product__merchant_id"  # the variant's (or stock row's) gift card's store
 
 
 class ProductVariantInline(admin.TabularInline):
@@ -248,7 +253,15 @@ class ProductAdmin(SoftDeleteAdmin):
         "is_bestseller",
         "sales_count",
     )
-    list_filter = ("card_type", "delivery_method", "is_in_stock", "is_featured", "is_bestseller", "category")
+    list_filter = (
+        StoreFilter,
+        "card_type",
+        "delivery_method",
+        "is_in_stock",
+        "is_featured",
+        "is_bestseller",
+        "category",
+    )
     search_fields = ("name", "sku", "slug", "merchant__name")
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("merchant",)
@@ -265,7 +278,7 @@ class ProductVariantAdmin(InrAmountsMixin, AuditedModelAdmin, admin.ModelAdmin):
         "is_available",
         "stock_quantity",
     )
-    list_filter = ("is_available",)
+    list_filter = (ProductStoreFilter, "is_available")
     search_fields = ("product__name", "product__sku")
     raw_id_fields = ("product",)
 
@@ -273,6 +286,6 @@ class ProductVariantAdmin(InrAmountsMixin, AuditedModelAdmin, admin.ModelAdmin):
 @admin.register(Inventory)
 class InventoryAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("product", "variant", "quantity", "reserved", "updated_at")
-    list_filter = ("updated_at",)
+    list_filter = (ProductStoreFilter, "updated_at")
     search_fields = ("product__name", "product__sku")
     raw_id_fields = ("product", "variant")

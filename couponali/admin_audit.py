@@ -309,3 +309,17 @@ class AuditedModelAdmin:
             raise PermissionDenied
         url = reverse(f"{self.admin_site.name}:couponali_auditlog_changelist")
         return redirect(f"{url}?{urlencode({'entity_type': entity_type_of(type(obj)), 'entity_id': obj.pk})}")
+
+    # Not about the audit: here because every ModelAdmin has this class in its bases. A list filter may bring
+    # scripts and styles, as a widget does (``changelist_media(admin_site)`` on the filter class, e.g. the store
+    # filter's select2, catalog.admin_filters.StoreFilter): they are merged into the admin's own media, so the page
+    # head loads them in order (jQuery, select2, django.jQuery, then the scripts that use them).
+    @property
+    def media(self):
+        media = super().media
+        for entry in self.list_filter:
+            spec = entry[1] if isinstance(entry, (tuple, list)) else entry
+            extra = getattr(spec, "changelist_media", None)
+            if extra is not None:
+                media += extra(self.admin_site)
+        return media

@@ -5,6 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 from accounts.devices import DEVICE_TYPES
 from accounts.models import User
 from catalog.admin import ListingCacheAdminMixin, StoreScopedAdminMixin
+from catalog.admin_filters import StoreFilter
 from catalog.models import Merchant
 from catalog.selectors import STORE_GRANT_CODENAME
 from couponali import events
@@ -36,6 +37,7 @@ class OfferAdmin(StoreScopedAdminMixin, ListingCacheAdminMixin, SoftDeleteAdmin)
         "clicks_count",
     )
     list_filter = (
+        StoreFilter,
         "offer_type",
         "cashback_type",
         "is_verified",
@@ -58,12 +60,22 @@ class OfferAdmin(StoreScopedAdminMixin, ListingCacheAdminMixin, SoftDeleteAdmin)
         )
 
 
+class OfferStoreFilter(StoreFilter):
+    # Through the offer (idx_clicks_offer, idx_offer_views_offer): the clicks' own merchant_id has no index on
+    # purpose (one more index write per click), and views have no store column.
+    store_lookup = "offer__merchant_id"
+
+
 @admin.register(OfferClick)
 class OfferClickAdmin(LargeTableAdminMixin, AuditedModelAdmin, admin.ModelAdmin):
     # Millions of rows: no date hierarchy (it scans every row for its years and months), the joins named,
     # the click id searched exactly (its index), a shopper by e-mail through the users' trigram index.
     list_display = ("click_id", "offer", "user", "device_type", "created_at")
-    list_filter = (choices_filter("device_type", [(d, d) for d in DEVICE_TYPES], "device"), "created_at")
+    list_filter = (
+        OfferStoreFilter,
+        choices_filter("device_type", [(d, d) for d in DEVICE_TYPES], "device"),
+        "created_at",
+    )
     list_select_related = ("offer", "user")
     search_fields = ("=click_id", "user__email")
     search_help_text = "A click id (exactly) or part of the shopper's e-mail."
@@ -73,7 +85,7 @@ class OfferClickAdmin(LargeTableAdminMixin, AuditedModelAdmin, admin.ModelAdmin)
 @admin.register(OfferView)
 class OfferViewAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("offer", "user", "ip_address", "created_at")
-    list_filter = ("created_at",)
+    list_filter = (OfferStoreFilter, "created_at")
     search_fields = ("offer__title", "user__email")
     raw_id_fields = ("offer", "user")
 
@@ -139,6 +151,10 @@ class StoreGrantForm(forms.ModelForm):
         help_texts = {"user": "A staff member (usually with the merchant manager role)."}
 
 
+class GrantedStoreFilter(StoreFilter):
+    store_lookup = "object_pk"  # django-guardian's object id (text)
+
+
 @admin.register(StoreGrant)
 class StoreGrantAdmin(PermissionCheckedActionsMixin, AuditedModelAdmin, admin.ModelAdmin):
     """Which stores each merchant manager edits. Adding and deleting go through offers.services.store_grant /
@@ -146,7 +162,7 @@ class StoreGrantAdmin(PermissionCheckedActionsMixin, AuditedModelAdmin, admin.Mo
 
     form = StoreGrantForm
     list_display = ("user", "store")
-    list_filter = ("user__is_active",)
+    list_filter = (GrantedStoreFilter, "user__is_active")
     list_select_related = ("user",)
     search_fields = ("user__email",)
 

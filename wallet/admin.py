@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from admin_auto_filters.filters import AutocompleteFilter
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
@@ -19,6 +18,7 @@ from django.urls import path, reverse
 
 from accounts.authz import FINANCE, actor_may
 from accounts.models import User
+from catalog.admin_filters import StoreFilter
 from couponali.admin import (
     AuditedModelAdmin,
     InrAmountsMixin,
@@ -231,13 +231,6 @@ class WalletDebtAdmin(InrAmountsMixin, AuditedModelAdmin, admin.ModelAdmin):
 
 
 # ---------------------------------------------------------------- cashback
-
-
-class StoreFilter(AutocompleteFilter):
-    """Stores are picked by typing (the merchants admin's search), not from a list of every store."""
-
-    title = "store"
-    field_name = "merchant"
 
 
 class ConversionForm(forms.Form):

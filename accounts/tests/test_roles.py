@@ -34,7 +34,13 @@ pytestmark = pytest.mark.django_db
 # For each seeded role: changelists it opens and ones it must not even see (no link on the index, 403).
 OPENS = {
     "super-admin": ["accounts/role", "wallet/withdrawal", "cms/cmspage", "catalog/merchant", "offers/storegrant"],
-    "finance": ["wallet/withdrawal", "wallet/wallettransaction", "wallet/cashbackevent", "orders/order"],
+    "finance": [
+        "wallet/withdrawal",
+        "wallet/wallettransaction",
+        "wallet/cashbackevent",
+        "orders/order",
+        "catalog/merchant",
+    ],
     "support": ["cms/supportticket", "accounts/user", "offers/offerclick", "orders/order", "wallet/withdrawal"],
     "content-editor": ["cms/cmspage", "cms/seoredirect", "offers/offer", "catalog/merchant", "catalog/category"],
     "merchant-manager": ["catalog/category"],

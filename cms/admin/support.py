@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from catalog.admin_filters import StoreFilter
 from cms import selectors, services
 from cms.forms import MultipleFileField
 from cms.models import CannedAnswer, SupportTicket, SupportTicketAttachment, SupportTicketMessage
@@ -74,7 +75,7 @@ class SupportTicketAdmin(AuditedModelAdmin, admin.ModelAdmin):
         "sla",
         "updated_at",
     )
-    list_filter = (SlaFilter, "status", "category", "priority", "department", "kind")
+    list_filter = (SlaFilter, "status", "category", "priority", "department", "kind", StoreFilter)
     search_fields = ("subject", "user__email", "user__mobile", "order_reference", "click_id")
     actions = ["assign_to_me", "mark_resolved", "mark_closed"]
     list_select_related = ("user", "department", "assigned_to")

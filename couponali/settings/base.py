@@ -61,8 +61,6 @@ INSTALLED_APPS = [
     "django_filters",
     "csp",
     "guardian",
-    # Store (merchant) list filters as an autocomplete box: django-admin-autocomplete-filter.
-    "admin_auto_filters",
     # Google and Facebook sign-in only (SOCIALACCOUNT_ONLY); email/mobile sign-in is the accounts app's own.
     "allauth",
     "allauth.account",
