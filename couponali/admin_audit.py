@@ -27,6 +27,7 @@ import uuid
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
@@ -316,7 +317,7 @@ class AuditedModelAdmin:
     # head loads them in order (jQuery, select2, django.jQuery, then the scripts that use them).
     @property
     def media(self):
-        media = super().media
+        media = super().media + forms.Media(css={"all": ["couponali/admin_lists.css"]})
         for entry in self.list_filter:
             spec = entry[1] if isinstance(entry, (tuple, list)) else entry
             extra = getattr(spec, "changelist_media", None)
