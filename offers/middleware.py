@@ -73,11 +73,14 @@ class PublicPageCacheMiddleware:
             entry = pagecache.lookup(key) or pagecache.fill(key, request, self.get_response)
             if entry is not None:
                 request.page_cache_entry = entry
+                request.page_cache_refresh = lambda: pagecache.refresh_if_stale(entry, key, request, self.get_response)
             return self.get_response(request)
         entry = pagecache.lookup(key)
         if entry is not None:
             pagecache.record_impressions(entry, request)
-            return pagecache.response_for(entry)
+            return pagecache.response_for(
+                entry, then=pagecache.refresh_if_stale(entry, key, request, self.get_response)
+            )
         response = self.get_response(request)
         if request.method == "GET" and pagecache.storable(request, response):
             pagecache.store(key, request, response)
@@ -100,4 +103,4 @@ class PersonalisedPageMiddleware:
         if entry is None or not getattr(view_func, pagecache.PAGE_CACHE, False):
             return None
         pagecache.record_impressions(entry, request)
-        return pagecache.personalised_response(entry, request)
+        return pagecache.personalised_response(entry, request, then=request.page_cache_refresh())

@@ -9,9 +9,13 @@ cookie, used no CSRF token and no CSP nonce, is not ``private``/``no-store``, an
 anonymous. Each shopper's own pages (signed in: a session cookie) always go down the whole stack.
 
 Keys carry the listing generation (catalog.cache), so a change to an offer, store, category or commission is
-seen at once by the process that made it and within ``catalog.cache.PAGE_MAX_AGE`` seconds by the others; entries live
-``settings.PAGE_CACHE_TTL`` seconds at most, which bounds how stale the "N used today" counts and an offer that
-expired meanwhile can be (the expiry job also bumps the generation). A copy is kept in Redis (shared by every
+seen at once by the process that made it and within ``catalog.cache.PAGE_MAX_AGE`` seconds by the others; entries are
+fresh for ``settings.PAGE_CACHE_TTL`` seconds, which bounds how stale the "N used today" counts and an offer that
+expired meanwhile can be (the expiry job also bumps the generation). For ``settings.PAGE_CACHE_STALE`` seconds
+more, a copy that is past its TTL still answers while one request (one in the whole site: a claim in Redis)
+renders the next copy *after its own response has gone out* (:func:`refresh_if_stale`, stale-while-revalidate),
+so that no shopper waits for a page to be rendered because its copy grew old. A copy whose first offer ends is
+never served past that moment. A copy is kept in Redis (shared by every
 process) and the most used ones in this process's memory, so that a hit costs no network round trip at all.
 Impressions are still counted on a hit: the entry remembers which offers the page shows.
 
@@ -27,9 +31,11 @@ per generation, not once per request.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -42,6 +48,8 @@ from couponali import personal
 from couponali.ratelimit import client_ip_address
 
 from . import services
+
+log = logging.getLogger(__name__)
 
 PAGE_CACHE = "offers_page_cache"  # the attribute cached_public_page() sets on a view
 LOCAL_ENTRIES = 256
@@ -65,6 +73,11 @@ class Entry:
     offer_ids: tuple[int, ...]
     stored_at: float
     fresh_until: float  # the stored time plus PAGE_CACHE_TTL, or earlier: when the first offer shown expires
+    usable_until: float = 0.0  # fresh_until plus PAGE_CACHE_STALE when only the TTL ends it, else fresh_until
+
+
+def usable_until(entry: Entry) -> float:
+    return max(entry.fresh_until, getattr(entry, "usable_until", 0.0))
 
 
 _local: OrderedDict[str, Entry] = OrderedDict()
@@ -101,19 +114,39 @@ def page_key(request: HttpRequest) -> str:
 
 
 def lookup(key: str) -> Entry | None:
+    """The stored copy of the page, fresh or (see :func:`refresh_if_stale`) stale but still usable."""
     now = time.time()
     with _lock:
         entry = _local.get(key)
         if entry is not None:
-            if now < entry.fresh_until:
+            if now < usable_until(entry):
                 _local.move_to_end(key)
                 return entry
             del _local[key]
     entry = cache.get(key)
-    if entry is None or now >= entry.fresh_until:
+    if entry is None or now >= usable_until(entry):
         return None
     _remember(key, entry)
     return entry
+
+
+def refresh_if_stale(entry: Entry, key: str, request: HttpRequest, get_response) -> Callable[[], None] | None:
+    """When ``entry`` is past its TTL: what renders the next copy (to run once the response has been sent), if
+    this request is the one to do it - the first to claim the key in Redis for the next 30 seconds; None
+    otherwise, and for a fresh copy."""
+    if time.time() < entry.fresh_until or not cache.add(f"{key}:refresh", 1, 30):
+        return None
+
+    def refresh() -> None:
+        try:
+            fill(key, request, get_response)
+        except Exception:
+            # The visitor has their page already; the next request past the claim tries again.
+            log.exception("page cache: rendering the next copy of %s failed", request.path)
+        finally:
+            cache.delete(f"{key}:refresh")
+
+    return refresh
 
 
 def _remember(key: str, entry: Entry) -> None:
@@ -145,14 +178,18 @@ def store(key: str, request: HttpRequest, response: HttpResponse) -> Entry | Non
         fresh_until = min(fresh_until, first_expiry.timestamp())
     if fresh_until - now < 1:
         return None
+    # A copy ended by its TTL may answer a little longer while the next one is rendered; one ended by an offer's
+    # expiry may not.
+    usable = fresh_until + settings.PAGE_CACHE_STALE if fresh_until >= now + settings.PAGE_CACHE_TTL else fresh_until
     entry = Entry(
         content=response.content,
         headers=tuple((k, v) for k, v in response.headers.items() if k.lower() not in _SKIP_HEADERS),
         offer_ids=tuple(getattr(request, "shown_offer_ids", ())),
         stored_at=now,
         fresh_until=fresh_until,
+        usable_until=usable,
     )
-    cache.set(key, entry, max(1, int(fresh_until - now)))
+    cache.set(key, entry, max(1, int(usable - now)))
     _remember(key, entry)
     return entry
 
@@ -185,8 +222,25 @@ def record_impressions(entry: Entry, request: HttpRequest) -> None:
     )
 
 
-def response_for(entry: Entry) -> HttpResponse:
-    response = HttpResponse(entry.content)
+class PageResponse(HttpResponse):
+    """A response from a stored copy; ``then`` (the next copy's rendering, refresh_if_stale) runs when the server
+    closes the response, i.e. once it has been sent, and before Django's end-of-request signal."""
+
+    def __init__(self, content: bytes, *, then: Callable[[], None] | None = None):
+        super().__init__(content)
+        self._then = then
+
+    def close(self) -> None:
+        then, self._then = self._then, None
+        try:
+            if then is not None:
+                then()
+        finally:
+            super().close()
+
+
+def response_for(entry: Entry, *, then: Callable[[], None] | None = None) -> HttpResponse:
+    response = PageResponse(entry.content, then=then)
     for name, value in entry.headers:
         response[name] = value
     response["X-Page-Cache"] = "hit"
@@ -197,9 +251,11 @@ def response_for(entry: Entry) -> HttpResponse:
 _PERSONALISED_HEADERS = frozenset({"content-type", "content-language"})
 
 
-def personalised_response(entry: Entry, request: HttpRequest) -> HttpResponse:
+def personalised_response(
+    entry: Entry, request: HttpRequest, *, then: Callable[[], None] | None = None
+) -> HttpResponse:
     """The stored copy with the visitor's fragments rendered for ``request`` (couponali.personal)."""
-    response = HttpResponse(personal.personalise(entry.content, request))
+    response = PageResponse(personal.personalise(entry.content, request), then=then)
     for name, value in entry.headers:
         if name.lower() in _PERSONALISED_HEADERS:
             response[name] = value

@@ -605,6 +605,9 @@ GIFTCARD_MAX_VALUE = Decimal(env.str("GIFTCARD_MAX_VALUE", default="10000.00"))
 # Seconds a public page served to shoppers who are not signed in is kept in the page cache (offers/pagecache.py):
 # how stale "N used today" may get. Changes to offers, stores and categories show at once (listing generation).
 PAGE_CACHE_TTL = env.int("PAGE_CACHE_TTL", default=60)
+# Seconds a page copy past its TTL may still answer while one request renders the next after its response
+# (offers.pagecache: stale-while-revalidate); 0 renders in the request that finds the copy old.
+PAGE_CACHE_STALE = env.int("PAGE_CACHE_STALE", default=60)
 
 # Click-outs per client IP (sliding window in Redis); past it the click-out answers 429 with Retry-After.
 CLICKOUT_RATE_LIMIT = env.str("CLICKOUT_RATE_LIMIT", default="60/minute")

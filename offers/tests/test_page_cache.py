@@ -260,3 +260,28 @@ def test_what_a_signed_in_shopper_gets_in_full(shop):
     assert "X-Page-Cache" not in client.get("/stores/bata/?ref=ABCD1234")
     wallet = client.get("/wallet/")
     assert wallet.status_code == 200 and "X-Page-Cache" not in wallet
+
+
+@pytest.mark.django_db
+def test_an_old_copy_answers_while_the_next_is_rendered_after_the_response(shop, monkeypatch, settings):
+    """Past PAGE_CACHE_TTL (within PAGE_CACHE_STALE) the old copy still answers at once, anonymous or signed in;
+    the one request that claims the refresh renders the next copy once its own response is closed."""
+    settings.PAGE_CACHE_TTL, settings.PAGE_CACHE_STALE = 60, 60
+    Client().get("/stores/bata/")
+    first = pagecache.lookup(pagecache.page_key(RequestFactory().get("/stores/bata/")))
+    later = time.time() + 90
+    monkeypatch.setattr(pagecache, "time", SimpleNamespace(time=lambda: later))
+
+    for client in (Client(), shopper("Asha", "10.00")):
+        old = client.get("/stores/bata/")
+        assert old["X-Page-Cache"] in ("hit", "personalised")  # the old copy, served without a render
+
+    # the first of them rendered the next copy when its response was closed (the test client closes it)
+    nxt = pagecache.lookup(pagecache.page_key(RequestFactory().get("/stores/bata/")))
+    assert nxt is not None and nxt.stored_at > first.stored_at
+    assert nxt.fresh_until > later  # fresh again: the next request is a plain hit, no second refresh is claimed
+
+    # past the grace too, the copy is not used: the request renders the page itself
+    much_later = time.time() + 400
+    monkeypatch.setattr(pagecache, "time", SimpleNamespace(time=lambda: much_later))
+    assert "X-Page-Cache" not in Client().get("/stores/bata/")
