@@ -6,10 +6,28 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, FloatField, Max, Q, QuerySet
+from django.db.models import (
+    Aggregate,
+    CharField,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+)
+from django.db.models.functions import Cast
 from django.utils import timezone
+from guardian.models import UserObjectPermission
 
 from accounts.authz import departments_of, holds_everything
+from accounts.backends import RoleBackend
+from accounts.models import User, UserDepartment
+from accounts.roles import ALL
 from offers.models import OfferClick
 from wallet.models import CashbackEvent, UnmatchedConversion
 
@@ -86,11 +104,76 @@ def thread_for_staff(*, ticket: SupportTicket) -> QuerySet[SupportTicketMessage]
 
 def tickets_for_agent(*, user) -> QuerySet[SupportTicket]:
     """The agent's queue: tickets routed to the agent's departments (every ticket for a superuser or a super
-    admin); membership is the one department rule, ``accounts.authz.departments_of``."""
+    admin); membership is the one department rule, ``accounts.authz.departments_of``. Tickets a colleague
+    shared with the agent (:func:`tickets_shared_with`) are in it too, as a subquery: still one query."""
     qs = SupportTicket.objects.select_related("user", "department", "assigned_to", "merchant")
     if holds_everything(user):
         return qs
-    return qs.filter(department__slug__in=departments_of(user))
+    return qs.filter(
+        Q(department__slug__in=departments_of(user)) | Q(pk__in=tickets_shared_with(user=user).values("pk"))
+    )
+
+
+# ---------------------------------------------------------------- sharing a ticket with another department
+
+TICKET_VIEW = "cms.view_supportticket"
+"""Who may work on tickets at all (through their roles; it also opens support_tickets under row-level security,
+couponali.rls), and the object grant (django-guardian) that shares one ticket with a colleague of another
+department. The grant needs no change permission: the desk's buttons check access (services.support_access_check),
+and that admits a shared ticket like one of the agent's departments."""
+
+
+def ticket_grants(*, ticket_id: int | None = None, user_id: int | None = None) -> QuerySet[UserObjectPermission]:
+    """The share grants (user object permissions only: no group grants, no global fallback), of one ticket
+    and/or one colleague. The content type is joined by name, so that a queue costs no extra query."""
+    app_label, codename = TICKET_VIEW.split(".")
+    grants = UserObjectPermission.objects.filter(
+        content_type__app_label=app_label,
+        content_type__model=SupportTicket._meta.model_name,
+        permission__codename=codename,
+    )
+    if ticket_id is not None:
+        grants = grants.filter(object_pk=str(ticket_id))
+    if user_id is not None:
+        grants = grants.filter(user_id=user_id)
+    return grants
+
+
+def _may_work_on_shared(user) -> bool:
+    """A share counts only while the colleague still may work on tickets (without the permission row-level
+    security hides the table from them anyway); answered from the request's permission cache."""
+    return bool(user is not None and user.is_authenticated and user.has_perm(TICKET_VIEW))
+
+
+def tickets_shared_with(*, user) -> QuerySet[SupportTicket]:
+    """Tickets colleagues shared with this user. guardian's object pk is text: the ticket's id is cast to text
+    (as guardian's get_objects_for_user does), never the other way, so that another model's non-numeric
+    object pk can never break the cast."""
+    if not _may_work_on_shared(user):
+        return SupportTicket.objects.none()
+    shared = ticket_grants(user_id=user.pk).filter(object_pk=Cast(OuterRef("pk"), output_field=CharField()))
+    return SupportTicket.objects.filter(Exists(shared))
+
+
+def ticket_shared_with(*, ticket_id: int, user) -> bool:
+    return _may_work_on_shared(user) and ticket_grants(ticket_id=ticket_id, user_id=user.pk).exists()
+
+
+def ticket_colleagues_shared(*, ticket: SupportTicket) -> QuerySet[User]:
+    """The colleagues the ticket is shared with (the desk's "Shared with" box)."""
+    return User.all_objects.filter(pk__in=ticket_grants(ticket_id=ticket.pk).values("user_id")).order_by("email")
+
+
+def ticket_share_candidates(*, ticket: SupportTicket) -> QuerySet[User]:
+    """Whom the ticket can be shared with: active staff holding TICKET_VIEW through their roles (the roles
+    backend's own query), who do not see it already (every ticket, or its department's queue) and with whom it
+    is not shared yet. services.support.ticket_share checks the same on the one colleague it is given."""
+    users = RoleBackend().with_perm(TICKET_VIEW, include_superusers=False)
+    users = users.exclude(is_superuser=True).exclude(user_roles__role__role_permissions__permission__code=ALL)
+    if ticket.department_id is not None:
+        members = UserDepartment.objects.filter(department_id=ticket.department_id, department__is_active=True)
+        users = users.exclude(pk__in=members.values("user_id"))
+    return users.exclude(pk__in=ticket_grants(ticket_id=ticket.pk).values("user_id")).order_by("email")
 
 
 def sla_age(ticket: SupportTicket, *, now: datetime | None = None) -> timedelta | None:

@@ -247,6 +247,8 @@ class AuditLog(CreatedModel):
         SUPPORT_CLAIM_APPROVED = "support.claim_approved"
         SUPPORT_CLAIM_REJECTED = "support.claim_rejected"
         SUPPORT_ATTACHMENT_VIEWED = "support.attachment_viewed"
+        SUPPORT_TICKET_SHARED = "support.ticket_shared"
+        SUPPORT_TICKET_UNSHARED = "support.ticket_unshared"
         # offers changed by a brand partner or staff through the offer services
         OFFER_CREATED = "offer.created"
         OFFER_UPDATED = "offer.updated"

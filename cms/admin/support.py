@@ -11,11 +11,13 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from accounts import authz
+from accounts.models import User
 from catalog.admin_filters import StoreFilter
 from cms import selectors, services
 from cms.forms import MultipleFileField
@@ -107,6 +109,8 @@ class SupportTicketAdmin(AuditedModelAdmin, admin.ModelAdmin):
             path("<int:ticket_id>/update/", view(self.update_view), name="cms_supportticket_update"),
             path("<int:ticket_id>/approve/", view(self.approve_view), name="cms_supportticket_approve"),
             path("<int:ticket_id>/reject/", view(self.reject_view), name="cms_supportticket_reject"),
+            path("<int:ticket_id>/share/", view(self.share_view), name="cms_supportticket_share"),
+            path("<int:ticket_id>/unshare/", view(self.unshare_view), name="cms_supportticket_unshare"),
             *super().get_urls(),
         ]
 
@@ -123,6 +127,8 @@ class SupportTicketAdmin(AuditedModelAdmin, admin.ModelAdmin):
         )
         services.support_access_check(actor=request.user, ticket=ticket)  # another department's ticket: 403
         is_claim = ticket.kind == SupportTicket.Kind.MISSING_CASHBACK
+        # Sharing is a permission change: the service checks the same permission; without it no box at all.
+        can_share = authz.actor_may(request.user, services.TICKET_CHANGE)
         return TemplateResponse(
             request,
             "admin/cms/supportticket/desk.html",
@@ -142,6 +148,9 @@ class SupportTicketAdmin(AuditedModelAdmin, admin.ModelAdmin):
                 "can_record_cashback": request.user.has_perm("wallet.record_cashbackevent"),
                 "statuses": SupportTicket.Status.choices,
                 "priorities": SupportTicket.Priority.choices,
+                "can_share": can_share,
+                "shared_with": list(selectors.ticket_colleagues_shared(ticket=ticket)) if can_share else [],
+                "share_candidates": list(selectors.ticket_share_candidates(ticket=ticket)) if can_share else [],
             },
             status=status,
         )
@@ -216,6 +225,32 @@ class SupportTicketAdmin(AuditedModelAdmin, admin.ModelAdmin):
                 self.message_user(request, "Claim rejected; the shopper sees the reason.", messages.SUCCESS)
                 return self._back(ticket_id)
         return self._desk(request, ticket_id, reject=form, status=400)
+
+    def share_view(self, request, ticket_id):
+        return self._share(request, ticket_id, services.ticket_share, "Shared with {}.", "already shared")
+
+    def unshare_view(self, request, ticket_id):
+        return self._share(request, ticket_id, services.ticket_unshare, "No longer shared with {}.", "not shared")
+
+    def _share(self, request, ticket_id, service, done, unchanged):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        try:
+            colleague_id = int(request.POST.get("colleague", ""))
+        except ValueError:
+            self.message_user(request, "Choose a colleague.", messages.ERROR)
+            return self._back(ticket_id)
+        try:
+            changed = service(actor=request.user, ticket_id=ticket_id, colleague_id=colleague_id)
+        except SupportTicket.DoesNotExist:
+            raise Http404 from None
+        except services.SupportError as exc:  # PermissionDenied passes through: 403
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            colleague = User.all_objects.filter(pk=colleague_id).first()
+            text = done.format(colleague) if changed else f"Nothing to do: {unchanged}."
+            self.message_user(request, text, messages.SUCCESS if changed else messages.INFO)
+        return self._back(ticket_id)
 
     # ------------------------------------------------------------ list actions
 

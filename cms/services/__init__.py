@@ -13,6 +13,7 @@ from cms.services.redirects import (
 )
 from cms.services.support import (
     ROUTING,
+    TICKET_CHANGE,
     TICKET_TRANSITIONS,
     ClaimRefused,
     IllegalTicketTransition,
@@ -28,11 +29,14 @@ from cms.services.support import (
     ticket_reply_by_customer,
     ticket_set_priority,
     ticket_set_status,
+    ticket_share,
+    ticket_unshare,
     ticket_url,
 )
 
 __all__ = [
     "ROUTING",
+    "TICKET_CHANGE",
     "TICKET_TRANSITIONS",
     "AttachmentRefused",
     "ClaimRefused",
@@ -58,5 +62,7 @@ __all__ = [
     "ticket_reply_by_customer",
     "ticket_set_priority",
     "ticket_set_status",
+    "ticket_share",
+    "ticket_unshare",
     "ticket_url",
 ]

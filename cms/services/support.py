@@ -2,7 +2,8 @@
 missing-cashback claims (created from a click; settled by an agent through the wallet service or rejected).
 
 Staff actions check the acting user themselves (support_access_check): an active staff member of the ticket's
-department, or a superuser. Each state change writes its audit row in the same transaction.
+department, a colleague the ticket was shared with (ticket_share), or a superuser. Each state change writes its
+audit row in the same transaction.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from guardian.shortcuts import assign_perm
 
+from accounts import authz
 from accounts.authz import departments_of, holds_everything
-from accounts.models import Department
+from accounts.models import Department, User
 from accounts.services import notify
+from cms import selectors
 from cms.attachments import CheckedFile, attachments_check
 from cms.models import SupportTicket, SupportTicketAttachment, SupportTicketMessage
 from couponali.audit import AuditAction, audit_log
@@ -29,6 +33,7 @@ from wallet import services as wallet_services
 from wallet.models import CashbackEvent
 from wallet.networks import PENDING, Conversion
 
+TICKET_CHANGE = "cms.change_supportticket"  # sharing a ticket (a permission change) needs it, besides access
 CLAIM_WINDOW_DAYS = 120  # clicks older than this cannot be claimed (the networks' own limit)
 S = SupportTicket.Status
 
@@ -79,8 +84,11 @@ def support_access_check(*, actor, ticket: SupportTicket) -> None:
     if holds_everything(actor):
         return
     department = ticket.department
-    if department is None or department.slug not in departments_of(actor):
-        raise PermissionDenied("This ticket belongs to another department's queue.")
+    if department is not None and department.slug in departments_of(actor):
+        return
+    if selectors.ticket_shared_with(ticket_id=ticket.pk, user=actor):
+        return
+    raise PermissionDenied("This ticket belongs to another department's queue.")
 
 
 def _lock(ticket_id: int) -> SupportTicket:
@@ -395,6 +403,61 @@ def ticket_set_priority(*, actor, ticket_id: int, priority: str) -> SupportTicke
             metadata={"from": previous, "to": priority},
         )
     return ticket
+
+
+def _share_target(ticket: SupportTicket, colleague_id: int) -> User:
+    """The colleague a ticket can be shared with: active staff who may work on tickets through their roles
+    (that permission also opens the table to them under row-level security), and who do not see the ticket
+    already. selectors.ticket_share_candidates lists the same people for the desk's select."""
+    colleague = User.objects.filter(pk=colleague_id).first()
+    if colleague is None or not authz.actor_may(colleague, selectors.TICKET_VIEW):
+        raise SupportError("A ticket can be shared only with active staff who work on support tickets.")
+    department = ticket.department
+    if holds_everything(colleague) or (department is not None and department.slug in departments_of(colleague)):
+        raise SupportError(f"{colleague} already sees this ticket in their queue.")
+    return colleague
+
+
+def ticket_share(*, actor, ticket_id: int, colleague_id: int) -> bool:
+    """Share one ticket with a colleague of another department (a support agent loops in finance on a
+    withdrawal question): a django-guardian object grant of selectors.TICKET_VIEW on the ticket, which
+    support_access_check and the queue admit, so the colleague opens and answers it like their own
+    department's. Returns False, writing nothing, when it was shared with them already."""
+    actor_id = authz.actor_require(actor, TICKET_CHANGE)
+    with transaction.atomic():
+        ticket = _lock(ticket_id)  # serialises shares of one ticket: the existence check below holds
+        support_access_check(actor=actor, ticket=ticket)
+        colleague = _share_target(ticket, colleague_id)
+        if selectors.ticket_grants(ticket_id=ticket.pk, user_id=colleague.pk).exists():
+            return False
+        assign_perm(selectors.TICKET_VIEW, colleague, ticket)
+        audit_log(
+            actor_id=actor_id,
+            action=AuditAction.SUPPORT_TICKET_SHARED,
+            entity_type="support_ticket",
+            entity_id=ticket.pk,
+            metadata={"user_id": colleague.pk},
+        )
+    return True
+
+
+def ticket_unshare(*, actor, ticket_id: int, colleague_id: int) -> bool:
+    """Take a shared ticket back from a colleague. Returns False, writing nothing, when it was not shared."""
+    actor_id = authz.actor_require(actor, TICKET_CHANGE)
+    with transaction.atomic():
+        ticket = _lock(ticket_id)
+        support_access_check(actor=actor, ticket=ticket)
+        deleted, _ = selectors.ticket_grants(ticket_id=ticket.pk, user_id=colleague_id).delete()
+        if not deleted:
+            return False
+        audit_log(
+            actor_id=actor_id,
+            action=AuditAction.SUPPORT_TICKET_UNSHARED,
+            entity_type="support_ticket",
+            entity_id=ticket.pk,
+            metadata={"user_id": colleague_id},
+        )
+    return True
 
 
 def _store_name(ticket: SupportTicket) -> str:
