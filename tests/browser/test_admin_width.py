@@ -23,7 +23,6 @@ from wallet.factories import (
     WithdrawalFactory,
 )
 
-PASSWORD = "correct horse battery"
 LISTS = [
     "wallet/cashbackevent",
     "wallet/withdrawal",
@@ -68,11 +67,7 @@ def test_the_long_lists_fit_1366_px(live_server):
         browser = chromium.launch(p)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.goto(f"{base}/admin/login/")
-            page.fill("#id_username", "root@couponali.in")
-            page.fill("#id_password", PASSWORD)
-            page.click("input[type=submit]")
-            page.wait_for_url(f"{base}/admin/")
+            chromium.admin_sign_in(page, base, "root@couponali.in")
             too_wide = {}
             for name in LISTS:
                 response = page.goto(f"{base}/admin/{name}/")

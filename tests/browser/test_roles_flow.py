@@ -17,16 +17,6 @@ from tests.browser import chromium
 from wallet import services as wallet
 from wallet.models import WalletTransaction, Withdrawal
 
-PASSWORD = "correct horse battery"
-
-
-def sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{base}/admin/")
-
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
@@ -38,7 +28,7 @@ def test_a_content_editor_has_no_way_to_the_withdrawals(live_server):
         browser = chromium.launch(p)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 900})
-            sign_in(page, base, "esha@couponali.in")
+            chromium.admin_sign_in(page, base, "esha@couponali.in")
             # the index offers their own work and nothing of the money
             assert page.locator('a[href="/admin/cms/cmspage/"]').count() >= 1
             assert page.locator('a[href="/admin/wallet/withdrawal/"]').count() == 0
@@ -71,7 +61,7 @@ def test_a_finance_user_approves_a_withdrawal_and_the_audit_log_shows_it(live_se
         browser = chromium.launch(p)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 900})
-            sign_in(page, base, "farah@couponali.in")
+            chromium.admin_sign_in(page, base, "farah@couponali.in")
             page.click('a[href="/admin/wallet/withdrawal/"]')
             page.check(f'input[name="_selected_action"][value="{withdrawal.pk}"]')
             page.select_option('select[name="action"]', "approve_selected")

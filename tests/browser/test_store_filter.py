@@ -15,8 +15,6 @@ from catalog.factories import MerchantFactory
 from tests.browser import chromium
 from wallet.factories import CashbackEventFactory
 
-PASSWORD = "correct horse battery"
-
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
@@ -32,30 +30,8 @@ def test_finance_picks_a_store_by_typing_and_the_list_narrows_to_it(live_server)
         browser = chromium.launch(p)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 900})
-            errors: list[str] = []  # script errors, CSP refusals, and files that did not load (the browser's own
-            # request for /favicon.ico aside: the admin names no icon)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on(
-                "console",
-                lambda m: (
-                    errors.append(m.text)
-                    if m.type == "error" and not m.text.startswith("Failed to load resource")
-                    else None
-                ),
-            )
-            page.on(
-                "response",
-                lambda r: (
-                    errors.append(f"{r.status} {r.url}")
-                    if r.status >= 400 and not r.url.endswith("/favicon.ico")
-                    else None
-                ),
-            )
-            page.goto(f"{base}/admin/login/")
-            page.fill("#id_username", "farah@couponali.in")
-            page.fill("#id_password", PASSWORD)
-            page.click("input[type=submit]")
-            page.wait_for_url(f"{base}/admin/")
+            errors = chromium.watch_errors(page)
+            chromium.admin_sign_in(page, base, "farah@couponali.in")
 
             page.goto(f"{base}/admin/wallet/cashbackevent/?status__exact=pending")
             # the id box made way for the autocomplete
