@@ -71,13 +71,22 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.P
 
 
 def wrk(
-    url: str, *, seconds: int, connections: int, threads: int, paths: Path | None = None, delay_ms=0, cookie: str = ""
+    url: str,
+    *,
+    seconds: int,
+    connections: int,
+    threads: int,
+    paths: Path | None = None,
+    delay_ms=0,
+    cookie: str = "",
+    delay_dist: str = "exponential",
 ) -> dict:
     env = {
         **os.environ,
         "WRK_PATHS": str(paths) if paths else "",
         "WRK_DELAY_MS": str(int(delay_ms)),
         "WRK_COOKIE": cookie,
+        "WRK_DELAY_DIST": delay_dist,
     }
     out = subprocess.run(
         [

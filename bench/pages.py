@@ -14,8 +14,11 @@ What it does:
    over every store), the category pages and the offer pages (rotating over 200 live offers), search (rotating
    over everyday words) and the typeahead endpoint, first as a shopper who is not signed in (the page cache),
    then the same pages signed in (the same copy with the shopper's header and messages rendered per request);
-5. holds the anonymous and the signed-in page mixes at half their peak rate (wrk with a per-connection delay)
-   and reports the latency.
+5. holds the anonymous and the signed-in page mixes at half their peak rate and reports the latency: each of
+   the 64 connections waits between its requests, a wait drawn from an exponential distribution whose mean is
+   tuned until the rate is within 10% of half the peak (independent shoppers; arrivals close to a Poisson
+   process). `--delay-dist fixed` makes every wait the same instead, as the first version of this script did:
+   connections that start together then stay in step and the server sees bursts of 64 requests at once.
 Prints a Markdown table (and --json FILE writes the raw figures).
 """
 
@@ -60,6 +63,12 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--fresh", action="store_true", help="drop and re-create the benchmark database")
     parser.add_argument("--no-half-peak", action="store_true", help="skip the latency runs at half of peak")
     parser.add_argument("--half-peak-only", action="store_true", help="only the latency runs at half of peak")
+    parser.add_argument(
+        "--delay-dist",
+        choices=["exponential", "fixed"],
+        default="exponential",
+        help="how each connection's wait between requests is drawn in the half-peak runs (default: exponential)",
+    )
     parser.add_argument("--json", help="also write the raw figures to this file")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -145,6 +154,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], files: dict[str, Path
                 paths=files[kind],
                 delay_ms=delay_ms,
                 cookie=cookie if signed_in else "",
+                delay_dist=args.delay_dist,
             )
             r["cpu_us"] = cpu_per_request(cpu_before, cpu_ticks(), r["requests"])
             return r
@@ -188,14 +198,15 @@ def half_peak(run, kind: str, *, signed_in: bool, args: argparse.Namespace) -> d
     for _attempt in range(5):
         half = run(kind, args.seconds * 2, signed_in=signed_in, delay_ms=delay_ms)
         print(
-            f"half-peak {'signed in' if signed_in else 'anonymous'}: target {target:.0f} req/s, delay "
-            f"{delay_ms:.1f} ms -> {half['rps']:.0f} req/s, p99 {half['latency_us']['p99'] / 1000:.1f} ms",
+            f"half-peak {'signed in' if signed_in else 'anonymous'}: target {target:.0f} req/s, "
+            f"{args.delay_dist} delay {delay_ms:.1f} ms -> {half['rps']:.0f} req/s, "
+            f"p99 {half['latency_us']['p99'] / 1000:.1f} ms",
             flush=True,
         )
         if abs(half["rps"] - target) / target < 0.1:
             break
         delay_ms = max(0.0, args.connections * 1000 / target - half["latency_us"]["mean"] / 1000)
-    return {"peak_rps": peak["rps"], "target_rps": target, "delay_ms": delay_ms, **half}
+    return {"peak_rps": peak["rps"], "target_rps": target, "delay_ms": delay_ms, "delay_dist": args.delay_dist, **half}
 
 
 def report(results: dict, json_path: str | None) -> None:
@@ -221,7 +232,8 @@ def report(results: dict, json_path: str | None) -> None:
     for group, half in results.get("half_peak", {}).items():
         print(
             f"half peak, {group} page mix: peak {half['peak_rps']:.0f} req/s, held {half['rps']:.0f} req/s "
-            f"(target {half['target_rps']:.0f}): p50 {half['latency_us']['p50'] / 1000:.1f} ms, "
+            f"(target {half['target_rps']:.0f}, {half['delay_dist']} waits): "
+            f"p50 {half['latency_us']['p50'] / 1000:.1f} ms, "
             f"p99 {half['latency_us']['p99'] / 1000:.1f} ms"
         )
     print("\nmedian CPU per request (microseconds):")

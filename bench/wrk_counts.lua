@@ -5,6 +5,10 @@ local paths = {}
 counts = {}
 local threads = {}
 local delay_ms = tonumber(os.getenv("WRK_DELAY_MS") or "0")
+-- "exponential" (the default): each wait is drawn from an exponential distribution with that mean, so that the
+-- connections behave like independent shoppers (arrivals close to a Poisson process). "fixed": every wait is
+-- exactly WRK_DELAY_MS, which keeps connections that started together in step, i.e. arriving in bursts.
+local delay_dist = os.getenv("WRK_DELAY_DIST") or "exponential"
 
 function setup(thread)
   table.insert(threads, thread)
@@ -31,7 +35,11 @@ function request()
 end
 
 function delay()
-  return delay_ms
+  if delay_dist == "fixed" or delay_ms == 0 then
+    return delay_ms
+  end
+  -- wrk takes whole milliseconds; 1 - random() is in (0, 1], so the logarithm is finite
+  return math.floor(-math.log(1 - math.random()) * delay_ms + 0.5)
 end
 
 function response(status, headers, body)
