@@ -122,6 +122,10 @@ couponali.rls), and the object grant (django-guardian) that shares one ticket wi
 department. The grant needs no change permission: the desk's buttons check access (services.support_access_check),
 and that admits a shared ticket like one of the agent's departments."""
 
+TICKET_ANSWER = "cms.answer_supportticket"
+"""Who may work on a ticket they can see (reply, note, assign, status, priority, settle a claim):
+services.support_answer_check. A ticket is shared only with colleagues who hold it."""
+
 
 def ticket_grants(*, ticket_id: int | None = None, user_id: int | None = None) -> QuerySet[UserObjectPermission]:
     """The share grants (user object permissions only: no group grants, no global fallback), of one ticket
@@ -165,10 +169,12 @@ def ticket_colleagues_shared(*, ticket: SupportTicket) -> QuerySet[User]:
 
 
 def ticket_share_candidates(*, ticket: SupportTicket) -> QuerySet[User]:
-    """Whom the ticket can be shared with: active staff holding TICKET_VIEW through their roles (the roles
-    backend's own query), who do not see it already (every ticket, or its department's queue) and with whom it
-    is not shared yet. services.support.ticket_share checks the same on the one colleague it is given."""
+    """Whom the ticket can be shared with: active staff holding TICKET_VIEW and TICKET_ANSWER through their
+    roles (the roles backend's own query), who do not see it already (every ticket, or its department's queue)
+    and with whom it is not shared yet. services.support.ticket_share checks the same on the one colleague it is
+    given."""
     users = RoleBackend().with_perm(TICKET_VIEW, include_superusers=False)
+    users = users.filter(pk__in=RoleBackend().with_perm(TICKET_ANSWER, include_superusers=False).values("pk"))
     users = users.exclude(is_superuser=True).exclude(user_roles__role__role_permissions__permission__code=ALL)
     if ticket.department_id is not None:
         members = UserDepartment.objects.filter(department_id=ticket.department_id, department__is_active=True)

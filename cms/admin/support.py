@@ -88,6 +88,10 @@ class SupportTicketAdmin(AuditedModelAdmin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_answer_permission(self, request):
+        """The list actions below (permissions=["answer"]); the services check the same permission."""
+        return authz.actor_may(request.user, selectors.TICKET_ANSWER)
+
     def get_queryset(self, request):
         return selectors.tickets_for_agent(user=request.user)
 
@@ -129,6 +133,8 @@ class SupportTicketAdmin(AuditedModelAdmin, admin.ModelAdmin):
         is_claim = ticket.kind == SupportTicket.Kind.MISSING_CASHBACK
         # Sharing is a permission change: the service checks the same permission; without it no box at all.
         can_share = authz.actor_may(request.user, services.TICKET_CHANGE)
+        # Replying, status, priority and claims: the services check the same permission; without it, read only.
+        can_answer = authz.actor_may(request.user, selectors.TICKET_ANSWER)
         return TemplateResponse(
             request,
             "admin/cms/supportticket/desk.html",
@@ -149,6 +155,7 @@ class SupportTicketAdmin(AuditedModelAdmin, admin.ModelAdmin):
                 "statuses": SupportTicket.Status.choices,
                 "priorities": SupportTicket.Priority.choices,
                 "can_share": can_share,
+                "can_answer": can_answer,
                 "shared_with": list(selectors.ticket_colleagues_shared(ticket=ticket)) if can_share else [],
                 "share_candidates": list(selectors.ticket_share_candidates(ticket=ticket)) if can_share else [],
             },
@@ -265,13 +272,13 @@ class SupportTicketAdmin(AuditedModelAdmin, admin.ModelAdmin):
         if ok:
             self.message_user(request, f"{done} {ok} ticket(s).", messages.SUCCESS)
 
-    @admin.action(description="Assign selected tickets to me")
+    @admin.action(description="Assign selected tickets to me", permissions=["answer"])
     def assign_to_me(self, request, queryset):
         self._each(
             request, queryset, lambda pk: services.ticket_assign_to_self(actor=request.user, ticket_id=pk), "Assigned"
         )
 
-    @admin.action(description="Mark selected tickets resolved")
+    @admin.action(description="Mark selected tickets resolved", permissions=["answer"])
     def mark_resolved(self, request, queryset):
         self._each(
             request,
@@ -280,7 +287,7 @@ class SupportTicketAdmin(AuditedModelAdmin, admin.ModelAdmin):
             "Resolved",
         )
 
-    @admin.action(description="Close selected tickets")
+    @admin.action(description="Close selected tickets", permissions=["answer"])
     def mark_closed(self, request, queryset):
         self._each(
             request,

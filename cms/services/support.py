@@ -91,6 +91,14 @@ def support_access_check(*, actor, ticket: SupportTicket) -> None:
     raise PermissionDenied("This ticket belongs to another department's queue.")
 
 
+def support_answer_check(*, actor, ticket: SupportTicket) -> None:
+    """May this staff member work on this ticket (reply, add a note, assign, change its status or priority,
+    settle a claim)? Access to the ticket (support_access_check) and the answer permission of their roles;
+    raises PermissionDenied (403) if not. Reading a ticket needs only access."""
+    support_access_check(actor=actor, ticket=ticket)
+    authz.actor_require(actor, selectors.TICKET_ANSWER)
+
+
 def _lock(ticket_id: int) -> SupportTicket:
     return SupportTicket.objects.select_for_update(of=("self",)).select_related("merchant", "user").get(pk=ticket_id)
 
@@ -330,7 +338,7 @@ def ticket_reply_by_agent(
     body = _clean_body(body, files=checked)
     with _FileGuard(), transaction.atomic():
         ticket = _lock(ticket_id)
-        support_access_check(actor=actor, ticket=ticket)
+        support_answer_check(actor=actor, ticket=ticket)
         if ticket.status == S.CLOSED:
             raise SupportError("This ticket is closed.")
         message = _add_message(
@@ -355,7 +363,7 @@ def ticket_reply_by_agent(
 def ticket_assign_to_self(*, actor, ticket_id: int) -> SupportTicket:
     with transaction.atomic():
         ticket = _lock(ticket_id)
-        support_access_check(actor=actor, ticket=ticket)
+        support_answer_check(actor=actor, ticket=ticket)
         previous = ticket.assigned_to_id
         ticket.assigned_to_id = actor.pk
         ticket.save(update_fields=["assigned_to", "updated_at"])
@@ -372,7 +380,7 @@ def ticket_assign_to_self(*, actor, ticket_id: int) -> SupportTicket:
 def ticket_set_status(*, actor, ticket_id: int, status: str) -> SupportTicket:
     with transaction.atomic():
         ticket = _lock(ticket_id)
-        support_access_check(actor=actor, ticket=ticket)
+        support_answer_check(actor=actor, ticket=ticket)
         previous = ticket.status
         _transition(ticket, status)
         ticket.save(update_fields=["status", "resolved_at", "waiting_since", "updated_at"])
@@ -391,7 +399,7 @@ def ticket_set_priority(*, actor, ticket_id: int, priority: str) -> SupportTicke
         raise SupportError("Unknown priority.")
     with transaction.atomic():
         ticket = _lock(ticket_id)
-        support_access_check(actor=actor, ticket=ticket)
+        support_answer_check(actor=actor, ticket=ticket)
         previous = ticket.priority
         ticket.priority = priority
         ticket.save(update_fields=["priority", "updated_at"])
@@ -410,7 +418,7 @@ def _share_target(ticket: SupportTicket, colleague_id: int) -> User:
     (that permission also opens the table to them under row-level security), and who do not see the ticket
     already. selectors.ticket_share_candidates lists the same people for the desk's select."""
     colleague = User.objects.filter(pk=colleague_id).first()
-    if colleague is None or not authz.actor_may(colleague, selectors.TICKET_VIEW):
+    if colleague is None or not authz.actor_may(colleague, selectors.TICKET_VIEW, selectors.TICKET_ANSWER):
         raise SupportError("A ticket can be shared only with active staff who work on support tickets.")
     department = ticket.department
     if holds_everything(colleague) or (department is not None and department.slug in departments_of(colleague)):
@@ -466,7 +474,7 @@ def _store_name(ticket: SupportTicket) -> str:
 
 def _open_claim(actor, ticket_id: int) -> SupportTicket:
     ticket = _lock(ticket_id)
-    support_access_check(actor=actor, ticket=ticket)
+    support_answer_check(actor=actor, ticket=ticket)
     if ticket.kind != SupportTicket.Kind.MISSING_CASHBACK:
         raise ClaimRefused("This ticket is not a missing-cashback claim.")
     if ticket.cashback_event_id or ticket.claim_rejected_reason:

@@ -51,10 +51,18 @@ def departments():
     }
 
 
-def agent_of(department, **kwargs):
+AGENT_PERMISSIONS = (
+    "cms.view_supportticket",
+    "cms.change_supportticket",
+    "cms.answer_supportticket",
+    "wallet.record_cashbackevent",
+)
+
+
+def agent_of(department, *, permissions=AGENT_PERMISSIONS, **kwargs):
     user = UserFactory(is_staff=True, **kwargs)
     UserDepartmentFactory(user=user, department=department)
-    return grant_permissions(user, "cms.view_supportticket", "cms.change_supportticket", "wallet.record_cashbackevent")
+    return grant_permissions(user, *permissions)
 
 
 def upload(name, data, content_type="application/octet-stream"):
@@ -249,3 +257,55 @@ def test_agent_rejects_a_claim_with_a_reason_the_shopper_sees(client, department
     assert not CashbackEvent.objects.exists()
     client.force_login(shopper)
     assert "a coupon from elsewhere" in client.get(f"/support/tickets/{ticket.pk}/").content.decode()
+
+
+def test_a_department_member_without_the_answer_permission_reads_but_cannot_act(client, departments):
+    """cms.answer_supportticket: seeing a ticket of one's queue is not enough to reply, assign, change its status
+    or priority, or settle a claim; the services refuse (403) whoever calls them, and nothing changes."""
+    shopper = UserFactory()
+    ticket = open_claim(shopper)
+    reader = agent_of(departments["support"], permissions=[p for p in AGENT_PERMISSIONS if "answer" not in p])
+    messages_before = SupportTicketMessage.objects.filter(ticket=ticket).count()
+
+    client.force_login(reader)
+    desk = client.get(f"/admin/cms/supportticket/{ticket.pk}/change/")
+    page = desk.content.decode()
+    assert desk.status_code == 200 and ticket.subject in page and 'id="read-only-note"' in page
+    for action in ("/reply/", "/update/", "/approve/", "/reject/"):
+        assert action not in page
+    changelist = client.get("/admin/cms/supportticket/").content.decode()
+    assert ticket.subject in changelist and "assign_to_me" not in changelist and "mark_closed" not in changelist
+
+    # forged posts: every one 403, nothing written
+    forged = {
+        "reply/": {"body": "hello"},
+        "update/": {"assign": "1", "priority": "high", "status": "resolved"},
+        "approve/": {"sale_amount": "2499.00"},
+        "reject/": {"reason": "Not eligible."},
+    }
+    for suffix, data in forged.items():
+        assert client.post(f"/admin/cms/supportticket/{ticket.pk}/{suffix}", data).status_code == 403, suffix
+    r = client.post("/admin/cms/supportticket/", {"action": "mark_closed", "_selected_action": [ticket.pk]})
+    assert r.status_code == 200  # the admin answers "no action selected": the action is not offered
+    for call in (
+        lambda: services.ticket_reply_by_agent(actor=reader, ticket_id=ticket.pk, body="hi", internal=True),
+        lambda: services.ticket_assign_to_self(actor=reader, ticket_id=ticket.pk),
+        lambda: services.ticket_set_status(actor=reader, ticket_id=ticket.pk, status="closed"),
+        lambda: services.ticket_set_priority(actor=reader, ticket_id=ticket.pk, priority="high"),
+        lambda: services.claim_reject(actor=reader, ticket_id=ticket.pk, reason="No."),
+    ):
+        with pytest.raises(PermissionDenied):
+            call()
+
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.priority, ticket.assigned_to_id) == ("open", "normal", None)
+    assert ticket.cashback_event_id is None and not ticket.claim_rejected_reason
+    assert SupportTicketMessage.objects.filter(ticket=ticket).count() == messages_before
+    assert not AuditLog.objects.filter(actor_user=reader, action__startswith="support.").exists()
+
+    # with the permission the same member answers
+    grant_permissions(reader, "cms.answer_supportticket")
+    reader = type(reader).objects.get(pk=reader.pk)  # a fresh object: the permission cache is per object
+    services.ticket_set_priority(actor=reader, ticket_id=ticket.pk, priority="high")
+    ticket.refresh_from_db()
+    assert ticket.priority == "high"
