@@ -35,7 +35,7 @@ class ListingCacheAdminMixin:
         super().delete_queryset(request, queryset)
         listing_changed()
 
-    @admin.action(description="Restore selected (undelete)")
+    @admin.action(description="Restore selected (undelete)", permissions=["delete"])
     def restore_selected(self, request, queryset):
         super().restore_selected(request, queryset)
         listing_changed()

@@ -315,7 +315,8 @@ class SoftDeleteAdmin(AuditedModelAdmin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         queryset.filter(deleted_at__isnull=True).update(deleted_at=timezone.now())
 
-    @admin.action(description="Restore selected (undelete)")
+    # Restoring undoes a delete: the same permission (without it, anyone who may view the list could restore).
+    @admin.action(description="Restore selected (undelete)", permissions=["delete"])
     def restore_selected(self, request, queryset):
         count = queryset.filter(deleted_at__isnull=False).update(deleted_at=None)
         self.message_user(request, f"Restored {count} row(s).", messages.SUCCESS)

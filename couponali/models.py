@@ -253,6 +253,8 @@ class AuditLog(CreatedModel):
         OFFER_CREATED = "offer.created"
         OFFER_UPDATED = "offer.updated"
         OFFER_EXPIRED = "offer.expired"
+        OFFER_DELETED = "offer.deleted"
+        OFFER_RESTORED = "offer.restored"
         # partners (API keys, store bindings, members, webhooks)
         PARTNER_ORGANISATION_CREATED = "partner.organisation_created"
         PARTNER_KEY_CREATED = "partner.key_created"

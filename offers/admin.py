@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
 
 from accounts.devices import DEVICE_TYPES
@@ -18,7 +18,7 @@ from couponali.admin import (
 )
 
 from .models import CounterWatermark, ImpressionBatch, Offer, OfferClick, OfferView, SearchWord, StoreGrant
-from .services import store_grant, store_revoke
+from .services import offers_delete, offers_restore, store_grant, store_revoke
 
 
 @admin.register(Offer)
@@ -58,6 +58,19 @@ class OfferAdmin(StoreScopedAdminMixin, ListingCacheAdminMixin, SoftDeleteAdmin)
         events.offer_changed.send(
             sender=Offer, offer_id=obj.pk, merchant_id=obj.merchant_id, change="updated" if change else "created"
         )
+
+    # Deleting and restoring go through the offer services: they check the actor on each offer's store, write
+    # an offer.deleted / offer.restored audit row, refresh the cached listings and tell the brand's webhooks.
+    def delete_model(self, request, obj):
+        offers_delete(actor=request.user, offer_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        offers_delete(actor=request.user, offer_ids=list(queryset.values_list("pk", flat=True)))
+
+    @admin.action(description="Restore selected (undelete)", permissions=["delete"])
+    def restore_selected(self, request, queryset):
+        count = offers_restore(actor=request.user, offer_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"Restored {count} offer(s).", messages.SUCCESS)
 
 
 class OfferStoreFilter(StoreFilter):

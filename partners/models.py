@@ -26,7 +26,7 @@ class Scope(models.TextChoices):
 
 
 class WebhookEvent(models.TextChoices):
-    OFFER_CHANGED = "offer.changed", "Offer created, updated or expired"
+    OFFER_CHANGED = "offer.changed", "Offer created, updated, expired, deleted or restored"
     CONVERSION_RECORDED = "conversion.recorded", "Conversion recorded"
     CASHBACK_STATUS_CHANGED = "cashback.status_changed", "Cashback status changed"
 

@@ -4,7 +4,16 @@ re-exported here."""
 
 from .clicks import click_record
 from .counters import COUNTER_LAG, CounterRun, offer_counters_aggregate, offers_expire
-from .editing import MANAGE_STORE_OFFERS, OfferInvalid, offer_create, offer_expire, offer_update, store_actor_require
+from .editing import (
+    MANAGE_STORE_OFFERS,
+    OfferInvalid,
+    offer_create,
+    offer_expire,
+    offer_update,
+    offers_delete,
+    offers_restore,
+    store_actor_require,
+)
 from .feeds import FeedLineError, ImportReport, offers_import_feed
 from .impressions import impressions_flush, impressions_record
 from .partitions import click_partitions_ensure
@@ -30,8 +39,10 @@ __all__ = [
     "offer_expire",
     "offer_store_visit_ensure",
     "offer_update",
+    "offers_delete",
     "offers_expire",
     "offers_import_feed",
+    "offers_restore",
     "search_words_refresh",
     "store_actor_require",
     "store_grant",

@@ -1,4 +1,5 @@
-"""Offers written one at a time by a person or a partner: create, update, expire (the brand API and staff tools).
+"""Offers written one at a time by a person or a partner: create, update, expire, delete and restore (the brand
+API and staff tools, the offer admin among them).
 
 The offer rules are checked in offers.feeds.parse_offer_fields, the same function a feed line goes through. Who
 may: staff holding the model permission (accounts.authz), or a brand partner's service user holding the store's
@@ -18,6 +19,7 @@ from django.utils import timezone
 from accounts.authz import SYSTEM, Actor, PermissionRefused, actor_may, actor_require
 from catalog.cache import listing_changed
 from catalog.models import Merchant
+from catalog.selectors import store_ids_granted_to
 from couponali import events
 from couponali.audit import AuditAction, audit_log
 from offers.feeds import FeedRowError, OfferFields, parse_offer_fields
@@ -45,11 +47,17 @@ class OfferInvalid(Exception):
 
 
 def store_actor_require(actor: Actor | None, merchant: Merchant, staff_perm: str) -> int | None:
-    """The audit actor id when ``actor`` may change offers of ``merchant``: staff with ``staff_perm``, or a user
-    holding MANAGE_STORE_OFFERS on this store; PermissionRefused otherwise."""
+    """The audit actor id when ``actor`` may change offers of ``merchant``: staff with ``staff_perm``, a user
+    holding MANAGE_STORE_OFFERS on this store (a brand partner), or a merchant manager granted this store
+    (catalog.selectors.store_ids_granted_to: the grant that scopes the admin's store rows); PermissionRefused
+    otherwise."""
     if actor is SYSTEM or actor_may(actor, staff_perm):
         return actor_require(actor, staff_perm)
-    if actor is not None and getattr(actor, "is_active", False) and actor.has_perm(MANAGE_STORE_OFFERS, merchant):
+    if (
+        actor is not None
+        and getattr(actor, "is_active", False)
+        and (actor.has_perm(MANAGE_STORE_OFFERS, merchant) or merchant.pk in store_ids_granted_to(actor))
+    ):
         return actor.pk
     raise PermissionRefused("You may not manage the offers of this store.", perms=(staff_perm,))
 
@@ -138,3 +146,44 @@ def offer_expire(*, actor: Actor, offer_id: int, at: datetime | None = None) -> 
         )
         _announce(offer, "expired")
     return offer
+
+
+def _soft_delete_or_restore(*, actor: Actor, offer_ids, delete: bool) -> int:
+    """Delete (set deleted_at) or restore the given offers that are not in that state already, all or none: the
+    actor must be allowed on the store of every one of them (staff ``offers.delete_offer``, or the brand's
+    store grant), else PermissionRefused and nothing changes. An audit row and an announcement per offer."""
+    with transaction.atomic():
+        offers = list(
+            Offer.all_objects.select_for_update(of=("self",))
+            .defer("search_vector")
+            .select_related("merchant")
+            .filter(pk__in=list(offer_ids), deleted_at__isnull=delete)
+            .order_by("pk")
+        )
+        actor_ids = {
+            offer.merchant_id: store_actor_require(actor, offer.merchant, "offers.delete_offer") for offer in offers
+        }
+        now = timezone.now() if delete else None
+        for offer in offers:
+            offer.deleted_at = now
+            offer.save(update_fields=["deleted_at", "updated_at"])
+            audit_log(
+                actor_id=actor_ids[offer.merchant_id],
+                action=AuditAction.OFFER_DELETED if delete else AuditAction.OFFER_RESTORED,
+                entity_type="offer",
+                entity_id=offer.pk,
+                metadata={"store": offer.merchant.slug, "title": offer.title},
+            )
+            _announce(offer, "deleted" if delete else "restored")
+    return len(offers)
+
+
+def offers_delete(*, actor: Actor, offer_ids) -> int:
+    """Take offers off the site (soft delete: the row, its clicks and its history stay). Returns how many were
+    deleted; offers deleted already are left as they are."""
+    return _soft_delete_or_restore(actor=actor, offer_ids=offer_ids, delete=True)
+
+
+def offers_restore(*, actor: Actor, offer_ids) -> int:
+    """Bring deleted offers back. Returns how many were restored; live offers are left as they are."""
+    return _soft_delete_or_restore(actor=actor, offer_ids=offer_ids, delete=False)
