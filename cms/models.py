@@ -151,6 +151,12 @@ class SupportTicket(TimeStampedModel):
             models.Index(fields=["user"], name="idx_support_tickets_user"),
             models.Index(fields=["click_id"], name="idx_support_tickets_click"),
             models.Index(fields=["department", "status"], name="idx_support_tickets_queue"),
+            # Not in the seed: the admin's store filter, and SET NULL when a store row is removed.
+            models.Index(
+                fields=["merchant"],
+                name="idx_support_tickets_merchant",
+                condition=models.Q(merchant__isnull=False),
+            ),
         ]
         constraints = [
             # One claim per click and order: a double-submitted form cannot open two tickets.
