@@ -34,7 +34,13 @@ def test_claim_with_invoice_agent_replies_and_approves_shopper_sees_reply_and_pe
     offer = OfferFactory(merchant=store, cashback_type="fixed", cashback_value=Decimal("150.00"), max_cashback=None)
     click = OfferClickFactory(offer=offer, merchant=store, user=shopper, click_id=uuid.uuid4())
     agent = UserFactory(email="agent@couponali.in", full_name="Sunil Support", is_staff=True, email_verified_at=now)
-    grant_permissions(agent, "cms.view_supportticket", "cms.change_supportticket", "wallet.record_cashbackevent")
+    grant_permissions(
+        agent,
+        "cms.view_supportticket",
+        "cms.change_supportticket",
+        "cms.answer_supportticket",
+        "wallet.record_cashbackevent",
+    )
     UserDepartmentFactory(user=agent, department=DepartmentFactory(slug="support", name="Customer support"))
     invoice = tmp_path / "myntra-invoice.pdf"
     invoice.write_bytes(pdf_bytes())
