@@ -296,7 +296,7 @@ class DeletedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SoftDeleteAdmin(AuditedModelAdmin, admin.ModelAdmin):
+class SoftDeleteAdmin(PermissionCheckedActionsMixin, AuditedModelAdmin, admin.ModelAdmin):
     """Deleting sets deleted_at; the 'deleted' filter shows deleted rows; 'Restore' brings them back."""
 
     actions = ["restore_selected"]

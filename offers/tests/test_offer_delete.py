@@ -102,12 +102,13 @@ def test_the_service_checks_every_offers_store_and_changes_all_or_nothing(announ
 )
 def test_staff_who_may_only_view_cannot_restore(url, model, view_perm, factory):
     """Restore undoes a delete, so it needs the delete permission: a view-only member of staff is not offered
-    the action, and a forged POST restores nothing."""
+    the action, and a forged POST is refused (403) and restores nothing."""
     row = factory()
     row.delete()
     viewer = grant_permissions(UserFactory(is_staff=True), view_perm)
     client = client_for(viewer)
     assert "restore_selected" not in client.get(f"{url}?deleted=deleted").content.decode()
-    client.post(f"{url}?deleted=deleted", {"action": "restore_selected", "_selected_action": [row.pk]})
+    forged = client.post(f"{url}?deleted=deleted", {"action": "restore_selected", "_selected_action": [row.pk]})
+    assert forged.status_code == 403  # a refusal that shows (couponali.admin.PermissionCheckedActionsMixin)
     assert model.all_objects.get(pk=row.pk).deleted_at is not None
     assert not AuditLog.objects.filter(actor_user=viewer).exists()
