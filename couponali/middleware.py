@@ -7,9 +7,8 @@ import json
 from django.db import transaction
 from django.http import HttpResponse
 from django.template.loader import render_to_string
-from django.urls import Resolver404, resolve
 
-from couponali import request_context, rls
+from couponali import request_context, rls, routing
 from couponali.api_error_format import error_json
 from couponali.ratelimit import client_ip_address
 
@@ -101,11 +100,8 @@ class RejectNulBytesMiddleware:
 
 
 def _reads_no_protected_table(request) -> bool:
-    try:
-        match = resolve(request.path_info, getattr(request, "urlconf", None))
-    except Resolver404:
-        return False
-    return getattr(match.func, rls.NO_PROTECTED_TABLES, False)
+    match = routing.request_match(request)
+    return match is not None and getattr(match.func, rls.NO_PROTECTED_TABLES, False)
 
 
 class RowLevelSecurityMiddleware:

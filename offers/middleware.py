@@ -18,7 +18,8 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.urls import Resolver404, resolve
+
+from couponali import routing
 
 from . import pagecache, views
 
@@ -60,12 +61,12 @@ class PublicPageCacheMiddleware:
     def __call__(self, request):
         if not pagecache.request_may_use_copy(request):
             return self.get_response(request)
-        try:
-            match = resolve(request.path_info)
-            key = pagecache.page_key(request)
-        except (Resolver404, DisallowedHost):
+        match = routing.request_match(request)
+        if match is None or not getattr(match.func, pagecache.PAGE_CACHE, False):
             return self.get_response(request)
-        if not getattr(match.func, pagecache.PAGE_CACHE, False):
+        try:
+            key = pagecache.page_key(request)
+        except DisallowedHost:
             return self.get_response(request)
         if not pagecache.request_may_use_cache(request):
             # Somebody's request (a session or messages cookie): PersonalisedPageMiddleware, below sessions and
