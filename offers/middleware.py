@@ -78,9 +78,12 @@ class PublicPageCacheMiddleware:
             return self.get_response(request)
         entry = pagecache.lookup(key)
         if entry is not None:
-            pagecache.record_impressions(entry, request)
             return pagecache.response_for(
-                entry, then=pagecache.refresh_if_stale(entry, key, request, self.get_response)
+                entry,
+                then=[
+                    pagecache.impressions_after(entry, request),
+                    pagecache.refresh_if_stale(entry, key, request, self.get_response),
+                ],
             )
         response = self.get_response(request)
         if request.method == "GET" and pagecache.storable(request, response):
@@ -103,5 +106,6 @@ class PersonalisedPageMiddleware:
         entry = getattr(request, "page_cache_entry", None)
         if entry is None or not getattr(view_func, pagecache.PAGE_CACHE, False):
             return None
-        pagecache.record_impressions(entry, request)
-        return pagecache.personalised_response(entry, request, then=request.page_cache_refresh())
+        return pagecache.personalised_response(
+            entry, request, then=[pagecache.impressions_after(entry, request), request.page_cache_refresh()]
+        )

@@ -17,7 +17,8 @@ renders the next copy *after its own response has gone out* (:func:`refresh_if_s
 so that no shopper waits for a page to be rendered because its copy grew old. A copy whose first offer ends is
 never served past that moment. A copy is kept in Redis (shared by every
 process) and the most used ones in this process's memory, so that a hit costs no network round trip at all.
-Impressions are still counted on a hit: the entry remembers which offers the page shows.
+Impressions are still counted on a hit (the entry remembers which offers the page shows), once the response has
+been sent.
 
 Signed-in shoppers (and visitors with flash messages) are served the same copy, personalised
 (:func:`personalised_response`): the fragments of the page that belong to the visitor (couponali.personal: the
@@ -30,12 +31,13 @@ per generation, not once per request.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -209,6 +211,16 @@ def fill(key: str, request: HttpRequest, get_response) -> Entry | None:
     return store(key, internal, response)
 
 
+def impressions_after(entry: Entry, request: HttpRequest) -> Callable[[], None] | None:
+    """What counts the impressions of the offers a served copy shows, for the visitor it is served to: a piece
+    of the response's ``then``, so that the Redis round trip is made after the page has been sent rather than
+    inside its latency (a thread back from I/O waits for its process's GIL again). None when the page shows no
+    offer."""
+    if not entry.offer_ids:
+        return None
+    return functools.partial(record_impressions, entry, request)
+
+
 def record_impressions(entry: Entry, request: HttpRequest) -> None:
     """Count the impressions of the offers a served copy shows, for the visitor it is served to."""
     if not entry.offer_ids:
@@ -223,23 +235,28 @@ def record_impressions(entry: Entry, request: HttpRequest) -> None:
 
 
 class PageResponse(HttpResponse):
-    """A response from a stored copy; ``then`` (the next copy's rendering, refresh_if_stale) runs when the server
-    closes the response, i.e. once it has been sent, and before Django's end-of-request signal."""
+    """A response from a stored copy. ``then`` is the work the page does not wait for (counting its
+    impressions, record_impressions; rendering the next copy, refresh_if_stale): it runs when the server closes
+    the response, i.e. once the response has been sent, and before Django's end-of-request signal. Each piece
+    runs even when one before it failed."""
 
-    def __init__(self, content: bytes, *, then: Callable[[], None] | None = None):
+    def __init__(self, content: bytes, *, then: Iterable[Callable[[], None] | None] = ()):
         super().__init__(content)
-        self._then = then
+        self._then = [work for work in then if work is not None]
 
     def close(self) -> None:
-        then, self._then = self._then, None
+        then, self._then = self._then, []
         try:
-            if then is not None:
-                then()
+            for work in then:
+                try:
+                    work()
+                except Exception:
+                    log.exception("page cache: work after the response of %s failed", getattr(work, "__name__", work))
         finally:
             super().close()
 
 
-def response_for(entry: Entry, *, then: Callable[[], None] | None = None) -> HttpResponse:
+def response_for(entry: Entry, *, then: Iterable[Callable[[], None] | None] = ()) -> HttpResponse:
     response = PageResponse(entry.content, then=then)
     for name, value in entry.headers:
         response[name] = value
@@ -252,7 +269,7 @@ _PERSONALISED_HEADERS = frozenset({"content-type", "content-language"})
 
 
 def personalised_response(
-    entry: Entry, request: HttpRequest, *, then: Callable[[], None] | None = None
+    entry: Entry, request: HttpRequest, *, then: Iterable[Callable[[], None] | None] = ()
 ) -> HttpResponse:
     """The stored copy with the visitor's fragments rendered for ``request`` (couponali.personal)."""
     response = PageResponse(personal.personalise(entry.content, request), then=then)

@@ -22,7 +22,7 @@ from accounts.factories import NotificationFactory, UserFactory
 from accounts.models import User
 from catalog.cache import listing_changed
 from catalog.factories import CategoryFactory, MerchantFactory
-from offers import pagecache
+from offers import buffers, pagecache
 from offers.factories import OfferFactory
 from offers.models import Offer, OfferView
 from offers.services import impressions_flush
@@ -151,6 +151,48 @@ def test_impressions_are_counted_on_a_cache_hit(shop):
     Client().get("/stores/bata/")
     impressions_flush()
     assert OfferView.objects.filter(offer=shop["offer"]).count() == 2
+
+
+@pytest.mark.django_db
+def test_impressions_of_a_copy_are_counted_once_the_response_has_been_sent(shop, monkeypatch):
+    """The Redis round trip of the impressions is not in the page's latency: the server sends the body, then
+    closes the response, and only then are the impressions buffered (anonymous and signed in)."""
+    Client().get("/stores/bata/")  # the copy
+    impressions_flush()
+    views = OfferView.objects.filter(offer=shop["offer"])
+    rendered = views.count()  # the impression of the page that was rendered
+    buffered: list[tuple[str, int, int]] = []
+    close = pagecache.PageResponse.close
+
+    def watched_close(response) -> None:
+        before = buffers.impressions_buffered()
+        close(response)
+        buffered.append((response["X-Page-Cache"], before, buffers.impressions_buffered()))
+
+    monkeypatch.setattr(pagecache.PageResponse, "close", watched_close)
+    user = UserFactory()
+    signed_in = Client()
+    signed_in.force_login(user)
+    Client().get("/stores/bata/")
+    signed_in.get("/stores/bata/")
+    assert buffered == [("hit", 0, 1), ("personalised", 1, 2)]
+    impressions_flush()
+    assert views.count() == rendered + 2 and views.filter(user=user).count() == 1
+
+
+def test_work_after_the_response_goes_on_past_a_failing_piece(caplog):
+    done = []
+
+    def fails() -> None:
+        raise RuntimeError("Redis went away")
+
+    response = pagecache.PageResponse(b"page", then=[fails, None, lambda: done.append("refresh")])
+    response.close()
+    assert done == ["refresh"]
+    [record] = caplog.records
+    assert "work after the response" in record.getMessage() and str(record.exc_info[1]) == "Redis went away"
+    response.close()  # closing again does the work no second time
+    assert done == ["refresh"]
 
 
 @pytest.mark.django_db(transaction=True)
