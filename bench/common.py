@@ -7,6 +7,7 @@ the app role) and point the processes they start at it.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -84,3 +85,40 @@ def percentile(values: list[float], p: float) -> float:
     k = (len(ordered) - 1) * p / 100
     lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+# A hiccup meter: a process that asks to sleep 1 ms over and over and records how late it wakes up. It does
+# no work, so when it wakes 50 ms late the machine itself (the scheduler, the hypervisor, other tenants) did
+# not run it for 50 ms, and a request in flight then was delayed as much whatever the server does. Run beside
+# a latency measurement, it tells the machine's stalls from the server's.
+_HICCUP_CODE = """
+import json, sys, time
+end = time.perf_counter() + float(sys.argv[1])
+late = []
+while True:
+    start = time.perf_counter()
+    if start > end:
+        break
+    time.sleep(0.001)
+    late.append(time.perf_counter() - start - 0.001)
+late.sort()
+n = len(late)
+print(json.dumps({
+    "samples": n,
+    "p99_ms": round(late[int(n * 0.99)] * 1000, 1),
+    "p999_ms": round(late[int(n * 0.999)] * 1000, 1),
+    "max_ms": round(late[-1] * 1000, 1),
+    "over_20ms": sum(1 for x in late if x > 0.02),
+}))
+"""
+
+
+def hiccups_start(seconds: float) -> subprocess.Popen:
+    """Start the hiccup meter for ``seconds``; hiccups_result() waits for its figures."""
+    return subprocess.Popen([PYTHON, "-c", _HICCUP_CODE, str(seconds)], stdout=subprocess.PIPE, text=True)
+
+
+def hiccups_result(proc: subprocess.Popen) -> dict:
+    """How late the meter woke: p99, p99.9 and max (ms) and how many wake-ups were more than 20 ms late."""
+    out, _ = proc.communicate(timeout=120)
+    return json.loads(out)
