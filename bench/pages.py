@@ -6,8 +6,9 @@
 What it does:
 1. creates and migrates a database of its own (`<db>_bench_pages`) and loads the demo data (70 stores,
    21 categories, 700 offers);
-2. starts gunicorn exactly as `make run` does (gunicorn.conf.py: gthread, WEB_CONCURRENCY workers, default
-   max(2, 2 x CPUs)) with the development settings;
+2. starts gunicorn and the Celery worker exactly as `make run` does (gunicorn.conf.py: gthread, WEB_CONCURRENCY
+   workers, default max(2, 2 x CPUs); the worker renders the next copy of a stale page) with the development
+   settings;
 3. signs the demo shopper in through the sign-in form (a real session cookie);
 4. runs wrk (Debian's `wrk`) on loopback, for --rounds rounds with the order rotating: /robots.txt (the
    baseline: the smallest page the whole middleware stack serves), then the home page, the store pages (rotating
@@ -45,9 +46,9 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from clickout import cpu_per_request, cpu_ticks, start_gunicorn, wrk
-from common import analyze, bench_env, ensure_database, hiccups_result, hiccups_start, manage
+from common import BASE_DIR, analyze, bench_env, ensure_database, hiccups_result, hiccups_start, manage
 
-from devtools import processes  # importable once common has put the checkout on sys.path
+from devtools import processes, runner  # importable once common has put the checkout on sys.path
 
 WORDS = ["shoes", "pizza", "iphone", "sneekers", "recharge", "flights", "myntra", "kurtas", "laptop", "hotels"]
 PREFIXES = ["s", "sh", "sho", "pi", "piz", "ip", "iph", "rec", "fli", "my", "myn", "ku", "lap", "ho", "bo", "am"]
@@ -161,6 +162,9 @@ def sign_in(base: str, email: str, password: str) -> str:
 
 def measure(args: argparse.Namespace, env: dict[str, str], files: dict[str, Path]) -> dict:
     base = f"http://127.0.0.1:{args.port}"
+    # The Celery worker of `make run` too: it renders the next copy of a page whose copy has grown stale
+    # (offers.pagecache.refresh_if_stale). Beat is not started: its periodic jobs are not part of a page's cost.
+    worker = processes.start(runner.commands(host="127.0.0.1", port=str(args.port))["worker"], cwd=BASE_DIR, env=env)
     proc = start_gunicorn(env, args.port, args.workers)
     results: dict = {"workers": args.workers, "connections": args.connections, "rounds": []}
     try:
@@ -205,7 +209,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], files: dict[str, Path
                 repeats = [half_peak(run, "mix", signed_in=signed, args=args) for _ in range(args.repeat)]
                 results["half_peak"][group] = {**repeats[-1], "repeats": repeats}
     finally:
-        processes.stop(proc)
+        processes.stop([proc, worker])
     return results
 
 

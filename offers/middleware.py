@@ -76,7 +76,9 @@ class PublicPageCacheMiddleware:
                 request.page_cache_entry = entry
                 request.page_cache_refresh = lambda: pagecache.refresh_if_stale(entry, key, request, self.get_response)
             return self.get_response(request)
-        entry = pagecache.lookup(key)
+        # A fill from the Celery worker (pagecache.render_copy) renders the next copy of a page: never answered
+        # from the old one.
+        entry = None if pagecache.is_fill(request) else pagecache.lookup(key)
         if entry is not None:
             return pagecache.response_for(
                 entry,
@@ -87,7 +89,7 @@ class PublicPageCacheMiddleware:
             )
         response = self.get_response(request)
         if request.method == "GET" and pagecache.storable(request, response):
-            pagecache.store(key, request, response)
+            request.page_cache_stored = pagecache.store(key, request, response)
         return response
 
 

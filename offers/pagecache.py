@@ -12,9 +12,11 @@ Keys carry the listing generation (catalog.cache), so a change to an offer, stor
 seen at once by the process that made it and within ``catalog.cache.PAGE_MAX_AGE`` seconds by the others; entries are
 fresh for ``settings.PAGE_CACHE_TTL`` seconds, which bounds how stale the "N used today" counts and an offer that
 expired meanwhile can be (the expiry job also bumps the generation). For ``settings.PAGE_CACHE_STALE`` seconds
-more, a copy that is past its TTL still answers while one request (one in the whole site: a claim in Redis)
-renders the next copy *after its own response has gone out* (:func:`refresh_if_stale`, stale-while-revalidate),
-so that no shopper waits for a page to be rendered because its copy grew old. A copy whose first offer ends is
+more, a copy that is past its TTL still answers while the next copy is rendered by a Celery worker (one request
+in the whole site claims it in Redis and queues :func:`render_copy` once its own response has gone out:
+:func:`refresh_if_stale`, stale-while-revalidate), so that no shopper waits for a page to be rendered because its
+copy grew old, nor for a render that holds their web worker's GIL (the render is the ordinary path of a page that
+is not cached, made in the Celery worker by an internal request for nobody). A copy whose first offer ends is
 never served past that moment. A copy is kept in Redis (shared by every
 process) and the most used ones in this process's memory, so that a hit costs no network round trip at all.
 Impressions are still counted on a hit (the entry remembers which offers the page shows), once the response has
@@ -33,7 +35,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import logging
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -42,11 +46,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.handlers.wsgi import WSGIRequest
+from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
 from django.http import HttpRequest, HttpResponse
 
 from catalog.cache import PAGE_MAX_AGE, listing_generation
-from couponali import personal
+from couponali import celery, personal
 from couponali.ratelimit import client_ip_address
 
 from . import services
@@ -89,6 +93,9 @@ _lock = threading.Lock()
 # The WSGI environ key that marks the internal request fill() sends: its page is rendered for nobody, and its
 # impressions are counted by the request it was made for.
 FILL = "couponali.page_cache_fill"
+# The task that renders the next copy of a stale page (offers.tasks.render_page_copy; queued by name: the tasks
+# module imports this one).
+RENDER_TASK = "offers.tasks.render_page_copy"
 
 
 def request_may_use_copy(request: HttpRequest) -> bool:
@@ -133,22 +140,77 @@ def lookup(key: str) -> Entry | None:
 
 
 def refresh_if_stale(entry: Entry, key: str, request: HttpRequest, get_response) -> Callable[[], None] | None:
-    """When ``entry`` is past its TTL: what renders the next copy (to run once the response has been sent), if
-    this request is the one to do it - the first to claim the key in Redis for the next 30 seconds; None
-    otherwise, and for a fresh copy."""
-    if time.time() < entry.fresh_until or not cache.add(f"{key}:refresh", 1, 30):
+    """When ``entry`` is past its TTL: what has the next copy rendered (to run once the response has been sent),
+    if this request is the one to do it - the first to claim the key in Redis for the next 30 seconds; None
+    otherwise, and for a fresh copy.
+
+    The render is queued for a Celery worker (:func:`render_copy`): rendered here, after the response, it would
+    still hold this process's GIL for the tens of milliseconds a page takes, and every other request this
+    process is serving would wait for it (bench/README.md, "Stale copies rendered by the Celery worker"). When the
+    broker cannot be reached the copy is rendered here as before, so that the site never runs on stale copies
+    until they are unusable."""
+    if time.time() < entry.fresh_until or not cache.add(refresh_claim(key), 1, 30):
         return None
 
     def refresh() -> None:
+        if celery.enqueue(RENDER_TASK, environ=copy_environ(request), key=key):
+            return  # the task lets the claim go
         try:
             fill(key, request, get_response)
         except Exception:
             # The visitor has their page already; the next request past the claim tries again.
             log.exception("page cache: rendering the next copy of %s failed", request.path)
         finally:
-            cache.delete(f"{key}:refresh")
+            cache.delete(refresh_claim(key))
 
     return refresh
+
+
+def refresh_claim(key: str) -> str:
+    return f"{key}:refresh"
+
+
+# What makes a request somebody's: never copied into the request that renders a page for nobody (nor into a
+# task message).
+_PERSONAL_ENVIRON = frozenset({"HTTP_COOKIE", "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION"})
+
+
+def copy_environ(request: HttpRequest) -> dict[str, str]:
+    """What is needed to make ``request`` again for nobody (:func:`internal_request`): its WSGI variables that
+    are strings (path, query, host, scheme, the proxy's headers...), without its cookies and credentials. Empty
+    for a request that is not a WSGI one."""
+    environ = getattr(request, "environ", None) or {}
+    return {name: value for name, value in environ.items() if isinstance(value, str) and name not in _PERSONAL_ENVIRON}
+
+
+def internal_request(environ: dict[str, str]) -> WSGIRequest:
+    """A GET of the page of ``environ`` (from :func:`copy_environ`) for nobody, marked as a fill (:data:`FILL`)."""
+    return WSGIRequest(
+        {**environ, "REQUEST_METHOD": "GET", "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, FILL: True}
+    )
+
+
+_handler: WSGIHandler | None = None
+
+
+def render_copy(environ: dict[str, str], key: str = "") -> bool:
+    """Render the page of ``environ`` (from :func:`copy_environ`) for nobody and store it, in the process that
+    runs it (the task offers.tasks.render_page_copy): the internal request (:func:`internal_request`) goes down
+    the whole middleware stack, where PublicPageCacheMiddleware renders it as a page that is not cached rather
+    than answering it from the old copy. True when a copy was stored; the claim on the refresh of ``key`` (the
+    old copy's) is let go either way."""
+    global _handler  # one handler (the loaded middleware chain) per worker process
+    try:
+        if not environ.get("PATH_INFO"):
+            return False
+        if _handler is None:
+            _handler = WSGIHandler()
+        internal = internal_request(environ)
+        _handler.get_response(internal).close()
+        return getattr(internal, "page_cache_stored", None) is not None
+    finally:
+        if key:
+            cache.delete(refresh_claim(key))
 
 
 def _remember(key: str, entry: Entry) -> None:
@@ -201,10 +263,7 @@ def fill(key: str, request: HttpRequest, get_response) -> Entry | None:
     None when the answer may not be shared (an error, a cookie set...) or the request is not a WSGI one."""
     if not isinstance(request, WSGIRequest):
         return None
-    environ = {name: value for name, value in request.environ.items() if name != "HTTP_COOKIE"}
-    environ["REQUEST_METHOD"] = "GET"
-    environ[FILL] = True
-    internal = WSGIRequest(environ)
+    internal = internal_request(copy_environ(request))
     response = get_response(internal)
     if not storable(internal, response):
         return None

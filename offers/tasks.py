@@ -9,7 +9,7 @@ from django.conf import settings
 
 from couponali.audit import audit_partitions_ensure
 
-from . import services
+from . import pagecache, services
 
 log = logging.getLogger(__name__)
 
@@ -52,3 +52,10 @@ def ensure_click_partitions() -> list:
 def refresh_search_words() -> int:
     """Rebuild the word list that search corrects typos against."""
     return services.search_words_refresh()
+
+
+@shared_task(name=pagecache.RENDER_TASK, ignore_result=True)
+def render_page_copy(environ: dict[str, str], key: str = "") -> bool:
+    """Render the next copy of a public page whose copy has grown stale (queued by the request that claimed it:
+    offers.pagecache.refresh_if_stale), here rather than in the web worker that served the stale copy."""
+    return pagecache.render_copy(environ, key)

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 from csp.middleware import CSPMiddleware
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -22,6 +23,8 @@ from accounts.factories import NotificationFactory, UserFactory
 from accounts.models import User
 from catalog.cache import listing_changed
 from catalog.factories import CategoryFactory, MerchantFactory
+from devtools import embedded
+from devtools.testing import celery_broker, celery_worker
 from offers import buffers, pagecache
 from offers.factories import OfferFactory
 from offers.models import Offer, OfferView
@@ -327,3 +330,63 @@ def test_an_old_copy_answers_while_the_next_is_rendered_after_the_response(shop,
     much_later = time.time() + 400
     monkeypatch.setattr(pagecache, "time", SimpleNamespace(time=lambda: much_later))
     assert "X-Page-Cache" not in Client().get("/stores/bata/")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_the_next_copy_of_a_stale_page_is_rendered_by_the_celery_worker(shop, settings, monkeypatch):
+    """The request that claims the refresh of a stale copy only queues it: a real Celery worker renders the next
+    copy (so the web worker's GIL is not held by a render after the response); the task message carries no
+    cookie or credential, and the claim is let go once the copy is stored."""
+    settings.PAGE_CACHE_TTL, settings.PAGE_CACHE_STALE = 1, 60
+    host = {"HTTP_HOST": "localhost"}  # a host the worker process allows (the test client's is test-only)
+    Client().get("/stores/bata/", **host)
+    key = pagecache.page_key(RequestFactory().get("/stores/bata/", **host))
+    first = cache.get(key)
+    time.sleep(1.1)  # past the TTL, within the grace
+
+    queued: list[dict] = []
+    enqueue = pagecache.celery.enqueue
+
+    def watched_enqueue(name, **kwargs):
+        queued.append(kwargs)
+        return enqueue(name, **kwargs)
+
+    monkeypatch.setattr(pagecache.celery, "enqueue", watched_enqueue)
+    with celery_worker():
+        with CaptureQueriesContext(connection) as queries:  # the test client closes the response, too
+            stale = Client(HTTP_AUTHORIZATION="Bearer secret").get("/stores/bata/", **host, HTTP_COOKIE="x=1")
+        deadline = time.monotonic() + 30
+        while (cache.get(key) or first).stored_at == first.stored_at and time.monotonic() < deadline:
+            time.sleep(0.1)
+        while cache.get(pagecache.refresh_claim(key)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert stale["X-Page-Cache"] == "hit"
+    assert len(queries) == 0  # the web process rendered nothing: no query at all
+    [message] = queued
+    assert message["key"] == key and message["environ"]["PATH_INFO"] == "/stores/bata/"
+    assert not {"HTTP_COOKIE", "HTTP_AUTHORIZATION"} & message["environ"].keys()
+    nxt = cache.get(key)
+    assert nxt.stored_at > first.stored_at and nxt.content.count(b"Flat 40% off on running shoes") >= 1
+    assert cache.get(pagecache.refresh_claim(key)) is None  # the worker let the claim go
+
+
+@pytest.mark.django_db
+def test_with_the_broker_down_the_next_copy_is_rendered_after_the_response_as_before(shop, monkeypatch, settings):
+    settings.PAGE_CACHE_TTL, settings.PAGE_CACHE_STALE = 60, 60
+    Client().get("/stores/bata/")
+    key = pagecache.page_key(RequestFactory().get("/stores/bata/"))
+    first = pagecache.lookup(key)
+    later = time.time() + 90
+    monkeypatch.setattr(pagecache, "time", SimpleNamespace(time=lambda: later))
+    with celery_broker(f"redis://127.0.0.1:{embedded.free_port(None)}/0"):  # nothing listens there
+        assert Client().get("/stores/bata/")["X-Page-Cache"] == "hit"  # the client closes the response
+    nxt = pagecache.lookup(key)
+    assert nxt.stored_at > first.stored_at and nxt.fresh_until > later
+    assert cache.get(pagecache.refresh_claim(key)) is None
+
+
+def test_a_task_for_a_page_without_a_path_renders_nothing_and_lets_the_claim_go():
+    cache.set(pagecache.refresh_claim("offers:page:1:abc"), 1, 30)
+    assert pagecache.render_copy({}, "offers:page:1:abc") is False
+    assert cache.get(pagecache.refresh_claim("offers:page:1:abc")) is None
