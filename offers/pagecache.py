@@ -46,6 +46,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
 from django.http import HttpRequest, HttpResponse
 
@@ -123,19 +124,28 @@ def page_key(request: HttpRequest) -> str:
 
 
 def lookup(key: str) -> Entry | None:
-    """The stored copy of the page, fresh or (see :func:`refresh_if_stale`) stale but still usable."""
+    """The stored copy of the page, fresh or (see :func:`refresh_if_stale`) stale but still usable.
+
+    This process's copy answers without a round trip while it is fresh. Once it is stale, Redis is asked for a
+    newer one (rendered meanwhile by another process) on each lookup until there is one: otherwise every process
+    would go on serving its own stale copy and, each time the claim on the refresh is let go, claim and render
+    the page again, all through the grace period."""
     now = time.time()
     with _lock:
-        entry = _local.get(key)
-        if entry is not None:
-            if now < usable_until(entry):
-                _local.move_to_end(key)
-                return entry
-            del _local[key]
-    entry = cache.get(key)
-    if entry is None or now >= usable_until(entry):
+        local = _local.get(key)
+        if local is not None and now < local.fresh_until:
+            _local.move_to_end(key)
+            return local
+    shared = cache.get(key)
+    candidates = [e for e in (local, shared) if e is not None and now < usable_until(e)]
+    if not candidates:
+        with _lock:
+            if _local.get(key) is local and local is not None:
+                del _local[key]
         return None
-    _remember(key, entry)
+    entry = max(candidates, key=lambda e: e.stored_at)
+    if entry is not local:
+        _remember(key, entry)
     return entry
 
 
@@ -170,15 +180,26 @@ def refresh_claim(key: str) -> str:
     return f"{key}:refresh"
 
 
-# What makes a request somebody's: never copied into the request that renders a page for nobody (nor into a
-# task message).
-_PERSONAL_ENVIRON = frozenset({"HTTP_COOKIE", "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION"})
+# What makes a request somebody's (who they are, where from, what they came from): never copied into the request
+# that renders a page for nobody, nor into a task message. That request comes from this machine.
+_PERSONAL_ENVIRON = frozenset(
+    {
+        "HTTP_COOKIE",
+        "HTTP_AUTHORIZATION",
+        "HTTP_PROXY_AUTHORIZATION",
+        "REMOTE_ADDR",
+        "HTTP_X_FORWARDED_FOR",
+        "HTTP_X_REAL_IP",
+        "HTTP_FORWARDED",
+        "HTTP_REFERER",
+    }
+)
 
 
 def copy_environ(request: HttpRequest) -> dict[str, str]:
     """What is needed to make ``request`` again for nobody (:func:`internal_request`): its WSGI variables that
-    are strings (path, query, host, scheme, the proxy's headers...), without its cookies and credentials. Empty
-    for a request that is not a WSGI one."""
+    are strings (path, query, host, scheme, the proxy's scheme header...), without its cookies, credentials, the
+    client's address and referrer. Empty for a request that is not a WSGI one."""
     environ = getattr(request, "environ", None) or {}
     return {name: value for name, value in environ.items() if isinstance(value, str) and name not in _PERSONAL_ENVIRON}
 
@@ -186,7 +207,14 @@ def copy_environ(request: HttpRequest) -> dict[str, str]:
 def internal_request(environ: dict[str, str]) -> WSGIRequest:
     """A GET of the page of ``environ`` (from :func:`copy_environ`) for nobody, marked as a fill (:data:`FILL`)."""
     return WSGIRequest(
-        {**environ, "REQUEST_METHOD": "GET", "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, FILL: True}
+        {
+            **environ,
+            "REQUEST_METHOD": "GET",
+            "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.input": io.BytesIO(b""),
+            "wsgi.errors": sys.stderr,
+            FILL: True,
+        }
     )
 
 
@@ -203,9 +231,15 @@ def render_copy(environ: dict[str, str], key: str = "") -> bool:
     try:
         if not environ.get("PATH_INFO"):
             return False
+        internal = internal_request(environ)
+        try:
+            current = cache.get(page_key(internal))
+        except DisallowedHost:
+            return False
+        if current is not None and time.time() < current.fresh_until:
+            return False  # rendered already (a claim that expired, a task delivered twice)
         if _handler is None:
             _handler = WSGIHandler()
-        internal = internal_request(environ)
         _handler.get_response(internal).close()
         return getattr(internal, "page_cache_stored", None) is not None
     finally:

@@ -3,6 +3,7 @@ for shoppers who are not signed in, and nobody ever sees somebody else's page.""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from datetime import timedelta
@@ -337,7 +338,7 @@ def test_an_old_copy_answers_while_the_next_is_rendered_after_the_response(shop,
 def test_the_next_copy_of_a_stale_page_is_rendered_by_the_celery_worker(shop, settings, monkeypatch):
     """The request that claims the refresh of a stale copy only queues it: a real Celery worker renders the next
     copy (so the web worker's GIL is not held by a render after the response); the task message carries no
-    cookie or credential, and the claim is let go once the copy is stored."""
+    cookie, credential or client address, and the claim is let go once the copy is stored."""
     settings.PAGE_CACHE_TTL, settings.PAGE_CACHE_STALE = 1, 60
     host = {"HTTP_HOST": "localhost"}  # a host the worker process allows (the test client's is test-only)
     Client().get("/stores/bata/", **host)
@@ -355,7 +356,9 @@ def test_the_next_copy_of_a_stale_page_is_rendered_by_the_celery_worker(shop, se
     monkeypatch.setattr(pagecache.celery, "enqueue", watched_enqueue)
     with celery_worker():
         with CaptureQueriesContext(connection) as queries:  # the test client closes the response, too
-            stale = Client(HTTP_AUTHORIZATION="Bearer secret").get("/stores/bata/", **host, HTTP_COOKIE="x=1")
+            stale = Client(HTTP_AUTHORIZATION="Bearer secret", REMOTE_ADDR="203.0.113.9").get(
+                "/stores/bata/", **host, HTTP_COOKIE="x=1", HTTP_X_FORWARDED_FOR="198.51.100.7"
+            )
         deadline = time.monotonic() + 30
         while (cache.get(key) or first).stored_at == first.stored_at and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -366,6 +369,7 @@ def test_the_next_copy_of_a_stale_page_is_rendered_by_the_celery_worker(shop, se
     [message] = queued
     assert message["key"] == key and message["environ"]["PATH_INFO"] == "/stores/bata/"
     assert not {"HTTP_COOKIE", "HTTP_AUTHORIZATION"} & message["environ"].keys()
+    assert not {"203.0.113.9", "198.51.100.7"} & set(message["environ"].values())  # nor the shopper's address
     nxt = cache.get(key)
     assert nxt.stored_at > first.stored_at and nxt.content.count(b"Flat 40% off on running shoes") >= 1
     assert cache.get(pagecache.refresh_claim(key)) is None  # the worker let the claim go
@@ -390,3 +394,41 @@ def test_a_task_for_a_page_without_a_path_renders_nothing_and_lets_the_claim_go(
     cache.set(pagecache.refresh_claim("offers:page:1:abc"), 1, 30)
     assert pagecache.render_copy({}, "offers:page:1:abc") is False
     assert cache.get(pagecache.refresh_claim("offers:page:1:abc")) is None
+
+
+@pytest.mark.django_db
+def test_a_process_whose_copy_is_stale_takes_the_next_one_another_process_rendered(shop, monkeypatch, settings):
+    """Each process keeps the copies it uses in memory; once one is stale, the newer copy another process had
+    rendered is taken from Redis, rather than the stale one served (and the page rendered again) all through the
+    grace period."""
+    settings.PAGE_CACHE_TTL, settings.PAGE_CACHE_STALE = 60, 60
+    Client().get("/stores/bata/")
+    key = pagecache.page_key(RequestFactory().get("/stores/bata/"))
+    first = pagecache.lookup(key)
+    later = time.time() + 90
+    monkeypatch.setattr(pagecache, "time", SimpleNamespace(time=lambda: later))
+    # another process rendered the next copy; this process's memory still holds the old one
+    newer = dataclasses.replace(first, stored_at=later - 1, fresh_until=later + 59, usable_until=later + 119)
+    cache.set(key, newer, 300)
+    queued: list[dict] = []
+    monkeypatch.setattr(pagecache.celery, "enqueue", lambda name, **kwargs: queued.append(kwargs) or True)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert Client().get("/stores/bata/")["X-Page-Cache"] == "hit"
+    assert queued == [] and len(queries) == 0  # no refresh claimed, nothing rendered
+    assert pagecache.lookup(key).stored_at == newer.stored_at
+    assert cache.get(pagecache.refresh_claim(key)) is None
+
+
+@pytest.mark.django_db
+def test_a_task_for_a_page_rendered_meanwhile_renders_nothing(shop, django_assert_num_queries):
+    Client().get("/stores/bata/", HTTP_HOST="localhost")
+    request = RequestFactory().get("/stores/bata/", HTTP_HOST="localhost")
+    key = pagecache.page_key(request)
+    cache.set(pagecache.refresh_claim(key), 1, 30)
+    with django_assert_num_queries(0):
+        assert pagecache.render_copy(pagecache.copy_environ(request), key) is False
+    assert cache.get(pagecache.refresh_claim(key)) is None
+    # a task for a host the site does not serve renders nothing either
+    bad = pagecache.copy_environ(RequestFactory().get("/stores/bata/", HTTP_HOST="evil.example"))
+    assert pagecache.render_copy(bad, key) is False
