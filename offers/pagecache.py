@@ -37,6 +37,7 @@ import functools
 import hashlib
 import io
 import logging
+import random
 import sys
 import threading
 import time
@@ -268,17 +269,24 @@ def storable(request: HttpRequest, response: HttpResponse) -> bool:
     return not (user is not None and user.is_authenticated)
 
 
+def ttl_of_a_copy() -> float:
+    """``PAGE_CACHE_TTL`` shortened by up to a fifth at random (never below a second). Copies made together (a
+    warm-up, a burst of traffic) would otherwise all grow stale in the same second, and their next copies would be
+    rendered in one burst that the pages served meanwhile wait behind; spread, the renders are spread too."""
+    ttl = settings.PAGE_CACHE_TTL
+    return max(min(ttl, 1.0), ttl * random.uniform(0.8, 1.0))
+
+
 def store(key: str, request: HttpRequest, response: HttpResponse) -> Entry | None:
     now = time.time()
-    fresh_until = now + settings.PAGE_CACHE_TTL
+    ttl_end = now + ttl_of_a_copy()
     first_expiry = getattr(request, "shown_until", None)
-    if first_expiry is not None:
-        fresh_until = min(fresh_until, first_expiry.timestamp())
+    fresh_until = ttl_end if first_expiry is None else min(ttl_end, first_expiry.timestamp())
     if fresh_until - now < 1:
         return None
     # A copy ended by its TTL may answer a little longer while the next one is rendered; one ended by an offer's
     # expiry may not.
-    usable = fresh_until + settings.PAGE_CACHE_STALE if fresh_until >= now + settings.PAGE_CACHE_TTL else fresh_until
+    usable = fresh_until + settings.PAGE_CACHE_STALE if fresh_until >= ttl_end else fresh_until
     entry = Entry(
         content=response.content,
         headers=tuple((k, v) for k, v in response.headers.items() if k.lower() not in _SKIP_HEADERS),

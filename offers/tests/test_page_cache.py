@@ -432,3 +432,22 @@ def test_a_task_for_a_page_rendered_meanwhile_renders_nothing(shop, django_asser
     # a task for a host the site does not serve renders nothing either
     bad = pagecache.copy_environ(RequestFactory().get("/stores/bata/", HTTP_HOST="evil.example"))
     assert pagecache.render_copy(bad, key) is False
+
+
+@pytest.mark.django_db
+def test_copies_made_together_grow_stale_at_different_moments_and_keep_their_grace(shop, settings):
+    """Each copy's TTL is PAGE_CACHE_TTL shortened by up to a fifth at random, so that copies made in the same
+    second are not all rendered again in the same second; a copy ended by its TTL still has its grace."""
+    settings.PAGE_CACHE_TTL, settings.PAGE_CACHE_STALE = 60, 30
+    lifetimes = set()
+    key = pagecache.page_key(RequestFactory().get("/stores/bata/"))
+    for _ in range(20):
+        pagecache.forget_local()
+        cache.delete(key)
+        Client().get("/stores/bata/")
+        entry = pagecache.lookup(key)
+        lifetime = entry.fresh_until - entry.stored_at
+        assert 48 <= lifetime <= 60
+        assert entry.usable_until == pytest.approx(entry.fresh_until + 30)
+        lifetimes.add(round(lifetime, 3))
+    assert len(lifetimes) > 10
