@@ -375,14 +375,20 @@ def test_the_next_copy_of_a_stale_page_is_rendered_by_the_celery_worker(shop, se
     assert cache.get(pagecache.refresh_claim(key)) is None  # the worker let the claim go
 
 
-@pytest.mark.django_db
-def test_with_the_broker_down_the_next_copy_is_rendered_after_the_response_as_before(shop, monkeypatch, settings):
+def stale_copy_of_the_store_page(monkeypatch, settings):
+    """The store page's copy, made now and then found 90 s later: past its TTL (at most 60 s), within its grace."""
     settings.PAGE_CACHE_TTL, settings.PAGE_CACHE_STALE = 60, 60
     Client().get("/stores/bata/")
     key = pagecache.page_key(RequestFactory().get("/stores/bata/"))
     first = pagecache.lookup(key)
     later = time.time() + 90
     monkeypatch.setattr(pagecache, "time", SimpleNamespace(time=lambda: later))
+    return key, first, later
+
+
+@pytest.mark.django_db
+def test_with_the_broker_down_the_next_copy_is_rendered_after_the_response_as_before(shop, monkeypatch, settings):
+    key, first, later = stale_copy_of_the_store_page(monkeypatch, settings)
     with celery_broker(f"redis://127.0.0.1:{embedded.free_port(None)}/0"):  # nothing listens there
         assert Client().get("/stores/bata/")["X-Page-Cache"] == "hit"  # the client closes the response
     nxt = pagecache.lookup(key)
@@ -401,12 +407,7 @@ def test_a_process_whose_copy_is_stale_takes_the_next_one_another_process_render
     """Each process keeps the copies it uses in memory; once one is stale, the newer copy another process had
     rendered is taken from Redis, rather than the stale one served (and the page rendered again) all through the
     grace period."""
-    settings.PAGE_CACHE_TTL, settings.PAGE_CACHE_STALE = 60, 60
-    Client().get("/stores/bata/")
-    key = pagecache.page_key(RequestFactory().get("/stores/bata/"))
-    first = pagecache.lookup(key)
-    later = time.time() + 90
-    monkeypatch.setattr(pagecache, "time", SimpleNamespace(time=lambda: later))
+    key, first, later = stale_copy_of_the_store_page(monkeypatch, settings)
     # another process rendered the next copy; this process's memory still holds the old one
     newer = dataclasses.replace(first, stored_at=later - 1, fresh_until=later + 59, usable_until=later + 119)
     cache.set(key, newer, 300)
