@@ -17,6 +17,13 @@ import os
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 keepalive = 5
+# Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new connections over them. On one
+# shared socket, the worker that happens to be awake accepts a burst of connections all alone: clients that keep
+# their connection open (a load balancer's pool, HTTP keep-alive) then stay on one busy process while the others
+# idle, and that process's requests queue for its GIL (bench/README.md, "One process took all the connections").
+# The price: a worker that stops (max_requests, a reload) drops the connections still waiting in its own queue,
+# which clients retry. GUNICORN_REUSE_PORT=0 goes back to the one shared socket.
+reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") == "1"
 timeout = 30
 graceful_timeout = 20
 # Recycle workers now and then as a guard against slow leaks; rarely enough that the restart (a Django boot
