@@ -5,6 +5,8 @@ working directory by default; `make run` and bench/clickout.py pass it with --co
 """
 
 import os
+import socket
+import sys
 
 # Threads per worker let keep-alive connections, slow clients and requests waiting on PostgreSQL or Redis share
 # a process. 16 rather than a handful because the hottest request, the click-out, mostly waits (a Redis round
@@ -45,3 +47,23 @@ def post_worker_init(worker):
     if os.environ.get("GUNICORN_GC_FREEZE", "1") == "1":
         gc.collect()
         gc.freeze()
+
+
+def on_starting(server):
+    """With a socket per worker (reuse_port) the master binds nothing itself, and a port that another server
+    already listens on would not stop it: with SO_REUSEPORT on both sides (a second `make run`) the two would
+    silently share the port's connections, and otherwise every worker would fail to bind and be started again
+    for ever. So the master tries each TCP address first, without SO_REUSEPORT, and stops with a clear message
+    when it is taken."""
+    if not server.cfg.reuse_port:
+        return
+    for address in server.cfg.address:
+        if not isinstance(address, tuple):
+            continue  # a unix socket path: gunicorn itself refuses one that is in use
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(address[:2])
+            except OSError as exc:
+                server.log.error("Cannot listen on %s:%s: %s. Is another server running there?", *address[:2], exc)
+                sys.exit(1)

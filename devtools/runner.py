@@ -63,10 +63,20 @@ def commands(*, host: str, port: str) -> dict[str, list[str]]:
     }
 
 
-def wait_healthy(url: str, *, timeout: float, stopping: list[bool]) -> bool:
-    """Wait until /healthz answers 200 (web, database, Redis and a Celery worker all up) or Ctrl-C."""
+def exited(procs: dict[str, subprocess.Popen]) -> str | None:
+    """The name of a process that has exited, if one has."""
+    return next((name for name, proc in procs.items() if proc.poll() is not None), None)
+
+
+def wait_healthy(
+    url: str, *, timeout: float, stopping: list[bool], procs: dict[str, subprocess.Popen] | None = None
+) -> bool:
+    """Wait until /healthz answers 200 (web, database, Redis and a Celery worker all up), or Ctrl-C, or one of
+    ``procs`` exits (a port in use: gunicorn says so and stops; another server's 200 must not count)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not stopping[0]:
+        if procs and exited(procs):
+            return False
         try:
             with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - our own loopback URL
                 if response.status == 200:
@@ -99,10 +109,9 @@ def banner(url: str) -> str:
 def supervise(procs: dict[str, subprocess.Popen], *, stopping: list[bool]) -> int:
     """Wait until Ctrl-C/SIGTERM (``stopping`` set by the handler) or until a process exits on its own."""
     while not stopping[0]:
-        for name, proc in procs.items():
-            if proc.poll() is not None:
-                print(f"[runner] {name} exited with {proc.returncode}; stopping everything", flush=True)
-                return 1
+        if name := exited(procs):
+            print(f"[runner] {name} exited with {procs[name].returncode}; stopping everything", flush=True)
+            return 1
         time.sleep(0.5)
     return 0
 
@@ -131,9 +140,12 @@ def main() -> int:
         procs[name] = processes.start(args, cwd=BASE_DIR)
     url = f"http://{host}:{port}"
     exit_code = 0
-    if wait_healthy(url + "/healthz", timeout=90, stopping=stopping):
+    if wait_healthy(url + "/healthz", timeout=90, stopping=stopping, procs=procs):
         print(banner(url), flush=True)
         exit_code = supervise(procs, stopping=stopping)
+    elif name := exited(procs):
+        print(f"[runner] {name} exited with {procs[name].returncode}; see the log above", flush=True)
+        exit_code = 1
     elif not stopping[0]:
         print(f"[runner] {url}/healthz did not report healthy in 90 s; see the log above", flush=True)
         exit_code = 1

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import http.client
 import os
+import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,12 +31,14 @@ def app(environ, start_response):
 """
 
 
-def _serve(tmp_path: Path, port: int, **env: str):
+def _serve(tmp_path: Path, port: int, env: dict[str, str] | None = None, **popen_kwargs):
     (tmp_path / "pid_app.py").write_text(APP)
     args = [str(GUNICORN), "pid_app:app", "--config", str(BASE_DIR / "gunicorn.conf.py")]
     args += ["--pythonpath", str(tmp_path), "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS)]
     inherited = {name: value for name, value in os.environ.items() if not name.startswith("GUNICORN_")}
-    return processes.start(args, cwd=BASE_DIR, env={**inherited, "GUNICORN_LOG_LEVEL": "warning", **env})
+    return processes.start(
+        args, cwd=BASE_DIR, env={**inherited, "GUNICORN_LOG_LEVEL": "warning", **(env or {})}, **popen_kwargs
+    )
 
 
 def _connect(port: int) -> http.client.HTTPConnection:
@@ -89,7 +93,7 @@ def test_each_worker_listens_on_its_own_socket_and_kept_alive_connections_are_sp
 
 def test_a_shared_socket_can_be_asked_for(tmp_path):
     port = free_port(None)
-    server = _serve(tmp_path, port, GUNICORN_REUSE_PORT="0")
+    server = _serve(tmp_path, port, {"GUNICORN_REUSE_PORT": "0"})
     try:
         conn = _connect(port)
         conn.request("GET", "/")
@@ -98,3 +102,19 @@ def test_a_shared_socket_can_be_asked_for(tmp_path):
         assert _listening_sockets(port) == 1
     finally:
         processes.stop(server)
+
+
+def test_a_port_another_server_listens_on_stops_the_server_with_a_clear_message(tmp_path):
+    port = free_port(None)
+    with socket.socket() as other:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # a second `make run` would share the port
+        other.bind(("127.0.0.1", port))
+        other.listen()
+        server = _serve(tmp_path, port, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            log, _ = server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            processes.stop(server)
+            raise
+    assert server.returncode != 0
+    assert b"Cannot listen on 127.0.0.1:%d" % port in log and b"Is another server running there?" in log
