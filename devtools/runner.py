@@ -143,8 +143,8 @@ def main() -> int:
     if wait_healthy(url + "/healthz", timeout=90, stopping=stopping, procs=procs):
         print(banner(url), flush=True)
         exit_code = supervise(procs, stopping=stopping)
-    elif name := exited(procs):
-        print(f"[runner] {name} exited with {procs[name].returncode}; see the log above", flush=True)
+    elif gone := exited(procs):
+        print(f"[runner] {gone} exited with {procs[gone].returncode}; see the log above", flush=True)
         exit_code = 1
     elif not stopping[0]:
         print(f"[runner] {url}/healthz did not report healthy in 90 s; see the log above", flush=True)
