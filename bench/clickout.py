@@ -60,6 +60,10 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.P
     proc = processes.start(args, cwd=BASE_DIR, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            # A port in use (an orphan of an earlier run): gunicorn says so and stops; whatever answers the
+            # port is not the server under test.
+            raise SystemExit(f"gunicorn exited with {proc.returncode} (see its log above); is port {port} in use?")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/robots.txt", timeout=2) as r:
                 if r.status == 200:
