@@ -62,6 +62,8 @@ def on_starting(server):
             continue  # a unix socket path: gunicorn itself refuses one that is in use
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # As gunicorn's own sockets: connections of a server that just stopped (TIME_WAIT) do not count.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(address[:2])
             except OSError as exc:

@@ -118,3 +118,33 @@ def test_a_port_another_server_listens_on_stops_the_server_with_a_clear_message(
             raise
     assert server.returncode != 0
     assert b"Cannot listen on 127.0.0.1:%d" % port in log and b"Is another server running there?" in log
+
+
+def test_the_server_starts_again_at_once_on_the_port_it_just_left(tmp_path):
+    """The port check must not take the stopped server's closed connections (TIME_WAIT) for another server."""
+    port = free_port(None)
+    server = _serve(tmp_path, port)
+    kept_alive = []
+    try:
+        _wait_for_listeners(port, WORKERS)
+        for _ in range(10):
+            conn = _connect(port)
+            conn.request("GET", "/")
+            response = conn.getresponse()
+            assert response.status == 200
+            response.read()
+            kept_alive.append(conn)
+    finally:
+        # The server closes the kept-alive connections first, so the TIME_WAIT ends are its own, on this port.
+        processes.stop(server)
+        for conn in kept_alive:
+            conn.close()
+    again = _serve(tmp_path, port, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        conn = _connect(port)
+        conn.request("GET", "/")
+        assert conn.getresponse().status == 200
+        conn.close()
+    finally:
+        processes.stop(again)
+    assert b"Cannot listen" not in again.communicate()[0]
