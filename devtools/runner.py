@@ -68,14 +68,12 @@ def exited(procs: dict[str, subprocess.Popen]) -> str | None:
     return next((name for name, proc in procs.items() if proc.poll() is not None), None)
 
 
-def wait_healthy(
-    url: str, *, timeout: float, stopping: list[bool], procs: dict[str, subprocess.Popen] | None = None
-) -> bool:
+def wait_healthy(url: str, *, timeout: float, stopping: list[bool], procs: dict[str, subprocess.Popen]) -> bool:
     """Wait until /healthz answers 200 (web, database, Redis and a Celery worker all up), or Ctrl-C, or one of
     ``procs`` exits (a port in use: gunicorn says so and stops; another server's 200 must not count)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not stopping[0]:
-        if procs and exited(procs):
+        if exited(procs):
             return False
         try:
             with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - our own loopback URL
