@@ -5,8 +5,10 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
+from django import forms
 from django.core.management import call_command
 
+from accounts.factories import StaffUserFactory
 from catalog.factories import CategoryFactory, MerchantFactory
 from offers.factories import OfferFactory
 from offers.models import SearchWord
@@ -202,3 +204,40 @@ def test_everyday_words_find_stores_categories_and_offers_in_the_demo_data():
         assert category in [c.name for c in results.categories], word
         assert store in [s.name for s in results.stores], word
         assert results.offers and any(in_offer in (o.title + o.description).lower() for o in results.offers), word
+
+
+def _admin_form_data(response) -> dict:
+    """What the admin change form would post back unchanged: its fields' initial values, inlines' management."""
+    form = response.context["adminform"].form
+    data: dict[str, object] = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if value is None or field.disabled or isinstance(field, forms.FileField):
+            continue  # an unchanged file is not posted again
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+            continue
+        data[name] = [str(v.pk if hasattr(v, "pk") else v) for v in value] if isinstance(value, list | tuple) else value
+    for formset in response.context.get("inline_admin_formsets", []):
+        management = formset.formset.management_form
+        data.update({f"{management.prefix}-{k}": v for k, v in management.initial.items()})
+    return data
+
+
+@pytest.mark.django_db
+def test_staff_edit_the_keywords_of_a_category_and_a_store_in_the_admin_and_search_finds_them(client, shops):
+    client.force_login(StaffUserFactory())
+    for kind, obj, keywords in (
+        ("category", shops["footwear"], "chappals, juttis"),
+        ("merchant", shops["myntra"], "juttis, kurtis"),
+    ):
+        url = f"/admin/catalog/{kind}/{obj.pk}/change/"
+        page = client.get(url)
+        assert page.status_code == 200 and 'name="search_keywords"' in page.content.decode()
+        response = client.post(url, {**_admin_form_data(page), "search_keywords": keywords})
+        assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+        obj.refresh_from_db()
+        assert obj.search_keywords == keywords
+    results = search(raw_query="juttis")
+    assert [c.name for c in results.categories] == ["Footwear"] and [s.name for s in results.stores] == ["Myntra"]
