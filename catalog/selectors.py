@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -116,6 +117,16 @@ def _pick(commissions: list[MerchantCommission]) -> MerchantCommission:
     return max(commissions, key=lambda c: (c.valid_from or date.min, c.pk or 0))
 
 
+def offer_own_rate(offer) -> CashbackRate:
+    """Step 1 of :func:`cashback_rate_for`: an offer's own rule (``cashback_type`` and ``cashback_value``;
+    ``max_cashback`` caps a percentage), or NO_CASHBACK when it has none. ``offer`` may be any object with those
+    three attributes (a values() row wrapped in a namespace)."""
+    if offer.cashback_type and offer.cashback_value is not None:
+        cap = offer.max_cashback if offer.cashback_type == CashbackType.PERCENTAGE else None
+        return CashbackRate(type=offer.cashback_type, value=offer.cashback_value, cap=cap, source="offer")
+    return NO_CASHBACK
+
+
 def cashback_rate_for(
     merchant: Merchant,
     category: Category | int | None = None,
@@ -139,9 +150,8 @@ def cashback_rate_for(
     (category id -> parent id) may be passed preloaded to avoid queries on list pages; otherwise
     ``merchant.commissions`` (prefetched or one query) and the cached category tree are used.
     """
-    if offer is not None and offer.cashback_type and offer.cashback_value is not None:
-        cap = offer.max_cashback if offer.cashback_type == CashbackType.PERCENTAGE else None
-        return CashbackRate(type=offer.cashback_type, value=offer.cashback_value, cap=cap, source="offer")
+    if offer is not None and (own := offer_own_rate(offer)):
+        return own
 
     if category is None and offer is not None:
         category = offer.category_id
@@ -172,44 +182,63 @@ def cashback_rate_for(
     return NO_CASHBACK
 
 
+@dataclass(frozen=True)
+class OfferRate:
+    """A live offer's own cashback rule (its ``cashback_type``, ``cashback_value`` and ``max_cashback``, which
+    :func:`cashback_rate_for` puts first), with what the store page needs to name and link it."""
+
+    title: str
+    uuid: UUID
+    rate: CashbackRate
+
+
+OFFER_RATE_ROWS = 5  # the store table names at most this many offers with a rule of their own (the best first)
+
+
+def _best_first(rate: CashbackRate) -> tuple[bool, Decimal]:
+    # Percentages before flat amounts (the headline prefers them), each highest first.
+    return (not rate.is_percentage, -rate.value)
+
+
 def merchant_headline_rate(
     merchant: Merchant,
     *,
     commissions: Iterable[MerchantCommission] | None = None,
     today: date | None = None,
-    offer_rates: Iterable[CashbackRate] = (),
+    offer_rates: Iterable[OfferRate] = (),
 ) -> CashbackRate:
-    """The best rate a store offers (for "Up to 9% cashback" on store cards and the store page's header): the
-    highest of its default, today's commissions and ``offer_rates`` (the store page passes its live offers' own
-    rules, so that no offer card promises more than the header), preferring percentages when it has any."""
-    today = today or timezone.localdate()
-    rows = list(merchant.commissions.all() if commissions is None else commissions)
-    candidates = [_commission_rate(c) for c in rows if _commission_valid(c, today)]
-    default = cashback_rate_for(merchant, None, commissions=(), today=today)
-    if default:
-        candidates.append(default)
-    candidates.extend(offer_rates)
-    candidates = [c for c in candidates if c]
-    if not candidates:
+    """The best rate a store offers, for its "Up to 9% cashback" wherever the store is shown (cards, the store
+    page's header, typeahead, the API): the best row of its rates table (:func:`merchant_rates_by_category` with
+    the same arguments, so the two never disagree), preferring percentages when it has any. Pass its live offers'
+    own rules as ``offer_rates`` so that no offer card promises more than the headline."""
+    rows = merchant_rates_by_category(merchant, commissions=commissions, today=today, offer_rates=offer_rates)
+    if not rows:
         return NO_CASHBACK
-    percentages = [c for c in candidates if c.is_percentage]
-    pool = percentages or candidates
-    return max(pool, key=lambda c: c.value)
+    return min((row.rate for row in rows), key=_best_first)
 
 
 @dataclass(frozen=True)
 class CategoryRate:
+    """A row of a store's rates table: a category (``category_slug``), an offer with its own rule
+    (``offer_uuid``), or everything else (neither)."""
+
     category_name: str
     category_slug: str | None
     rate: CashbackRate
+    offer_uuid: UUID | None = None
 
 
 def merchant_rates_by_category(
-    merchant: Merchant, *, commissions: Iterable[MerchantCommission] | None = None, today: date | None = None
+    merchant: Merchant,
+    *,
+    commissions: Iterable[MerchantCommission] | None = None,
+    today: date | None = None,
+    offer_rates: Iterable[OfferRate] = (),
 ) -> list[CategoryRate]:
-    """The store page's table: one row per category the store has a commission for today, plus "Everything
-    else" (a store-wide commission or the store default). ``commissions`` should come with their categories
-    (commissions_by_merchant does that); otherwise one query."""
+    """The store page's table: one row per category the store has a commission for today, one per distinct rule
+    of ``offer_rates`` (named by its first offer; at most OFFER_RATE_ROWS, the best first, so that the headline's
+    rate is always in the table), then "Everything else" (a store-wide commission or the store default).
+    ``commissions`` should come with their categories (commissions_by_merchant does that); otherwise one query."""
     today = today or timezone.localdate()
     rows = list(merchant.commissions.select_related("category") if commissions is None else commissions)
     valid = [c for c in rows if _commission_valid(c, today)]
@@ -223,6 +252,12 @@ def merchant_rates_by_category(
         rate = cashback_rate_for(merchant, category.pk, commissions=valid, parents={}, today=today)
         if rate:
             out.append(CategoryRate(category.name, category.slug, rate))
+    by_rule: dict[tuple, OfferRate] = {}
+    for o in offer_rates:
+        if o.rate:
+            by_rule.setdefault((o.rate.type, o.rate.value, o.rate.cap), o)
+    for o in sorted(by_rule.values(), key=lambda o: _best_first(o.rate))[:OFFER_RATE_ROWS]:
+        out.append(CategoryRate(o.title, None, o.rate, offer_uuid=o.uuid))
     fallback = cashback_rate_for(merchant, None, commissions=valid, parents={}, today=today)
     if fallback:
         out.append(CategoryRate("Everything else" if out else "All purchases", None, fallback))

@@ -7,6 +7,9 @@ never in a listing or an offer's details: the app gets it in the click-out's ans
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import django_filters
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -28,10 +31,7 @@ from catalog.selectors import (
     CashbackRate,
     CategoryNode,
     category_tree,
-    commissions_by_merchant,
-    merchant_headline_rate,
     merchant_listed_by_slug,
-    merchant_rates_by_category,
     merchants_listed,
 )
 
@@ -113,13 +113,21 @@ class StoreSerializer(serializers.ModelSerializer):
         fields = ["id", "uuid", "name", "slug", "description", "logo_url", "website_url", "is_featured", "cashback"]
 
     def get_cashback(self, merchant) -> str:
-        commissions = self.context.get("commissions", {}).get(merchant.pk)
-        return merchant_headline_rate(merchant, commissions=commissions).display
+        return _book(self.context, merchant).headline(merchant)
+
+
+def _book(context: Mapping[str, Any], merchant: Merchant) -> selectors.RateBook:
+    # The views put the page's RateBook in the context (two queries a page); one store's otherwise.
+    book = context.get("book")
+    return book if book is not None else selectors.rate_book([merchant.pk])
 
 
 class CategoryRateSerializer(serializers.Serializer):
-    category_name = serializers.CharField()
-    category_slug = serializers.CharField(allow_null=True, help_text="null: everything else in the store")
+    category_name = serializers.CharField(help_text="The category, the offer's title, or 'Everything else'.")
+    category_slug = serializers.CharField(allow_null=True, help_text="null: an offer's own rule or everything else")
+    offer_uuid = serializers.UUIDField(
+        allow_null=True, help_text="The offer (/offers/{uuid}/) whose own rule this row is; null for the others."
+    )
     rate = RateSerializer()
 
 
@@ -132,9 +140,14 @@ class StoreDetailSerializer(StoreSerializer):
 
     @extend_schema_field(CategoryRateSerializer(many=True))
     def get_rates(self, merchant) -> list[dict]:
-        rows = merchant_rates_by_category(merchant, commissions=self.context.get("commissions", {}).get(merchant.pk))
         data = [
-            {"category_name": r.category_name, "category_slug": r.category_slug, "rate": _rate(r.rate)} for r in rows
+            {
+                "category_name": r.category_name,
+                "category_slug": r.category_slug,
+                "offer_uuid": r.offer_uuid,
+                "rate": _rate(r.rate),
+            }
+            for r in _book(self.context, merchant).table(merchant)
         ]
         return list(CategoryRateSerializer(data, many=True).data)
 
@@ -243,7 +256,7 @@ class StoreListView(generics.ListAPIView):
         context = super().get_serializer_context()
         page = getattr(self, "_page_rows", None)
         if page is not None:
-            context["commissions"] = commissions_by_merchant(m.pk for m in page)
+            context["book"] = selectors.rate_book(m.pk for m in page)
         return context
 
     def paginate_queryset(self, queryset):
@@ -265,7 +278,7 @@ class StoreDetailView(APIView):
         merchant = merchant_listed_by_slug(slug)
         if merchant is None:
             raise NotFound("No such store.")
-        context = {"commissions": commissions_by_merchant([merchant.pk])}
+        context = {"book": selectors.rate_book([merchant.pk])}
         return Response(StoreDetailSerializer(merchant, context=context).data)
 
 

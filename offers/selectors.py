@@ -1,8 +1,8 @@
 """Reads for offers: what a shopper may see, the page data of the shopper site, and search.
 
 Every page builder here runs a fixed number of queries whatever the number of offers (tests assert it): offers
-come with their store in one query, the cashback rule's commissions for all the stores on a page in one more
-(catalog.selectors.commissions_by_merchant), and the category tree from the cache.
+come with their store in one query, what the cashback rule needs for all the stores on a page in two more (their
+commissions and their live offers' own rules: :func:`rate_book`), and the category tree from the cache.
 """
 
 from __future__ import annotations
@@ -48,15 +48,16 @@ from catalog.logos import logo_src
 from catalog.models import Merchant, MerchantCommission
 from catalog.selectors import (
     CACHE_TTL,
-    CashbackRate,
     CategoryNode,
     CategoryRate,
+    OfferRate,
     cashback_rate_for,
     category_tree,
     commissions_by_merchant,
     merchant_headline_rate,
     merchant_rates_by_category,
     merchants_listed,
+    offer_own_rate,
 )
 
 from . import buffers
@@ -128,30 +129,78 @@ class OfferCard:
         return self.offer_type == Offer.Type.CODE and bool(self.coupon_code)
 
 
-def _store_card(merchant: Merchant, commissions: Sequence[MerchantCommission], offers_count: int = 0) -> StoreCard:
+@dataclass(frozen=True)
+class RateBook:
+    """What the cashback rule needs to show the rates of a page's stores: their commission rows and their live
+    offers' own rules (catalog.selectors.OfferRate), by store id."""
+
+    commissions: dict[int, list[MerchantCommission]]
+    offer_rates: dict[int, list[OfferRate]]
+
+    def headline(self, merchant: Merchant) -> str:
+        """The store's "Up to ..." line: the best row of its rates table (merchant_headline_rate)."""
+        return merchant_headline_rate(
+            merchant,
+            commissions=self.commissions.get(merchant.pk, []),
+            offer_rates=self.offer_rates.get(merchant.pk, []),
+        ).display
+
+    def table(self, merchant: Merchant) -> list[CategoryRate]:
+        """The store's rates table (merchant_rates_by_category), whose best row is the headline."""
+        return merchant_rates_by_category(
+            merchant,
+            commissions=self.commissions.get(merchant.pk, []),
+            offer_rates=self.offer_rates.get(merchant.pk, []),
+        )
+
+
+def offer_rates_by_merchant(merchant_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, list[OfferRate]]:
+    """The own cashback rules of these stores' live offers, by store id, in listing order (one query)."""
+    ids = {i for i in merchant_ids if i is not None}
+    out: dict[int, list[OfferRate]] = {i: [] for i in ids}
+    if ids:
+        rows = (
+            offers_live(now=now)
+            .filter(merchant_id__in=ids, cashback_type__isnull=False, cashback_value__isnull=False)
+            .order_by(*BROWSE_ORDER)
+            .values_list("merchant_id", "uuid", "title", "cashback_type", "cashback_value", "max_cashback")
+        )
+        for merchant_id, offer_uuid, title, ctype, value, cap in rows:
+            rate = offer_own_rate(SimpleNamespace(cashback_type=ctype, cashback_value=value, max_cashback=cap))
+            out[merchant_id].append(OfferRate(title=title, uuid=offer_uuid, rate=rate))
+    return out
+
+
+def rate_book(merchant_ids: Iterable[int], *, now: datetime | None = None) -> RateBook:
+    """The RateBook of these stores: two queries for a whole page."""
+    ids = {i for i in merchant_ids if i is not None}
+    return RateBook(commissions=commissions_by_merchant(ids), offer_rates=offer_rates_by_merchant(ids, now=now))
+
+
+def _store_card(merchant: Merchant, book: RateBook, offers_count: int = 0) -> StoreCard:
     return StoreCard(
         id=merchant.pk,
         name=merchant.name,
         slug=merchant.slug,
         logo_url=logo_src(merchant),
-        cashback=merchant_headline_rate(merchant, commissions=commissions).display,
+        cashback=book.headline(merchant),
         offers_count=offers_count,
     )
 
 
-def offer_cards(*, offers: Iterable[Offer], commissions: dict[int, list[MerchantCommission]] | None = None):
-    """Cards for offers fetched with their merchant. One query for the commissions unless passed in."""
+def offer_cards(*, offers: Iterable[Offer], book: RateBook | None = None):
+    """Cards for offers fetched with their merchant. Two queries for the stores' rates unless ``book`` is passed."""
     offers = list(offers)
-    if commissions is None:
-        commissions = commissions_by_merchant(o.merchant_id for o in offers)
+    if book is None:
+        book = rate_book(o.merchant_id for o in offers)
     parents = category_tree().parents()
     stores: dict[int, StoreCard] = {}
     cards = []
     for o in offers:
-        rows = commissions.get(o.merchant_id, [])
+        rows = book.commissions.get(o.merchant_id, [])
         store = stores.get(o.merchant_id)
         if store is None:
-            store = stores[o.merchant_id] = _store_card(o.merchant, rows)
+            store = stores[o.merchant_id] = _store_card(o.merchant, book)
         rate = cashback_rate_for(o.merchant, o.category_id, o, commissions=rows, parents=parents)
         cards.append(
             OfferCard(
@@ -197,8 +246,8 @@ def _cards_page(qs: QuerySet[Offer], page: int, per_page: int = PER_PAGE, extra_
     rows = list(qs.select_related("merchant")[start : start + per_page + 1])
     has_next = len(rows) > per_page
     rows = rows[:per_page]
-    commissions = commissions_by_merchant([*(o.merchant_id for o in rows), *extra_merchants])
-    return offer_cards(offers=rows, commissions=commissions), has_next, commissions
+    book = rate_book([*(o.merchant_id for o in rows), *extra_merchants])
+    return offer_cards(offers=rows, book=book), has_next, book
 
 
 # ---------------------------------------------------------------- home
@@ -243,12 +292,12 @@ def _home_data(now: datetime) -> HomeData:
         .annotate(live_offers=_live_count_subquery(now))
         .order_by("-priority", "name")[:n]
     )
-    commissions = commissions_by_merchant([*(o.merchant_id for o in rows), *(s.pk for s in stores)])
+    book = rate_book([*(o.merchant_id for o in rows), *(s.pk for s in stores)], now=now)
     return HomeData(
-        featured=offer_cards(offers=sections[0], commissions=commissions),
-        exclusive=offer_cards(offers=sections[1], commissions=commissions),
-        ending_soon=offer_cards(offers=sections[2], commissions=commissions),
-        top_stores=[_store_card(s, commissions.get(s.pk, []), s.live_offers) for s in stores],
+        featured=offer_cards(offers=sections[0], book=book),
+        exclusive=offer_cards(offers=sections[1], book=book),
+        ending_soon=offer_cards(offers=sections[2], book=book),
+        top_stores=[_store_card(s, book, s.live_offers) for s in stores],
         categories=category_tree().roots,
     )
 
@@ -300,10 +349,10 @@ def stores_a_to_z() -> StoresIndex:
     if data is None:
         now = timezone.now()
         stores = list(merchants_listed().annotate(live_offers=_live_count_subquery(now)).order_by("name"))
-        commissions = commissions_by_merchant(s.pk for s in stores)
+        book = rate_book((s.pk for s in stores), now=now)
         groups: dict[str, list[StoreCard]] = {}
         for s in sorted(stores, key=lambda m: m.name.casefold()):
-            groups.setdefault(_letter(s.name), []).append(_store_card(s, commissions.get(s.pk, []), s.live_offers))
+            groups.setdefault(_letter(s.name), []).append(_store_card(s, book, s.live_offers))
         data = StoresIndex(letters=sorted(groups.items(), key=lambda kv: (kv[0] == "#", kv[0])))
         cache.set(key, data, CACHE_TTL)
     return data
@@ -319,23 +368,6 @@ class StorePage:
     page: int
     offer_type: str
     similar: list[StoreCard]
-
-
-def _own_offer_rates(merchant: Merchant, now: datetime) -> list[CashbackRate]:
-    """The distinct cashback rules of the store's live offers that have their own (one query), through the one
-    rule, so that the header's "Up to" covers every card."""
-    rules = (
-        offers_live(now=now)
-        .filter(merchant=merchant, cashback_type__isnull=False, cashback_value__isnull=False)
-        .values_list("cashback_type", "cashback_value", "max_cashback")
-        .distinct()
-    )
-    return [
-        cashback_rate_for(
-            merchant, offer=SimpleNamespace(cashback_type=t, cashback_value=v, max_cashback=cap), commissions=()
-        )
-        for t, v, cap in rules
-    ]
 
 
 def store_page(*, merchant: Merchant, page: int = 1, offer_type: str = "") -> StorePage:
@@ -368,19 +400,18 @@ def _store_page(*, merchant: Merchant, page: int, offer_type: str, now: datetime
         .order_by("-priority", "name")[:8]
     )
     similar = list(similar_qs)
-    cards, has_next, commissions = _cards_page(qs, page, extra_merchants=[merchant.pk, *(s.pk for s in similar)])
-    rows = commissions.get(merchant.pk, [])
-    rates = merchant_rates_by_category(merchant, commissions=rows)
-    headline = merchant_headline_rate(merchant, commissions=rows, offer_rates=_own_offer_rates(merchant, now))
+    cards, has_next, book = _cards_page(qs, page, extra_merchants=[merchant.pk, *(s.pk for s in similar)])
+    # The page's offers may be filtered by type or be a later page: the table and headline take all live ones.
+    rates = book.table(merchant)
     return StorePage(
         merchant=merchant,
         rates=rates,
-        headline=headline.display,
+        headline=book.headline(merchant),
         offers=cards,
         has_next=has_next,
         page=page,
         offer_type=offer_type,
-        similar=[_store_card(s, commissions.get(s.pk, [])) for s in similar],
+        similar=[_store_card(s, book) for s in similar],
     )
 
 
@@ -420,7 +451,7 @@ def _category_page(*, node: CategoryNode, page: int, offer_type: str, now: datet
         .filter(Exists(offers_live(now=now).filter(merchant=OuterRef("pk"), category_id__in=ids)))
         .order_by("-priority", "name")[:12]
     )
-    cards, has_next, commissions = _cards_page(qs, page, extra_merchants=[s.pk for s in stores])
+    cards, has_next, book = _cards_page(qs, page, extra_merchants=[s.pk for s in stores])
     return CategoryPage(
         category=node,
         ancestors=tree.ancestors(node),
@@ -429,7 +460,7 @@ def _category_page(*, node: CategoryNode, page: int, offer_type: str, now: datet
         has_next=has_next,
         page=page,
         offer_type=offer_type,
-        stores=[_store_card(s, commissions.get(s.pk, [])) for s in stores],
+        stores=[_store_card(s, book) for s in stores],
     )
 
 
@@ -752,7 +783,7 @@ def search(
         qs = live.filter(match).annotate(rank=rank).order_by("-rank", F("expires_at").asc(nulls_last=True), "id")
     else:  # no query, or only stop words: the filtered offers in listing order
         qs = live.order_by(*BROWSE_ORDER)
-    cards, has_next, commissions = _cards_page(qs, page, extra_merchants=[m.pk for m in stores])
+    cards, has_next, book = _cards_page(qs, page, extra_merchants=[m.pk for m in stores])
     corrected = ""
     if corrections:
         corrected = " ".join(
@@ -760,7 +791,7 @@ def search(
         )
     return SearchResults(
         query=q,
-        stores=[_store_card(m, commissions.get(m.pk, []), m.live_offers) for m in stores],
+        stores=[_store_card(m, book, m.live_offers) for m in stores],
         categories=matched_categories,
         offers=cards,
         has_next=has_next,

@@ -3,8 +3,8 @@ shopper has typed so far ("sho" -> Shoppers Stop, Footwear via its keyword "shoe
 shoes").
 
 Answered from a small suggestion table held in memory: every listed store and category (name and search
-keywords) and the first live offers in listing order. The table is built once per listing
-generation (four queries: stores, their commissions, category keywords, offers), kept in Redis for the other
+keywords) and the first live offers in listing order. The table is built once per listing generation (five
+queries: stores, their commissions and offers' own rules, category keywords, offers), kept in Redis for the other
 processes and in this process's memory, so a suggestion costs no database query at all; only a query whose
 words match nothing is retried once with its longest word corrected against the search word list (one indexed
 pg_trgm query), so that "sneekers" still suggests sneakers.
@@ -31,12 +31,10 @@ from catalog.selectors import (
     CategoryNode,
     CategoryTree,
     category_tree,
-    commissions_by_merchant,
-    merchant_headline_rate,
     merchants_listed,
 )
 
-from .selectors import BROWSE_ORDER, WORD_MATCH_MIN, normalise_query, offers_live
+from .selectors import BROWSE_ORDER, WORD_MATCH_MIN, normalise_query, offers_live, rate_book
 
 TABLE_OFFERS = 3000  # the first live offers in listing order go into the table
 _SLUG_PLACEHOLDER = "slug-placeholder"
@@ -125,9 +123,9 @@ def _build() -> SuggestionTable:
     store_url = reverse("store", args=[_SLUG_PLACEHOLDER])
     category_url = reverse("category", args=[_SLUG_PLACEHOLDER])
     stores = list(merchants_listed().order_by("-priority", "name"))
-    commissions = commissions_by_merchant(s.pk for s in stores)
+    book = rate_book((s.pk for s in stores), now=now)
     for s in stores:
-        rate = merchant_headline_rate(s, commissions=commissions.get(s.pk, [])).display
+        rate = book.headline(s)
         url = store_url.replace(_SLUG_PLACEHOLDER, s.slug)
         table.add(Suggestion("store", s.name, url, rate), s.name, s.search_keywords)
     tree = category_tree()
