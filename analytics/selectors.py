@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.core.cache import cache
@@ -322,7 +322,8 @@ def trust_figures_compute() -> TrustFigures:
     ).aggregate(total=Sum("cashback_amount"))["total"]
     return TrustFigures(
         shoppers=User.objects.filter(is_staff=False, is_active=True).count(),
-        cashback_paid=paid or ZERO,
+        # Whole rupees, rounded down: a headline figure never overstates what was paid.
+        cashback_paid=(paid or ZERO).quantize(Decimal("1"), rounding=ROUND_DOWN),
         stores=merchants_listed().count(),
     )
 

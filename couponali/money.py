@@ -25,17 +25,27 @@ def cashback_amount_floor(value: Decimal | int | str) -> Decimal:
     return quantize_paise(value, rounding=ROUND_DOWN)
 
 
-def format_inr(value: Decimal | int) -> str:
-    """Rupees with Indian digit grouping: 150 -> "₹150", 150000 -> "₹1,50,000", 99.5 -> "₹99.50"."""
-    d = Decimal(str(value)).quantize(PAISA)
-    sign = "-" if d < 0 else ""
-    whole, _, paise = f"{abs(d):f}".partition(".")
-    head, tail = whole[:-3], whole[-3:]
+def _lakh_grouped(digits: str) -> str:
+    # "12345678" -> "1,23,45,678": the last three digits, then pairs.
+    head, tail = digits[:-3], digits[-3:]
     groups: list[str] = []
     while len(head) > 2:
         groups.insert(0, head[-2:])
         head = head[:-2]
     if head:
         groups.insert(0, head)
-    grouped = ",".join([*groups, tail]) if groups else tail
-    return f"{sign}₹{grouped}" + (f".{paise}" if paise and paise != "00" else "")
+    return ",".join([*groups, tail]) if groups else tail
+
+
+def format_indian_number(value: int) -> str:
+    """A whole count with Indian digit grouping: 1234567 -> "12,34,567" (shoppers, clicks, orders)."""
+    n = int(value)
+    return ("-" if n < 0 else "") + _lakh_grouped(str(abs(n)))
+
+
+def format_inr(value: Decimal | int) -> str:
+    """Rupees with Indian digit grouping: 150 -> "₹150", 150000 -> "₹1,50,000", 99.5 -> "₹99.50"."""
+    d = Decimal(str(value)).quantize(PAISA)
+    sign = "-" if d < 0 else ""
+    whole, _, paise = f"{abs(d):f}".partition(".")
+    return f"{sign}₹{_lakh_grouped(whole)}" + (f".{paise}" if paise and paise != "00" else "")

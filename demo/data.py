@@ -319,3 +319,18 @@ OFFER_COPY = {
         ("code", "Flat 30% off on test prep courses", "Online courses and test prep on {m}."),
     ],
 }
+
+
+# The demo's other shoppers (`seed_demo` gives each one to three confirmed cashbacks, so that the home page's
+# figures, the analytics dashboard and the admin's lists look like a young site's, not an empty one's).
+CROWD_SIZE = 240
+CROWD_DOMAIN = "shoppers.couponali.in"  # their e-mails; they have no password and cannot sign in
+CROWD_FIRST_NAMES = [
+    "Aarav", "Aditi", "Akash", "Ananya", "Arjun", "Divya", "Farhan", "Gayatri", "Harsh", "Ishita", "Karan",
+    "Kavya", "Manish", "Meera", "Neha", "Nikhil", "Pooja", "Rahul", "Riya", "Rohan", "Sakshi", "Sanjay",
+    "Shreya", "Siddharth", "Sneha", "Tanvi", "Varun", "Vikram", "Zoya", "Lakshmi", "Arun", "Deepa",
+]  # fmt: skip
+CROWD_LAST_NAMES = [
+    "Iyer", "Gupta", "Khan", "Nair", "Patel", "Reddy", "Singh", "Das", "Menon", "Joshi", "Kulkarni", "Bose",
+    "Chatterjee", "Agarwal", "Pillai", "Rao", "Mehta", "Shetty", "Banerjee", "Kaur",
+]  # fmt: skip

@@ -19,7 +19,8 @@ from catalog.selectors import (
     merchant_headline_rate,
     merchant_rates_by_category,
 )
-from couponali.money import format_inr
+from couponali.money import format_indian_number, format_inr
+from couponali.templatetags.money import lakh
 
 D = Decimal
 
@@ -263,6 +264,17 @@ def test_indian_number_formatting():
     assert format_inr(D("150000")) == "₹1,50,000"
     assert format_inr(D("12345678.5")) == "₹1,23,45,678.50"
     assert format_inr(D("99.5")) == "₹99.50"
+    assert format_inr(D("-123456")) == "-₹1,23,456"
+    # counts (shoppers, clicks) group the same way, in Python and in templates
+    assert [format_indian_number(n) for n in (7, 999, 1000, 123456, 12345678, -4500)] == [
+        "7",
+        "999",
+        "1,000",
+        "1,23,456",
+        "1,23,45,678",
+        "-4,500",
+    ]
+    assert lakh(242) == "242" and lakh(150000) == "1,50,000" and lakh("x") == "" and lakh(None) == ""
     assert format_number(D("7.00")) == "7"
     assert format_number(D("6.50")) == "6.5"
     assert format_number(D("5.39")) == "5.39"

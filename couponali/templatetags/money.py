@@ -1,8 +1,9 @@
-"""The one template library for amounts, times and dates on every page, e-mail and admin screen.
+"""The one template library for amounts, counts, times and dates on every page, e-mail and admin screen.
 
 ``{{ amount|inr }}`` -> "₹1,23,456.78" (lakh grouping, :func:`couponali.money.format_inr`, the one Python
-function; empty for None), ``{{ moment|ist }}`` -> "4 Dec 2026, 3:05 pm IST" (India's clock, labelled), and
-``{{ moment|dmy }}`` -> "4 Dec 2026" (a date or a datetime, in IST).
+function; empty for None), ``{{ count|lakh }}`` -> "1,23,456" (a whole count, the same grouping),
+``{{ moment|ist }}`` -> "4 Dec 2026, 3:05 pm IST" (India's clock, labelled), and ``{{ moment|dmy }}`` ->
+"4 Dec 2026" (a date or a datetime, in IST).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils import timezone
 
-from couponali.money import format_inr
+from couponali.money import format_indian_number, format_inr
 
 register = template.Library()
 
@@ -26,6 +27,15 @@ def inr(value) -> str:
     try:
         return format_inr(Decimal(str(value)))
     except (InvalidOperation, ValueError):
+        return ""
+
+
+@register.filter
+def lakh(value) -> str:
+    """A whole count with lakh grouping ("1,23,456"); "" for something that is not a whole number."""
+    try:
+        return format_indian_number(int(value))
+    except (TypeError, ValueError):
         return ""
 
 

@@ -93,6 +93,7 @@ class Command(BaseCommand):
             staff, shopper = self._users()
             self._staff(staff, merchants)
             self._wallet_history(staff, shopper, merchants, rng)
+            self._crowd(staff, merchants, rng)
         # The demo's approved withdrawal is paid once the data above is committed, as the payout job does: the
         # payout claims it in a committed transaction of its own before the gateway is called (durable).
         for withdrawal_id in Withdrawal.objects.filter(user=shopper, status=Withdrawal.Status.APPROVED).values_list(
@@ -375,6 +376,41 @@ class Command(BaseCommand):
             for slug in stores:
                 store_grant(user_id=user.pk, merchant_id=merchants[slug].pk, actor=SYSTEM)
 
+    def _conversion(self, staff: User, merchant: Merchant, user: User, amount: str, status: str, txn: str, when):
+        """A click on ``merchant`` at ``when`` and the network's report of its sale, through the wallet service."""
+        click = OfferClick.objects.create(
+            offer=merchant.offers.first(),
+            merchant=merchant,
+            user=user,
+            click_id=uuid.uuid4(),
+            device_type="mobile",
+            ip_address="49.36.120.15",
+            user_agent="Mozilla/5.0 (Linux; Android 14) Chrome/130 Mobile",
+            created_at=when,
+        )
+        params = {"click_id": str(click.click_id), "transaction_id": txn, "sale_amount": amount, "status": status}
+        conversion = conversion_parse(NETWORKS["manual"], params)
+        return wallet.cashback_record(conversion=conversion, source="seed", actor=staff)
+
+    def _crowd(self, staff: User, merchants: dict[str, Merchant], rng: random.Random) -> None:
+        """data.CROWD_SIZE other shoppers (no password: they cannot sign in), each with one to three confirmed
+        cashbacks from the last 90 days, through the wallet services like Priya's."""
+        if User.all_objects.filter(email__endswith="@" + data.CROWD_DOMAIN).exists():
+            return
+        now = timezone.now()
+        slugs = sorted(merchants)
+        for n in range(data.CROWD_SIZE):
+            first, last = rng.choice(data.CROWD_FIRST_NAMES), rng.choice(data.CROWD_LAST_NAMES)
+            user = User.objects.create_user(
+                email=f"{first}.{last}.{n + 1}@{data.CROWD_DOMAIN}".lower(),
+                full_name=f"{first} {last}",
+                email_verified_at=now,
+            )
+            for k in range(rng.randint(1, 3)):
+                amount = f"{rng.choice([499, 799, 1299, 1999, 2499, 3499, 4999, 8999])}.00"
+                when = now - timedelta(days=rng.randint(16, 90), minutes=rng.randint(0, 24 * 60))
+                self._conversion(staff, merchants[rng.choice(slugs)], user, amount, "confirmed", f"CROWD-{n}-{k}", when)
+
     def _wallet_history(self, staff: User, shopper: User, merchants, rng: random.Random) -> None:
         """The shopper's cashback, a welcome bonus and a paid withdrawal, all through the wallet services (so
         the ledger, snapshots and reconcile_wallets agree), plus a referred friend with a confirmed cashback."""
@@ -383,21 +419,7 @@ class Command(BaseCommand):
         now = timezone.now()
 
         def conversion(user, slug, amount, status, txn, days_ago):
-            merchant = merchants[slug]
-            click = OfferClick.objects.create(
-                offer=merchant.offers.first(),
-                merchant=merchant,
-                user=user,
-                click_id=uuid.uuid4(),
-                device_type="mobile",
-                ip_address="49.36.120.15",
-                user_agent="Mozilla/5.0 (Linux; Android 14) Chrome/130 Mobile",
-                created_at=now - timedelta(days=days_ago),
-            )
-            params = {"click_id": str(click.click_id), "transaction_id": txn, "sale_amount": amount, "status": status}
-            return wallet.cashback_record(
-                conversion=conversion_parse(NETWORKS["manual"], params), source="seed", actor=staff
-            )
+            return self._conversion(staff, merchants[slug], user, amount, status, txn, now - timedelta(days=days_ago))
 
         history = [
             ("myntra", "2499.00", "confirmed", 40),
