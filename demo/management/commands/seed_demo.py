@@ -48,6 +48,22 @@ def round_rate(value: Decimal, ctype: str) -> Decimal:
     return max(Decimal("10"), (value / 10).quantize(Decimal("1")) * 10).quantize(Decimal("0.01"))
 
 
+def _offer_rule(store: tuple, ctype: str, value: str, cap: str | None) -> tuple[str, Decimal, Decimal | None]:
+    """An offer's own cashback rule, a step up on its store's headline rate (as real "extra cashback" offers are),
+    so that stores keep their own figures: a sale pays 2 points more at a percentage store (8% -> 10%; capped on
+    electronics) and half as much again at a flat-rate one (₹40 -> ₹60); "₹150 off for new users" keeps its flat
+    ₹150 at a percentage store (the headline stays the percentage) and pays double the flat rate at a flat one."""
+    store_type, store_value = store[4], Decimal(store[5])
+    if store_type == "percentage":
+        if ctype == "percentage":
+            # Capped where orders are large (electronics), as stores do: "Up to 7% cashback (max ₹500)".
+            capped = _top_level(store[2]) == "electronics" and cap
+            return "percentage", round_rate(store_value + 2, "percentage"), Decimal(cap) if capped else None
+        return ctype, Decimal(value), Decimal(cap) if cap else None
+    factor = Decimal("1.5") if ctype == "percentage" else Decimal("2")
+    return "fixed", round_rate(store_value * factor, "fixed"), None
+
+
 def _top_level(category_slug: str) -> str:
     parent = _PARENTS.get(category_slug)
     while parent:
@@ -226,6 +242,8 @@ class Command(BaseCommand):
                 starts = now - timedelta(days=rng.randint(1, 20))
                 # A few already expired (to show the friendly expired page) and some ending within days.
                 expires = now + timedelta(days=rng.choice([-3, 1, 2, 3, 5, 7, 14, 21, 30, 45, 60, None]) or 365)
+                if ctype:  # an offer with a rule of its own: a step up on the store's rate, as real ones are
+                    ctype, value, cap = _offer_rule(by_slug[slug], ctype, value, cap)
                 code = None
                 if otype == "code":
                     code = f"{slugify(merchant.name).replace('-', '').upper()[:6]}{rng.randint(10, 99)}"
