@@ -15,8 +15,10 @@ from PIL import Image
 
 from accounts import authz, selectors
 from accounts.models import User
+from analytics.selectors import trust_figures_compute
 from catalog.models import Category, Merchant, MerchantCommission, Product, ProductVariant
 from catalog.selectors import cashback_rate_for, merchant_headline_rate, merchant_rates_by_category
+from cms.models import SupportTicket
 from couponali import rls
 from couponali.models import AuditLog
 from demo import data
@@ -38,6 +40,8 @@ def test_seed_demo_loads_realistic_data_and_is_idempotent():
             Product.objects.count(),
             ProductVariant.objects.count(),
             WalletTransaction.objects.count(),
+            User.objects.count(),
+            SupportTicket.objects.count(),
         )
     assert counts[0] >= 12 and Category.objects.filter(parent__isnull=False).exists()
     assert counts[1] >= 60 and Merchant.objects.filter(name="Flipkart").exists()
@@ -56,6 +60,16 @@ def test_seed_demo_loads_realistic_data_and_is_idempotent():
     assert staff.is_staff and staff.is_superuser
     assert shopper.wallet_balance > 0 and shopper.pending_cashback > 0
     assert counts[5] >= 4
+    # other shoppers with confirmed cashback, so the home page's figures are a site's, and their headlines differ
+    assert User.objects.filter(email__endswith="@" + data.CROWD_DOMAIN).count() == data.CROWD_SIZE
+    figures = trust_figures_compute()
+    assert figures.shoppers > data.CROWD_SIZE and figures.cashback_paid > 10_000
+    assert len({merchant_headline_rate(m).display for m in Merchant.objects.all()}) >= 15
+    # the shopper's claims page and the support desk have a claim (answered) and an open question
+    with rls.bypass(reason="test"):
+        tickets = list(SupportTicket.objects.filter(user=shopper).order_by("id"))
+        assert [t.kind for t in tickets] == ["missing_cashback", "general"]
+        assert tickets[0].messages.filter(from_staff=True).exists()
     assert settings.DEMO_STAFF_EMAIL in out.getvalue() and settings.DEMO_PASSWORD in out.getvalue()
     _rates_are_round_figures()
     logos = _logos_are_generated_webp()
@@ -70,6 +84,8 @@ def test_seed_demo_loads_realistic_data_and_is_idempotent():
             Product.objects.count(),
             ProductVariant.objects.count(),
             WalletTransaction.objects.count(),
+            User.objects.count(),
+            SupportTicket.objects.count(),
         )
     assert again == counts
     assert _logos_are_generated_webp() == logos  # the same files: not drawn again

@@ -186,12 +186,33 @@ def test_on_a_phone_the_site_is_laid_out_for_one_thumb(browser, demo):
         assert button_box["y"] + button_box["height"] <= PHONE["height"] - box["height"]
         expect(page.locator("a[aria-current=page]", has_text="Stores")).to_be_visible()
 
+        # search: the form takes two rows and the stores scroll sideways, so the first offer is on the first screen
+        page.goto(f"{base}/search/?q=shoes")
+        form_box = page.locator("form.search-filters").bounding_box()
+        assert form_box["height"] < 140
+        assert page.locator(".carousel[aria-labelledby=res-stores]").evaluate("el => getComputedStyle(el).display") == "grid"
+        first_title = page.locator("section[aria-labelledby=res-offers] .offer-card .offer-title").first
+        assert first_title.bounding_box()["y"] < PHONE["height"] - box["height"]
+
+        # stores A-Z: a compact row per store (the logo beside the name), not a tall tile
+        page.goto(f"{base}/stores/")
+        card = page.locator(".stores-letter .store-card").first
+        logo, name = card.locator(".store-logo").bounding_box(), card.locator(".store-name").bounding_box()
+        assert name["x"] > logo["x"] + logo["width"] and card.bounding_box()["height"] < 100
+
         # signed in: the wallet's tables are cards whose cells say what they are
         _sign_in(page, base)
         page.goto(f"{base}/wallet/")
         table = page.locator("table.is-cards").first
         assert table.evaluate("el => getComputedStyle(el).display") == "block"
         assert table.locator("tbody td[data-label='Status']").count() >= 1
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+        # and so are the claims (the demo shopper has a missing-cashback claim and a question)
+        page.goto(f"{base}/support/tickets/")
+        claims = page.locator("table.is-cards").first
+        assert claims.evaluate("el => getComputedStyle(el).display") == "block"
+        expect(claims.locator("td[data-label='Subject']").filter(has_text="Missing cashback: Ajio")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
         # the amount keyboard

@@ -21,7 +21,8 @@ from accounts.roles import SUPER_ADMIN, system_roles_sync
 from analytics.services import analytics_refresh
 from catalog.models import Category, Merchant, MerchantCommission, Product, ProductVariant
 from cms import demo_content as cms_demo_content
-from cms.models import CmsPage
+from cms.models import CmsPage, SupportTicket
+from cms.services import support
 from couponali import rls
 from demo import data
 from demo.logos import logo_file
@@ -110,6 +111,7 @@ class Command(BaseCommand):
             self._staff(staff, merchants)
             self._wallet_history(staff, shopper, merchants, rng)
             self._crowd(staff, merchants, rng)
+            self._support(shopper, merchants)
         # The demo's approved withdrawal is paid once the data above is committed, as the payout job does: the
         # payout claims it in a committed transaction of its own before the gateway is called (durable).
         for withdrawal_id in Withdrawal.objects.filter(user=shopper, status=Withdrawal.Status.APPROVED).values_list(
@@ -428,6 +430,44 @@ class Command(BaseCommand):
                 amount = f"{rng.choice([499, 799, 1299, 1999, 2499, 3499, 4999, 8999])}.00"
                 when = now - timedelta(days=rng.randint(16, 90), minutes=rng.randint(0, 24 * 60))
                 self._conversion(staff, merchants[rng.choice(slugs)], user, amount, "confirmed", f"CROWD-{n}-{k}", when)
+
+    def _support(self, shopper: User, merchants: dict[str, Merchant]) -> None:
+        """Priya's missing-cashback claim for an Ajio order that did not track, answered by the support agent, and
+        a question of hers still open: the claims page and the support desk have something to show."""
+        if SupportTicket.objects.filter(user=shopper).exists():
+            return
+        now = timezone.now()
+        ajio = merchants["ajio"]
+        click = OfferClick.objects.create(
+            offer=ajio.offers.first(),
+            merchant=ajio,
+            user=shopper,
+            click_id=uuid.uuid4(),
+            device_type="mobile",
+            ip_address="49.36.120.15",
+            user_agent="Mozilla/5.0 (Linux; Android 14) Chrome/130 Mobile",
+            created_at=now - timedelta(days=4),
+        )
+        claim = support.missing_cashback_claim_create(
+            user_id=shopper.pk,
+            click_id=click.click_id,
+            order_reference="FN4821937465",
+            order_amount=Decimal("1799.00"),
+            order_date=timezone.localdate() - timedelta(days=4),
+            description="I bought a kurta set through CouponAli but the cashback never showed up.",
+        )
+        agent = User.objects.get(email=settings.DEMO_AGENT_EMAIL)
+        support.ticket_reply_by_agent(
+            actor=agent,
+            ticket_id=claim.pk,
+            body="Thanks, Priya. We have sent your order to Ajio for checking; they usually answer within 7 days.",
+        )
+        support.ticket_open(
+            user_id=shopper.pk,
+            subject="How do I change my UPI id for withdrawals?",
+            category=SupportTicket.Category.WITHDRAWAL,
+            body="I have a new UPI id. Where do I change it before my next withdrawal?",
+        )
 
     def _wallet_history(self, staff: User, shopper: User, merchants, rng: random.Random) -> None:
         """The shopper's cashback, a welcome bonus and a paid withdrawal, all through the wallet services (so
