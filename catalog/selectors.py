@@ -119,7 +119,8 @@ def _pick(commissions: list[MerchantCommission]) -> MerchantCommission:
 
 def offer_own_rate(offer) -> CashbackRate:
     """Step 1 of :func:`cashback_rate_for`: an offer's own rule (``cashback_type`` and ``cashback_value``;
-    ``max_cashback`` caps a percentage), or NO_CASHBACK when it has none. ``offer`` may be any object with those
+    ``max_cashback`` caps a percentage), or NO_CASHBACK (type None) when it has none; a rule of ₹0 or 0% is a
+    rule (the offer pays nothing) though the rate is falsy. ``offer`` may be any object with those
     three attributes (a values() row wrapped in a namespace)."""
     if offer.cashback_type and offer.cashback_value is not None:
         cap = offer.max_cashback if offer.cashback_type == CashbackType.PERCENTAGE else None
@@ -150,8 +151,8 @@ def cashback_rate_for(
     (category id -> parent id) may be passed preloaded to avoid queries on list pages; otherwise
     ``merchant.commissions`` (prefetched or one query) and the cached category tree are used.
     """
-    if offer is not None and (own := offer_own_rate(offer)):
-        return own
+    if offer is not None and (own := offer_own_rate(offer)).type is not None:
+        return own  # even a zero rule: an offer that pays no cashback says so for itself
 
     if category is None and offer is not None:
         category = offer.category_id

@@ -55,6 +55,14 @@ def test_offer_fixed_rule_is_flat_and_ignores_the_cap():
 
 
 @pytest.mark.django_db
+def test_an_offer_whose_own_rule_is_zero_pays_nothing_not_the_store_rate():
+    merchant = MerchantFactory(default_cashback_type="percentage", default_cashback_value=D("5"))
+    for ctype in ("fixed", "percentage"):
+        rate = cashback_rate_for(merchant, None, offer(cashback_type=ctype, cashback_value=D("0"), max_cashback=None))
+        assert (rate.source, rate.amount_for(D("1000")), rate.display) == ("offer", D("0.00"), "")
+
+
+@pytest.mark.django_db
 def test_offer_without_a_rule_uses_the_commission_for_its_category():
     category = CategoryFactory()
     merchant = MerchantFactory(default_cashback_type="percentage", default_cashback_value=D("2"))
