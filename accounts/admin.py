@@ -11,6 +11,7 @@ from django.utils.html import format_html, format_html_join
 
 from couponali.admin import (
     AuditedModelAdmin,
+    InrAmountsMixin,
     LargeTableAdminMixin,
     ReadOnlyAdmin,
     SoftDeleteAdmin,
@@ -37,7 +38,7 @@ from .roles import ALL
 
 
 @admin.register(User)
-class UserAdmin(LargeTableAdminMixin, SoftDeleteAdmin, DjangoUserAdmin):
+class UserAdmin(InrAmountsMixin, LargeTableAdminMixin, SoftDeleteAdmin, DjangoUserAdmin):
     formfield_overrides = {URLField: {"assume_scheme": "https"}}  # an avatar link typed without a scheme is https
     list_display = (
         "id",

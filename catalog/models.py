@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from couponali.models import CreatedModel, MoneyField, SoftDeleteModel, TimeStampedModel, UuidField, counter, flag
+from couponali.money import format_inr
 
 from .logos import logo_src
 
@@ -222,7 +223,7 @@ class ProductVariant(TimeStampedModel):
         indexes = [models.Index(fields=["product"], name="idx_variants_product")]
 
     def __str__(self) -> str:
-        return f"{self.product_id} ₹{self.denomination}"
+        return f"{self.product_id} {format_inr(self.denomination)}"
 
 
 class Inventory(models.Model):

@@ -242,19 +242,56 @@ def _is_money(field: models.Field) -> bool:
     )
 
 
+def _money_field(model, name) -> models.Field | None:
+    try:
+        field = model._meta.get_field(name) if isinstance(name, str) else None
+    except FieldDoesNotExist:
+        return None
+    return field if field is not None and _is_money(field) else None
+
+
+def _inr_readonly(wrapper, model, *, all_readonly: bool) -> None:
+    """Swap the read-only amount fields of a change page (``helpers.AdminForm``) or of one of its inlines
+    (``helpers.InlineAdminFormSet``) for :func:`inr_column` displays, in its fieldsets and its read-only list
+    alike; editable amounts stay inputs. ``all_readonly``: a view-only page, where every field is read-only."""
+    readonly = list(wrapper.readonly_fields)
+    swapped: dict[str, object] = {}
+
+    def swap(name):
+        if isinstance(name, (list, tuple)):
+            return type(name)(swap(n) for n in name)
+        field = _money_field(model, name)
+        if field is None or not (all_readonly or name in readonly):
+            return name
+        if name not in swapped:
+            swapped[name] = inr_column(name, str(field.verbose_name))
+        return swapped[name]
+
+    wrapper.fieldsets = [(title, {**opts, "fields": swap(opts["fields"])}) for title, opts in wrapper.fieldsets]
+    wrapper.readonly_fields = [swapped.get(n, n) if isinstance(n, str) else n for n in readonly]
+    wrapper.readonly_fields += [c for c in swapped.values() if c not in wrapper.readonly_fields]
+
+
 class InrAmountsMixin:
     """Change lists show every rupee amount with lakh grouping, like the pages, e-mails and CSVs do: the amount
-    columns of ``list_display`` are swapped for :func:`inr_column` (ordering and labels kept)."""
+    columns of ``list_display`` are swapped for :func:`inr_column` (ordering and labels kept). Change pages
+    too: their read-only amount fields (and those of their inlines) are shown the same way."""
 
     def get_list_display(self, request):
         columns = []
         for name in super().get_list_display(request):
-            try:
-                field = self.model._meta.get_field(name) if isinstance(name, str) else None
-            except FieldDoesNotExist:
-                field = None
-            columns.append(inr_column(name, str(field.verbose_name)) if field and _is_money(field) else name)
+            field = _money_field(self.model, name)
+            columns.append(inr_column(name, str(field.verbose_name)) if field else name)
         return columns
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        adminform = context.get("adminform")
+        if adminform is not None:
+            view_only = not add and obj is not None and not self.has_change_permission(request, obj)
+            _inr_readonly(adminform, self.model, all_readonly=view_only)
+        for inline in context.get("inline_admin_formsets", ()):
+            _inr_readonly(inline, inline.opts.model, all_readonly=not inline.has_change_permission)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
 
 class PermissionCheckedActionsMixin:

@@ -23,6 +23,7 @@ from couponali.admin import (
     money_confirmation,
 )
 from couponali.money import format_inr
+from couponali.templatetags.money import ist
 
 from . import selectors
 from .admin_fulfilment import OrderFulfilmentAdminMixin, OrderItemVouchersMixin
@@ -189,10 +190,7 @@ class OrderAdmin(
         if obj.pk is None:
             return "—"
         entries = selectors.order_timeline(obj)
-        return (
-            format_html_join("", "<div>{} · {}</div>", ((e.at.strftime("%d %b %Y %H:%M"), e.label) for e in entries))
-            or "—"
-        )
+        return format_html_join("", "<div>{} · {}</div>", ((ist(e.at), e.label) for e in entries)) or "—"
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

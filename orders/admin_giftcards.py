@@ -26,6 +26,7 @@ from couponali.admin import (
     money_confirmation,
 )
 from couponali.money import format_inr
+from couponali.templatetags.money import ist
 
 from .giftcard_forms import GiftCardIssueForm
 from .models import GiftCard, GiftCardRedemption
@@ -101,7 +102,7 @@ class GiftCardAdmin(ReadOnlyAdmin):
             if shopper is None:
                 form.add_error("user_id", "There is no user with this id.")
                 return None
-        expiry = f", valid till {timezone.localtime(data['expires_at']):%d %b %Y %H:%M}" if data["expires_at"] else ""
+        expiry = f", valid till {ist(data['expires_at'])}" if data["expires_at"] else ""
         whose = "bound to this account" if shopper else "for whoever first uses a code"
         line = MoneyLine(
             shopper,
@@ -155,9 +156,9 @@ class GiftCardAdmin(ReadOnlyAdmin):
                 self.message_user(
                     request,
                     format_html(
-                        'Issued {} gift card(s) of ₹{} as batch {}. <a href="{}">Download their codes (CSV)</a>.',
+                        'Issued {} gift card(s) of {} as batch {}. <a href="{}">Download their codes (CSV)</a>.',
                         len(cards),
-                        data["value"],
+                        format_inr(data["value"]),
                         batch,
                         csv_url,
                     ),

@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from catalog.models import Product, ProductVariant
 from couponali.models import ZERO, CreatedAtField, CreatedModel, MoneyField, TimeStampedModel, UuidField, counter, flag
+from couponali.money import format_inr
 
 
 class Order(TimeStampedModel):
@@ -204,7 +205,7 @@ class OrderRefund(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"refund ₹{self.amount} of order {self.order_id}"
+        return f"refund {format_inr(self.amount)} of order {self.order_id}"
 
 
 class PaymentWebhookEvent(models.Model):
@@ -309,4 +310,4 @@ class GiftCardRedemption(CreatedModel):
         ]
 
     def __str__(self) -> str:
-        return f"₹{self.amount} of {self.gift_card} ({self.kind}, {self.status})"
+        return f"{format_inr(self.amount)} of {self.gift_card} ({self.kind}, {self.status})"

@@ -12,7 +12,7 @@ CHECKS = [
         SELECT o.order_number, o.total_amount, o.subtotal - o.discount_amount + o.tax_amount FROM orders o
         WHERE o.total_amount <> o.subtotal - o.discount_amount + o.tax_amount
         """,
-        "order {0}: total ₹{1} but subtotal - discount + tax = ₹{2}",
+        "order {0}: total {1:inr} but subtotal - discount + tax = {2:inr}",
     ),
     Check(
         "order_paid_covered",
@@ -26,7 +26,7 @@ CHECKS = [
         WHERE o.status IN ('paid', 'processing', 'fulfilled', 'refunded')
           AND o.total_amount <> coalesce(g.captured, 0) + o.wallet_used
         """,
-        "order {0}: total ₹{1} but the gateway captured ₹{2} and the wallet paid ₹{3}",
+        "order {0}: total {1:inr} but the gateway captured {2:inr} and the wallet paid {3:inr}",
     ),
     Check(
         "order_wallet_postings",
@@ -41,7 +41,7 @@ CHECKS = [
         WHERE coalesce(-pay.amount, 0) <> o.wallet_used
            OR coalesce(back.amount, 0) <> CASE WHEN o.cancelled_at IS NOT NULL THEN o.wallet_used ELSE 0 END
         """,
-        "order {0}: wallet used ₹{1}, posted ₹{2}, posted back ₹{3} ({4})",
+        "order {0}: wallet used {1:inr}, posted {2:inr}, posted back {3:inr} ({4})",
     ),
     Check(
         "refund_wallet_postings",
@@ -52,7 +52,7 @@ CHECKS = [
              AND t.type = 'order_refund'
         WHERE r.wallet_amount <> coalesce(t.amount, 0)
         """,
-        "refund {0}: wallet part ₹{1} but the ledger holds ₹{2}",
+        "refund {0}: wallet part {1:inr} but the ledger holds {2:inr}",
     ),
     Check(
         "refund_payments",
@@ -72,7 +72,7 @@ CHECKS = [
         WHERE o.status NOT IN ('cancelled', 'failed')
           AND coalesce(p.refund_amount, 0) <> coalesce(CASE WHEN p.gateway IS NULL THEN w.total ELSE g.total END, 0)
         """,
-        "payment {0}: refund_amount ₹{1} but the refunds add up to ₹{2}",
+        "payment {0}: refund_amount {1:inr} but the refunds add up to {2:inr}",
     ),
     Check(
         "refunds_within_paid",
@@ -82,7 +82,7 @@ CHECKS = [
         JOIN order_refunds r ON r.order_id = o.id
         GROUP BY o.id HAVING sum(r.amount) > o.total_amount
         """,
-        "order {0}: refunds of ₹{1} exceed what was paid (₹{2})",
+        "order {0}: refunds of {1:inr} exceed what was paid ({2:inr})",
     ),
     Check(
         "stock_sold",

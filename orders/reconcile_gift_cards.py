@@ -15,7 +15,7 @@ CHECKS = [
         ) u ON u.gift_card_id = g.id
         WHERE g.initial_value <> g.remaining_value + coalesce(u.used, 0)
         """,
-        "gift card {0}: initial ₹{1}, remaining ₹{2}, but its uses add up to ₹{3}",
+        "gift card {0}: initial {1:inr}, remaining {2:inr}, but its uses add up to {3:inr}",
     ),
     Check(
         "gift_card_wallet_credit",
@@ -32,6 +32,6 @@ CHECKS = [
         SELECT NULL, NULL, amount FROM wallet_transactions
         WHERE type = 'gift_card_redeemed' AND reference_type IS DISTINCT FROM 'gift_card'
         """,
-        "gift card {0}: redeemed ₹{1} into the wallet but the ledger credited ₹{2}",
+        "gift card {0}: redeemed {1:inr} into the wallet but the ledger credited {2:inr}",
     ),
 ]

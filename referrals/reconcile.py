@@ -23,7 +23,7 @@ CHECKS = [
         ) d ON true
         WHERE r.total_earned <> coalesce(t.net, 0) - coalesce(d.owed, 0)
         """,
-        "referral {0}: total_earned ₹{1} but the ledger says ₹{2}",
+        "referral {0}: total_earned {1:inr} but the ledger says {2:inr}",
     ),
     Check(
         "referral_active_has_cashback",

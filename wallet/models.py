@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from couponali.models import ZERO, CreatedModel, MoneyField, TimeStampedModel, UuidField, counter
+from couponali.money import format_inr
 
 
 class PostingType(models.TextChoices):
@@ -97,7 +98,7 @@ class WalletTransaction(CreatedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.type} {self.amount} (user {self.user_id})"
+        return f"{self.type} {format_inr(self.amount)} (user {self.user_id})"
 
     @property
     def is_credit(self) -> bool:
@@ -125,7 +126,7 @@ class WalletBalance(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"₹{self.balance} (user {self.user_id})"
+        return f"{format_inr(self.balance)} (user {self.user_id})"
 
 
 class CashbackEvent(TimeStampedModel):
@@ -214,7 +215,7 @@ class CashbackEvent(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"cashback {self.pk} ₹{self.cashback_amount} ({self.status})"
+        return f"cashback {self.pk} {format_inr(self.cashback_amount)} ({self.status})"
 
 
 class UnmatchedConversion(TimeStampedModel):
@@ -291,7 +292,7 @@ class WalletDebt(CreatedModel):
         ]
 
     def __str__(self) -> str:
-        return f"debt ₹{self.outstanding}/{self.amount} of user {self.user_id}"
+        return f"debt {format_inr(self.outstanding)}/{format_inr(self.amount)} of user {self.user_id}"
 
 
 class Withdrawal(TimeStampedModel):
@@ -362,7 +363,7 @@ class Withdrawal(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"withdrawal {self.uuid} ₹{self.amount} ({self.status})"
+        return f"withdrawal {self.uuid} {format_inr(self.amount)} ({self.status})"
 
 
 class Payout(CreatedModel):
@@ -385,4 +386,4 @@ class Payout(CreatedModel):
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive")]
 
     def __str__(self) -> str:
-        return f"payout ₹{self.amount} to user {self.user_id}"
+        return f"payout {format_inr(self.amount)} to user {self.user_id}"

@@ -7,6 +7,7 @@ never imports them. Run inside rls.bypass: the checks read every user's postings
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -14,13 +15,15 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.module_loading import import_string
 
+from couponali.money import format_inr
+
 
 @dataclass(frozen=True)
 class Check:
     name: str
     description: str
     sql: str
-    # formats one offending row as a line of the report
+    # formats one offending row as a line of the report; "{1:inr}" shows column 1 as rupees (format_inr)
     line: str
 
 
@@ -35,7 +38,7 @@ CHECKS: list[Check] = [
           ON t.user_id = b.user_id
         WHERE coalesce(b.balance, 0) <> coalesce(t.total, 0)
         """,
-        "user {0}: balance ₹{1} but postings sum to ₹{2}",
+        "user {0}: balance {1:inr} but postings sum to {2:inr}",
     ),
     Check(
         "chain",
@@ -48,7 +51,7 @@ CHECKS: list[Check] = [
         ) x
         WHERE balance_before <> prev OR balance_after <> balance_before + amount OR balance_after < 0
         """,
-        "posting {0} of user {1} starts at ₹{2}, the previous ended at ₹{3}",
+        "posting {0} of user {1} starts at {2:inr}, the previous ended at {3:inr}",
     ),
     Check(
         "users_columns",
@@ -58,7 +61,7 @@ CHECKS: list[Check] = [
         FROM users u LEFT JOIN wallet_balances b ON b.user_id = u.id
         WHERE u.wallet_balance <> coalesce(b.balance, 0)
         """,
-        "user {0}: users.wallet_balance ₹{1} but wallet_balances says ₹{2}",
+        "user {0}: users.wallet_balance {1:inr} but wallet_balances says {2:inr}",
     ),
     Check(
         "pending_cashback",
@@ -71,7 +74,7 @@ CHECKS: list[Check] = [
         ) p ON p.user_id = u.id
         WHERE u.pending_cashback <> coalesce(p.total, 0)
         """,
-        "user {0}: pending_cashback ₹{1} but pending events sum to ₹{2}",
+        "user {0}: pending_cashback {1:inr} but pending events sum to {2:inr}",
     ),
     Check(
         "one_credit_per_event",
@@ -88,7 +91,7 @@ CHECKS: list[Check] = [
            OR ((e.paid_at IS NULL OR e.cashback_amount = 0) AND coalesce(c.n, 0) > 0)
            OR (e.status = 'paid' AND e.paid_at IS NULL)
         """,
-        "cashback event {0} ({1}, ₹{2}) has {3} credit posting(s) totalling ₹{4}",
+        "cashback event {0} ({1}, {2:inr}) has {3} credit posting(s) totalling {4:inr}",
     ),
     Check(
         "orphan_credits",
@@ -121,7 +124,7 @@ CHECKS: list[Check] = [
                AND coalesce(-t.amount, 0) + coalesce(d.amount, 0) <> e.cashback_amount)
            OR (e.status <> 'reversed' AND (t.id IS NOT NULL OR d.id IS NOT NULL))
         """,
-        "cashback event {0} (₹{1}): ₹{2} debited and ₹{3} recorded as debt",
+        "cashback event {0} ({1:inr}): {2:inr} debited and {3:inr} recorded as debt",
     ),
     Check(
         "withdrawal_postings",
@@ -142,7 +145,7 @@ CHECKS: list[Check] = [
            OR coalesce(t.returns, 0) <> CASE WHEN w.status IN ('rejected', 'failed') THEN 1 ELSE 0 END
            OR (w.status IN ('rejected', 'failed') AND coalesce(t.returned, 0) <> w.amount)
         """,
-        "withdrawal {0} ({1}, ₹{2}): debited ₹{3} in {4} posting(s), returned ₹{5} in {6}",
+        "withdrawal {0} ({1}, {2:inr}): debited {3:inr} in {4} posting(s), returned {5:inr} in {6}",
     ),
     Check(
         "payouts",
@@ -153,7 +156,7 @@ CHECKS: list[Check] = [
         WHERE (w.status = 'completed') IS DISTINCT FROM (p.id IS NOT NULL)
            OR p.amount <> w.amount OR p.user_id <> w.user_id
         """,
-        "withdrawal {0} ({1}) and payout {2}: amounts ₹{3} / ₹{4}",
+        "withdrawal {0} ({1}) and payout {2}: amounts {3:inr} / {4:inr}",
     ),
     Check(
         "debts",
@@ -168,7 +171,7 @@ CHECKS: list[Check] = [
                    WHERE type = 'debt_recovery' GROUP BY user_id) r ON r.user_id = coalesce(b.user_id, d.user_id)
         WHERE coalesce(b.debt, 0) <> coalesce(d.outstanding, 0) OR coalesce(d.recovered, 0) <> coalesce(r.posted, 0)
         """,
-        "user {0}: debt column ₹{1}, outstanding debts ₹{2}, recovered ₹{3} but recovery postings ₹{4}",
+        "user {0}: debt column {1:inr}, outstanding debts {2:inr}, recovered {3:inr} but recovery postings {4:inr}",
     ),
     Check(
         "lifetime_earnings",
@@ -182,7 +185,7 @@ CHECKS: list[Check] = [
         LEFT JOIN (SELECT user_id, sum(amount) AS owed FROM wallet_debts GROUP BY user_id) d ON d.user_id = u.id
         WHERE u.lifetime_earnings <> coalesce(t.net, 0) - coalesce(d.owed, 0)
         """,
-        "user {0}: lifetime_earnings ₹{1} but the ledger says ₹{2}",
+        "user {0}: lifetime_earnings {1:inr} but the ledger says {2:inr}",
     ),
 ]
 
@@ -191,6 +194,18 @@ CHECKS: list[Check] = [
 class Problem:
     check: str
     message: str
+
+
+class _ReportLine(string.Formatter):
+    """A check's line with its amounts (``{n:inr}``) as rupees with lakh grouping, like every other screen."""
+
+    def format_field(self, value, format_spec):
+        if format_spec == "inr":
+            return "—" if value is None else format_inr(value)
+        return super().format_field(value, format_spec)
+
+
+_REPORT_LINE = _ReportLine()
 
 
 def all_checks() -> list[Check]:
@@ -214,6 +229,6 @@ def wallet_reconcile(*, checks: Iterable[Check] | None = None, limit: int = 50) 
             rows = cur.fetchall()
             counts[check.name] = rows[0][0] if rows else 0
             for row in rows:
-                problems.append(Problem(check.name, check.line.format(*row[1:])))
+                problems.append(Problem(check.name, _REPORT_LINE.format(check.line, *row[1:])))
         cur.execute("SELECT set_config('enable_nestloop', 'on', true)")
     return problems, counts

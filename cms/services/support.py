@@ -28,6 +28,7 @@ from cms.attachments import CheckedFile, attachments_check
 from cms.models import SupportTicket, SupportTicketAttachment, SupportTicketMessage
 from couponali.audit import AuditAction, audit_log
 from couponali.money import format_inr
+from couponali.templatetags.money import dmy
 from offers.models import OfferClick
 from wallet import services as wallet_services
 from wallet.models import CashbackEvent
@@ -248,7 +249,7 @@ def missing_cashback_claim_create(
         raise ClaimRefused(f"Claims are possible for {CLAIM_WINDOW_DAYS} days after the store visit.")
     clicked_on = timezone.localtime(click.created_at).date()
     if order_date < clicked_on or order_date > timezone.localdate():
-        raise ClaimRefused(f"The order date must be between your visit ({clicked_on:%d %b %Y}) and today.")
+        raise ClaimRefused(f"The order date must be between your visit ({dmy(clicked_on)}) and today.")
     order_reference = (order_reference or "").strip()
     if not order_reference:
         raise ClaimRefused("Enter the store's order id.")

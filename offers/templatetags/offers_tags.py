@@ -10,7 +10,7 @@ from django import template
 from django.utils import timezone
 
 from catalog.cache import PAGE_MAX_AGE, listing_generation
-from couponali.templatetags.money import inr
+from couponali.templatetags.money import dmy, inr
 
 register = template.Library()
 
@@ -34,7 +34,7 @@ def ends_in(expires_at: datetime | None, now: datetime | None = None) -> str:
         return "Ends tomorrow"
     if days < 8:
         return f"Ends in {days} days"
-    return f"Valid till {timezone.localtime(expires_at):%-d %b %Y}"
+    return f"Valid till {dmy(expires_at)}"
 
 
 # The one ₹ filter (couponali/templatetags/money.py), so that shopper templates need not load two libraries.

@@ -36,6 +36,7 @@ from accounts.sms import send_sms
 from couponali.audit import AuditAction, audit_log
 from couponali.celery import enqueue_on_commit
 from couponali.money import format_inr
+from couponali.templatetags.money import dmy
 from orders.models import Order, OrderItem
 from orders.services.checkout import FULFIL_TASK
 from orders.suppliers import IssueRequest, VoucherSupplier, voucher_supplier
@@ -235,7 +236,7 @@ def order_vouchers_deliver(*, order_id: int, resend: bool = False) -> list[str]:
         if order.delivery_mobile:
             for item, voucher in vouchers:
                 pin = f" PIN {voucher.pin}" if voucher.pin else ""
-                expiry = f", valid till {voucher.expiry:%d %b %Y}" if voucher.expiry else ""
+                expiry = f", valid till {dmy(voucher.expiry)}" if voucher.expiry else ""
                 send_sms(
                     to=order.delivery_mobile,
                     body=f"CouponAli: {item.product_name} {format_inr(item.denomination or item.unit_price)} code "

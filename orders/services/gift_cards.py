@@ -34,6 +34,7 @@ from couponali.audit import AuditAction, audit_log
 from couponali.codes import group_code, normalise_code, random_code
 from couponali.money import format_inr
 from couponali.ratelimit import RateLimited, limit_hit
+from couponali.templatetags.money import dmy
 from orders.models import GiftCard, GiftCardRedemption, Order
 from wallet import services as wallet_services
 from wallet.models import PostingType
@@ -203,7 +204,7 @@ def _refusal(card: GiftCard | None, *, user_id: int, now: dt.datetime) -> tuple[
     if not card.is_active:
         return "inactive", "This gift card has been deactivated."
     if card.expires_at is not None and card.expires_at <= now:
-        return "expired", f"This gift card expired on {timezone.localtime(card.expires_at):%d %b %Y}."
+        return "expired", f"This gift card expired on {dmy(card.expires_at)}."
     if card.user_id is not None and card.user_id != user_id:
         return "other_user", "This gift card belongs to another account."
     if card.remaining_value <= 0:

@@ -144,7 +144,7 @@ def test_redeeming_moves_the_whole_remaining_value_into_the_wallet_once(shopper)
 @pytest.mark.parametrize(
     ("card_kwargs", "reason", "message"),
     [
-        ({"expires_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}, "expired", "expired on 01 Jan 2026"),
+        ({"expires_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}, "expired", r"expired on 1 Jan 2026\."),
         ({"is_active": False}, "inactive", "deactivated"),
         ({"remaining_value": Decimal("0.00")}, "used", "no value left"),
     ],
@@ -360,17 +360,19 @@ def test_admin_issue_page_issues_a_batch_and_links_its_csv():
     client.force_login(staff)
     assert "Issue gift cards" in client.get("/admin/orders/giftcard/").content.decode()
 
-    data = {"count": "12", "value": "9999.50", "user_id": str(UserFactory().pk)}
+    data = {"count": "12", "value": "9999.50", "user_id": str(UserFactory().pk), "expires_at": "2027-03-05 23:59"}
     # first the confirmation page: whose cards and how much in all (Indian grouping); nothing issued yet
     page = client.post("/admin/orders/giftcard/issue/", data)
     html = page.content.decode()
     assert page.status_code == 200 and "data-amount>₹1,19,994<" in html and 'name="confirmed" value="yes"' in html
+    assert "of ₹9,999.50, bound to this account, valid till 5 Mar 2027, 11:59 pm IST" in html
     assert User.objects.get(pk=data["user_id"]).email in html
     assert not GiftCard.objects.exists()
 
     response = client.post("/admin/orders/giftcard/issue/", {**data, "confirmed": "yes"}, follow=True)
 
     assert response.status_code == 200
+    assert "Issued 12 gift card(s) of ₹9,999.50 as batch" in response.content.decode()
     (batch,) = set(GiftCard.objects.values_list("batch", flat=True))
     assert GiftCard.objects.filter(user_id=data["user_id"], initial_value=Decimal("9999.50")).count() == 12
     csv_url = f"/admin/orders/giftcard/batch/{batch}/csv/"
@@ -419,10 +421,10 @@ def test_reconcile_wallets_proves_card_values_and_wallet_credits_and_finds_drift
     assert counts == {"gift_card_value": 1, "gift_card_wallet_credit": 1}
     lines = {p.check: p.message for p in problems}
     assert lines["gift_card_value"] == (
-        f"gift card {card.pk}: initial ₹900.00, remaining ₹50.00, but its uses add up to ₹900.00"
+        f"gift card {card.pk}: initial ₹900, remaining ₹50, but its uses add up to ₹900"
     )
     assert lines["gift_card_wallet_credit"] == (
-        "gift card 987654: redeemed ₹0 into the wallet but the ledger credited ₹25.00"
+        "gift card 987654: redeemed ₹0 into the wallet but the ledger credited ₹25"
     )
 
 

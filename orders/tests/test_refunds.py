@@ -289,7 +289,7 @@ def test_reconcile_catches_store_breaks(razorpay, shopper, limited, refunder):
     # then both are reported
     text = "\n".join(p.message for p in problems)
     assert f"variant {limited.pk}: inventory sold 3 but paid orders hold 2" in text
-    assert "refund_amount ₹5.00 but the refunds add up to ₹0" in text
+    assert "refund_amount ₹5 but the refunds add up to ₹0" in text
 
 
 def test_staff_notes_are_saved_without_touching_statuses(razorpay, shopper, card, admin_client):

@@ -158,4 +158,4 @@ def test_reconcile_catches_a_wrong_total_earned():
     ReferralFactory(total_earned=Decimal("5.00"))
     problems, counts = wallet_reconcile()
     assert counts["referral_total_earned"] == 1
-    assert "total_earned ₹5.00 but the ledger says ₹0" in problems[0].message
+    assert "total_earned ₹5 but the ledger says ₹0" in problems[0].message

@@ -190,7 +190,8 @@ def test_on_a_phone_the_site_is_laid_out_for_one_thumb(browser, demo):
         page.goto(f"{base}/search/?q=shoes")
         form_box = page.locator("form.search-filters").bounding_box()
         assert form_box["height"] < 140
-        assert page.locator(".carousel[aria-labelledby=res-stores]").evaluate("el => getComputedStyle(el).display") == "grid"
+        stores_row = page.locator(".carousel[aria-labelledby=res-stores]")
+        assert stores_row.evaluate("el => getComputedStyle(el).display") == "grid"
         first_title = page.locator("section[aria-labelledby=res-offers] .offer-card .offer-title").first
         assert first_title.bounding_box()["y"] < PHONE["height"] - box["height"]
 

@@ -149,7 +149,7 @@ def cashback_hold_reason(*, conversion: Conversion, cashback: Decimal) -> str | 
     commission = conversion.commission or Decimal("0.00")
     if cashback <= commission * multiple:
         return None
-    return f"cashback ₹{cashback} is above {multiple:g}× the reported commission ₹{commission}"
+    return f"cashback {format_inr(cashback)} is above {multiple:g}× the reported commission {format_inr(commission)}"
 
 
 def cashback_record(

@@ -16,7 +16,8 @@ from django.urls import reverse
 from accounts.factories import UserFactory
 from couponali.templatetags.money import dmy, inr, ist
 from wallet import services
-from wallet.models import WalletTransaction
+from wallet.factories import WalletDebtFactory
+from wallet.models import CashbackEvent, Payout, WalletBalance, WalletDebt, WalletTransaction, Withdrawal
 
 T = WalletTransaction.Type
 
@@ -55,3 +56,35 @@ def test_admin_change_list_groups_lakhs(client, shopper):
     html = client.get(reverse("admin:wallet_walletbalance_changelist")).content.decode()
 
     assert "₹25,00,000.50" in html and "2500000.50" not in html
+
+
+@pytest.mark.django_db
+def test_admin_change_pages_show_read_only_amounts_with_lakh_grouping(client, shopper):
+    # a view-only page (every field read-only) and a page whose amounts are read-only beside an editable note
+    services.wallet_post(user_id=shopper.pk, amount=Decimal("123456.78"), type=T.ADMIN_CREDIT)
+    posting = WalletTransaction.objects.get(user=shopper)
+    debt = WalletDebtFactory(user=shopper, amount=Decimal("250000.00"), outstanding=Decimal("1999.50"))
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    viewed = client.get(reverse("admin:wallet_wallettransaction_change", args=[posting.pk])).content.decode()
+    changed = client.get(reverse("admin:wallet_walletdebt_change", args=[debt.pk])).content.decode()
+
+    assert "₹1,23,456.78" in viewed and "123456.78" not in viewed
+    assert "₹2,50,000" in changed and "₹1,999.50" in changed and "250000.00" not in changed
+    assert 'name="notes"' in changed  # the editable field is still a field
+
+
+def test_model_names_read_amounts_the_indian_way():
+    user = UserFactory.build(pk=7)
+    assert str(WalletTransaction(type=T.ADMIN_CREDIT, amount=Decimal("-123456.78"), user_id=7)).startswith(
+        "admin_credit -₹1,23,456.78"
+    )
+    assert str(WalletBalance(balance=Decimal("2500000.50"), user_id=7)) == "₹25,00,000.50 (user 7)"
+    assert str(CashbackEvent(pk=3, cashback_amount=Decimal("150000"), status="pending")) == (
+        "cashback 3 ₹1,50,000 (pending)"
+    )
+    assert str(WalletDebt(outstanding=Decimal("1000"), amount=Decimal("100000"), user=user)) == (
+        "debt ₹1,000/₹1,00,000 of user 7"
+    )
+    assert "₹1,00,000 (pending)" in str(Withdrawal(amount=Decimal("100000"), status="pending"))
+    assert str(Payout(amount=Decimal("123456.78"), user_id=7)) == "payout ₹1,23,456.78 to user 7"

@@ -142,7 +142,7 @@ def test_reconcile_wallets_reports_every_kind_of_break_and_exits_non_zero():
     # given breaks that only code bypassing the services could make
     drifted = UserFactory()
     services.wallet_post(user_id=drifted.pk, amount=Decimal("10"), type=T.ADMIN_CREDIT)
-    User.all_objects.filter(pk=drifted.pk).update(wallet_balance=Decimal("99.00"), pending_cashback=Decimal("5"))
+    User.all_objects.filter(pk=drifted.pk).update(wallet_balance=Decimal("123456.78"), pending_cashback=Decimal("5"))
     WalletTransactionFactory(type=T.CASHBACK_EARNED, reference_type="cashback_event", reference_id=424242)
     WithdrawalFactory()  # never debited
     PayoutFactory()  # pays no completed withdrawal
@@ -152,7 +152,8 @@ def test_reconcile_wallets_reports_every_kind_of_break_and_exits_non_zero():
     report = out.getvalue()
     for check in ("users_columns", "pending_cashback", "orphan_credits", "withdrawal_postings", "payouts", "snapshot"):
         assert "FAIL" in report and check in report
-    assert f"user {drifted.pk}: users.wallet_balance ₹99.00 but wallet_balances says ₹10.00" in report
+    # amounts read the Indian way (couponali.money.format_inr), like every other screen
+    assert f"user {drifted.pk}: users.wallet_balance ₹1,23,456.78 but wallet_balances says ₹10" in report
     assert "refers to cashback event 424242" in report
 
 
