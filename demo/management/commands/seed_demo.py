@@ -49,7 +49,9 @@ def round_rate(value: Decimal, ctype: str) -> Decimal:
     return max(Decimal("10"), (value / 10).quantize(Decimal("1")) * 10).quantize(Decimal("0.01"))
 
 
-def _offer_rule(store: tuple, ctype: str, value: str, cap: str | None) -> tuple[str, Decimal, Decimal | None]:
+def _offer_rule(
+    store: tuple, ctype: str, value: str | None, cap: str | None
+) -> tuple[str, Decimal | None, Decimal | None]:
     """An offer's own cashback rule, a step up on its store's headline rate (as real "extra cashback" offers are),
     so that stores keep their own figures: a sale pays 2 points more at a percentage store (8% -> 10%; capped on
     electronics) and half as much again at a flat-rate one (₹40 -> ₹60); "₹150 off for new users" keeps its flat
@@ -58,9 +60,9 @@ def _offer_rule(store: tuple, ctype: str, value: str, cap: str | None) -> tuple[
     if store_type == "percentage":
         if ctype == "percentage":
             # Capped where orders are large (electronics), as stores do: "Up to 7% cashback (max ₹500)".
-            capped = _top_level(store[2]) == "electronics" and cap
-            return "percentage", round_rate(store_value + 2, "percentage"), Decimal(cap) if capped else None
-        return ctype, Decimal(value), Decimal(cap) if cap else None
+            capped = Decimal(cap) if cap and _top_level(store[2]) == "electronics" else None
+            return "percentage", round_rate(store_value + 2, "percentage"), capped
+        return ctype, Decimal(value) if value else None, Decimal(cap) if cap else None
     factor = Decimal("1.5") if ctype == "percentage" else Decimal("2")
     return "fixed", round_rate(store_value * factor, "fixed"), None
 
@@ -233,7 +235,8 @@ class Command(BaseCommand):
         for slug, merchant in merchants.items():
             category = categories[by_slug[slug][2]]
             copy = _offer_copy(by_slug[slug][2])
-            for i, (otype, pattern, ctype, value, cap) in enumerate(data.OFFER_TEMPLATES[:OFFERS_PER_STORE]):
+            templates = data.OFFER_TEMPLATES[:OFFERS_PER_STORE]
+            for i, (otype, pattern, template_type, template_value, template_cap) in enumerate(templates):
                 key = f"{slug}-{i}"
                 if key in existing:
                     continue
@@ -244,8 +247,9 @@ class Command(BaseCommand):
                 starts = now - timedelta(days=rng.randint(1, 20))
                 # A few already expired (to show the friendly expired page) and some ending within days.
                 expires = now + timedelta(days=rng.choice([-3, 1, 2, 3, 5, 7, 14, 21, 30, 45, 60, None]) or 365)
-                if ctype:  # an offer with a rule of its own: a step up on the store's rate, as real ones are
-                    ctype, value, cap = _offer_rule(by_slug[slug], ctype, value, cap)
+                ctype, value, cap = None, None, None
+                if template_type:  # an offer with a rule of its own: a step up on the store's rate, as real ones are
+                    ctype, value, cap = _offer_rule(by_slug[slug], template_type, template_value, template_cap)
                 code = None
                 if otype == "code":
                     code = f"{slugify(merchant.name).replace('-', '').upper()[:6]}{rng.randint(10, 99)}"
@@ -258,8 +262,8 @@ class Command(BaseCommand):
                         offer_type=otype,
                         coupon_code=code,
                         cashback_type=ctype,
-                        cashback_value=Decimal(value) if value else None,
-                        max_cashback=Decimal(cap) if cap else None,
+                        cashback_value=value,
+                        max_cashback=cap,
                         affiliate_url=f"{merchant.website_url}offers/{i}",
                         terms_conditions="Cashback is not valid with other wallets. One use per user.",
                         starts_at=starts,
@@ -399,7 +403,7 @@ class Command(BaseCommand):
     def _conversion(self, staff: User, merchant: Merchant, user: User, amount: str, status: str, txn: str, when):
         """A click on ``merchant`` at ``when`` and the network's report of its sale, through the wallet service."""
         click = OfferClick.objects.create(
-            offer=merchant.offers.first(),
+            offer=merchant.offers.earliest("id"),
             merchant=merchant,
             user=user,
             click_id=uuid.uuid4(),
@@ -439,7 +443,7 @@ class Command(BaseCommand):
         now = timezone.now()
         ajio = merchants["ajio"]
         click = OfferClick.objects.create(
-            offer=ajio.offers.first(),
+            offer=ajio.offers.earliest("id"),
             merchant=ajio,
             user=shopper,
             click_id=uuid.uuid4(),
