@@ -179,6 +179,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-in"
+FORMAT_MODULE_PATH = ["couponali.formats"]  # en_IN: "4 Dec 2026, 3:05 p.m. IST" in the admin and forms
 TIME_ZONE = "Asia/Kolkata"
 USE_I18N = True
 USE_TZ = True
