@@ -8,6 +8,11 @@ import sys
 import threading
 import time
 
+import pytest
+from django.db import connection
+from psycopg.conninfo import make_conninfo
+
+from catalog.factories import MerchantFactory
 from devtools import runner
 
 
@@ -51,3 +56,13 @@ def test_waiting_for_health_stops_when_a_process_exits_rather_than_trusting_whoe
     finally:
         other.shutdown()
         other.server_close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_is_loaded_into_any_database_without_stores_and_not_again():
+    params = connection.get_connection_params()
+    url = make_conninfo(**{k: v for k, v in params.items() if k in ("dbname", "user", "password", "host", "port")})
+    assert runner.has_stores(url) is False  # a new (or wiped) database: make run seeds it
+    MerchantFactory()
+    assert runner.has_stores(url) is True  # seeded already: no second load
+    assert runner.has_stores("postgresql://nobody@127.0.0.1:1/none") is False  # cannot tell: seed (idempotent)
