@@ -10,10 +10,26 @@ from django.core.cache import cache
 from django.db.models import DecimalField, Exists, ExpressionWrapper, F, Max, Min, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Floor
 
+from .logos import logo_src
 from .models import Category, Merchant, Product, ProductVariant
 from .stock import stock_available
 
 PER_PAGE = 24
+LOW_STOCK = 10  # a denomination with this many cards or fewer left says how many
+
+
+def gift_card_image(product: Product) -> str:
+    """The one rule for which picture a gift card shows: its own ``image_url``, else its brand store's logo (the
+    store cards' picture, catalog.logos.logo_src), else "" (the template draws a two-letter tile). Needs no query
+    when the merchant is selected with the product (gift_cards_listed does)."""
+    if product.image_url:
+        return product.image_url
+    return logo_src(product.merchant) if product.merchant else ""
+
+
+def gift_card_tile_name(product: Product) -> str:
+    """The name whose initials fill the tile of a card without a picture: the brand's, else the card's."""
+    return product.merchant.name if product.merchant else product.name
 
 
 def saving_percent(denomination: Decimal, selling_price: Decimal) -> int:
@@ -47,6 +63,14 @@ class GiftCardCard:
     from_price: Decimal
     best_saving: int  # percent, for the "% off" badge
     denominations: list[Decimal] = field(default_factory=list)
+
+    @property
+    def image(self) -> str:
+        return gift_card_image(self.product)
+
+    @property
+    def tile_name(self) -> str:
+        return gift_card_tile_name(self.product)
 
 
 def _on_sale(product: Product) -> list[ProductVariant]:
@@ -114,12 +138,33 @@ class Denomination:
     saving_percent: int
     available: int | None  # None = unlimited
 
+    @property
+    def sold_out(self) -> bool:
+        return self.available == 0
+
+    @property
+    def few_left(self) -> bool:
+        return self.available is not None and 0 < self.available <= LOW_STOCK
+
 
 @dataclass
 class GiftCardPage:
     product: Product
     denominations: list[Denomination]
     best_saving: int
+
+    @property
+    def image(self) -> str:
+        return gift_card_image(self.product)
+
+    @property
+    def tile_name(self) -> str:
+        return gift_card_tile_name(self.product)
+
+    @property
+    def chosen(self) -> Denomination | None:
+        """The denomination picked when the page opens: the first one not sold out (None: all are)."""
+        return next((d for d in self.denominations if not d.sold_out), None)
 
 
 def gift_card_page(slug: str) -> GiftCardPage | None:

@@ -294,12 +294,19 @@ class Command(BaseCommand):
                     "delivery_method": Product.Delivery.EMAIL,
                     "validity_days": 365,
                     "discount_percentage": Decimal(discount),
-                    "gallery_images": [f"/static/img/giftcards/{stem.lower()}.svg"],
+                    "gallery_images": [],  # the page shows the brand store's logo (gift_card_image)
                     "is_featured": n < 8,
                     "is_bestseller": n < 4,
                     "priority": 100 - n,
                 },
             )
+            # An older seed wrote a picture that never existed (/static/img/giftcards/<stem>.svg): drop that exact
+            # path from the rows it made, and nothing staff have added.
+            bogus = f"/static/img/giftcards/{stem.lower()}.svg"
+            gallery = product.gallery_images or []
+            if bogus in gallery:
+                product.gallery_images = [path for path in gallery if path != bogus]
+                product.save(update_fields=["gallery_images"])
             for value in denominations:
                 price = Decimal(value) * (Decimal(100) - Decimal(discount)) / Decimal(100)
                 ProductVariant.objects.get_or_create(
