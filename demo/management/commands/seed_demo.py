@@ -85,7 +85,8 @@ def _offer_copy(category_slug: str) -> list[tuple[str, str, str]]:
 class Command(BaseCommand):
     help = (
         "Load demo data: 21 categories, 70 Indian stores with commissions, 700 offers, 27 gift cards with "
-        "denominations, a staff superuser and a shopper with wallet history. Idempotent: rows are matched by "
+        "denominations, a superuser and one login per staff role, a shopper with wallet history, a missing-cashback "
+        "claim and a question, and 240 other shoppers with confirmed cashback. Idempotent: rows are matched by "
         "slug, SKU, e-mail or feed id and only what is missing is created. Prints the demo logins."
     )
 
