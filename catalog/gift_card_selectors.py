@@ -57,12 +57,10 @@ def gift_cards_listed() -> QuerySet[Product]:
     )
 
 
-@dataclass
-class GiftCardCard:
+class _ProductPicture:
+    """The picture of a card's ``product`` (gift_card_image) and the name its fallback tile takes."""
+
     product: Product
-    from_price: Decimal
-    best_saving: int  # percent, for the "% off" badge
-    denominations: list[Decimal] = field(default_factory=list)
 
     @property
     def image(self) -> str:
@@ -71,6 +69,14 @@ class GiftCardCard:
     @property
     def tile_name(self) -> str:
         return gift_card_tile_name(self.product)
+
+
+@dataclass
+class GiftCardCard(_ProductPicture):
+    product: Product
+    from_price: Decimal
+    best_saving: int  # percent, for the "% off" badge
+    denominations: list[Decimal] = field(default_factory=list)
 
 
 def _on_sale(product: Product) -> list[ProductVariant]:
@@ -148,18 +154,10 @@ class Denomination:
 
 
 @dataclass
-class GiftCardPage:
+class GiftCardPage(_ProductPicture):
     product: Product
     denominations: list[Denomination]
     best_saving: int
-
-    @property
-    def image(self) -> str:
-        return gift_card_image(self.product)
-
-    @property
-    def tile_name(self) -> str:
-        return gift_card_tile_name(self.product)
 
     @property
     def chosen(self) -> Denomination | None:

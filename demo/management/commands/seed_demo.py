@@ -408,9 +408,9 @@ class Command(BaseCommand):
             for slug in stores:
                 store_grant(user_id=user.pk, merchant_id=merchants[slug].pk, actor=SYSTEM)
 
-    def _conversion(self, staff: User, merchant: Merchant, user: User, amount: str, status: str, txn: str, when):
-        """A click on ``merchant`` at ``when`` and the network's report of its sale, through the wallet service."""
-        click = OfferClick.objects.create(
+    def _click(self, merchant: Merchant, user: User, when) -> OfferClick:
+        """A shopper's click on ``merchant``'s first offer at ``when``, from a phone."""
+        return OfferClick.objects.create(
             offer=merchant.offers.earliest("id"),
             merchant=merchant,
             user=user,
@@ -420,6 +420,10 @@ class Command(BaseCommand):
             user_agent="Mozilla/5.0 (Linux; Android 14) Chrome/130 Mobile",
             created_at=when,
         )
+
+    def _conversion(self, staff: User, merchant: Merchant, user: User, amount: str, status: str, txn: str, when):
+        """A click on ``merchant`` at ``when`` and the network's report of its sale, through the wallet service."""
+        click = self._click(merchant, user, when)
         params = {"click_id": str(click.click_id), "transaction_id": txn, "sale_amount": amount, "status": status}
         conversion = conversion_parse(NETWORKS["manual"], params)
         return wallet.cashback_record(conversion=conversion, source="seed", actor=staff)
@@ -450,16 +454,7 @@ class Command(BaseCommand):
             return
         now = timezone.now()
         ajio = merchants["ajio"]
-        click = OfferClick.objects.create(
-            offer=ajio.offers.earliest("id"),
-            merchant=ajio,
-            user=shopper,
-            click_id=uuid.uuid4(),
-            device_type="mobile",
-            ip_address="49.36.120.15",
-            user_agent="Mozilla/5.0 (Linux; Android 14) Chrome/130 Mobile",
-            created_at=now - timedelta(days=4),
-        )
+        click = self._click(ajio, shopper, now - timedelta(days=4))
         claim = support.missing_cashback_claim_create(
             user_id=shopper.pk,
             click_id=click.click_id,
